@@ -1,0 +1,45 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "nodeaudit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "nodeaudit", targets: ["nodeaudit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libaudit from Debian's libaudit-dev: message, syscall, machine and errno tables,
+        // and (later) rule encoding and the netlink client.
+        .systemLibrary(
+            name: "CAudit",
+            pkgConfig: "audit",
+            providers: [.apt(["libaudit-dev"])]
+        ),
+        // Pure core: records, values, interpretation. No I/O.
+        .target(name: "AuditRecords", dependencies: ["CAudit"]),
+        // Pure core: records -> correlated, interpreted events. No I/O.
+        .target(name: "AuditEvents", dependencies: ["AuditRecords"]),
+        // What the kernel does not say: user names, (later) process tree and containers.
+        .target(name: "Enrichment", dependencies: ["AuditEvents"]),
+        // Encoders and sinks.
+        .target(name: "Output", dependencies: ["AuditEvents"]),
+        // Pipeline wiring, configuration, counters.
+        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "Enrichment", "Output"]),
+        // The executable: command-line parsing only.
+        .executableTarget(
+            name: "nodeaudit",
+            dependencies: [
+                "NodeAudit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "AuditRecordsTests", dependencies: ["AuditRecords"]),
+        .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents"]),
+        .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents"]),
+        .testTarget(name: "NodeAuditTests", dependencies: ["NodeAudit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

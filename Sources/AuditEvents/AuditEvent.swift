@@ -1,0 +1,165 @@
+import AuditRecords
+
+/// One kernel event, correlated and interpreted: what nodeaudit emits.
+///
+/// Values stay as bytes from the records (decoded from hex where the kernel encoded
+/// them) so that no attacker-controlled text is altered before the encoder escapes it.
+public struct AuditEvent: Sendable {
+    public var key: EventKey
+    public var category: EventCategory
+    /// The record types of the event, in arrival order.
+    public var records: [AuditRecord]
+    public var closeReason: CloseReason
+    public var keys: [Bytes]
+    public var process: ProcessInfo?
+    public var syscall: SyscallInfo?
+    /// Set when the event has EXECVE records.
+    public var exec: ExecArguments?
+    public var paths: [PathInfo]
+    public var socketAddress: SocketAddress?
+    /// The decoded fields of a user-space message (PAM, logins, account changes).
+    public var message: UserMessage?
+    /// Fields or values that were in neither of the kernel's encodings.
+    public var malformedFields: Int
+    /// What enrichment added (container, pod, …), as labelled text.
+    public var context: [ContextField]
+
+    public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
+        self.key = key
+        self.category = category
+        self.records = records
+        self.closeReason = closeReason
+        self.keys = []
+        self.process = nil
+        self.syscall = nil
+        self.exec = nil
+        self.paths = []
+        self.socketAddress = nil
+        self.message = nil
+        self.malformedFields = 0
+        self.context = []
+    }
+
+    /// Whether some of the event's records were written after it was emitted once.
+    public var isLate: Bool { closeReason == .late }
+}
+
+/// A numeric user or group id with its name, where known (from an ENRICHED log or the host).
+public struct Identity: Sendable, Equatable {
+    public var id: UInt32
+    public var name: Bytes?
+
+    public init(id: UInt32, name: Bytes? = nil) {
+        self.id = id
+        self.name = name
+    }
+
+    /// The kernel's "unset" id (4294967295), used for auid and ses before login.
+    public static let unset: UInt32 = .max
+    public var isUnset: Bool { id == Self.unset }
+}
+
+/// Which credential of a process an `Identity` is.
+public enum IdentityRole: String, Sendable, CaseIterable {
+    case auid, uid, gid, euid, suid, fsuid, egid, sgid, fsgid
+
+    /// Whether the id names a group rather than a user.
+    public var isGroup: Bool { self == .gid || self == .egid || self == .sgid || self == .fsgid }
+}
+
+/// The process that caused the event.
+public struct ProcessInfo: Sendable {
+    public var pid: UInt32?
+    public var ppid: UInt32?
+    public var exe: Bytes?
+    public var comm: Bytes?
+    /// The command line from PROCTITLE (at most 128 bytes, as the kernel cuts it).
+    public var title: [Bytes]?
+    public var cwd: Bytes?
+    public var tty: Bytes?
+    /// The audit session id; nil when unset.
+    public var session: UInt32?
+    /// Credentials by role, in `IdentityRole` order; nil where the record has none.
+    public var identities: [Identity?]
+
+    public init() {
+        identities = Array(repeating: nil, count: IdentityRole.allCases.count)
+    }
+
+    public subscript(role: IdentityRole) -> Identity? {
+        get { identities[role.index] }
+        set { identities[role.index] = newValue }
+    }
+}
+
+extension IdentityRole {
+    /// The position of the role in `ProcessInfo.identities`.
+    public var index: Int {
+        switch self {
+        case .auid: 0
+        case .uid: 1
+        case .gid: 2
+        case .euid: 3
+        case .suid: 4
+        case .fsuid: 5
+        case .egid: 6
+        case .sgid: 7
+        case .fsgid: 8
+        }
+    }
+}
+
+/// The syscall of a syscall event, with its numbers named.
+public struct SyscallInfo: Sendable {
+    public var number: UInt64
+    public var name: String?
+    public var arch: UInt64
+    public var archName: String?
+    public var success: Bool?
+    public var exit: Int64?
+    /// The errno name when the syscall failed (`ENOENT`).
+    public var errnoName: String?
+    /// a0…a3 as the kernel gives them (hex).
+    public var arguments: [Bytes]
+    public var items: UInt32?
+}
+
+/// One PATH record: a file the syscall touched.
+public struct PathInfo: Sendable {
+    public var item: UInt32?
+    public var name: Bytes?
+    public var nametype: Bytes?
+    public var inode: UInt64?
+    public var device: Bytes?
+    public var mode: Bytes?
+    public var owner: Identity?
+    public var group: Identity?
+}
+
+/// The fields of a user-space message (`USER_LOGIN`, `USER_AUTH`, `ADD_USER`, …), from
+/// its `msg='…'` part.
+public struct UserMessage: Sendable {
+    public var operation: Bytes?
+    /// The account acted on (`acct`), decoded.
+    public var account: Bytes?
+    /// A numeric user id the message names (`id`), e.g. in ADD_USER or USER_LOGIN.
+    public var accountID: UInt32?
+    public var exe: Bytes?
+    public var hostname: Bytes?
+    public var address: Bytes?
+    public var terminal: Bytes?
+    /// `success` or `failed`.
+    public var result: Bytes?
+    public var grantors: Bytes?
+}
+
+/// A labelled value added by enrichment (`container.id`, `k8s.pod.name`, …).
+public struct ContextField: Sendable, Equatable {
+    public var name: String
+    public var value: Bytes
+
+    public init(name: String, value: Bytes) {
+        self.name = name
+        self.value = value
+    }
+}

@@ -1,0 +1,145 @@
+import AuditRecords
+
+/// Groups records that share a stamp into events, and decides when each is complete.
+///
+/// An event closes on EOE, on PROCTITLE (the last record of a syscall event), on a type
+/// that stands alone, or — since auditd writes no EOE to files and kernels interleave
+/// events — when newer records have moved past it by `maxEventAgeMilliseconds`, when
+/// too many events are open, or when the input ends. Records that arrive after their
+/// event closed are emitted as a late event and counted; nothing is dropped.
+public struct EventAssembler: Sendable {
+    public let policy: AssemblyPolicy
+    public private(set) var counters = AssemblyCounters()
+    public private(set) var sequence = SequenceTracker()
+
+    private struct OpenEvent {
+        var key: EventKey
+        var records: [AuditRecord]
+        var isLate: Bool
+        /// The newest record time when the event opened: age counts from here, not from
+        /// the event's own stamp, which is the syscall's entry time and may be long past.
+        var openedAt: UInt64
+    }
+
+    /// Open events, in the order they opened.
+    private var open: [OpenEvent] = []
+    /// Keys of recently closed events, to recognise their EOE and late records.
+    private var closed: Set<EventKey> = []
+    private var closedOrder: [EventKey] = []
+    private var closedCursor = 0
+    /// The newest record time seen, which ages open events.
+    private var newestMilliseconds: UInt64 = 0
+
+    public init(policy: AssemblyPolicy = AssemblyPolicy()) {
+        self.policy = policy
+        closed.reserveCapacity(policy.closedEventMemory)
+        closedOrder.reserveCapacity(policy.closedEventMemory)
+    }
+
+    /// The number of events still open.
+    public var eventsInFlight: Int { open.count }
+
+    /// Adds one record; calls `emit` for every event this completes.
+    public mutating func add(_ record: AuditRecord, emit: (RecordGroup) -> Void) {
+        counters.records += 1
+        let key = EventKey(record)
+        let role = record.type.role
+        let time = record.stamp.epochMilliseconds
+
+        if let index = indexOfOpen(key) {
+            if role == .endOfEvent {
+                close(at: index, reason: .endOfEvent, emit: emit)
+                return
+            }
+            open[index].records.append(record)
+            if role == .lastOfSyscall {
+                close(at: index, reason: .lastRecord, emit: emit)
+            } else if open[index].records.count >= policy.maxRecordsPerEvent {
+                counters.oversizeEvents += 1
+                close(at: index, reason: .recordLimit, emit: emit)
+            }
+            return
+        }
+
+        let wasClosed = closed.contains(key)
+        if role == .endOfEvent {
+            if !wasClosed { counters.orphanEndOfEvent += 1 }
+            return
+        }
+        if wasClosed {
+            counters.lateRecords += 1
+        } else if !(1200...1299).contains(record.type.number) {
+            // auditd's own DAEMON_* records carry auditd's serials, not the kernel's.
+            sequence.observe(record.stamp.serial)
+        }
+
+        if time > newestMilliseconds {
+            newestMilliseconds = time
+            closeExpired(before: time, emit: emit)
+        }
+
+        if role == .standalone && !wasClosed {
+            emitGroup(RecordGroup(key: key, records: [record], closeReason: .standalone), emit: emit)
+            return
+        }
+        if open.count >= policy.maxEventsInFlight {
+            counters.evicted += 1
+            close(at: 0, reason: .evicted, emit: emit)
+        }
+        open.append(OpenEvent(key: key, records: [record], isLate: wasClosed, openedAt: max(time, newestMilliseconds)))
+        if role == .lastOfSyscall && !wasClosed { close(at: open.count - 1, reason: .lastRecord, emit: emit) }
+    }
+
+    /// Closes events older than `nowMilliseconds - maxEventAgeMilliseconds` by the wall
+    /// clock; the live collector calls this on a timer so that an event whose last
+    /// record never comes is still emitted.
+    public mutating func closeExpired(nowMilliseconds: UInt64, emit: (RecordGroup) -> Void) {
+        closeExpired(before: nowMilliseconds, emit: emit)
+    }
+
+    /// Closes every open event, oldest first (end of input, shutdown).
+    public mutating func flush(emit: (RecordGroup) -> Void) {
+        while !open.isEmpty { close(at: 0, reason: .flushed, emit: emit) }
+    }
+
+    private mutating func closeExpired(before time: UInt64, emit: (RecordGroup) -> Void) {
+        guard time > policy.maxEventAgeMilliseconds else { return }
+        let limit = time - policy.maxEventAgeMilliseconds
+        while let oldest = open.first, oldest.openedAt < limit {
+            counters.expired += 1
+            close(at: 0, reason: .expired, emit: emit)
+        }
+    }
+
+    private func indexOfOpen(_ key: EventKey) -> Int? {
+        var index = open.count - 1
+        while index >= 0 {
+            if open[index].key == key { return index }
+            index -= 1
+        }
+        return nil
+    }
+
+    private mutating func close(at index: Int, reason: CloseReason, emit: (RecordGroup) -> Void) {
+        let event = open.remove(at: index)
+        emitGroup(RecordGroup(key: event.key, records: event.records, closeReason: event.isLate ? .late : reason),
+                  emit: emit)
+    }
+
+    private mutating func emitGroup(_ group: RecordGroup, emit: (RecordGroup) -> Void) {
+        remember(group.key)
+        counters.events += 1
+        emit(group)
+    }
+
+    private mutating func remember(_ key: EventKey) {
+        guard closed.insert(key).inserted else { return }
+        if closedOrder.count < policy.closedEventMemory {
+            closedOrder.append(key)
+        } else {
+            closed.remove(closedOrder[closedCursor])
+            closedOrder[closedCursor] = key
+            closedCursor = (closedCursor + 1) % closedOrder.count
+        }
+    }
+}

@@ -1,0 +1,97 @@
+/// One kernel audit message: its type, stamp, and fields kept as byte ranges.
+///
+/// A record owns the bytes of its body; `fields` index into them. ENRICHED logs append
+/// auditd's interpretations after a 0x1d byte; those are kept apart in `interpretations`
+/// so the kernel's own values are never confused with auditd's rendering of them.
+public struct AuditRecord: Sendable {
+    public let type: RecordType
+    public let stamp: AuditStamp
+    /// The `node=` name of the machine that wrote the record, when the log says.
+    public let node: Bytes?
+    /// The record's bytes; `fields`, `interpretations` and `node` index into them.
+    public let body: [UInt8]
+    /// Where the kernel's fields are in `body`.
+    public let fieldsRange: Range<Int>
+    /// The kernel's fields.
+    public let fields: [RecordField]
+    /// auditd's interpretations from an ENRICHED log (`UID="root"`, `SYSCALL=execve`).
+    public let interpretations: [RecordField]
+    /// The type name as the input wrote it, when `type` is not one libaudit knows.
+    public let unresolvedTypeName: Bytes?
+
+    public init(
+        type: RecordType, stamp: AuditStamp, node: Bytes?, body: [UInt8], fieldsRange: Range<Int>,
+        fields: [RecordField], interpretations: [RecordField], unresolvedTypeName: Bytes? = nil
+    ) {
+        self.type = type
+        self.stamp = stamp
+        self.node = node
+        self.body = body
+        self.fieldsRange = fieldsRange
+        self.fields = fields
+        self.interpretations = interpretations
+        self.unresolvedTypeName = unresolvedTypeName
+    }
+
+    /// The type's name for output: libaudit's name, the input's name, or `UNKNOWN[n]`.
+    public var typeName: String {
+        if let name = type.name { return name }
+        if let unresolved = unresolvedTypeName { return unresolved.utf8String }
+        return type.description
+    }
+
+    /// The kernel's text of the record: everything after `audit(…): ` up to any
+    /// interpretations.
+    public var text: Bytes { body[fieldsRange] }
+
+    /// auditd's interpretations as written after the 0x1d byte, or nil in RAW input.
+    public var interpretationText: Bytes? {
+        fieldsRange.upperBound < body.count ? body[(fieldsRange.upperBound + 1)...] : nil
+    }
+
+    @inlinable
+    public func key(of field: RecordField) -> Bytes { body[field.keyRange] }
+
+    @inlinable
+    public func value(of field: RecordField) -> Bytes { body[field.valueRange] }
+
+    /// The raw (still encoded) value of the first field named `key`.
+    @inlinable
+    public func raw(_ key: StaticString) -> Bytes? {
+        for field in fields where body[field.keyRange].equals(key) { return body[field.valueRange] }
+        return nil
+    }
+
+    /// The raw value of auditd's interpretation named `key` (ENRICHED logs only).
+    @inlinable
+    public func interpretation(_ key: StaticString) -> Bytes? {
+        for field in interpretations where body[field.keyRange].equals(key) { return body[field.valueRange] }
+        return nil
+    }
+
+    /// An unsigned decimal field (`pid`, `uid`, `items`).
+    @inlinable
+    public func unsigned(_ key: StaticString) -> UInt64? { raw(key).flatMap(ByteNumbers.decimal) }
+
+    /// A signed decimal field (`exit`).
+    @inlinable
+    public func signed(_ key: StaticString) -> Int64? { raw(key).flatMap(ByteNumbers.signedDecimal) }
+
+    /// A field the kernel writes in hex (`arch`, `a0`…`a3`).
+    @inlinable
+    public func hexadecimal(_ key: StaticString) -> UInt64? { raw(key).flatMap(ByteNumbers.hexadecimal) }
+
+    /// A user-controlled string field, decoded from its quoted or hex form; nil for `(null)`.
+    @inlinable
+    public func string(_ key: StaticString) -> Bytes? { raw(key).flatMap(UntrustedString.decode) }
+
+    /// A plain word field (`success=yes`, `nametype=NORMAL`, `res=success`), quotes removed.
+    @inlinable
+    public func word(_ key: StaticString) -> Bytes? {
+        guard let value = raw(key) else { return nil }
+        if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
+            return value.dropFirst().dropLast()
+        }
+        return value
+    }
+}

@@ -1,0 +1,85 @@
+/// Splits the body of an audit record into `key=value` fields.
+///
+/// Values end at a space unless they open with `"` (to the next `"`), `'` (to the next
+/// `'`) or `{` (to the next `}`, as in ENRICHED `SADDR={ … }`). The inner fields of a
+/// userspace message, `msg='op=… acct=… res=…'`, are flattened into the record like
+/// libauparse does, so `acct` and `res` are ordinary fields. A word without `=` right
+/// after an unquoted value continues it (`op=adding group` from useradd); other words
+/// without `=` (free text in some kernel records) are skipped.
+public enum FieldTokenizer {
+    public static func tokenize(_ bytes: [UInt8], in range: Range<Int>, into fields: inout [RecordField]) {
+        bytes.withUnsafeBufferPointer { buffer in
+            tokenize(buffer, range.lowerBound, range.upperBound, into: &fields, depth: 0)
+        }
+    }
+
+    private static let space = UInt8(ascii: " ")
+    private static let equals = UInt8(ascii: "=")
+
+    private static func tokenize(
+        _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
+        into fields: inout [RecordField], depth: Int
+    ) {
+        var i = start
+        while i < end {
+            while i < end, b[i] == space { i += 1 }
+            guard i < end else { return }
+            let keyStart = i
+            while i < end, b[i] != equals, b[i] != space { i += 1 }
+            guard i < end, b[i] == equals else {
+                // A word without '=': part of the previous bare value when it directly follows one.
+                if let last = fields.last, Int(last.valueEnd) < keyStart, last.valueEnd > last.valueStart,
+                   closing(b[Int(last.valueStart)]) == nil, !isNestedBoundary(b, Int(last.valueEnd), keyStart) {
+                    fields[fields.count - 1] = RecordField(keyStart: Int(last.keyStart), keyEnd: Int(last.keyEnd),
+                                                           valueStart: Int(last.valueStart), valueEnd: i)
+                }
+                continue
+            }
+            let keyEnd = i
+            i += 1
+            let valueStart = i
+            var valueEnd: Int
+            if i < end, let close = closing(b[i]) {
+                i += 1
+                while i < end, b[i] != close { i += 1 }
+                if i < end { i += 1 }  // include the closing delimiter
+                valueEnd = i
+            } else {
+                while i < end, b[i] != space { i += 1 }
+                valueEnd = i
+            }
+            let isNestedMessage = depth == 0 && keyEnd - keyStart == 3
+                && b[keyStart] == UInt8(ascii: "m") && b[keyStart + 1] == UInt8(ascii: "s")
+                && b[keyStart + 2] == UInt8(ascii: "g") && valueEnd - valueStart >= 2
+                && b[valueStart] == UInt8(ascii: "'") && b[valueEnd - 1] == UInt8(ascii: "'")
+            if isNestedMessage {
+                tokenize(b, valueStart + 1, valueEnd - 1, into: &fields, depth: depth + 1)
+            } else {
+                if keyEnd == keyStart { continue }
+                valueEnd = max(valueEnd, valueStart)
+                fields.append(RecordField(keyStart: keyStart, keyEnd: keyEnd, valueStart: valueStart, valueEnd: valueEnd))
+            }
+        }
+    }
+
+    /// Whether anything but spaces lies between the previous value and this word (then
+    /// they are not one value).
+    private static func isNestedBoundary(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
+        var k = from
+        while k < to {
+            if b[k] != space { return true }
+            k += 1
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func closing(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "\""): return UInt8(ascii: "\"")
+        case UInt8(ascii: "'"): return UInt8(ascii: "'")
+        case UInt8(ascii: "{"): return UInt8(ascii: "}")
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,186 @@
+/// Why a line or netlink message could not be read as an audit record.
+public enum RecordParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    case emptyLine
+    case missingType
+    case unknownType(String)
+    case missingStamp
+    case malformedStamp(String)
+    case tooLong(Int)
+
+    public var description: String {
+        switch self {
+        case .emptyLine: return "empty line"
+        case .missingType: return "no 'type=' at the start of the record"
+        case .unknownType(let t): return "unreadable record type '\(t)'"
+        case .missingStamp: return "no 'msg=audit(SECONDS.MILLIS:SERIAL):' stamp"
+        case .malformedStamp(let s): return "malformed stamp 'audit(\(s))'"
+        case .tooLong(let n): return "record of \(n) bytes is larger than the \(RecordParser.maximumRecordBytes)-byte limit"
+        }
+    }
+}
+
+/// Turns audit.log lines and netlink payloads into `AuditRecord`s.
+///
+/// Log lines: `[node=NAME ]type=TYPE msg=audit(SEC.MS:SERIAL): FIELDS[0x1d INTERPRETATIONS]`
+/// (auditd's RAW and ENRICHED formats). Netlink: the message type comes from the netlink
+/// header and the payload is `audit(SEC.MS:SERIAL): FIELDS`.
+public enum RecordParser {
+    /// Larger inputs are rejected: the kernel's own limit is 8970 bytes per record
+    /// (MAX_AUDIT_MESSAGE_LENGTH); this leaves room for auditd's interpretations.
+    public static let maximumRecordBytes = 1 << 20
+
+    private static let groupSeparator: UInt8 = 0x1d
+
+    /// Parses one audit.log line (without its newline).
+    public static func parseLogLine(_ line: UnsafeBufferPointer<UInt8>) throws(RecordParseError) -> AuditRecord {
+        var end = line.count
+        while end > 0, line[end - 1] == UInt8(ascii: "\r") || line[end - 1] == UInt8(ascii: " ") { end -= 1 }
+        guard end > 0 else { throw .emptyLine }
+        guard end <= maximumRecordBytes else { throw .tooLong(end) }
+        var i = 0
+        var nodeRange: Range<Int>?
+        if startsWith(line, at: 0, end: end, "node=") {
+            let start = 5
+            i = start
+            while i < end, line[i] != UInt8(ascii: " ") { i += 1 }
+            nodeRange = start..<i
+            while i < end, line[i] == UInt8(ascii: " ") { i += 1 }
+        }
+        guard startsWith(line, at: i, end: end, "type=") else { throw .missingType }
+        i += 5
+        let typeStart = i
+        while i < end, line[i] != UInt8(ascii: " ") { i += 1 }
+        let typeRange = typeStart..<i
+        while i < end, line[i] == UInt8(ascii: " ") { i += 1 }
+        guard startsWith(line, at: i, end: end, "msg=") else { throw .missingStamp }
+        i += 4
+
+        // Copy from the stamp on: the record owns its bytes; `node` and the type name are
+        // kept in front of the body so they need no separate allocation.
+        let prefixLength = (nodeRange?.count ?? 0) + typeRange.count
+        var storage = [UInt8]()
+        storage.reserveCapacity(prefixLength + end - i)
+        var node: Range<Int>?
+        if let nodeRange {
+            storage.append(contentsOf: line[nodeRange])
+            node = 0..<nodeRange.count
+        }
+        let typeNameStart = storage.count
+        storage.append(contentsOf: line[typeRange])
+        let typeName = typeNameStart..<storage.count
+        storage.append(contentsOf: line[i..<end])
+        let stampStart = typeName.upperBound
+
+        let typeBytes = storage[typeName]
+        let type: RecordType
+        var unresolved: Bytes?
+        if let known = RecordType(name: typeBytes) {
+            type = known
+        } else {
+            guard !typeBytes.isEmpty, typeBytes.allSatisfy(isTypeNameByte) else {
+                throw .unknownType(typeBytes.utf8String)
+            }
+            // A type this host's libaudit does not know (written by a newer auditd): keep
+            // the record, under the name the log gives it.
+            type = RecordType(number: 0)
+            unresolved = typeBytes
+        }
+        return try finish(storage: storage, stampStart: stampStart, type: type,
+                          node: node.map { storage[$0] }, unresolvedTypeName: unresolved)
+    }
+
+    /// Parses one audit.log line from an array of bytes.
+    public static func parseLogLine(_ line: [UInt8]) throws(RecordParseError) -> AuditRecord {
+        let result: Result<AuditRecord, RecordParseError> = line.withUnsafeBufferPointer { buffer in
+            do throws(RecordParseError) { return .success(try parseLogLine(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Parses the payload of a netlink audit message whose header gave `type`.
+    public static func parseNetlink(type: UInt16, payload: UnsafeRawBufferPointer) throws(RecordParseError) -> AuditRecord {
+        var end = payload.count
+        // The kernel may count a trailing NUL or newline in the length.
+        while end > 0, payload[end - 1] == 0 || payload[end - 1] == UInt8(ascii: "\n") { end -= 1 }
+        guard end <= maximumRecordBytes else { throw .tooLong(end) }
+        let storage = [UInt8](payload[0..<end])
+        return try finish(storage: storage, stampStart: 0, type: RecordType(number: UInt32(type)),
+                          node: nil, unresolvedTypeName: nil)
+    }
+
+    /// Parses the stamp at `stampStart` and the fields after it.
+    private static func finish(
+        storage: [UInt8], stampStart: Int, type: RecordType, node: Bytes?, unresolvedTypeName: Bytes?
+    ) throws(RecordParseError) -> AuditRecord {
+        let (stamp, bodyStart) = try parseStamp(storage, from: stampStart)
+        var fields: [RecordField] = []
+        fields.reserveCapacity(24)
+        var interpretations: [RecordField] = []
+        let end = storage.count
+        let separator = storage[bodyStart..<end].firstIndex(of: groupSeparator)
+        FieldTokenizer.tokenize(storage, in: bodyStart..<(separator ?? end), into: &fields)
+        if let separator {
+            FieldTokenizer.tokenize(storage, in: (separator + 1)..<end, into: &interpretations)
+        }
+        return AuditRecord(type: type, stamp: stamp, node: node, body: storage,
+                           fieldsRange: bodyStart..<(separator ?? end), fields: fields,
+                           interpretations: interpretations, unresolvedTypeName: unresolvedTypeName)
+    }
+
+    /// Reads `audit(SEC.MS:SERIAL):` and returns the stamp and where the fields start.
+    static func parseStamp(_ b: [UInt8], from start: Int) throws(RecordParseError) -> (AuditStamp, Int) {
+        let end = b.count
+        var i = start
+        guard i + 6 <= end, b[i] == UInt8(ascii: "a"), b[i + 1] == UInt8(ascii: "u"), b[i + 2] == UInt8(ascii: "d"),
+              b[i + 3] == UInt8(ascii: "i"), b[i + 4] == UInt8(ascii: "t"), b[i + 5] == UInt8(ascii: "(")
+        else { throw .missingStamp }
+        i += 6
+        let inner = i
+        func malformed() -> RecordParseError {
+            let close = b[inner..<end].firstIndex(of: UInt8(ascii: ")")) ?? min(end, inner + 40)
+            return .malformedStamp(b[inner..<close].utf8String)
+        }
+        var seconds: UInt64 = 0
+        var digits = 0
+        while i < end, let d = digit(b[i]) { seconds = seconds &* 10 &+ d; i += 1; digits += 1 }
+        guard digits > 0, digits <= 19, i < end, b[i] == UInt8(ascii: ".") else { throw malformed() }
+        i += 1
+        var millis: UInt64 = 0
+        digits = 0
+        while i < end, let d = digit(b[i]) { millis = millis &* 10 &+ d; i += 1; digits += 1 }
+        guard digits == 3, i < end, b[i] == UInt8(ascii: ":") else { throw malformed() }
+        i += 1
+        var serial: UInt64 = 0
+        digits = 0
+        while i < end, let d = digit(b[i]) { serial = serial &* 10 &+ d; i += 1; digits += 1 }
+        guard digits > 0, digits <= 19, i < end, b[i] == UInt8(ascii: ")") else { throw malformed() }
+        i += 1
+        if i < end, b[i] == UInt8(ascii: ":") { i += 1 }
+        while i < end, b[i] == UInt8(ascii: " ") { i += 1 }
+        return (AuditStamp(seconds: seconds, milliseconds: UInt16(millis), serial: serial), i)
+    }
+
+    @inline(__always)
+    private static func digit(_ b: UInt8) -> UInt64? {
+        let d = b &- UInt8(ascii: "0")
+        return d < 10 ? UInt64(d) : nil
+    }
+
+    private static func isTypeNameByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"),
+             UInt8(ascii: "["), UInt8(ascii: "]"): return true
+        default: return false
+        }
+    }
+
+    @inline(__always)
+    private static func startsWith(_ b: UnsafeBufferPointer<UInt8>, at i: Int, end: Int, _ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard i + n <= end else { return false }
+        return literal.withUTF8Buffer { lit in
+            for k in 0..<n where b[i + k] != lit[k] { return false }
+            return true
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import AuditRecords
+
+/// User and group names by id, from passwd/group files: what `ausearch -i` shows for
+/// uid fields, for logs written without auditd's ENRICHED names.
+public struct UserDatabase: Sendable {
+    public private(set) var users: [UInt32: Bytes] = [:]
+    public private(set) var groups: [UInt32: Bytes] = [:]
+
+    public init(users: [UInt32: Bytes], groups: [UInt32: Bytes]) {
+        self.users = users
+        self.groups = groups
+    }
+
+    /// Reads `passwd` and `group` files (the host's, or a mounted copy in a container).
+    /// A file that cannot be read leaves its map empty.
+    public init(passwdPath: String = "/etc/passwd", groupPath: String = "/etc/group") {
+        users = (try? HostFile.read(passwdPath)).map(Self.parse) ?? [:]
+        groups = (try? HostFile.read(groupPath)).map(Self.parse) ?? [:]
+    }
+
+    /// Parses `name:password:id:…` lines; the first name for an id wins, as in getpwuid.
+    public static func parse(_ text: [UInt8]) -> [UInt32: Bytes] {
+        var table: [UInt32: Bytes] = [:]
+        for line in text.split(separator: UInt8(ascii: "\n")) {
+            if line.first == UInt8(ascii: "#") { continue }
+            let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count >= 3, !parts[0].isEmpty,
+                  let id = ByteNumbers.decimal(parts[2]).flatMap({ UInt32(exactly: $0) }) else { continue }
+            if table[id] == nil { table[id] = parts[0] }
+        }
+        return table
+    }
+}

@@ -1,0 +1,37 @@
+import AuditEvents
+import AuditRecords
+
+/// Names the user and group ids of an event that the log left unnamed, from a
+/// `UserDatabase`. Names already in the event (from an ENRICHED log) are kept.
+public struct UserNameResolver: Sendable {
+    public let database: UserDatabase
+    private static let unsetName: Bytes = Array("unset".utf8)[...]
+
+    public init(database: UserDatabase) {
+        self.database = database
+    }
+
+    public func enrich(_ event: inout AuditEvent) {
+        if var process = event.process {
+            for role in IdentityRole.allCases {
+                guard var identity = process[role], identity.name == nil else { continue }
+                identity.name = name(identity.id, isGroup: role.isGroup)
+                process[role] = identity
+            }
+            event.process = process
+        }
+        for index in event.paths.indices {
+            if let owner = event.paths[index].owner, owner.name == nil {
+                event.paths[index].owner?.name = name(owner.id, isGroup: false)
+            }
+            if let group = event.paths[index].group, group.name == nil {
+                event.paths[index].group?.name = name(group.id, isGroup: true)
+            }
+        }
+    }
+
+    private func name(_ id: UInt32, isGroup: Bool) -> Bytes? {
+        if id == Identity.unset { return Self.unsetName }
+        return isGroup ? database.groups[id] : database.users[id]
+    }
+}

@@ -1,0 +1,101 @@
+import AuditEvents
+import AuditRecords
+import Enrichment
+import Output
+
+/// The one direction data flows: records → events → enrichment → encoding → sink.
+///
+/// Sources (files, stdin, later the kernel) push records in; everything after is the
+/// same for offline and live input.
+public final class EventPipeline {
+    private var assembler: EventAssembler
+    private let interpreter: EventInterpreter
+    private let userNames: UserNameResolver?
+    private let encoder: any EventEncoder
+    private let sink: any EventSink
+    private var writer = JSONWriter(capacity: 256 * 1024)
+    private let batchBytes = 128 * 1024
+    public private(set) var counters = PipelineCounters()
+
+    public init(
+        assembly: AssemblyPolicy = AssemblyPolicy(),
+        interpreter: EventInterpreter = EventInterpreter(),
+        userNames: UserNameResolver?,
+        encoder: any EventEncoder,
+        sink: any EventSink
+    ) {
+        self.assembler = EventAssembler(policy: assembly)
+        self.interpreter = interpreter
+        self.userNames = userNames
+        self.encoder = encoder
+        self.sink = sink
+    }
+
+    /// Adds one record; completed events go to the sink.
+    public func add(_ record: AuditRecord) throws(SinkError) {
+        var failure: SinkError?
+        assembler.add(record) { group in
+            if failure == nil { failure = emitCatching(group) }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Counts input that was not a record.
+    public func countMalformed() { counters.malformed += 1 }
+
+    /// Counts bytes and lines read by a source.
+    public func countInput(bytes: UInt64 = 0, lines: UInt64 = 0) {
+        counters.bytes += bytes
+        counters.lines += lines
+    }
+
+    /// Closes events whose records stopped arriving (live input, on a timer).
+    public func closeExpired(nowMilliseconds: UInt64) throws(SinkError) {
+        var failure: SinkError?
+        assembler.closeExpired(nowMilliseconds: nowMilliseconds) { group in
+            if failure == nil { failure = emitCatching(group) }
+        }
+        if let failure { throw failure }
+        try drain()
+    }
+
+    /// Emits every open event and delivers everything to the sink.
+    public func finish() throws(SinkError) {
+        var failure: SinkError?
+        assembler.flush { group in
+            if failure == nil { failure = emitCatching(group) }
+        }
+        if let failure { throw failure }
+        try drain()
+        try sink.flush()
+        syncCounters()
+    }
+
+    /// The counters, including the assembler's, as of now.
+    public func snapshot() -> PipelineCounters {
+        syncCounters()
+        return counters
+    }
+
+    private func syncCounters() {
+        counters.assembly = assembler.counters
+        counters.serialGaps = assembler.sequence.missing
+    }
+
+    private func emitCatching(_ group: RecordGroup) -> SinkError? {
+        var event = interpreter.interpret(group)
+        userNames?.enrich(&event)
+        encoder.encode(event, into: &writer)
+        counters.eventsWritten += 1
+        if writer.buffer.count >= batchBytes {
+            do throws(SinkError) { try drain() } catch { return error }
+        }
+        return nil
+    }
+
+    private func drain() throws(SinkError) {
+        guard !writer.buffer.isEmpty else { return }
+        try sink.write(writer.buffer)
+        writer.removeAll()
+    }
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import AuditRecords
+import Output
+
+/// `nodeaudit parse`: reads audit.log files (RAW or ENRICHED) or stdin into the pipeline.
+///
+/// All inputs feed one pipeline in the order given, so an event split across rotated
+/// files (`audit.log.1`, then `audit.log`) is still one event.
+public struct OfflineParser {
+    public let pipeline: EventPipeline
+    public let diagnostics: Diagnostics
+
+    public init(pipeline: EventPipeline, diagnostics: Diagnostics) {
+        self.pipeline = pipeline
+        self.diagnostics = diagnostics
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case cannotOpen(path: String, reason: String)
+        case cannotRead(path: String, reason: String)
+        case output(String)
+
+        public var description: String {
+            switch self {
+            case .cannotOpen(let path, let reason): return "cannot open \(path): \(reason)"
+            case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
+            case .output(let reason): return reason
+            }
+        }
+    }
+
+    /// Reads each path (`-` or none for stdin) and finishes the pipeline.
+    public func run(paths: [String]) throws(Failure) {
+        let inputs = paths.isEmpty ? ["-"] : paths
+        for path in inputs {
+            let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+            defer { if fd != 0 { close(fd) } }
+            try read(fd: fd, name: path == "-" ? "<stdin>" : path)
+        }
+        do throws(SinkError) { try pipeline.finish() } catch { throw .output(error.description) }
+    }
+
+    private func read(fd: Int32, name: String) throws(Failure) {
+        let reader = LineReader(fd: fd, maximumLineBytes: RecordParser.maximumRecordBytes)
+        var lineNumber = 0
+        var bytes: UInt64 = 0
+        do {
+            bytes = try reader.forEachLine { line in
+                lineNumber += 1
+                switch line {
+                case .tooLong(let count):
+                    pipeline.countMalformed()
+                    diagnostics.inputProblem("\(name):\(lineNumber)", RecordParseError.tooLong(count).description)
+                case .text(let text):
+                    if text.isEmpty { return }
+                    do {
+                        try pipeline.add(try RecordParser.parseLogLine(text))
+                    } catch let error as RecordParseError {
+                        pipeline.countMalformed()
+                        diagnostics.inputProblem("\(name):\(lineNumber)", error.description)
+                    }
+                }
+            }
+        } catch let error as SinkError {
+            throw .output(error.description)
+        } catch let error as LineReader.ReadError {
+            throw .cannotRead(path: name, reason: error.description)
+        } catch {
+            throw .cannotRead(path: name, reason: "\(error)")
+        }
+        pipeline.countInput(bytes: bytes, lines: UInt64(lineNumber))
+    }
+}

@@ -1,0 +1,26 @@
+import AuditEvents
+
+/// Everything the pipeline counted, from bytes in to events out; shown on exit and, for
+/// the live collector, periodically.
+public struct PipelineCounters: Sendable {
+    public var bytes: UInt64 = 0
+    public var lines: UInt64 = 0
+    /// Lines or messages that were not records (counted, reported, skipped).
+    public var malformed: UInt64 = 0
+    public var eventsWritten: UInt64 = 0
+    public var assembly = AssemblyCounters()
+    public var serialGaps: UInt64 = 0
+
+    public init() {}
+
+    /// One human-readable line.
+    public var summary: String {
+        var parts = [
+            "\(lines) lines", "\(assembly.records) records", "\(eventsWritten) events",
+            "\(malformed) malformed", "\(assembly.lateRecords) late records", "\(serialGaps) missing serials",
+        ]
+        if assembly.evicted > 0 { parts.append("\(assembly.evicted) closed early (too many open)") }
+        if assembly.oversizeEvents > 0 { parts.append("\(assembly.oversizeEvents) oversize") }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,50 @@
+/// RFC 3339 UTC timestamps with millisecond precision, computed without Foundation
+/// (the encoder formats one per event).
+public enum Timestamp {
+    /// `2026-11-25T10:20:46.275Z` for a time in seconds and milliseconds since the epoch.
+    public static func rfc3339(seconds: UInt64, milliseconds: UInt16) -> [UInt8] {
+        let days = Int64(seconds / 86_400)
+        let secondOfDay = Int(seconds % 86_400)
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var v = value
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") &+ UInt8((v / divisor) % 10))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        digits(Int(year), 4)
+        out.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        out.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2)
+        out.append(UInt8(ascii: "."))
+        digits(Int(milliseconds % 1000), 3)
+        out.append(UInt8(ascii: "Z"))
+        return out
+    }
+
+    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+    static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int, day: Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = Int(doy - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import NodeAudit
+
+@main
+struct NodeAuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nodeaudit",
+        abstract: "Linux audit collector for Kubernetes nodes: kernel audit rules, correlated events, container attribution.",
+        discussion: """
+            nodeaudit turns the kernel's audit records into one JSON event per kernel event, \
+            with argv, socket addresses, syscall names and users interpreted.
+
+            Read recorded audit logs:    nodeaudit parse /var/log/audit/audit.log
+            """,
+        version: NodeAuditVersion.string,
+        subcommands: [ParseCommand.self, VersionCommand.self]
+    )
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print nodeaudit's version.")
+
+    func run() {
+        print("nodeaudit \(NodeAuditVersion.string)")
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import NodeAudit
+
+struct ParseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse",
+        abstract: "Correlate and interpret audit logs offline; print one JSON event per line.",
+        discussion: """
+            Reads auditd log files in RAW or ENRICHED format (or stdin when no file is given, \
+            or for '-'), groups the records of each kernel event, and writes the events to \
+            stdout as JSON lines (schema: docs/events.md). Files are read in the order given, \
+            as one stream: give rotated logs oldest first.
+
+            Lines that are not audit records are reported on stderr with file:line and \
+            counted; a summary of what was read goes to stderr at the end.
+
+            Exit status: 0 on success (even with malformed lines), 1 when an input cannot \
+            be read or the output cannot be written.
+            """
+    )
+
+    @Argument(help: "Audit log files; '-' or none reads stdin.")
+    var files: [String] = []
+
+    @Flag(help: "Include every original record (type and text) in each event.")
+    var records = false
+
+    @Option(help: "Never emit more than this many bytes of argv per event; the rest is counted in argv_truncated.")
+    var maxArgvBytes: Int = 64 * 1024
+
+    @Flag(help: "Do not name user and group ids from this host's /etc/passwd and /etc/group (names in ENRICHED logs are kept).")
+    var noHostUsers = false
+
+    @Option(help: "Seconds of record time after which an event without its last record is closed.")
+    var eventTimeout: Double = 2
+
+    @Flag(name: .shortAndLong, help: "Print no summary on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard maxArgvBytes > 0 else { throw ValidationError("--max-argv-bytes must be positive") }
+        guard eventTimeout > 0, eventTimeout <= 3600 else { throw ValidationError("--event-timeout must be in (0, 3600] seconds") }
+    }
+
+    func run() throws {
+        let options = ParseOptions(
+            files: files, includeRecords: records, maxArgvBytes: maxArgvBytes,
+            useHostUsers: !noHostUsers, eventTimeoutMilliseconds: UInt64(eventTimeout * 1000), quiet: quiet)
+        guard ParseRun.execute(options) else { throw ExitCode.failure }
+    }
+}
