@@ -36,10 +36,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "AuditRecordsTests", dependencies: ["AuditRecords"]),
-        .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents"]),
-        .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents"]),
-        .testTarget(name: "NodeAuditTests", dependencies: ["NodeAudit"]),
+        // Fixture and corpus access and reference-tool runners shared by the tests.
+        .target(name: "TestSupport", dependencies: ["AuditRecords"], path: "Tests/TestSupport"),
+        .testTarget(name: "AuditRecordsTests", dependencies: ["AuditRecords", "TestSupport"]),
+        .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "TestSupport"]),
+        .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
+        .testTarget(name: "NodeAuditTests", dependencies: ["NodeAudit", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

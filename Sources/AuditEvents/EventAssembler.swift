@@ -122,12 +122,13 @@ public struct EventAssembler: Sendable {
 
     private mutating func close(at index: Int, reason: CloseReason, emit: (RecordGroup) -> Void) {
         let event = open.remove(at: index)
+        // The rest of an event split at the record limit is its continuation, not late.
         emitGroup(RecordGroup(key: event.key, records: event.records, closeReason: event.isLate ? .late : reason),
-                  emit: emit)
+                  remember: reason != .recordLimit, emit: emit)
     }
 
-    private mutating func emitGroup(_ group: RecordGroup, emit: (RecordGroup) -> Void) {
-        remember(group.key)
+    private mutating func emitGroup(_ group: RecordGroup, remember: Bool = true, emit: (RecordGroup) -> Void) {
+        if remember { self.remember(group.key) }
         counters.events += 1
         emit(group)
     }

@@ -10,6 +10,7 @@ public final class SyscallTable: Sendable {
     /// Syscall numbers above this are not looked up (no architecture has that many).
     private static let syscallLimit = 1024
     private static let errnoLimit = 256
+    private static let machineLimit: Int32 = 32
 
     /// Index: libaudit machine id; value: syscall names by number.
     private let syscallNames: [[String?]]
@@ -19,15 +20,19 @@ public final class SyscallTable: Sendable {
     private init() {
         var machines: [[String?]] = []
         var machineNames: [String?] = []
-        var machine: Int32 = 0
-        while let cName = audit_machine_to_name(machine) {
+        // libaudit's machine ids have holes where architectures were retired (ia64, alpha).
+        for machine in 0..<Self.machineLimit {
+            guard let cName = audit_machine_to_name(machine) else {
+                machineNames.append(nil)
+                machines.append([])
+                continue
+            }
             machineNames.append(String(cString: cName))
             var names = [String?](repeating: nil, count: Self.syscallLimit)
             for number in 0..<Self.syscallLimit {
                 if let n = audit_syscall_to_name(Int32(number), machine) { names[number] = String(cString: n) }
             }
             machines.append(names)
-            machine += 1
         }
         self.syscallNames = machines
         self.machineNames = machineNames
@@ -49,7 +54,8 @@ public final class SyscallTable: Sendable {
     /// The syscall's name on that architecture (`execve`, `connect`).
     public func syscallName(_ number: UInt64, arch: UInt64) -> String? {
         guard let machine = machine(forArch: arch), number < UInt64(Self.syscallLimit) else { return nil }
-        return syscallNames[Int(machine)][Int(number)]
+        let names = syscallNames[Int(machine)]
+        return names.isEmpty ? nil : names[Int(number)]
     }
 
     /// The symbolic name of an errno value (`ENOENT` for 2).

@@ -1,0 +1,181 @@
+import AuditEvents
+import AuditRecords
+import Testing
+import TestSupport
+
+@Suite("Event assembly")
+struct EventAssemblerTests {
+    /// The records of one fixture event, in the order the kernel wrote them.
+    private func records(_ serial: UInt64) throws -> [AuditRecord] {
+        try Fixtures.event(serial: serial).map(Fixtures.record)
+    }
+
+    /// The kernel's EOE for a stamp, as it arrives over netlink (empty body).
+    private func endOfEvent(_ stamp: AuditStamp) throws -> AuditRecord {
+        let payload = Array("audit(\(stamp)): ".utf8)
+        return try payload.withUnsafeBytes { try RecordParser.parseNetlink(type: 1320, payload: $0) }
+    }
+
+    private func run(_ records: [AuditRecord], policy: AssemblyPolicy = AssemblyPolicy(), flush: Bool = true)
+        -> (groups: [RecordGroup], assembler: EventAssembler)
+    {
+        var assembler = EventAssembler(policy: policy)
+        var groups: [RecordGroup] = []
+        for record in records { assembler.add(record) { groups.append($0) } }
+        if flush { assembler.flush { groups.append($0) } }
+        return (groups, assembler)
+    }
+
+    @Test("EOE closes an event and is not part of it")
+    func closesOnEndOfEvent() throws {
+        let event = try records(11).filter { $0.type != .proctitle }
+        let (groups, assembler) = run(event + [try endOfEvent(event[0].stamp)], flush: false)
+        #expect(groups.count == 1)
+        #expect(groups[0].closeReason == .endOfEvent)
+        #expect(groups[0].records.map(\.type) == [.syscall, .sockaddr])
+        #expect(assembler.eventsInFlight == 0)
+    }
+
+    @Test("PROCTITLE closes a syscall event at once; its EOE afterwards is expected, not late")
+    func closesOnProctitle() throws {
+        let event = try records(11)
+        let (groups, assembler) = run(event + [try endOfEvent(event[0].stamp)], flush: false)
+        #expect(groups.count == 1)
+        #expect(groups[0].closeReason == .lastRecord)
+        #expect(groups[0].records.count == 3)
+        #expect(assembler.counters.lateRecords == 0)
+        #expect(assembler.counters.orphanEndOfEvent == 0)
+    }
+
+    @Test("a user-space message stands alone")
+    func standalone() throws {
+        let lines = try Fixtures.lines(ofFile: Fixtures.corpusFile("exec-net-login.raw.log"))
+        let auth = try Fixtures.record(try #require(lines.first { $0.hasPrefix("type=USER_AUTH") }))
+        let (groups, _) = run([auth], flush: false)
+        #expect(groups.count == 1)
+        #expect(groups[0].closeReason == .standalone)
+    }
+
+    @Test("interleaved events are each assembled whole")
+    func interleaved() throws {
+        let a = try records(12)  // SYSCALL, SOCKADDR, PROCTITLE
+        let b = try records(13)  // SYSCALL, SOCKADDR, CWD, PATH, PROCTITLE
+        let mixed = [a[0], b[0], a[1], b[1], b[2], b[3], a[2], b[4]]
+        let (groups, assembler) = run(mixed)
+        #expect(groups.count == 2)
+        #expect(groups.map(\.key.stamp.serial) == [12, 13])
+        #expect(groups[0].records.count == 3)
+        #expect(groups[1].records.count == 5)
+        #expect(groups.allSatisfy { $0.closeReason == .lastRecord })
+        #expect(assembler.counters.events == 2)
+    }
+
+    @Test("an event whose last record never comes is closed once newer records pass it")
+    func expiresByRecordTime() throws {
+        let incomplete = try records(5).filter { $0.type != .proctitle }  // at .809
+        let later = try records(11)  // a second later
+        let (groups, assembler) = run(incomplete + later, policy: AssemblyPolicy(maxEventAgeMilliseconds: 500), flush: false)
+        #expect(groups.map(\.key.stamp.serial) == [5, 11])
+        #expect(groups[0].closeReason == .expired)
+        #expect(assembler.counters.expired == 1)
+    }
+
+    @Test("the live timer closes an event whose records stopped")
+    func expiresByClock() throws {
+        let incomplete = try records(11).filter { $0.type != .proctitle }
+        var assembler = EventAssembler(policy: AssemblyPolicy(maxEventAgeMilliseconds: 2000))
+        var groups: [RecordGroup] = []
+        for record in incomplete { assembler.add(record) { groups.append($0) } }
+        let stamp = incomplete[0].stamp.epochMilliseconds
+        assembler.closeExpired(nowMilliseconds: stamp + 1000) { groups.append($0) }
+        #expect(groups.isEmpty)
+        assembler.closeExpired(nowMilliseconds: stamp + 2500) { groups.append($0) }
+        #expect(groups.count == 1)
+        #expect(groups[0].closeReason == .expired)
+    }
+
+    @Test("beyond the in-flight bound the oldest event is closed, and counted")
+    func evictsOldest() throws {
+        let heads = try [11, 12, 13].map { try records($0)[0] }
+        let (groups, assembler) = run(heads, policy: AssemblyPolicy(maxEventsInFlight: 2), flush: false)
+        #expect(groups.map(\.key.stamp.serial) == [11])
+        #expect(groups[0].closeReason == .evicted)
+        #expect(assembler.counters.evicted == 1)
+        #expect(assembler.eventsInFlight == 2)
+    }
+
+    @Test("a record after its event was emitted becomes a late event, counted, not lost")
+    func lateRecord() throws {
+        let event = try records(11)
+        let (groups, assembler) = run(event + [event[1]])
+        #expect(groups.count == 2)
+        #expect(groups[1].closeReason == .late)
+        #expect(groups[1].records.map(\.type) == [.sockaddr])
+        #expect(assembler.counters.lateRecords == 1)
+    }
+
+    @Test("an EOE for an event never seen is counted")
+    func orphanEndOfEvent() throws {
+        let (groups, assembler) = run([try endOfEvent(AuditStamp(seconds: 1, milliseconds: 2, serial: 3))])
+        #expect(groups.isEmpty)
+        #expect(assembler.counters.orphanEndOfEvent == 1)
+    }
+
+    @Test("an event over the record limit is split, and counted")
+    func recordLimit() throws {
+        let event = try records(6)
+        let (groups, assembler) = run(event, policy: AssemblyPolicy(maxRecordsPerEvent: 8))
+        #expect(event.count > 8)
+        #expect(groups.count == 2)
+        #expect(groups[0].closeReason == .recordLimit)
+        #expect(groups[0].records.count == 8)
+        #expect(groups[1].closeReason == .lastRecord)
+        #expect(assembler.counters.lateRecords == 0)
+        #expect(groups.reduce(0) { $0 + $1.records.count } == event.count)
+        #expect(assembler.counters.oversizeEvents == 1)
+    }
+
+    @Test("flush emits every open event in order")
+    func flush() throws {
+        let heads = try [11, 12].map { try records($0)[0] }
+        let (groups, _) = run(heads)
+        #expect(groups.map(\.key.stamp.serial) == [11, 12])
+        #expect(groups.allSatisfy { $0.closeReason == .flushed })
+    }
+
+    @Test("records of two nodes with one stamp are two events")
+    func nodesAreSeparate() throws {
+        let line = try Fixtures.line("type=SYSCALL", ":11):")
+        let a = try Fixtures.record("node=a " + line)
+        let b = try Fixtures.record("node=b " + line)
+        let (groups, _) = run([a, b])
+        #expect(groups.count == 2)
+    }
+}
+
+@Suite("Sequence tracking")
+struct SequenceTrackerTests {
+    @Test("skipped serials count as missing until they arrive")
+    func gaps() {
+        var tracker = SequenceTracker()
+        for serial: UInt64 in [100, 101, 105] { tracker.observe(serial) }
+        #expect(tracker.missing == 3)
+        tracker.observe(103)
+        #expect(tracker.missing == 2)
+        tracker.observe(103)
+        #expect(tracker.missing == 2)
+        tracker.observe(106)
+        #expect(tracker.missing == 2)
+    }
+
+    @Test("a restart of the numbering is a reset, not a gap")
+    func reset() {
+        var tracker = SequenceTracker(resetDistance: 1000)
+        tracker.observe(90_000)
+        tracker.observe(5)
+        tracker.observe(6)
+        #expect(tracker.missing == 0)
+        #expect(tracker.resets == 1)
+        #expect(tracker.highest == 6)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Runs a reference tool (laurel, python3 with libauparse, the nodeaudit binary) and
+/// collects its output, for tests that compare nodeaudit with its peers.
+public struct Command {
+    public struct Result {
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: String
+        public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    public static func which(_ name: String) -> String? {
+        for dir in ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+            let path = dir + "/" + name
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// Runs `executable` with `arguments`, feeding `stdinFile` when given.
+    public static func run(_ executable: String, _ arguments: [String], stdinFile: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        if let stdinFile {
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: stdinFile))
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        try process.run()
+        // Read both pipes concurrently with the process so neither fills up.
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// The JSON objects of a JSON-lines output.
+    public static func jsonLines(_ data: Data) throws -> [[String: Any]] {
+        try data.split(separator: UInt8(ascii: "\n")).map { line in
+            guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                throw CommandError.notAnObject(String(decoding: line.prefix(200), as: UTF8.self))
+            }
+            return object
+        }
+    }
+
+    public enum CommandError: Error {
+        case notAnObject(String)
+    }
+}

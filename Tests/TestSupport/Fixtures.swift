@@ -1,0 +1,60 @@
+import AuditRecords
+import Foundation
+
+/// Real audit lines for tests: `Tests/Fixtures` (recorded by Scripts/capture-fixtures)
+/// and the shared corpus beside the repository (`../shared/corpus`, or
+/// `$NODEAUDIT_CORPUS`).
+public enum Fixtures {
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static var corpusDirectory: URL {
+        if let override = ProcessInfo.processInfo.environment["NODEAUDIT_CORPUS"] {
+            return URL(fileURLWithPath: override)
+        }
+        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+    }
+
+    public static func corpusFile(_ name: String) -> String {
+        corpusDirectory.appendingPathComponent(name).path
+    }
+
+    public static func fixtureFile(_ name: String) -> String {
+        repositoryRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(name).path
+    }
+
+    /// The lines of a fixture or corpus file.
+    public static func lines(ofFile path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    /// The first line of `Tests/Fixtures/kernel-cases.raw.log` (or another file) with
+    /// every given fragment.
+    public static func line(_ fragments: String..., in file: String = "kernel-cases.raw.log") throws -> String {
+        let all = try lines(ofFile: fixtureFile(file))
+        guard let line = all.first(where: { line in fragments.allSatisfy { line.contains($0) } }) else {
+            throw FixtureError.noLine(fragments.joined(separator: " & "), file)
+        }
+        return line
+    }
+
+    /// All lines with a stamp's serial (`:11)`), i.e. the records of one event.
+    public static func event(serial: UInt64, in file: String = "kernel-cases.raw.log") throws -> [String] {
+        let all = try lines(ofFile: fixtureFile(file))
+        return all.filter { $0.contains(":\(serial)):") }
+    }
+
+    /// Parses one log line into a record.
+    public static func record(_ line: String) throws -> AuditRecord {
+        try RecordParser.parseLogLine(Array(line.utf8))
+    }
+
+    public enum FixtureError: Error, CustomStringConvertible {
+        case noLine(String, String)
+        public var description: String {
+            switch self {
+            case .noLine(let what, let file): return "no line with \(what) in \(file)"
+            }
+        }
+    }
+}
