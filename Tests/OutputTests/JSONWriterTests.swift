@@ -1,0 +1,76 @@
+import AuditRecords
+import Foundation
+import Output
+import Testing
+
+@Suite("JSON writer: escaping keeps one event one line")
+struct JSONWriterTests {
+    /// Writes `{"v": bytes}` and parses it back.
+    private func roundTrip(_ bytes: [UInt8]) throws -> (line: [UInt8], value: String) {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("v")
+        writer.string(bytes[...])
+        writer.endObject()
+        let object = try JSONSerialization.jsonObject(with: Data(writer.buffer)) as? [String: Any]
+        return (writer.buffer, try #require(object?["v"] as? String))
+    }
+
+    @Test("quotes, backslashes, newlines, tabs and ANSI escapes are escaped", arguments: [
+        "quote\" newline\n esc\u{1b}[31m",
+        "back\\slash and \"json\": {\"injected\": true}",
+        "carriage\rreturn\ttab\u{0}nul\u{7f}del",
+        "ünïcode ✓ 😀",
+        "\u{2028}line separator",
+    ])
+    func escapes(text: String) throws {
+        let (line, value) = try roundTrip(Array(text.utf8))
+        #expect(value == text)
+        #expect(!line.contains(UInt8(ascii: "\n")))
+        #expect(!line.contains(0x1b))
+        #expect(!line.contains(0))
+    }
+
+    @Test("invalid UTF-8 becomes U+FFFD and the line stays valid JSON", arguments: [
+        [0x61, 0xff, 0x62],                // stray byte
+        [0x61, 0xc3],                      // truncated sequence
+        [0xc0, 0xaf],                      // overlong '/'
+        [0xed, 0xa0, 0x80],                // surrogate
+        [0xf4, 0x90, 0x80, 0x80],          // above U+10FFFF
+        [0x80, 0x80, 0x22, 0x0a],          // continuation bytes, quote, newline
+    ] as [[UInt8]])
+    func invalidUTF8(bytes: [UInt8]) throws {
+        let (line, value) = try roundTrip(bytes)
+        #expect(value.contains("\u{FFFD}"))
+        #expect(!line.contains(UInt8(ascii: "\n")))
+    }
+
+    @Test("numbers, booleans, null and nesting")
+    func structure() throws {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("a"); writer.number(Int64.min)
+        writer.key("b"); writer.number(UInt64.max)
+        writer.key("c"); writer.bool(true)
+        writer.key("d"); writer.null()
+        writer.key("e"); writer.beginArray(); writer.number(0); writer.string("x"); writer.beginObject(); writer.endObject(); writer.endArray()
+        writer.endObject()
+        #expect(String(decoding: writer.buffer, as: UTF8.self)
+            == #"{"a":-9223372036854775808,"b":18446744073709551615,"c":true,"d":null,"e":[0,"x",{}]}"#)
+    }
+}
+
+@Suite("RFC 3339 timestamps")
+struct TimestampTests {
+    @Test("matches Foundation's formatting", arguments: [
+        (UInt64(0), UInt16(0)), (1_795_561_246, 275), (951_782_400, 999), (4_102_444_799, 1), (1_709_164_800, 500),
+    ])
+    func matchesFoundation(seconds: UInt64, milliseconds: UInt16) {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let date = Date(timeIntervalSince1970: Double(seconds) + Double(milliseconds) / 1000)
+        let ours = String(decoding: Timestamp.rfc3339(seconds: seconds, milliseconds: milliseconds), as: UTF8.self)
+        #expect(ours == formatter.string(from: date))
+    }
+}
