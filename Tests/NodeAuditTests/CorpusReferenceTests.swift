@@ -70,6 +70,7 @@ struct CorpusReferenceTests {
 
     @Test("event counts and every exec argv match", arguments: ["exec-net-login.raw.log", "exec-net-login.enriched.log"])
     func matchesReferences(file: String) throws {
+        try Fixtures.requireCorpus()
         let path = Fixtures.corpusFile(file)
         let (ours, counters) = try parseEvents([path])
         let laurel = try laurelEvents(path)

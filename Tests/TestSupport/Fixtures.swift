@@ -15,8 +15,16 @@ public enum Fixtures {
         return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
     }
 
+    /// A corpus file's path; fails with where the corpus was looked for when it is absent.
     public static func corpusFile(_ name: String) -> String {
         corpusDirectory.appendingPathComponent(name).path
+    }
+
+    /// Throws unless the shared corpus is where the tests look for it.
+    public static func requireCorpus() throws {
+        guard FileManager.default.fileExists(atPath: corpusDirectory.path) else {
+            throw FixtureError.noCorpus(corpusDirectory.path)
+        }
     }
 
     public static func fixtureFile(_ name: String) -> String {
@@ -25,7 +33,8 @@ public enum Fixtures {
 
     /// The lines of a fixture or corpus file.
     public static func lines(ofFile path: String) throws -> [String] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        if path.hasPrefix(corpusDirectory.path) { try requireCorpus() }
+        return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
     /// The first line of `Tests/Fixtures/kernel-cases.raw.log` (or another file) with
@@ -51,9 +60,12 @@ public enum Fixtures {
 
     public enum FixtureError: Error, CustomStringConvertible {
         case noLine(String, String)
+        case noCorpus(String)
         public var description: String {
             switch self {
             case .noLine(let what, let file): return "no line with \(what) in \(file)"
+            case .noCorpus(let path):
+                return "the shared audit corpus is not at \(path): check out shared/ beside the repository or set NODEAUDIT_CORPUS"
             }
         }
     }
