@@ -8,15 +8,7 @@ extension ArraySlice where Element == UInt8 {
     /// Whether these bytes equal an ASCII literal, without allocating.
     @inlinable
     public func equals(_ literal: StaticString) -> Bool {
-        guard count == literal.utf8CodeUnitCount else { return false }
-        return literal.withUTF8Buffer { lit in
-            var i = startIndex
-            for b in lit {
-                if self[i] != b { return false }
-                i += 1
-            }
-            return true
-        }
+        count == literal.utf8CodeUnitCount && hasPrefix(literal)
     }
 
     /// Whether these bytes start with an ASCII literal.

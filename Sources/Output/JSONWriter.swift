@@ -21,25 +21,19 @@ public struct JSONWriter {
 
     // MARK: Structure
 
-    public mutating func beginObject() {
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    private mutating func open(_ bracket: UInt8) {
         separate()
-        buffer.append(UInt8(ascii: "{"))
+        buffer.append(bracket)
         needsComma = false
     }
 
-    public mutating func endObject() {
-        buffer.append(UInt8(ascii: "}"))
-        needsComma = true
-    }
-
-    public mutating func beginArray() {
-        separate()
-        buffer.append(UInt8(ascii: "["))
-        needsComma = false
-    }
-
-    public mutating func endArray() {
-        buffer.append(UInt8(ascii: "]"))
+    private mutating func close(_ bracket: UInt8) {
+        buffer.append(bracket)
         needsComma = true
     }
 
@@ -79,16 +73,6 @@ public struct JSONWriter {
     public mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { utf8 in
-            separate()
-            buffer.append(UInt8(ascii: "\""))
-            appendEscaped(utf8)
-            buffer.append(UInt8(ascii: "\""))
-        }
-        needsComma = true
-    }
-
-    public mutating func string(_ value: StaticString) {
-        value.withUTF8Buffer { utf8 in
             separate()
             buffer.append(UInt8(ascii: "\""))
             appendEscaped(utf8)
