@@ -20,14 +20,18 @@ let package = Package(
         ),
         // Pure core: records, values, interpretation. No I/O.
         .target(name: "AuditRecords", dependencies: ["CAudit"]),
+        // Pure core: the auditctl rule language, encoded through libaudit. No I/O.
+        .target(name: "AuditRules", dependencies: ["CAudit"]),
         // Pure core: records -> correlated, interpreted events. No I/O.
         .target(name: "AuditEvents", dependencies: ["AuditRecords"]),
+        // The kernel's audit control channel (netlink through libaudit): status, settings, rules.
+        .target(name: "AuditKernel", dependencies: ["CAudit", "AuditRules"]),
         // What the kernel does not say: user names, (later) process tree and containers.
         .target(name: "Enrichment", dependencies: ["AuditEvents"]),
         // Encoders and sinks.
         .target(name: "Output", dependencies: ["AuditEvents"]),
         // Pipeline wiring, configuration, counters.
-        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "Enrichment", "Output"]),
+        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output"]),
         // The executable: command-line parsing only.
         .executableTarget(
             name: "nodeaudit",
@@ -40,6 +44,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["AuditRecords"], path: "Tests/TestSupport"),
         .testTarget(name: "AuditRecordsTests", dependencies: ["AuditRecords", "TestSupport"]),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "TestSupport"]),
+        .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
         .testTarget(name: "NodeAuditTests", dependencies: ["NodeAudit", "TestSupport"]),
     ],

@@ -11,9 +11,11 @@ struct NodeAuditCommand: ParsableCommand {
             with argv, socket addresses, syscall names and users interpreted.
 
             Read recorded audit logs:    nodeaudit parse /var/log/audit/audit.log
+            Check rule files:            nodeaudit rules check Rules/
+            Load rules into the kernel:  nodeaudit rules apply Rules/
             """,
         version: NodeAuditVersion.string,
-        subcommands: [ParseCommand.self, VersionCommand.self]
+        subcommands: [ParseCommand.self, RulesCommand.self, StatusCommand.self, VersionCommand.self]
     )
 }
 

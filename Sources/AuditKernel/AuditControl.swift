@@ -1,0 +1,127 @@
+import AuditRules
+import CAudit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failed exchange with the kernel's audit subsystem.
+public struct KernelError: Error, Sendable, CustomStringConvertible {
+    public var operation: String
+    public var errno: Int32
+
+    public init(_ operation: String, errno: Int32) {
+        self.operation = operation
+        self.errno = errno
+    }
+
+    public var description: String {
+        var reason = String(cString: strerror(errno))
+        if errno == EPERM || errno == EACCES { reason += " (needs root: CAP_AUDIT_CONTROL)" }
+        if errno == ECONNREFUSED { reason += " (audit is not available in this kernel or namespace)" }
+        return "\(operation): \(reason)"
+    }
+}
+
+/// The audit control channel: status, settings and rules, through libaudit's netlink
+/// calls. One request at a time; replies are awaited with a timeout, never forever.
+public final class AuditControl {
+    private let fd: Int32
+    private let reply: UnsafeMutablePointer<audit_reply>
+    private let timeoutMilliseconds: Int32
+
+    public init(timeoutMilliseconds: Int32 = 4000) throws(KernelError) {
+        let fd = audit_open()
+        guard fd >= 0 else { throw KernelError("opening the audit netlink socket", errno: errno) }
+        self.fd = fd
+        self.timeoutMilliseconds = timeoutMilliseconds
+        reply = .allocate(capacity: 1)
+    }
+
+    deinit {
+        audit_close(fd)
+        reply.deallocate()
+    }
+
+    // MARK: Status and settings
+
+    public func status() throws(KernelError) -> AuditStatus {
+        guard audit_request_status(fd) > 0 else { throw KernelError("requesting audit status", errno: errno) }
+        while true {
+            let type = try receive("reading audit status")
+            if type == Int32(AUDIT_GET), let status = reply.pointee.status { return AuditStatus(status.pointee) }
+        }
+    }
+
+    public func apply(_ setting: StatusSetting) throws(KernelError) {
+        let rc: Int32
+        switch setting {
+        case .enabled(let v): rc = audit_set_enabled(fd, v)
+        case .failure(let v): rc = audit_set_failure(fd, v)
+        case .rateLimit(let v): rc = audit_set_rate_limit(fd, v)
+        case .backlogLimit(let v): rc = audit_set_backlog_limit(fd, v)
+        case .backlogWaitTime(let v): rc = audit_set_backlog_wait_time(fd, v)
+        }
+        guard rc > 0 else { throw KernelError("setting \(setting.option)", errno: rc < 0 ? -rc : errno) }
+    }
+
+    /// Resets the kernel's lost counter; returns the value it had.
+    @discardableResult
+    public func resetLost() throws(KernelError) -> UInt32 {
+        let rc = audit_reset_lost(fd)
+        guard rc >= 0 else { throw KernelError("resetting the lost counter", errno: -rc) }
+        return UInt32(rc)
+    }
+
+    public func setLoginuidImmutable() throws(KernelError) {
+        guard audit_set_loginuid_immutable(fd) > 0 else { throw KernelError("making loginuid immutable", errno: errno) }
+    }
+
+    // MARK: Rules
+
+    /// The kernel's rules, in its order.
+    public func rules() throws(KernelError) -> [AuditRuleData] {
+        guard audit_request_rules_list_data(fd) > 0 else { throw KernelError("listing audit rules", errno: errno) }
+        var rules: [AuditRuleData] = []
+        while true {
+            let type = try receive("listing audit rules")
+            if type == Int32(NLMSG_DONE) { return rules }
+            if type == Int32(AUDIT_LIST_RULES), let data = reply.pointee.ruledata, let header = reply.pointee.nlh {
+                let length = Int(header.pointee.nlmsg_len) - MemoryLayout<nlmsghdr>.size
+                if let rule = AuditRuleData(pointer: UnsafeRawPointer(data), length: length) { rules.append(rule) }
+            }
+        }
+    }
+
+    public func add(_ rule: EncodedRule) throws(KernelError) {
+        let rc = rule.data.withRulePointer { audit_add_rule_data(fd, $0, rule.sendFlags, Int32(rule.data.action)) }
+        guard rc > 0 else { throw KernelError("adding a rule", errno: rc < 0 ? -rc : errno) }
+    }
+
+    public func delete(_ rule: AuditRuleData) throws(KernelError) {
+        let rc = rule.withRulePointer { audit_delete_rule_data(fd, $0, rule.list, Int32(rule.action)) }
+        guard rc > 0 else { throw KernelError("deleting a rule", errno: rc < 0 ? -rc : errno) }
+    }
+
+    // MARK: Replies
+
+    /// Waits for the next reply and returns its type; acks are skipped, errors thrown.
+    private func receive(_ operation: String) throws(KernelError) -> Int32 {
+        while true {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, timeoutMilliseconds)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw KernelError(operation, errno: errno)
+            }
+            guard ready > 0 else { throw KernelError(operation + " (no reply from the kernel)", errno: ETIMEDOUT) }
+            let rc = audit_get_reply(fd, reply, GET_REPLY_NONBLOCKING, 0)
+            if rc <= 0 { continue }
+            let type = reply.pointee.type
+            if type == Int32(NLMSG_ERROR), let error = reply.pointee.error {
+                if error.pointee.error == 0 { continue }
+                throw KernelError(operation, errno: -error.pointee.error)
+            }
+            return type
+        }
+    }
+}

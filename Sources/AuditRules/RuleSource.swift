@@ -1,0 +1,28 @@
+/// Where a rule came from, so every error and every planned change can name it.
+public struct RuleSource: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    /// The line as written (comments and surrounding blanks removed).
+    public var text: String
+
+    public init(file: String, line: Int, text: String) {
+        self.file = file
+        self.line = line
+        self.text = text
+    }
+
+    public var description: String { "\(file):\(line)" }
+}
+
+/// A rule that cannot be used, with its location: `file:line: what is wrong`.
+public struct RuleError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var source: RuleSource
+    public var message: String
+
+    public init(_ source: RuleSource, _ message: String) {
+        self.source = source
+        self.message = message
+    }
+
+    public var description: String { "\(source): \(message)" }
+}

@@ -1,0 +1,170 @@
+import AuditKernel
+import AuditRules
+
+/// The `nodeaudit rules …` and `nodeaudit status` commands, on top of the rule language
+/// and the kernel client. Output goes to `print` (stdout), problems to `Diagnostics`.
+public struct RulesRun {
+    public var allowImmutable = false
+    public var prune = false
+    private let diagnostics = Diagnostics()
+    private let output: (String) -> Void
+
+    public init(allowImmutable: Bool = false, prune: Bool = false, output: @escaping (String) -> Void = { print($0) }) {
+        self.allowImmutable = allowImmutable
+        self.prune = prune
+        self.output = output
+    }
+
+    /// Exit statuses, like `git diff --exit-code`: 0 nothing to do, 1 drift, 2 error.
+    public enum Outcome: Int32 {
+        case clean = 0
+        case drift = 1
+        case failed = 2
+    }
+
+    /// `rules check`: parse and encode offline; no kernel, no root.
+    public func check(_ paths: [String]) -> Outcome {
+        guard let wanted = wantedRules(paths, allowImmutable: true, changesKernel: false) else { return .failed }
+        let settings = wanted.settings.map { "\($0.setting.option) (\($0.source))" }
+        output("\(wanted.rules.count) rules, \(wanted.absent.count) deletions, \(settings.count) settings: OK")
+        for (setting, source) in wanted.settings where setting == .enabled(2) {
+            diagnostics.notice("\(source): -e 2 locks audit until reboot; apply it only with --allow-immutable")
+        }
+        return .clean
+    }
+
+    /// `rules diff`: what `apply` would change; drift exits 1.
+    public func diff(_ paths: [String]) -> Outcome {
+        guard let (plan, _) = plan(paths) else { return .failed }
+        plan.lines.forEach(output)
+        return plan.isEmpty ? .clean : .drift
+    }
+
+    /// `rules apply`: make the kernel hold the files' rules and settings.
+    public func apply(_ paths: [String], dryRun: Bool) -> Outcome {
+        guard let (plan, control) = plan(paths) else { return .failed }
+        if plan.isEmpty {
+            output("no changes: the kernel already holds these rules and settings")
+            return .clean
+        }
+        if dryRun {
+            plan.lines.forEach(output)
+            return .drift
+        }
+        var failures = 0
+        func attempt(_ line: String, _ body: () throws(KernelError) -> Void) {
+            do throws(KernelError) {
+                try body()
+                output(line)
+            } catch {
+                failures += 1
+                diagnostics.error("\(line.dropFirst(2)): \(error)")
+            }
+        }
+        for deletion in plan.deletions { attempt("- \(deletion.text)") { () throws(KernelError) in try control.delete(deletion.rule) } }
+        for change in plan.settings where change.setting.name != "enabled" {
+            attempt("~ \(change.setting.name): \(change.current) -> \(change.setting.value)") { () throws(KernelError) in try control.apply(change.setting) }
+        }
+        for addition in plan.additions {
+            do throws(KernelError) {
+                try control.add(addition.rule)
+                output("+ \(addition.text)")
+            } catch {
+                failures += 1
+                diagnostics.error("\(addition.rule.source): the kernel refused '\(addition.text)': \(error)")
+            }
+        }
+        for change in plan.settings where change.setting.name == "enabled" {
+            attempt("~ enabled: \(change.current) -> \(change.setting.value)") { () throws(KernelError) in try control.apply(change.setting) }
+        }
+        if plan.resetLost { attempt("~ lost: reset to 0") { () throws(KernelError) in try control.resetLost() } }
+        if plan.loginuidImmutable { attempt("~ loginuid_immutable: on") { () throws(KernelError) in try control.setLoginuidImmutable() } }
+        return failures == 0 ? .clean : .failed
+    }
+
+    /// `rules list`: the kernel's rules in auditctl form.
+    public func list() -> Outcome {
+        do throws(KernelError) {
+            let rules = try AuditControl().rules()
+            if rules.isEmpty { output("No rules") }
+            rules.map(RuleFormatter.text).forEach(output)
+            return .clean
+        } catch {
+            diagnostics.error(error.description)
+            return .failed
+        }
+    }
+
+    /// `rules delete`: remove the kernel rules that the files name.
+    public func delete(_ paths: [String]) -> Outcome {
+        guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .failed }
+        do throws(KernelError) {
+            let control = try AuditControl()
+            let managed = Set(wanted.rules.map { RuleFormatter.text($0.data) })
+            var failures = 0
+            for rule in try control.rules() {
+                let text = RuleFormatter.text(rule)
+                guard managed.contains(text) else { continue }
+                do throws(KernelError) {
+                    try control.delete(rule)
+                    output("- \(text)")
+                } catch {
+                    failures += 1
+                    diagnostics.error("\(text): \(error)")
+                }
+            }
+            return failures == 0 ? .clean : .failed
+        } catch {
+            diagnostics.error(error.description)
+            return .failed
+        }
+    }
+
+    /// `status`: the kernel's audit status, as `auditctl -s` or as one JSON object.
+    public func status(json: Bool) -> Outcome {
+        do throws(KernelError) {
+            let status = try AuditControl().status()
+            if json {
+                output("{" + status.fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+            } else {
+                status.fields.forEach { output("\($0.0) \($0.1)") }
+            }
+            return .clean
+        } catch {
+            diagnostics.error(error.description)
+            return .failed
+        }
+    }
+
+    // MARK: -
+
+    private func wantedRules(_ paths: [String], allowImmutable: Bool, changesKernel: Bool = true) -> WantedRules? {
+        do throws(RuleLoadFailure) {
+            return try RuleFiles.wanted(paths, allowImmutable: allowImmutable)
+        } catch {
+            let lines = error.description.split(separator: "\n")
+            for line in lines { diagnostics.error(String(line)) }
+            if case .invalid = error {
+                diagnostics.error("\(lines.count) bad line\(lines.count == 1 ? "" : "s")" + (changesKernel ? "; nothing was changed" : ""))
+            }
+            return nil
+        }
+    }
+
+    private func plan(_ paths: [String]) -> (RulePlan, AuditControl)? {
+        guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return nil }
+        do throws(KernelError) {
+            let control = try AuditControl()
+            let status = try control.status()
+            if status.enabled == 2 {
+                diagnostics.error("the kernel's audit configuration is locked (enabled 2) until reboot; nothing can be changed")
+                return nil
+            }
+            let plan = RulePlan(wanted: wanted, current: try control.rules(), currentSetting: status.current, prune: prune)
+            return (plan, control)
+        } catch {
+            diagnostics.error(error.description)
+            return nil
+        }
+    }
+}
