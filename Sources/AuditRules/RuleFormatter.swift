@@ -119,7 +119,8 @@ public enum RuleFormatter {
         case UInt32(AUDIT_FSTYPE):
             return audit_fstype_to_name(Int32(bitPattern: field.value)).map { String(cString: $0) } ?? String(field.value)
         default:
-            if idFields.contains(field.type), field.value == UInt32.max { return "unset" }
+            // Ids are signed to the kernel: unset (4294967295) reads as -1, as auditctl prints it.
+            if idFields.contains(field.type) { return String(Int32(bitPattern: field.value)) }
             return String(field.value)
         }
     }
@@ -175,11 +176,15 @@ public enum RuleFormatter {
         audit_flag_to_name(list).map { String(cString: $0) } ?? "list\(list)"
     }
 
-    /// `-S` text: `all`, or the syscall names in number order. The last mask word holds
-    /// the kernel's syscall-class bits, which it rewrites, so it is not compared.
+    /// `-S` text: `all` (on the syscall lists), or the syscall names in number order. The
+    /// last mask word holds the kernel's syscall-class bits, which it rewrites, so it is
+    /// not compared.
     private static func syscallText(_ rule: AuditRuleData, arch: UInt32?, list: Int32) -> String? {
         let words = AuditRuleData.maskWords - 1
-        if (0..<words).allSatisfy({ rule.mask($0) == UInt32.max }) { return nil }
+        if (0..<words).allSatisfy({ rule.mask($0) == UInt32.max }) {
+            let syscallLists = [Int32(AUDIT_FILTER_EXIT), Int32(AUDIT_FILTER_ENTRY), Int32(AUDIT_FILTER_URING_EXIT)]
+            return syscallLists.contains(list) ? "all" : nil
+        }
         let machine: Int32
         if let arch, audit_elf_to_machine(arch) >= 0 {
             machine = audit_elf_to_machine(arch)
