@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
         .testTarget(name: "NodeAuditTests", dependencies: ["NodeAudit", "TestSupport"]),
+        // Tests on the real kernel: root, serialized, restoring the kernel's audit state.
+        .testTarget(name: "KernelTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -143,7 +143,7 @@ struct ParseBehaviourTests {
 
     @Test("the nodeaudit command reports a bad line with file:line, counts it, and still emits the events")
     func malformedLineThroughCommand() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nodeaudit").path
+        let binary = NodeAuditBinary.path
         try #require(FileManager.default.isExecutableFile(atPath: binary), "nodeaudit binary not built at \(binary)")
         var lines = try Fixtures.lines(ofFile: Fixtures.fixtureFile("kernel-cases.raw.log"))
         lines.insert("type=SYSCALL msg=audit(garbage): arch=c000003e", at: 1)

@@ -1,0 +1,7 @@
+import Testing
+import TestSupport
+
+/// Every test that touches the kernel's audit state lives under this suite, which runs
+/// its members one at a time; each takes a snapshot first and restores it after.
+@Suite("Real kernel (root)", .serialized, .enabled(if: KernelAudit.isAvailable, "needs root and kernel audit"))
+enum KernelSuite {}

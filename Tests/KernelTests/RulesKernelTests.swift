@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+import TestSupport
+
+extension KernelSuite {
+    @Suite("nodeaudit rules on the real kernel", .serialized)
+    struct RulesKernelTests {
+        static let exampleDirectory = "/usr/share/doc/auditd/examples/rules"
+
+        /// auditd's example rule files and nodeaudit's default rules.
+        static let ruleFiles: [String] = {
+            let fm = FileManager.default
+            let examples = ((try? fm.contentsOfDirectory(atPath: exampleDirectory)) ?? [])
+                .filter { $0.hasSuffix(".rules") }.sorted().map { exampleDirectory + "/" + $0 }
+            let rulesDirectory = Fixtures.repositoryRoot.appendingPathComponent("Rules").path
+            let defaults = ((try? fm.contentsOfDirectory(atPath: rulesDirectory)) ?? [])
+                .filter { $0.hasSuffix(".rules") }.sorted().map { rulesDirectory + "/" + $0 }
+            return examples + defaults
+        }()
+
+        /// Files that lock audit until reboot are never loaded by a test.
+        static func locksKernel(_ path: String) throws -> Bool {
+            try Fixtures.lines(ofFile: path).contains { line in
+                let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard let first = words.first, !first.hasPrefix("#") else { return false }
+                return line.contains("--loginuid-immutable") || zip(words, words.dropFirst()).contains { $0 == "-e" && $1 == "2" }
+            }
+        }
+
+        @Test("auditctl -R and nodeaudit rules apply leave identical auditctl -l listings; a second apply changes nothing")
+        func sameAsAuditctl() throws {
+            try #require(Self.ruleFiles.count > 30, "auditd's example rules are missing: run Scripts/setup")
+            let snapshot = try KernelAudit.Snapshot.take()
+            defer { #expect(throws: Never.self) { try snapshot.restore() } }
+            var compared: [String] = []
+            var refusedByAuditctl: [String] = []
+            for file in Self.ruleFiles {
+                if try Self.locksKernel(file) { continue }
+                _ = try KernelAudit.auditctl("-D")
+                guard try KernelAudit.auditctl("-R", file).status == 0 else {
+                    refusedByAuditctl.append(file)
+                    continue
+                }
+                let byAuditctl = try KernelAudit.listing()
+                _ = try KernelAudit.auditctl("-D")
+
+                let apply = try NodeAuditBinary.run("rules", "apply", file)
+                #expect(apply.status == 0, "\(file): \(apply.stderr)")
+                #expect(try KernelAudit.listing() == byAuditctl, "\(file) loads differently")
+
+                let again = try NodeAuditBinary.run("rules", "apply", file)
+                #expect(again.status == 0)
+                #expect(again.stdoutText.hasPrefix("no changes"), "\(file): second apply changed \(again.stdoutText)")
+                compared.append(file)
+            }
+            #expect(compared.count >= 30, "compared \(compared.count); auditctl refused \(refusedByAuditctl)")
+            #expect(compared.filter { $0.contains("/Rules/") }.count == 9, "every file of Rules/ must load")
+        }
+
+        @Test("after auditctl -d of one rule, rules diff shows exactly that rule and exits 1; apply repairs it")
+        func diffShowsDeletedRule() throws {
+            let snapshot = try KernelAudit.Snapshot.take()
+            defer { #expect(throws: Never.self) { try snapshot.restore() } }
+            let rules = Fixtures.repositoryRoot.appendingPathComponent("Rules").path
+            _ = try KernelAudit.auditctl("-D")
+            #expect(try NodeAuditBinary.run("rules", "apply", rules).status == 0)
+            #expect(try NodeAuditBinary.run("rules", "diff", rules).status == 0)
+
+            let removed = "-a always,exit -F arch=b64 -S memfd_create -F key=mem_fd"
+            #expect(try KernelAudit.listing().contains(removed))
+            _ = try KernelAudit.auditctl("-d", "always,exit", "-F", "arch=b64", "-S", "memfd_create", "-F", "key=mem_fd")
+            #expect(!(try KernelAudit.listing().contains(removed)))
+
+            let diff = try NodeAuditBinary.run("rules", "diff", rules)
+            #expect(diff.status == 1)
+            #expect(diff.stdoutText == "+ \(removed)\n")
+
+            let repair = try NodeAuditBinary.run("rules", "apply", rules)
+            #expect(repair.status == 0)
+            #expect(repair.stdoutText == "+ \(removed)\n")
+            #expect(try NodeAuditBinary.run("rules", "diff", rules).status == 0)
+        }
+
+        @Test("a file with a bad line changes nothing in the kernel")
+        func malformedFileAppliesNothing() throws {
+            let snapshot = try KernelAudit.Snapshot.take()
+            defer { #expect(throws: Never.self) { try snapshot.restore() } }
+            _ = try KernelAudit.auditctl("-D")
+            _ = try KernelAudit.auditctl("-a", "always,exit", "-F", "arch=b64", "-S", "getppid", "-k", "nodeaudit_test_keep")
+            let before = try KernelAudit.listing()
+            let statusBefore = try KernelAudit.status()
+
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-bad-\(getpid()).rules")
+            try """
+                -b 12345
+                -a always,exit -F arch=b64 -S getpid -k nodeaudit_test_new
+                -a always,exit -F arch=b64 -S nosuchsyscall -k nodeaudit_test_bad
+                -w /etc/passwd -p wz -k nodeaudit_test_bad2
+                """.write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+
+            let apply = try NodeAuditBinary.run("rules", "apply", "--prune", file.path)
+            #expect(apply.status == 2)
+            #expect(apply.stderr.contains("\(file.path):3: -S nosuchsyscall: unknown syscall"))
+            #expect(apply.stderr.contains("\(file.path):4: -p takes permissions"))
+            #expect(apply.stderr.contains("nothing was changed"))
+            #expect(apply.stdout.isEmpty)
+            #expect(try KernelAudit.listing() == before)
+            #expect(try KernelAudit.status()["backlog_limit"] == statusBefore["backlog_limit"])
+        }
+
+        @Test("rules the files do not name stay unless -D or --prune; rules delete removes only the files' rules")
+        func pruneAndDelete() throws {
+            let snapshot = try KernelAudit.Snapshot.take()
+            defer { #expect(throws: Never.self) { try snapshot.restore() } }
+            _ = try KernelAudit.auditctl("-D")
+            let foreign = "-a always,exit -F arch=b64 -S getppid -F key=nodeaudit_test_foreign"
+            _ = try KernelAudit.auditctl("-a", "always,exit", "-F", "arch=b64", "-S", "getppid", "-k", "nodeaudit_test_foreign")
+
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-own-\(getpid()).rules")
+            try "-a always,exit -F arch=b64 -S getpid -k nodeaudit_test_own\n".write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let own = "-a always,exit -F arch=b64 -S getpid -F key=nodeaudit_test_own"
+
+            #expect(try NodeAuditBinary.run("rules", "apply", file.path).status == 0)
+            #expect(try KernelAudit.listing() == [foreign, own])
+
+            let dryRun = try NodeAuditBinary.run("rules", "apply", "--prune", "--dry-run", file.path)
+            #expect(dryRun.status == 1)
+            #expect(dryRun.stdoutText == "- \(foreign)\n")
+            #expect(try KernelAudit.listing() == [foreign, own])
+
+            #expect(try NodeAuditBinary.run("rules", "apply", "--prune", file.path).status == 0)
+            #expect(try KernelAudit.listing() == [own])
+
+            _ = try KernelAudit.auditctl("-a", "always,exit", "-F", "arch=b64", "-S", "getppid", "-k", "nodeaudit_test_foreign")
+            let delete = try NodeAuditBinary.run("rules", "delete", file.path)
+            #expect(delete.status == 0)
+            #expect(delete.stdoutText == "- \(own)\n")
+            #expect(try KernelAudit.listing() == [foreign])
+        }
+
+        @Test("status and rules list agree with auditctl")
+        func statusAndList() throws {
+            let snapshot = try KernelAudit.Snapshot.take()
+            defer { #expect(throws: Never.self) { try snapshot.restore() } }
+            _ = try KernelAudit.auditctl("-D")
+            #expect(try NodeAuditBinary.run("rules", "apply", Fixtures.repositoryRoot.appendingPathComponent("Rules").path).status == 0)
+            let list = try NodeAuditBinary.run("rules", "list")
+            #expect(list.stdoutText.split(separator: "\n").map(String.init) == (try KernelAudit.listing()))
+
+            let status = try NodeAuditBinary.run("status", "--json")
+            let object = try #require(try JSONSerialization.jsonObject(with: status.stdout) as? [String: Int])
+            let reference = try KernelAudit.status()
+            for name in ["enabled", "failure", "pid", "rate_limit", "backlog_limit", "backlog_wait_time"] {
+                #expect(object[name].map(String.init) == reference[name], "\(name)")
+            }
+            #expect(object["backlog_limit"] == 16384)
+        }
+    }
+}

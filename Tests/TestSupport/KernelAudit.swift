@@ -1,0 +1,79 @@
+import Foundation
+
+/// Access to the real kernel audit subsystem for tests, and the discipline around it:
+/// tests that change the kernel take a `KernelAudit.Snapshot` first and restore it after,
+/// so rules, the enabled flag and the backlog settings are as they were.
+public enum KernelAudit {
+    /// Whether this process can control kernel audit (root, audit in the kernel,
+    /// auditctl installed). On this project's machines it can; elsewhere the kernel
+    /// tests are skipped.
+    public static let isAvailable: Bool = {
+        guard geteuid() == 0, let auditctl = Command.which("auditctl") else { return false }
+        return (try? Command.run(auditctl, ["-s"]).status) == 0
+    }()
+
+    public static func auditctl(_ arguments: String...) throws -> Command.Result {
+        try Command.run(Command.which("auditctl") ?? "/sbin/auditctl", arguments)
+    }
+
+    /// The kernel's rules as `auditctl -l` prints them (empty for none).
+    public static func listing() throws -> [String] {
+        let lines = try auditctl("-l").stdoutText.split(separator: "\n").map(String.init)
+        return lines == ["No rules"] ? [] : lines
+    }
+
+    /// `auditctl -s` as name → value.
+    public static func status() throws -> [String: String] {
+        var values: [String: String] = [:]
+        for line in try auditctl("-s").stdoutText.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            if parts.count == 2 { values[parts[0]] = parts[1] }
+        }
+        return values
+    }
+
+    /// What a test may change, to be put back afterwards.
+    public struct Snapshot {
+        public let rules: [String]
+        public let status: [String: String]
+
+        public static func take() throws -> Snapshot {
+            let status = try KernelAudit.status()
+            guard status["enabled"] != "2" else { throw KernelAuditError.locked }
+            return Snapshot(rules: try KernelAudit.listing(), status: status)
+        }
+
+        /// Restores rules, backlog limit, backlog wait time, failure, rate limit and the
+        /// enabled flag.
+        public func restore() throws {
+            _ = try KernelAudit.auditctl("-D")
+            if !rules.isEmpty {
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-restore-\(getpid()).rules")
+                try (rules.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(at: file) }
+                _ = try KernelAudit.auditctl("-R", file.path)
+            }
+            for (option, name) in [("-b", "backlog_limit"), ("--backlog_wait_time", "backlog_wait_time"),
+                                   ("-f", "failure"), ("-r", "rate_limit")] {
+                if let value = status[name] { _ = try KernelAudit.auditctl(option, value) }
+            }
+            if let enabled = status["enabled"], enabled == "0" || enabled == "1" { _ = try KernelAudit.auditctl("-e", enabled) }
+        }
+    }
+
+    public enum KernelAuditError: Error, CustomStringConvertible {
+        case locked
+        public var description: String { "kernel audit is locked (enabled 2); no test may change it" }
+    }
+}
+
+/// The nodeaudit executable built beside the test bundle.
+public enum NodeAuditBinary {
+    public static var path: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nodeaudit").path
+    }
+
+    public static func run(_ arguments: String...) throws -> Command.Result {
+        try Command.run(path, arguments)
+    }
+}
