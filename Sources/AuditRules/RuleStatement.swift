@@ -1,3 +1,5 @@
+import CAudit
+
 /// One line of an auditctl rule file, understood but not yet encoded for the kernel.
 public enum RuleStatement: Sendable, Equatable {
     /// `-D [-k key]`: delete every rule (with that key).
@@ -67,6 +69,12 @@ public struct RuleSpec: Sendable, Equatable {
         self.list = list
         self.action = action
         self.parts = parts
+    }
+
+    /// `-a never,exit -F pid=PID`: no syscall of that process is audited (a collector's
+    /// own syscalls would otherwise feed back into its stream).
+    public static func excludingProcess(_ pid: Int32) -> RuleSpec {
+        RuleSpec(list: Int32(AUDIT_FILTER_EXIT), action: Int32(AUDIT_NEVER), parts: [.field("pid=\(pid)")])
     }
 }
 

@@ -31,8 +31,19 @@ public final class EventPipeline {
         self.sink = sink
     }
 
+    /// A pipeline as `parse` and `run` configure it.
+    public convenience init(options: EventOptions, sink: any EventSink) {
+        self.init(
+            assembly: AssemblyPolicy(maxEventAgeMilliseconds: options.eventTimeoutMilliseconds),
+            interpreter: EventInterpreter(argvByteLimit: options.maxArgvBytes),
+            userNames: options.useHostUsers ? UserNameResolver(database: UserDatabase()) : nil,
+            encoder: NativeJSONEncoder(includeRecords: options.includeRecords),
+            sink: sink)
+    }
+
     /// Adds one record; completed events go to the sink.
     public func add(_ record: AuditRecord) throws(SinkError) {
+        newestRecordMilliseconds = max(newestRecordMilliseconds, record.stamp.epochMilliseconds)
         var failure: SinkError?
         assembler.add(record) { group in
             if failure == nil { failure = emitCatching(group) }
@@ -59,6 +70,13 @@ public final class EventPipeline {
         try drain()
     }
 
+    /// Delivers every event completed so far (live input: after each batch of records,
+    /// so an event reaches the sink as soon as its last record arrived).
+    public func flush() throws(SinkError) {
+        try drain()
+        try sink.flush()
+    }
+
     /// Emits every open event and delivers everything to the sink.
     public func finish() throws(SinkError) {
         var failure: SinkError?
@@ -66,10 +84,15 @@ public final class EventPipeline {
             if failure == nil { failure = emitCatching(group) }
         }
         if let failure { throw failure }
-        try drain()
-        try sink.flush()
+        try flush()
         syncCounters()
     }
+
+    /// The stamp time of the newest record added, in milliseconds since the epoch.
+    public private(set) var newestRecordMilliseconds: UInt64 = 0
+
+    /// Events still waiting for records.
+    public var eventsInFlight: Int { assembler.eventsInFlight }
 
     /// The counters, including the assembler's, as of now.
     public func snapshot() -> PipelineCounters {

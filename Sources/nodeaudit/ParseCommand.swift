@@ -22,6 +22,20 @@ struct ParseCommand: ParsableCommand {
     @Argument(help: "Audit log files; '-' or none reads stdin.")
     var files: [String] = []
 
+    @OptionGroup var events: EventArguments
+
+    @Flag(name: .shortAndLong, help: "Print no summary on stderr.")
+    var quiet = false
+
+    func run() throws {
+        guard ParseRun.execute(ParseOptions(files: files, events: events.options, quiet: quiet)) else {
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// How events are built and written; shared by `parse` and `run`.
+struct EventArguments: ParsableArguments {
     @Flag(help: "Include every original record (type and text) in each event.")
     var records = false
 
@@ -31,21 +45,16 @@ struct ParseCommand: ParsableCommand {
     @Flag(help: "Do not name user and group ids from this host's /etc/passwd and /etc/group (names in ENRICHED logs are kept).")
     var noHostUsers = false
 
-    @Option(help: "Seconds of record time after which an event without its last record is closed.")
+    @Option(help: "Seconds after which an event whose last record never came is closed and emitted.")
     var eventTimeout: Double = 2
-
-    @Flag(name: .shortAndLong, help: "Print no summary on stderr.")
-    var quiet = false
 
     func validate() throws {
         guard maxArgvBytes > 0 else { throw ValidationError("--max-argv-bytes must be positive") }
         guard eventTimeout > 0, eventTimeout <= 3600 else { throw ValidationError("--event-timeout must be in (0, 3600] seconds") }
     }
 
-    func run() throws {
-        let options = ParseOptions(
-            files: files, includeRecords: records, maxArgvBytes: maxArgvBytes,
-            useHostUsers: !noHostUsers, eventTimeoutMilliseconds: UInt64(eventTimeout * 1000), quiet: quiet)
-        guard ParseRun.execute(options) else { throw ExitCode.failure }
+    var options: EventOptions {
+        EventOptions(includeRecords: records, maxArgvBytes: maxArgvBytes, useHostUsers: !noHostUsers,
+                     eventTimeoutMilliseconds: UInt64(eventTimeout * 1000))
     }
 }

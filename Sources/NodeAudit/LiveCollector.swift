@@ -1,0 +1,274 @@
+import AuditKernel
+import AuditRecords
+import AuditRules
+import Enrichment
+import Output
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `nodeaudit run`: loads the rules, reads the kernel's audit stream, and writes each
+/// event to stdout as soon as it is complete. Its own messages go to stderr.
+///
+/// Loss is counted from every side: the kernel's `lost` counter (polled on a second
+/// socket), gaps in event serials, and overflows of the receive buffer.
+public final class LiveCollector {
+    private let options: LiveOptions
+    private let diagnostics = Diagnostics()
+    private let pipeline: EventPipeline
+    private let control: AuditControl
+    private var socket: AuditEventSocket?
+    private var selfExclusion: EncodedRule?
+    private var lostAtStart: UInt32 = 0
+    private var settingsAtStart: AuditStatus?
+    private var loadedRules: WantedRules?
+
+    public init(options: LiveOptions) throws(KernelError) {
+        self.options = options
+        self.control = try AuditControl()
+        self.pipeline = EventPipeline(options: options.events, sink: FileDescriptorSink())
+    }
+
+    /// Runs until SIGINT or SIGTERM; returns the process exit status.
+    public func run() -> Int32 {
+        ShutdownSignal.install()
+        do throws(StartFailure) {
+            try start()
+        } catch {
+            diagnostics.error(error.description)
+            stop()
+            return 2
+        }
+        let status = loop()
+        stop()
+        return status
+    }
+
+    // MARK: - Start
+
+    struct StartFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private func start() throws(StartFailure) {
+        let status: AuditStatus
+        do throws(KernelError) { status = try control.status() } catch { throw StartFailure(description: error.description) }
+        settingsAtStart = status
+        lostAtStart = status.lost
+        if options.mode == .unicast, status.pid != 0, status.pid != UInt32(getpid()), Self.isAlive(status.pid) {
+            let holder = "pid \(status.pid) (\(Self.command(of: status.pid)))"
+            guard options.takeOver else {
+                throw StartFailure(description: """
+                    the audit stream already goes to \(holder); the kernel lets only one audit daemon \
+                    register. Stop it, run with --multicast to read beside it, or --take-over to replace it.
+                    """)
+            }
+            try takeOver(from: status.pid, holder: holder)
+        }
+
+        if options.applyRules {
+            let wanted: WantedRules
+            do throws(RuleLoadFailure) {
+                wanted = try RuleFiles.wanted(options.ruleFiles, allowImmutable: false)
+            } catch {
+                throw StartFailure(description: "the rules cannot be used:\n" + error.description)
+            }
+            loadedRules = wanted
+            let outcome = RulesRun(output: { self.diagnostics.notice("rules: \($0)") }).apply(options.ruleFiles, dryRun: false)
+            if outcome == .failed { diagnostics.notice("some rules were refused by the kernel (above); running with the rest") }
+        }
+        excludeSelf()
+
+        do throws(KernelError) {
+            let socket = try AuditEventSocket(mode: options.mode, receiveBufferBytes: options.receiveBufferBytes)
+            self.socket = socket
+            try socket.register()
+            let mode = options.mode == .unicast ? "as the audit daemon" : "from the audit multicast group"
+            diagnostics.notice("reading \(mode) (pid \(getpid()), receive buffer \(socket.receiveBufferBytes) bytes)")
+        } catch {
+            throw StartFailure(description: error.description)
+        }
+    }
+
+    /// The kernel never lets a second daemon replace a live one (EEXIST), so taking over
+    /// means asking the holder to stop (SIGTERM) and waiting until it gave the pid back.
+    private func takeOver(from pid: UInt32, holder: String) throws(StartFailure) {
+        diagnostics.notice("--take-over: stopping \(holder), which holds the audit stream")
+        kill(pid_t(pid), SIGTERM)
+        for _ in 0..<100 {
+            usleep(50_000)
+            guard let now = try? control.status() else { continue }
+            if now.pid == 0 || !Self.isAlive(now.pid) { return }
+        }
+        throw StartFailure(description: "\(holder) did not give the audit stream back within 5 s of SIGTERM")
+    }
+
+    /// nodeaudit's own syscalls (netlink reads, writes to stdout) would match broad exit
+    /// rules and feed back into the stream; a `never` rule for its pid goes first.
+    private func excludeSelf() {
+        let spec = RuleSpec.excludingProcess(getpid())
+        let source = RuleSource(file: "<nodeaudit>", line: 0, text: "-A never,exit -F pid=\(getpid())")
+        do {
+            let rule = try RuleEncoder.encode(spec, prepend: true, source: source)
+            try control.add(rule)
+            selfExclusion = rule
+        } catch {
+            diagnostics.notice("could not exclude nodeaudit's own syscalls: \(error)")
+        }
+    }
+
+    // MARK: - Loop
+
+    private func loop() -> Int32 {
+        guard let socket else { return 2 }
+        var lastStats = Self.nowMilliseconds()
+        let statsInterval = UInt64(options.statsIntervalSeconds * 1000)
+        while ShutdownSignal.requested == nil {
+            var poller = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 100)
+            if ready < 0, errno != EINTR {
+                diagnostics.error("waiting for audit records: \(String(cString: strerror(errno)))")
+                return 2
+            }
+            do throws(LoopFailure) {
+                try readAvailable(socket)
+                let now = Self.nowMilliseconds()
+                do throws(SinkError) {
+                    try pipeline.closeExpired(nowMilliseconds: now)
+                    try pipeline.flush()
+                } catch {
+                    throw .output(error)
+                }
+                if statsInterval > 0, now - lastStats >= statsInterval {
+                    lastStats = now
+                    diagnostics.notice("stats: " + statistics())
+                }
+            } catch {
+                diagnostics.error(error.description)
+                return error.isOutput ? 1 : 2
+            }
+        }
+        return 0
+    }
+
+    private enum LoopFailure: Error, CustomStringConvertible {
+        case kernel(KernelError)
+        case output(SinkError)
+
+        var description: String {
+            switch self {
+            case .kernel(let error): return error.description
+            case .output(let error): return error.description
+            }
+        }
+
+        var isOutput: Bool { if case .output = self { return true } else { return false } }
+    }
+
+    /// Hands every waiting record to the pipeline.
+    @discardableResult
+    private func readAvailable(_ socket: AuditEventSocket) throws(LoopFailure) -> Int {
+        var sinkFailure: SinkError?
+        let count: Int
+        do throws(KernelError) {
+            count = try socket.drain { type, payload in
+                do throws(RecordParseError) {
+                    let record = try RecordParser.parseNetlink(type: type, payload: payload)
+                    if sinkFailure == nil {
+                        do throws(SinkError) { try pipeline.add(record) } catch { sinkFailure = error }
+                    }
+                } catch {
+                    pipeline.countMalformed()
+                    diagnostics.inputProblem("netlink type \(type)", error.description)
+                }
+            }
+        } catch {
+            throw .kernel(error)
+        }
+        if let sinkFailure { throw .output(sinkFailure) }
+        pipeline.countInput(lines: UInt64(count))
+        return count
+    }
+
+    // MARK: - Stop
+
+    /// Reads what the kernel had sent before the stop request, gives the audit pid back,
+    /// emits every event in flight, removes the self-exclusion (and, with cleanup, the
+    /// loaded rules and changed settings), and writes the final statistics.
+    private func stop() {
+        if let socket {
+            drainBeforeStop(socket)
+            socket.unregister()
+            _ = try? readAvailable(socket)
+        }
+        do throws(SinkError) { try pipeline.finish() } catch { diagnostics.error(error.description) }
+        if let selfExclusion { try? control.delete(selfExclusion.data) }
+        if options.cleanup { cleanUp() }
+        diagnostics.notice("final: " + statistics())
+        socket = nil
+    }
+
+    /// The kernel delivers in order, so once a record stamped after the stop request has
+    /// arrived, everything logged before it has too. On a quiet system that record never
+    /// comes: then the stream going quiet for 150 ms ends the wait; 3 s bound it.
+    private func drainBeforeStop(_ socket: AuditEventSocket) {
+        let stopTime = Self.nowMilliseconds()
+        let deadline = stopTime + 3000
+        var quietRounds = 0
+        while quietRounds < 3, Self.nowMilliseconds() < deadline, pipeline.newestRecordMilliseconds <= stopTime {
+            var poller = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&poller, 1, 50)
+            let read = (try? readAvailable(socket)) ?? 0
+            quietRounds = read == 0 ? quietRounds + 1 : 0
+        }
+    }
+
+    private func cleanUp() {
+        if let loadedRules, !options.ruleFiles.isEmpty, options.applyRules {
+            _ = RulesRun(output: { self.diagnostics.notice("cleanup: \($0)") }).delete(options.ruleFiles)
+            guard let before = settingsAtStart else { return }
+            for (setting, _) in loadedRules.settings {
+                let original: StatusSetting
+                switch setting {
+                case .enabled: original = .enabled(before.enabled)
+                case .failure: original = .failure(before.failure)
+                case .rateLimit: original = .rateLimit(before.rateLimit)
+                case .backlogLimit: original = .backlogLimit(before.backlogLimit)
+                case .backlogWaitTime: original = .backlogWaitTime(before.backlogWaitTime)
+                }
+                do throws(KernelError) { try control.apply(original) } catch { diagnostics.error(error.description) }
+            }
+        }
+    }
+
+    // MARK: - Statistics
+
+    private func statistics() -> String {
+        let counters = pipeline.snapshot()
+        var kernel = "kernel_lost=?"
+        if let status = try? control.status() {
+            let lost = status.lost >= lostAtStart ? status.lost - lostAtStart : status.lost
+            kernel = "kernel_lost=\(lost) backlog=\(status.backlog)"
+        }
+        let overflows = socket?.counters.overflows ?? 0
+        return "records=\(counters.assembly.records) events=\(counters.eventsWritten) \(kernel) "
+            + "missing_serials=\(counters.serialGaps) overflows=\(overflows) malformed=\(counters.malformed) "
+            + "late=\(counters.assembly.lateRecords) in_flight=\(pipeline.eventsInFlight)"
+    }
+
+    private static func nowMilliseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec / 1_000_000)
+    }
+
+    private static func isAlive(_ pid: UInt32) -> Bool {
+        kill(pid_t(pid), 0) == 0 || errno == EPERM
+    }
+
+    private static func command(of pid: UInt32) -> String {
+        let bytes = (try? HostFile.read("/proc/\(pid)/comm")) ?? []
+        let name = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        return name.isEmpty ? "unknown program" : name
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import NodeAudit
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Load the audit rules and stream the kernel's audit events as JSON lines to stdout.",
+        discussion: """
+            By default nodeaudit registers as the kernel's audit daemon (one process may; \
+            needs root), loads the rules in Rules/ (auditctl syntax, see `nodeaudit rules`), \
+            and writes one JSON event per line (docs/events.md) the moment the event is \
+            complete. Its own messages and statistics go to stderr.
+
+            Beside auditd or journald, use --multicast: nodeaudit then reads a read-only copy \
+            of the stream and the other daemon keeps its role.
+
+            SIGINT or SIGTERM: events in flight are written, the audit pid is given back, and \
+            with --cleanup the rules and settings nodeaudit loaded are removed again. \
+            Counters (records, events, kernel lost, missing serials, buffer overflows, \
+            malformed records) are printed every --stats-interval seconds and on exit.
+            """
+    )
+
+    @Option(name: .customLong("rules"), parsing: .singleValue,
+            help: "Rule files or directories to load (repeatable; default: Rules).")
+    var rules: [String] = []
+
+    @Flag(help: "Do not load rules; read with whatever rules the kernel has.")
+    var noRules = false
+
+    @Flag(help: "Read the audit multicast group (beside auditd) instead of registering as the audit daemon.")
+    var multicast = false
+
+    @Flag(help: "When another process (auditd) is the audit daemon, stop it (SIGTERM) and take its place; the kernel allows no replacement of a live one.")
+    var takeOver = false
+
+    @Flag(help: "On exit, remove the rules nodeaudit loaded and restore the settings it changed.")
+    var cleanup = false
+
+    @Option(help: "Seconds between statistics lines on stderr (0: only on exit).")
+    var statsInterval: Double = 60
+
+    @Option(help: "Receive buffer for the audit socket, in bytes.")
+    var receiveBuffer: Int32 = 16 << 20
+
+    @OptionGroup var events: EventArguments
+
+    func validate() throws {
+        guard statsInterval >= 0 else { throw ValidationError("--stats-interval cannot be negative") }
+        guard !(takeOver && multicast) else { throw ValidationError("--take-over and --multicast exclude each other") }
+        guard receiveBuffer >= 65536 else { throw ValidationError("--receive-buffer must be at least 65536 bytes") }
+    }
+
+    func run() throws {
+        let options = LiveOptions(
+            ruleFiles: rules.isEmpty ? ["Rules"] : rules, applyRules: !noRules,
+            mode: multicast ? .multicast : .unicast, takeOver: takeOver, cleanup: cleanup, statsIntervalSeconds: statsInterval,
+            receiveBufferBytes: receiveBuffer, events: events.options)
+        let collector: LiveCollector
+        do {
+            collector = try LiveCollector(options: options)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let status = collector.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
