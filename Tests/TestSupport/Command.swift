@@ -61,3 +61,19 @@ public struct Command {
         case notAnObject(String)
     }
 }
+
+extension Process {
+    /// Starts the process with SIGINT and SIGTERM unblocked. The test runner's threads
+    /// block them and a child inherits that mask, which would leave a daemon started by
+    /// a test (auditd, a load generator) deaf to the SIGTERM that should end it.
+    public func runWithStopSignalsUnblocked() throws {
+        var stopSignals = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        try run()
+    }
+}

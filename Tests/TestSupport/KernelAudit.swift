@@ -74,6 +74,10 @@ public enum NodeAuditBinary {
     }
 
     public static func run(_ arguments: String...) throws -> Command.Result {
+        try run(arguments)
+    }
+
+    public static func run(_ arguments: [String]) throws -> Command.Result {
         try Command.run(path, arguments)
     }
 }

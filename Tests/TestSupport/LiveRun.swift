@@ -13,8 +13,8 @@ public final class LiveRun {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         stdoutFile = directory.appendingPathComponent("events.jsonl")
         stderrFile = directory.appendingPathComponent("stderr.txt")
-        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: NodeAuditBinary.path)
         process.arguments = ["run"] + arguments
         process.currentDirectoryURL = Fixtures.repositoryRoot
@@ -41,10 +41,18 @@ public final class LiveRun {
         return false
     }
 
-    /// Sends `signal` and waits for the process to end; returns its exit status.
+    /// Sends `signal` and waits for the process to end; returns its exit status. One that
+    /// ignores the signal for 30 s is killed and reported as status -1.
     @discardableResult
     public func stop(signal: Int32 = SIGTERM) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
         process.waitUntilExit()
         return process.terminationStatus
     }
