@@ -26,8 +26,10 @@ let package = Package(
         .target(name: "AuditEvents", dependencies: ["AuditRecords"]),
         // The kernel's audit control channel (netlink through libaudit): status, settings, rules.
         .target(name: "AuditKernel", dependencies: ["CAudit", "AuditRules"]),
-        // What the kernel does not say: user names, (later) process tree and containers.
-        .target(name: "Enrichment", dependencies: ["AuditEvents"]),
+        // Pure core: cgroup paths and Kubernetes file names -> workloads; the process table. No I/O.
+        .target(name: "Attribution", dependencies: ["AuditEvents"]),
+        // What the kernel does not say, from the host: user names, processes, containers, pods.
+        .target(name: "Enrichment", dependencies: ["AuditEvents", "Attribution"]),
         // Encoders and sinks.
         .target(name: "Output", dependencies: ["AuditEvents"]),
         // Pipeline wiring, configuration, counters.
@@ -45,6 +47,8 @@ let package = Package(
         .testTarget(name: "AuditRecordsTests", dependencies: ["AuditRecords", "TestSupport"]),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "TestSupport"]),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "TestSupport"]),
+        .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
+        .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "AuditEvents"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
         .testTarget(name: "NodeAuditTests", dependencies: ["NodeAudit", "TestSupport"]),
         // Tests on the real kernel: root, serialized, restoring the kernel's audit state.

@@ -21,8 +21,10 @@ public struct AuditEvent: Sendable {
     public var message: UserMessage?
     /// Fields or values that were in neither of the kernel's encodings.
     public var malformedFields: Int
-    /// What enrichment added (container, pod, …), as labelled text.
-    public var context: [ContextField]
+    /// The node the event happened on: the log's `node=`, or (live) the node's name.
+    public var nodeName: Bytes?
+    /// Where the process runs: container, pod, or the host (enrichment fills it).
+    public var workload: Workload?
 
     public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
         self.key = key
@@ -37,7 +39,8 @@ public struct AuditEvent: Sendable {
         self.socketAddress = nil
         self.message = nil
         self.malformedFields = 0
-        self.context = []
+        self.nodeName = key.node
+        self.workload = nil
     }
 
     /// Whether some of the event's records were written after it was emitted once.
@@ -151,15 +154,4 @@ public struct UserMessage: Sendable {
     /// `success` or `failed`.
     public var result: Bytes?
     public var grantors: Bytes?
-}
-
-/// A labelled value added by enrichment (`container.id`, `k8s.pod.name`, …).
-public struct ContextField: Sendable, Equatable {
-    public var name: String
-    public var value: Bytes
-
-    public init(name: String, value: Bytes) {
-        self.name = name
-        self.value = value
-    }
 }

@@ -10,7 +10,7 @@ import Output
 public final class EventPipeline {
     private var assembler: EventAssembler
     private let interpreter: EventInterpreter
-    private let userNames: UserNameResolver?
+    private let enrichers: [any EventEnricher]
     private let encoder: any EventEncoder
     private let sink: any EventSink
     private var writer = JSONWriter(capacity: 256 * 1024)
@@ -20,13 +20,13 @@ public final class EventPipeline {
     public init(
         assembly: AssemblyPolicy = AssemblyPolicy(),
         interpreter: EventInterpreter = EventInterpreter(),
-        userNames: UserNameResolver?,
+        enrichers: [any EventEnricher],
         encoder: any EventEncoder,
         sink: any EventSink
     ) {
         self.assembler = EventAssembler(policy: assembly)
         self.interpreter = interpreter
-        self.userNames = userNames
+        self.enrichers = enrichers
         self.encoder = encoder
         self.sink = sink
     }
@@ -36,7 +36,7 @@ public final class EventPipeline {
         self.init(
             assembly: AssemblyPolicy(maxEventAgeMilliseconds: options.eventTimeoutMilliseconds),
             interpreter: EventInterpreter(argvByteLimit: options.maxArgvBytes),
-            userNames: options.useHostUsers ? UserNameResolver(database: UserDatabase()) : nil,
+            enrichers: options.enrichers(),
             encoder: NativeJSONEncoder(includeRecords: options.includeRecords),
             sink: sink)
     }
@@ -107,7 +107,7 @@ public final class EventPipeline {
 
     private func emitCatching(_ group: RecordGroup) -> SinkError? {
         var event = interpreter.interpret(group)
-        userNames?.enrich(&event)
+        for enricher in enrichers { enricher.enrich(&event) }
         encoder.encode(event, into: &writer)
         counters.eventsWritten += 1
         if writer.buffer.count >= batchBytes {

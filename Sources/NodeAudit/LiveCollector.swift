@@ -121,7 +121,7 @@ public final class LiveCollector {
 
     private func loop() -> Int32 {
         guard let socket else { return 2 }
-        var lastStats = Self.nowMilliseconds()
+        var lastStats = WallClock.nowMilliseconds()
         let statsInterval = UInt64(options.statsIntervalSeconds * 1000)
         while ShutdownSignal.requested == nil {
             var poller = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
@@ -132,7 +132,7 @@ public final class LiveCollector {
             }
             do throws(LoopFailure) {
                 try readAvailable(socket)
-                let now = Self.nowMilliseconds()
+                let now = WallClock.nowMilliseconds()
                 do throws(SinkError) {
                     try pipeline.closeExpired(nowMilliseconds: now)
                     try pipeline.flush()
@@ -212,10 +212,10 @@ public final class LiveCollector {
     /// arrived, everything logged before it has too. On a quiet system that record never
     /// comes: then the stream going quiet for 150 ms ends the wait; 3 s bound it.
     private func drainBeforeStop(_ socket: AuditEventSocket) {
-        let stopTime = Self.nowMilliseconds()
+        let stopTime = WallClock.nowMilliseconds()
         let deadline = stopTime + 3000
         var quietRounds = 0
-        while quietRounds < 3, Self.nowMilliseconds() < deadline, pipeline.newestRecordMilliseconds <= stopTime {
+        while quietRounds < 3, WallClock.nowMilliseconds() < deadline, pipeline.newestRecordMilliseconds <= stopTime {
             var poller = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
             _ = poll(&poller, 1, 50)
             let read = (try? readAvailable(socket)) ?? 0
@@ -254,12 +254,6 @@ public final class LiveCollector {
         return "records=\(counters.assembly.records) events=\(counters.eventsWritten) \(kernel) "
             + "missing_serials=\(counters.serialGaps) overflows=\(overflows) malformed=\(counters.malformed) "
             + "late=\(counters.assembly.lateRecords) in_flight=\(pipeline.eventsInFlight)"
-    }
-
-    private static func nowMilliseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec / 1_000_000)
     }
 
     private static func isAlive(_ pid: UInt32) -> Bool {

@@ -29,7 +29,7 @@ public struct NativeJSONEncoder: EventEncoder {
         }
         w.key("serial")
         w.number(stamp.serial)
-        if let node = event.key.node {
+        if let node = event.nodeName {
             w.key("node")
             w.string(node)
         }
@@ -45,7 +45,7 @@ public struct NativeJSONEncoder: EventEncoder {
             for key in event.keys { w.string(key) }
             w.endArray()
         }
-        if let process = event.process { writeProcess(process, exec: event.exec, into: &w) }
+        if let process = event.process { writeProcess(process, exec: event.exec, workload: event.workload, into: &w) }
         if let syscall = event.syscall { writeSyscall(syscall, into: &w) }
         if !event.paths.isEmpty {
             w.key("paths")
@@ -59,15 +59,7 @@ public struct NativeJSONEncoder: EventEncoder {
         }
         if let message = event.message { writeMessage(message, into: &w) }
         writeDetails(event, into: &w)
-        if !event.context.isEmpty {
-            w.key("context")
-            w.beginObject()
-            for field in event.context {
-                w.key(bytes: Array(field.name.utf8)[...])
-                w.string(field.value)
-            }
-            w.endObject()
-        }
+        if let workload = event.workload { writeWorkload(workload, into: &w) }
         if event.isLate {
             w.key("late")
             w.bool(true)
@@ -106,7 +98,7 @@ public struct NativeJSONEncoder: EventEncoder {
         w.string(id)
     }
 
-    private func writeProcess(_ p: ProcessInfo, exec: ExecArguments?, into w: inout JSONWriter) {
+    private func writeProcess(_ p: ProcessInfo, exec: ExecArguments?, workload: Workload?, into w: inout JSONWriter) {
         w.key("process")
         w.beginObject()
         if let pid = p.pid { w.key("pid"); w.number(pid) }
@@ -141,7 +133,37 @@ public struct NativeJSONEncoder: EventEncoder {
             w.key(bytes: Self.roleKeys[role.index])
             writeIdentity(identity, into: &w)
         }
+        if let cgroup = workload?.cgroup { w.key("cgroup"); w.string(cgroup) }
+        if let unit = workload?.unit { w.key("unit"); w.string(unit) }
         w.endObject()
+    }
+
+    /// `container`, `k8s` and `host` (docs/events.md).
+    private func writeWorkload(_ workload: Workload, into w: inout JSONWriter) {
+        if let container = workload.container {
+            w.key("container")
+            w.beginObject()
+            w.key("id"); w.string(container.id)
+            if let runtime = container.runtime { w.key("runtime"); w.string(runtime) }
+            if let name = container.name { w.key("name"); w.string(name) }
+            w.endObject()
+        }
+        if let pod = workload.pod {
+            w.key("k8s")
+            w.beginObject()
+            w.key("pod")
+            w.beginObject()
+            w.key("uid"); w.string(pod.uid)
+            if let name = pod.name { w.key("name"); w.string(name) }
+            if let namespace = pod.namespace { w.key("namespace"); w.string(namespace) }
+            if let qos = pod.qosClass { w.key("qos_class"); w.string(qos) }
+            w.endObject()
+            w.endObject()
+        }
+        if workload.isHost {
+            w.key("host")
+            w.bool(true)
+        }
     }
 
     private static let hexPrefix: Bytes = Array("0x".utf8)[...]

@@ -24,11 +24,17 @@ struct ParseCommand: ParsableCommand {
 
     @OptionGroup var events: EventArguments
 
+    @Flag(help: ArgumentHelp(
+        "The logs were written on this host: attribute processes to containers and pods from /proc and the kubelet's log directories.",
+        discussion: "Only processes still running, or whose parents are, can be attributed; a process that started after an event is never taken for it."))
+    var containers = false
+
     @Flag(name: .shortAndLong, help: "Print no summary on stderr.")
     var quiet = false
 
     func run() throws {
-        guard ParseRun.execute(ParseOptions(files: files, events: events.options, quiet: quiet)) else {
+        let options = events.options(attribute: containers, nodeName: nil)
+        guard ParseRun.execute(ParseOptions(files: files, events: options, quiet: quiet)) else {
             throw ExitCode.failure
         }
     }
@@ -48,13 +54,21 @@ struct EventArguments: ParsableArguments {
     @Option(help: "Seconds after which an event whose last record never came is closed and emitted.")
     var eventTimeout: Double = 2
 
+    @Option(help: "The kubelet's pod log directory (<namespace>_<pod>_<uid>/<container>/), for pod and container names.")
+    var podLogs = "/var/log/pods"
+
+    @Option(help: "The kubelet's container log links (<pod>_<namespace>_<container>-<id>.log), for container names.")
+    var containerLogs = "/var/log/containers"
+
     func validate() throws {
         guard maxArgvBytes > 0 else { throw ValidationError("--max-argv-bytes must be positive") }
         guard eventTimeout > 0, eventTimeout <= 3600 else { throw ValidationError("--event-timeout must be in (0, 3600] seconds") }
     }
 
-    var options: EventOptions {
+    func options(attribute: Bool, nodeName: String?) -> EventOptions {
         EventOptions(includeRecords: records, maxArgvBytes: maxArgvBytes, useHostUsers: !noHostUsers,
-                     eventTimeoutMilliseconds: UInt64(eventTimeout * 1000))
+                     eventTimeoutMilliseconds: UInt64(eventTimeout * 1000),
+                     attribution: attribute ? AttributionOptions(podLogRoot: podLogs, containerLogRoot: containerLogs) : nil,
+                     nodeName: nodeName)
     }
 }

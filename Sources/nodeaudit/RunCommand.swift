@@ -11,6 +11,11 @@ struct RunCommand: ParsableCommand {
             and writes one JSON event per line (docs/events.md) the moment the event is \
             complete. Its own messages and statistics go to stderr.
 
+            Every event is attributed to its container (id, runtime, name) and Kubernetes pod \
+            (uid, name, namespace) from the process's cgroup and the kubelet's log \
+            directories, or marked as a host process; processes that already exited are \
+            attributed from what was seen of them or of their parent.
+
             Beside auditd or journald, use --multicast: nodeaudit then reads a read-only copy \
             of the stream and the other daemon keeps its role.
 
@@ -43,6 +48,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Receive buffer for the audit socket, in bytes.")
     var receiveBuffer: Int32 = 16 << 20
 
+    @Flag(help: "Do not attribute events to containers, pods and the host.")
+    var noContainers = false
+
+    @Option(help: "The node name put on every event (default: $NODE_NAME, else the host name).")
+    var nodeName: String?
+
     @OptionGroup var events: EventArguments
 
     func validate() throws {
@@ -55,7 +66,8 @@ struct RunCommand: ParsableCommand {
         let options = LiveOptions(
             ruleFiles: rules.isEmpty ? ["Rules"] : rules, applyRules: !noRules,
             mode: multicast ? .multicast : .unicast, takeOver: takeOver, cleanup: cleanup, statsIntervalSeconds: statsInterval,
-            receiveBufferBytes: receiveBuffer, events: events.options)
+            receiveBufferBytes: receiveBuffer,
+            events: events.options(attribute: !noContainers, nodeName: nodeName ?? EventOptions.localNodeName()))
         let collector: LiveCollector
         do {
             collector = try LiveCollector(options: options)

@@ -17,7 +17,7 @@ final class CollectingSink: EventSink {
 func parseEvents(_ paths: [String], includeRecords: Bool = false) throws -> (events: [[String: Any]], counters: PipelineCounters) {
     let sink = CollectingSink()
     let pipeline = EventPipeline(
-        userNames: UserNameResolver(database: UserDatabase()),
+        enrichers: [UserNameResolver(database: UserDatabase())],
         encoder: NativeJSONEncoder(includeRecords: includeRecords), sink: sink)
     try OfflineParser(pipeline: pipeline, diagnostics: Diagnostics(quiet: true)).run(paths: paths)
     return (try Command.jsonLines(Data(sink.bytes)), pipeline.snapshot())

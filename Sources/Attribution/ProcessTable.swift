@@ -1,0 +1,98 @@
+import AuditEvents
+
+/// What nodeaudit knows of the node's processes, so that an event of a process that has
+/// already exited (most execs in a burst) is still attributed: from what was seen of it,
+/// or from its parent, since a forked child starts in its parent's cgroup.
+///
+/// Entries are keyed by pid and carry the process's start time, so a reused pid is never
+/// taken for the process that had it before.
+public struct ProcessTable: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var pid: UInt32
+        public var ppid: UInt32?
+        /// Start time in clock ticks since boot (`/proc/PID/stat` field 22); nil when the
+        /// process was only seen in events.
+        public var startTicks: UInt64?
+        public var exe: String?
+        public var workload: Workload?
+        /// When the entry was last confirmed (milliseconds, the caller's clock).
+        public var confirmedAt: UInt64
+        /// Set when the process was found gone; it is forgotten `goneRetention` later.
+        public var goneSince: UInt64?
+
+        public init(pid: UInt32, ppid: UInt32?, startTicks: UInt64?, exe: String? = nil, workload: Workload?,
+                    confirmedAt: UInt64) {
+            self.pid = pid
+            self.ppid = ppid
+            self.startTicks = startTicks
+            self.exe = exe
+            self.workload = workload
+            self.confirmedAt = confirmedAt
+        }
+    }
+
+    public private(set) var entries: [UInt32: Entry] = [:]
+    /// How long an exited process is remembered for its late events and its children's.
+    public let goneRetentionMilliseconds: UInt64
+    /// The most entries kept; past it, the oldest exited ones go first.
+    public let capacity: Int
+
+    public init(goneRetentionMilliseconds: UInt64 = 60_000, capacity: Int = 200_000) {
+        self.goneRetentionMilliseconds = goneRetentionMilliseconds
+        self.capacity = capacity
+    }
+
+    public subscript(pid: UInt32) -> Entry? { entries[pid] }
+    public var count: Int { entries.count }
+
+    /// Records what is known of a process now; a different start time replaces the entry
+    /// of a previous holder of the pid.
+    public mutating func remember(_ entry: Entry) {
+        var entry = entry
+        if let old = entries[entry.pid], old.startTicks == entry.startTicks || entry.startTicks == nil || old.startTicks == nil {
+            entry.exe = entry.exe ?? old.exe
+            entry.ppid = entry.ppid ?? old.ppid
+            entry.startTicks = entry.startTicks ?? old.startTicks
+            entry.workload = entry.workload ?? old.workload
+        }
+        entries[entry.pid] = entry
+        if entries.count > capacity { shrink() }
+    }
+
+    public mutating func markGone(_ pid: UInt32, at now: UInt64) {
+        if entries[pid]?.goneSince == nil { entries[pid]?.goneSince = now }
+    }
+
+    /// Forgets exited processes older than the retention.
+    public mutating func forgetExited(now: UInt64) {
+        entries = entries.filter { _, entry in
+            guard let gone = entry.goneSince else { return true }
+            return now - gone <= goneRetentionMilliseconds
+        }
+    }
+
+    /// The workload of `pid` from the table alone: its own entry when its parent matches
+    /// the event's (`ppid`), else its ancestors', nearest first.
+    public func inheritedWorkload(pid: UInt32, ppid: UInt32?) -> Workload? {
+        if let own = entries[pid], let workload = own.workload, ppid == nil || own.ppid == nil || own.ppid == ppid {
+            return workload
+        }
+        var next = ppid
+        var depth = 0
+        while let parent = next, depth < 16, let entry = entries[parent] {
+            if let workload = entry.workload { return workload }
+            next = entry.ppid
+            depth += 1
+        }
+        return nil
+    }
+
+    private mutating func shrink() {
+        let exited = entries.values.filter { $0.goneSince != nil }.sorted { $0.goneSince! < $1.goneSince! }
+        for entry in exited.prefix(entries.count - capacity * 9 / 10) { entries[entry.pid] = nil }
+        if entries.count > capacity {
+            let oldest = entries.values.sorted { $0.confirmedAt < $1.confirmedAt }
+            for entry in oldest.prefix(entries.count - capacity * 9 / 10) { entries[entry.pid] = nil }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import AuditEvents
+import AuditRecords
+
+/// One enrichment step of the pipeline: adds what the kernel did not say to an event.
+public protocol EventEnricher {
+    func enrich(_ event: inout AuditEvent)
+}
+
+extension UserNameResolver: EventEnricher {}
+
+/// Names the node on events that came without a `node=` (the live stream): the
+/// Kubernetes node name (`NODE_NAME`, set from the downward API) or the host name.
+public struct NodeNamer: EventEnricher {
+    public let name: Bytes
+
+    public init(name: String) {
+        self.name = Array(name.utf8)[...]
+    }
+
+    public func enrich(_ event: inout AuditEvent) {
+        if event.nodeName == nil { event.nodeName = name }
+    }
+}

@@ -1,0 +1,102 @@
+import AuditRecords
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The few things nodeaudit reads of a live process under `/proc`: parent, start time and
+/// cgroup. A process that is gone gives nil; nothing here throws.
+public struct ProcFS: Sendable {
+    public struct Stat: Sendable, Equatable {
+        public var ppid: UInt32
+        /// Field 22: clock ticks since boot when the process started.
+        public var startTicks: UInt64
+        /// Exiting or a zombie (state Z or X, or the kernel's PF_EXITING flag). Such a
+        /// process reads as the root cgroup on every v1 hierarchy, so its cgroup file no
+        /// longer says where it ran.
+        public var isExiting: Bool
+
+        public init(ppid: UInt32, startTicks: UInt64, isExiting: Bool = false) {
+            self.ppid = ppid
+            self.startTicks = startTicks
+            self.isExiting = isExiting
+        }
+    }
+
+    /// The kernel's PF_EXITING task flag (field 9 of stat).
+    static let exitingFlag: UInt64 = 0x4
+
+    public let root: String
+    /// Milliseconds per clock tick (`_SC_CLK_TCK`, 100 Hz on Linux: 10 ms).
+    public let millisecondsPerTick: UInt64
+
+    public init(root: String = "/proc") {
+        self.root = root
+        let ticks = sysconf(Int32(_SC_CLK_TCK))
+        millisecondsPerTick = ticks > 0 ? UInt64(1000 / ticks) : 10
+    }
+
+    public func stat(_ pid: UInt32) -> Stat? {
+        guard let text = try? HostFile.read("\(root)/\(pid)/stat", limit: 4096) else { return nil }
+        return Self.parseStat(text[...])
+    }
+
+    public func cgroup(_ pid: UInt32) -> [UInt8]? {
+        try? HostFile.read("\(root)/\(pid)/cgroup", limit: 64 * 1024)
+    }
+
+    /// `pid (comm) state ppid … starttime …`: comm may hold spaces and parentheses, so the
+    /// fields are counted from the last `)`.
+    public static func parseStat(_ text: Bytes) -> Stat? {
+        guard let close = text.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = text[(close + 1)...].split(separator: UInt8(ascii: " "))
+        // fields[0] is the state (field 3); ppid is field 4, flags field 9, starttime field 22.
+        guard fields.count > 19, let ppid = ByteNumbers.decimal(fields[1]), let flags = ByteNumbers.decimal(fields[6]),
+              let start = ByteNumbers.decimal(fields[19]), let ppid32 = UInt32(exactly: ppid) else { return nil }
+        let state = fields[0].first
+        let exiting = state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") || flags & exitingFlag != 0
+        return Stat(ppid: ppid32, startTicks: start, isExiting: exiting)
+    }
+
+    /// The pids of every process now.
+    public func pids() -> [UInt32] {
+        HostDirectory.entries(root).compactMap { UInt32($0) }
+    }
+
+    /// Milliseconds to subtract from a wall-clock time to get time since boot, as process
+    /// start times count it.
+    public static func bootOffsetMilliseconds() -> Int64 {
+        var real = timespec()
+        var boot = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        clock_gettime(CLOCK_BOOTTIME, &boot)
+        return (Int64(real.tv_sec) - Int64(boot.tv_sec)) * 1000 + (Int64(real.tv_nsec) - Int64(boot.tv_nsec)) / 1_000_000
+    }
+}
+
+/// Wall-clock time in the unit audit stamps use.
+public enum WallClock {
+    public static func nowMilliseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec / 1_000_000)
+    }
+}
+
+/// Directory listings without Foundation.
+public enum HostDirectory {
+    /// The names in a directory, without `.` and `..`; empty when it cannot be read.
+    public static func entries(_ path: String, directoriesOnly: Bool = false) -> [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            if directoriesOnly, entry.pointee.d_type != UInt8(DT_DIR), entry.pointee.d_type != UInt8(DT_UNKNOWN) { continue }
+            names.append(name)
+        }
+        return names
+    }
+}

@@ -1,0 +1,131 @@
+import Attribution
+import AuditEvents
+import AuditRecords
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Attributes each event's process to its container, pod or the host.
+///
+/// A live process is read from /proc (its cgroup), once per process and again on each
+/// exec. A process that is gone — most execs of a burst are by the time their event is
+/// handled — is attributed from the `ProcessTable`: from what was seen of it, else from
+/// its parent, whose cgroup a forked child starts in. Start times guard against reused
+/// pids: a process that started after the event cannot have caused it.
+public final class WorkloadResolver: EventEnricher {
+    private let proc: ProcFS
+    private let kubernetes: KubernetesLogDirectories?
+    /// The CRI runtime of this node, for pod containers whose cgroup path does not say.
+    private let podRuntime: String?
+    public private(set) var table = ProcessTable()
+    /// A live entry confirmed this recently is used without reading /proc again.
+    private let confirmIntervalMilliseconds: UInt64 = 1000
+    private let sweepIntervalMilliseconds: UInt64 = 5000
+    private var sweptAt: UInt64 = 0
+
+    public init(proc: ProcFS = ProcFS(), kubernetes: KubernetesLogDirectories?, podRuntime: String? = ContainerRuntimeSockets.detect()) {
+        self.proc = proc
+        self.kubernetes = kubernetes
+        self.podRuntime = podRuntime
+    }
+
+    /// Reads every process now alive, so the parents of short-lived processes are known
+    /// before their children's events arrive.
+    public func scanProcesses() {
+        let now = WallClock.nowMilliseconds()
+        for pid in proc.pids() {
+            guard let stat = proc.stat(pid), liveWorkload(of: pid, startTicks: stat.startTicks, now: now) == nil else { continue }
+            table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: nil, confirmedAt: now))
+        }
+        sweptAt = now
+    }
+
+    public func enrich(_ event: inout AuditEvent) {
+        guard let process = event.process, let pid = process.pid, pid > 0 else { return }
+        let now = WallClock.nowMilliseconds()
+        if now - sweptAt >= sweepIntervalMilliseconds { sweep(now: now) }
+        let eventBootMilliseconds = Int64(event.key.stamp.epochMilliseconds) - ProcFS.bootOffsetMilliseconds()
+        guard var workload = workload(of: pid, parent: process.ppid, eventBoot: eventBootMilliseconds,
+                                      fresh: event.exec != nil, now: now, depth: 0) else { return }
+        if workload.container != nil, workload.container?.runtime == nil, workload.pod != nil {
+            workload.container?.runtime = podRuntime
+        }
+        kubernetes?.name(&workload)
+        event.workload = workload
+    }
+
+    /// `fresh`: read the cgroup again even for a known process (after an exec it may have
+    /// been moved, e.g. by a runtime's exec path).
+    private func workload(of pid: UInt32, parent: UInt32?, eventBoot: Int64, fresh: Bool, now: UInt64, depth: Int) -> Workload? {
+        if !fresh, let entry = table[pid], entry.goneSince == nil, now - entry.confirmedAt < confirmIntervalMilliseconds,
+           parent == nil || entry.ppid == parent, let workload = entry.workload {
+            return workload
+        }
+        var ownEntryIsEventProcess = true
+        var parent = parent
+        if let stat = proc.stat(pid) {
+            if startedBy(stat, eventBoot: eventBoot) {
+                parent = parent ?? stat.ppid
+                if !fresh, let known = table[pid], known.startTicks == stat.startTicks, let workload = known.workload {
+                    table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: workload, confirmedAt: now))
+                    return workload
+                }
+                if let workload = liveWorkload(of: pid, startTicks: stat.startTicks, now: now) { return workload }
+            } else {
+                // The pid was reused after the event; an entry with this start time is the new process.
+                ownEntryIsEventProcess = table[pid]?.startTicks != stat.startTicks
+            }
+        } else {
+            table.markGone(pid, at: now)
+        }
+        if ownEntryIsEventProcess, let entry = table[pid], let workload = entry.workload,
+           parent == nil || entry.ppid == nil || entry.ppid == parent {
+            return workload
+        }
+        guard depth < 8, let parentPID = parent ?? table[pid]?.ppid, parentPID > 0 else { return nil }
+        guard let inherited = workload(of: parentPID, parent: nil, eventBoot: eventBoot, fresh: false, now: now, depth: depth + 1) else {
+            return nil
+        }
+        if ownEntryIsEventProcess {
+            var entry = ProcessTable.Entry(pid: pid, ppid: parentPID, startTicks: nil, workload: inherited, confirmedAt: now)
+            entry.goneSince = now
+            table.remember(entry)
+        }
+        return inherited
+    }
+
+    /// Whether a process with this stat existed at the event's time (its pid not reused since).
+    private func startedBy(_ stat: ProcFS.Stat, eventBoot: Int64) -> Bool {
+        Int64(stat.startTicks * proc.millisecondsPerTick) <= eventBoot + Int64(proc.millisecondsPerTick)
+    }
+
+    /// The workload in the cgroup file of a live process, remembered in the table. The file
+    /// is read before the stat that confirms it: an exiting process reads as the root of
+    /// every v1 hierarchy, so the reading counts only if the process was not exiting yet
+    /// (and still the same process) after it.
+    private func liveWorkload(of pid: UInt32, startTicks: UInt64, now: UInt64) -> Workload? {
+        guard let file = proc.cgroup(pid), let after = proc.stat(pid), after.startTicks == startTicks, !after.isExiting,
+              let workload = CgroupPath.workload(fromFile: file) else { return nil }
+        table.remember(.init(pid: pid, ppid: after.ppid, startTicks: startTicks, workload: workload, confirmedAt: now))
+        return workload
+    }
+
+    /// Marks processes that exited and forgets those gone long enough.
+    private func sweep(now: UInt64) {
+        sweptAt = now
+        for (pid, entry) in table.entries where entry.goneSince == nil {
+            if proc.stat(pid)?.startTicks != entry.startTicks || entry.startTicks == nil { table.markGone(pid, at: now) }
+        }
+        table.forgetExited(now: now)
+    }
+}
+
+/// The node's CRI runtime, from the sockets its daemons listen on.
+public enum ContainerRuntimeSockets {
+    public static func detect(root: String = "") -> String? {
+        let candidates = [("/run/containerd/containerd.sock", "containerd"), ("/var/run/crio/crio.sock", "cri-o"),
+                          ("/run/crio/crio.sock", "cri-o"), ("/var/run/cri-dockerd.sock", "docker")]
+        for (path, runtime) in candidates where access(root + path, F_OK) == 0 { return runtime }
+        return nil
+    }
+}
