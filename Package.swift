@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -56,3 +57,18 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (Tests/Fuzz), built only by Scripts/fuzz: with NODEAUDIT_FUZZ set and
+// `--sanitize fuzzer`, libFuzzer provides their main.
+if ProcessInfo.processInfo.environment["NODEAUDIT_FUZZ"] != nil {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzRecordParser", ["AuditRecords"]),
+        ("FuzzEventPipeline", ["AuditRecords", "AuditEvents", "NodeAudit", "Output"]),
+        ("FuzzRuleParser", ["AuditRules"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: dependencies, path: "Tests/Fuzz/\(name)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

@@ -52,6 +52,7 @@ public struct EventAssembler: Sendable {
                 return
             }
             open[index].records.append(record)
+            if open[index].isLate { counters.lateRecords += 1 }
             if role == .lastOfSyscall {
                 close(at: index, reason: .lastRecord, emit: emit)
             } else if open[index].records.count >= policy.maxRecordsPerEvent {

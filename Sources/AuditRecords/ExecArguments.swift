@@ -10,7 +10,8 @@ public struct ExecArguments: Sendable, Equatable {
     /// Bytes and whole arguments left out because the total exceeded the output bound.
     public var omittedBytes = 0
     public var omittedArguments = 0
-    /// Fields that named an argument out of order or were in neither string encoding.
+    /// Fields that named an argument out of order or were in neither string encoding, plus
+    /// one when fewer arguments arrived than `argc` announced (a record lost or cut).
     public var malformedFields = 0
 
     public var isTruncated: Bool { omittedBytes > 0 || omittedArguments > 0 }
@@ -41,6 +42,7 @@ public struct ExecArguments: Sendable, Equatable {
                 parts[index.number].append(value ?? [])
             }
         }
+        if let argc, parts.count < argc { malformedFields += 1 }
         var budget = byteLimit
         for chunks in parts {
             let length = chunks.reduce(0) { $0 + $1.count }

@@ -191,11 +191,7 @@ private struct LineState {
             guard kind == nil else {
                 throw error("a watch (-\(option)) cannot be combined with -a, -A or -d on one line; use -F path= or -F dir= instead")
             }
-            guard value.hasPrefix("/") else { throw error("the watch path must start with '/': '\(value)'") }
-            guard value.utf8.count < 4096 else { throw error("the watch path is longer than PATH_MAX (4096 bytes)") }
-            guard (value.split(separator: "/").last?.utf8.count ?? 0) <= 255 else {
-                throw error("the last component of the watch path is longer than NAME_MAX (255 bytes)")
-            }
+            try checkWatchPath(value)
             kind = option == "w" ? .add : .delete
             list = Int32(AUDIT_FILTER_EXIT)
             action = Int32(AUDIT_ALWAYS)
@@ -208,6 +204,8 @@ private struct LineState {
             if value.hasPrefix("key=") {
                 try addKey(String(value.dropFirst(4)))
             } else {
+                // The kernel takes only absolute watch paths, whichever way they are written.
+                for prefix in ["path=", "dir="] where value.hasPrefix(prefix) { try checkWatchPath(String(value.dropFirst(prefix.count))) }
                 parts.append(.field(value))
             }
         case "C":
@@ -244,6 +242,14 @@ private struct LineState {
             throw error("-\(option) is a command of auditctl, not a rule; it has no place in a rule file")
         default:
             throw error("unknown option -\(option)")
+        }
+    }
+
+    private func checkWatchPath(_ path: String) throws(RuleError) {
+        guard path.hasPrefix("/") else { throw error("the watch path must start with '/': '\(path)'") }
+        guard path.utf8.count < 4096 else { throw error("the watch path is longer than PATH_MAX (4096 bytes)") }
+        guard (path.split(separator: "/").last?.utf8.count ?? 0) <= 255 else {
+            throw error("the last component of the watch path is longer than NAME_MAX (255 bytes)")
         }
     }
 

@@ -110,6 +110,7 @@ public final class EventPipeline {
         for enricher in enrichers { enricher.enrich(&event) }
         encoder.encode(event, into: &writer)
         counters.eventsWritten += 1
+        if event.malformedFields > 0 { counters.eventsWithMalformedFields += 1 }
         if writer.buffer.count >= batchBytes {
             do throws(SinkError) { try drain() } catch { return error }
         }

@@ -16,6 +16,7 @@ public final class LiveCollector {
     private let options: LiveOptions
     private let diagnostics = Diagnostics()
     private let pipeline: EventPipeline
+    private let output: QueuedSink
     private let control: AuditControl
     private var socket: AuditEventSocket?
     private var selfExclusion: EncodedRule?
@@ -26,7 +27,8 @@ public final class LiveCollector {
     public init(options: LiveOptions) throws(KernelError) {
         self.options = options
         self.control = try AuditControl()
-        self.pipeline = EventPipeline(options: options.events, sink: FileDescriptorSink())
+        self.output = QueuedSink(FileDescriptorSink(), capacityBytes: options.outputQueueBytes)
+        self.pipeline = EventPipeline(options: options.events, sink: output)
     }
 
     /// Runs until SIGINT or SIGTERM; returns the process exit status.
@@ -202,6 +204,9 @@ public final class LiveCollector {
             _ = try? readAvailable(socket)
         }
         do throws(SinkError) { try pipeline.finish() } catch { diagnostics.error(error.description) }
+        if !output.close(timeoutMilliseconds: 10_000) {
+            diagnostics.error("the output took no events for 10 s; \(output.snapshot.queuedBytes) bytes of events were not written")
+        }
         if let selfExclusion { try? control.delete(selfExclusion.data) }
         if options.cleanup { cleanUp() }
         diagnostics.notice("final: " + statistics())
@@ -251,9 +256,12 @@ public final class LiveCollector {
             kernel = "kernel_lost=\(lost) backlog=\(status.backlog)"
         }
         let overflows = socket?.counters.overflows ?? 0
+        let delivery = output.snapshot
         return "records=\(counters.assembly.records) events=\(counters.eventsWritten) \(kernel) "
             + "missing_serials=\(counters.serialGaps) overflows=\(overflows) malformed=\(counters.malformed) "
-            + "late=\(counters.assembly.lateRecords) in_flight=\(pipeline.eventsInFlight)"
+            + "malformed_events=\(counters.eventsWithMalformedFields) "
+            + "late=\(counters.assembly.lateRecords) in_flight=\(pipeline.eventsInFlight) "
+            + "output_queued_bytes=\(delivery.queuedBytes) output_dropped=\(delivery.droppedEvents)"
     }
 
     private static func isAlive(_ pid: UInt32) -> Bool {

@@ -17,10 +17,13 @@ public struct LiveOptions: Sendable {
     /// Seconds between statistics lines on stderr; 0 for none (the final line is always written).
     public var statsIntervalSeconds: Double
     public var receiveBufferBytes: Int32
+    /// Bytes of encoded events that may wait for a slow output before new ones are dropped
+    /// (and counted); the reader never waits for the output.
+    public var outputQueueBytes: Int
     public var events: EventOptions
 
     public init(ruleFiles: [String], applyRules: Bool, mode: AuditEventSocket.Mode, takeOver: Bool, cleanup: Bool,
-                statsIntervalSeconds: Double, receiveBufferBytes: Int32, events: EventOptions) {
+                statsIntervalSeconds: Double, receiveBufferBytes: Int32, outputQueueBytes: Int = 64 << 20, events: EventOptions) {
         self.ruleFiles = ruleFiles
         self.applyRules = applyRules
         self.mode = mode
@@ -28,6 +31,7 @@ public struct LiveOptions: Sendable {
         self.cleanup = cleanup
         self.statsIntervalSeconds = statsIntervalSeconds
         self.receiveBufferBytes = receiveBufferBytes
+        self.outputQueueBytes = outputQueueBytes
         self.events = events
     }
 }

@@ -7,6 +7,9 @@ public struct PipelineCounters: Sendable {
     public var lines: UInt64 = 0
     /// Lines or messages that were not records (counted, reported, skipped).
     public var malformed: UInt64 = 0
+    /// Events emitted with fields that were in neither of the kernel's encodings, or
+    /// with parts missing (their `malformed_fields`).
+    public var eventsWithMalformedFields: UInt64 = 0
     public var eventsWritten: UInt64 = 0
     public var assembly = AssemblyCounters()
     public var serialGaps: UInt64 = 0
@@ -19,6 +22,7 @@ public struct PipelineCounters: Sendable {
             "\(lines) lines", "\(assembly.records) records", "\(eventsWritten) events",
             "\(malformed) malformed", "\(assembly.lateRecords) late records", "\(serialGaps) missing serials",
         ]
+        if eventsWithMalformedFields > 0 { parts.append("\(eventsWithMalformedFields) events with malformed fields") }
         if assembly.evicted > 0 { parts.append("\(assembly.evicted) closed early (too many open)") }
         if assembly.oversizeEvents > 0 { parts.append("\(assembly.oversizeEvents) oversize") }
         return parts.joined(separator: ", ")

@@ -48,6 +48,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Receive buffer for the audit socket, in bytes.")
     var receiveBuffer: Int32 = 16 << 20
 
+    @Option(help: ArgumentHelp(
+        "MiB of events that may wait for a slow output (stdout) before new events are dropped.",
+        discussion: "The reader never waits for the output, so the kernel never loses records because of it; what is dropped here is counted as output_dropped."))
+    var outputQueueMb: Int = 64
+
     @Flag(help: "Do not attribute events to containers, pods and the host.")
     var noContainers = false
 
@@ -60,13 +65,14 @@ struct RunCommand: ParsableCommand {
         guard statsInterval >= 0 else { throw ValidationError("--stats-interval cannot be negative") }
         guard !(takeOver && multicast) else { throw ValidationError("--take-over and --multicast exclude each other") }
         guard receiveBuffer >= 65536 else { throw ValidationError("--receive-buffer must be at least 65536 bytes") }
+        guard (1...16384).contains(outputQueueMb) else { throw ValidationError("--output-queue-mb must be between 1 and 16384") }
     }
 
     func run() throws {
         let options = LiveOptions(
             ruleFiles: rules.isEmpty ? ["Rules"] : rules, applyRules: !noRules,
             mode: multicast ? .multicast : .unicast, takeOver: takeOver, cleanup: cleanup, statsIntervalSeconds: statsInterval,
-            receiveBufferBytes: receiveBuffer,
+            receiveBufferBytes: receiveBuffer, outputQueueBytes: outputQueueMb << 20,
             events: events.options(attribute: !noContainers, nodeName: nodeName ?? EventOptions.localNodeName()))
         let collector: LiveCollector
         do {

@@ -63,6 +63,9 @@ struct RuleParserTests {
         ("-a possible,exit", "'possible' action is deprecated"),
         ("-F uid=0", "-F needs -a, -A or -d before it"),
         ("-w etc/passwd -p wa", "must start with '/'"),
+        // Found by Scripts/fuzz: a relative -F path= encoded, then listed as a -w that did not parse.
+        ("-a always,exit -F perm=x -F path=usr/bin/cpan", "must start with '/'"),
+        ("-a always,exit -F dir=tmp -F perm=w", "must start with '/'"),
         ("-w /etc/passwd -p rz", "-p takes permissions from r, w, x and a"),
         ("-p wa", "-p needs a watch (-w) before it"),
         ("-a always,exit -w /etc/passwd", "cannot be combined with -a"),

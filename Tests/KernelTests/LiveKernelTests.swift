@@ -14,10 +14,10 @@ extension KernelSuite {
 
         /// Starts `nodeaudit run`, runs `work`, stops it with SIGTERM; checks that the audit
         /// pid was given back and returns the run with its output.
-        static func withLiveRun(_ extra: [String] = [], _ work: (LiveRun) throws -> Void) throws -> LiveRun {
+        static func withLiveRun(_ extra: [String] = [], stdout: Pipe? = nil, _ work: (LiveRun) throws -> Void) throws -> LiveRun {
             let snapshot = try KernelAudit.Snapshot.take()
             defer { #expect(throws: Never.self) { try snapshot.restore() } }
-            let run = try LiveRun(liveArguments + extra)
+            let run = try LiveRun(liveArguments + extra, stdout: stdout)
             try #require(try run.start(), "nodeaudit run did not start: \(run.stderr)")
             try work(run)
             #expect(run.stop() == 0, "exit status; stderr: \(run.stderr)")

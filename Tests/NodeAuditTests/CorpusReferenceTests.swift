@@ -6,16 +6,9 @@ import Output
 import Testing
 import TestSupport
 
-/// Collects the pipeline's output in memory.
-final class CollectingSink: EventSink {
-    var bytes: [UInt8] = []
-    func write(_ lines: [UInt8]) throws(SinkError) { bytes.append(contentsOf: lines) }
-    func flush() throws(SinkError) {}
-}
-
 /// Runs `nodeaudit parse` in-process on files and returns its JSON events.
 func parseEvents(_ paths: [String], includeRecords: Bool = false) throws -> (events: [[String: Any]], counters: PipelineCounters) {
-    let sink = CollectingSink()
+    let sink = MemorySink()
     let pipeline = EventPipeline(
         enrichers: [UserNameResolver(database: UserDatabase())],
         encoder: NativeJSONEncoder(includeRecords: includeRecords), sink: sink)

@@ -8,7 +8,9 @@ public final class LiveRun {
     public let stdoutFile: URL
     public let stderrFile: URL
 
-    public init(_ arguments: [String]) throws {
+    /// `stdout`: a pipe the test reads (or leaves unread, to stall the output); by default
+    /// events go to a file read by `events()`.
+    public init(_ arguments: [String], stdout pipe: Pipe? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-live-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         stdoutFile = directory.appendingPathComponent("events.jsonl")
@@ -18,7 +20,11 @@ public final class LiveRun {
         process.executableURL = URL(fileURLWithPath: NodeAuditBinary.path)
         process.arguments = ["run"] + arguments
         process.currentDirectoryURL = Fixtures.repositoryRoot
-        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+        if let pipe {
+            process.standardOutput = pipe
+        } else {
+            process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+        }
         process.standardError = try FileHandle(forWritingTo: stderrFile)
         process.standardInput = FileHandle.nullDevice
     }

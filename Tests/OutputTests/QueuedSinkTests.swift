@@ -1,0 +1,70 @@
+import Foundation
+import Output
+import Testing
+
+/// A sink that takes nothing until it is opened, and can be made to fail.
+private final class GateSink: EventSink, @unchecked Sendable {
+    let gate = DispatchSemaphore(value: 0)
+    let lock = NSLock()
+    var received: [UInt8] = []
+    var failure: SinkError?
+
+    func write(_ lines: [UInt8]) throws(SinkError) {
+        gate.wait()
+        gate.signal()
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw failure }
+        received.append(contentsOf: lines)
+    }
+
+    func flush() throws(SinkError) {}
+}
+
+@Suite("the output queue between reader and sink")
+struct QueuedSinkTests {
+    static func lines(_ count: Int, tag: String) -> [UInt8] {
+        Array((0..<count).map { "{\"\(tag)\":\($0)}\n" }.joined().utf8)
+    }
+
+    @Test("a stalled sink never blocks the writer: what does not fit is dropped and counted, the rest delivered in order")
+    func stalledSink() throws {
+        let sink = GateSink()
+        let queue = QueuedSink(sink, capacityBytes: 1000)
+        let batch = Self.lines(10, tag: "a")  // 100 bytes
+        for _ in 0..<25 { try queue.write(batch) }  // returns although nothing is delivered
+        let stalled = queue.snapshot
+        #expect(stalled.droppedEvents > 0)
+        #expect(stalled.queuedBytes <= 1000)
+
+        sink.gate.signal()
+        #expect(queue.close(timeoutMilliseconds: 5000))
+        let done = queue.snapshot
+        #expect(done.queuedBytes == 0)
+        #expect(done.deliveredEvents + done.droppedEvents == 250)
+        #expect(sink.received.count == Int(done.deliveredEvents) * batch.count / 10)
+        #expect(sink.received.count % batch.count == 0 && sink.received.prefix(batch.count).elementsEqual(batch))
+    }
+
+    @Test("close reports a sink that never takes its events")
+    func neverDelivers() throws {
+        let sink = GateSink()
+        let queue = QueuedSink(sink, capacityBytes: 1 << 20)
+        try queue.write(Self.lines(3, tag: "b"))
+        #expect(!queue.close(timeoutMilliseconds: 200))
+        #expect(queue.snapshot.queuedBytes > 0)
+        sink.gate.signal()
+    }
+
+    @Test("a failing sink: its events are counted as dropped and the failure reaches the writer")
+    func failingSink() throws {
+        let sink = GateSink()
+        sink.failure = SinkError("writing to collector: connection refused")
+        sink.gate.signal()
+        let queue = QueuedSink(sink, capacityBytes: 1 << 20)
+        try queue.write(Self.lines(4, tag: "c"))
+        _ = queue.close(timeoutMilliseconds: 2000)
+        #expect(queue.snapshot.droppedEvents == 4)
+        #expect(throws: SinkError.self) { try queue.write(Self.lines(1, tag: "d")) }
+    }
+}
