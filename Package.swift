@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libaudit from Debian's libaudit-dev: message, syscall, machine and errno tables,
@@ -31,10 +32,12 @@ let package = Package(
         .target(name: "Attribution", dependencies: ["AuditEvents"]),
         // What the kernel does not say, from the host: user names, processes, containers, pods.
         .target(name: "Enrichment", dependencies: ["AuditEvents", "Attribution"]),
+        // The settings table and the configuration file (YAML), environment and flag layers.
+        .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Encoders and sinks.
         .target(name: "Output", dependencies: ["AuditEvents"]),
         // Pipeline wiring, configuration, counters.
-        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output"]),
+        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration"]),
         // The executable: command-line parsing only.
         .executableTarget(
             name: "nodeaudit",
@@ -50,6 +53,8 @@ let package = Package(
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "TestSupport"]),
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
         .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "AuditEvents"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+        .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
         .testTarget(name: "NodeAuditTests", dependencies: ["NodeAudit", "TestSupport"]),
         // Tests on the real kernel: root, serialized, restoring the kernel's audit state.

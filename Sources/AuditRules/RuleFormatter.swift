@@ -8,7 +8,10 @@ public enum RuleFormatter {
         let fields = (0..<rule.fieldCount).map { index in
             Field(type: rule.field(index), value: rule.value(index), op: rule.fieldFlags(index) & Operator.mask)
         }
-        let strings = stringValues(rule, fields)
+        // Strings are written as rule files spell them (`\ `, `\\`), so that the text
+        // reads back as the same rule; auditctl -l writes them raw, which differs only for
+        // paths and keys holding blanks or backslashes.
+        let strings = stringValues(rule, fields).map { $0.map(RuleLineTokenizer.escaped) }
         var keys: [String] = []
         var watchPath: String?
         var permissions: String?

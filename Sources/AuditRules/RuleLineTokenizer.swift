@@ -35,4 +35,15 @@ public enum RuleLineTokenizer {
         if hasWord || escaping { words.append(current) }
         return words
     }
+
+    /// A word as a rule file must spell it to read back whole: blanks and backslashes escaped.
+    public static func escaped(_ word: String) -> String {
+        guard word.contains(where: { $0 == " " || $0 == "\\" }) else { return word }
+        var spelled = ""
+        for character in word {
+            if character == " " || character == "\\" { spelled.append("\\") }
+            spelled.append(character)
+        }
+        return spelled
+    }
 }

@@ -31,12 +31,13 @@ public final class EventPipeline {
         self.sink = sink
     }
 
-    /// A pipeline as `parse` and `run` configure it.
-    public convenience init(options: EventOptions, sink: any EventSink) {
+    /// A pipeline as `parse` and `run` configure it; `extraSteps` run after the
+    /// configured enrichment.
+    public convenience init(options: EventOptions, sink: any EventSink, extraSteps: [any EventEnricher] = []) {
         self.init(
             assembly: AssemblyPolicy(maxEventAgeMilliseconds: options.eventTimeoutMilliseconds),
             interpreter: EventInterpreter(argvByteLimit: options.maxArgvBytes),
-            enrichers: options.enrichers(),
+            enrichers: options.enrichers() + extraSteps,
             encoder: NativeJSONEncoder(includeRecords: options.includeRecords),
             sink: sink)
     }

@@ -23,12 +23,15 @@ public final class LiveCollector {
     private var lostAtStart: UInt32 = 0
     private var settingsAtStart: AuditStatus?
     private var loadedRules: WantedRules?
+    private let configChanges = ConfigChangeRecorder()
+    private var driftRepair: DriftRepair?
+    private var health: HealthServer?
 
     public init(options: LiveOptions) throws(KernelError) {
         self.options = options
         self.control = try AuditControl()
         self.output = QueuedSink(FileDescriptorSink(), capacityBytes: options.outputQueueBytes)
-        self.pipeline = EventPipeline(options: options.events, sink: output)
+        self.pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
     }
 
     /// Runs until SIGINT or SIGTERM; returns the process exit status.
@@ -80,6 +83,19 @@ public final class LiveCollector {
             if outcome == .failed { diagnostics.notice("some rules were refused by the kernel (above); running with the rest") }
         }
         excludeSelf()
+        if let address = options.healthListen {
+            do throws(HealthServer.ServerError) {
+                health = try HealthServer(listen: address)
+                health?.start()
+                diagnostics.notice("serving /healthz and /metrics on \(address)")
+            } catch {
+                throw StartFailure(description: error.description)
+            }
+        }
+        if let loadedRules, options.driftCheckSeconds > 0 {
+            driftRepair = DriftRepair(wanted: loadedRules, selfExclusion: selfExclusion, recorder: configChanges,
+                                      node: options.events.nodeName)
+        }
 
         do throws(KernelError) {
             let socket = try AuditEventSocket(mode: options.mode, receiveBufferBytes: options.receiveBufferBytes)
@@ -124,7 +140,10 @@ public final class LiveCollector {
     private func loop() -> Int32 {
         guard let socket else { return 2 }
         var lastStats = WallClock.nowMilliseconds()
+        var lastDriftCheck = lastStats
+        var lastPublished: UInt64 = 0
         let statsInterval = UInt64(options.statsIntervalSeconds * 1000)
+        let driftInterval = UInt64(options.driftCheckSeconds * 1000)
         while ShutdownSignal.requested == nil {
             var poller = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, 100)
@@ -141,9 +160,18 @@ public final class LiveCollector {
                 } catch {
                     throw .output(error)
                 }
+                if let health {
+                    let metricsDue = now - lastPublished >= 1000
+                    if metricsDue { lastPublished = now }
+                    health.publish(nowMilliseconds: now, metrics: metricsDue ? statistics().prometheus : nil)
+                }
+                if let driftRepair, now - lastDriftCheck >= driftInterval {
+                    lastDriftCheck = now
+                    try repairDrift(driftRepair, socket: socket)
+                }
                 if statsInterval > 0, now - lastStats >= statsInterval {
                     lastStats = now
-                    diagnostics.notice("stats: " + statistics())
+                    diagnostics.notice("stats: " + statistics().line)
                 }
             } catch {
                 diagnostics.error(error.description)
@@ -165,6 +193,31 @@ public final class LiveCollector {
         }
 
         var isOutput: Bool { if case .output = self { return true } else { return false } }
+    }
+
+    /// Puts back what someone changed in the kernel's audit configuration, and writes
+    /// the drift event (after the events read so far, so the CONFIG_CHANGE events that
+    /// explain it come first).
+    private func repairDrift(_ repair: DriftRepair, socket: AuditEventSocket) throws(LoopFailure) {
+        let report: DriftReport?
+        do throws(KernelError) {
+            report = try repair.check(control, unicast: options.mode == .unicast) { () throws(KernelError) in try socket.register() }
+        } catch {
+            diagnostics.error("drift check: \(error)")
+            return
+        }
+        guard let report else { return }
+        diagnostics.notice("drift repaired: \(report.restoredRules.count) rules and \(report.restoredSettings.count) settings restored"
+            + (report.failures.isEmpty ? "" : ", \(report.failures.count) refused")
+            + (report.auditPidTakenBy.map { "; the audit stream now goes to pid \($0)" } ?? ""))
+        var writer = JSONWriter(capacity: 4096)
+        report.encode(into: &writer)
+        do throws(SinkError) {
+            try pipeline.flush()
+            try output.write(writer.buffer)
+        } catch {
+            throw .output(error)
+        }
     }
 
     /// Hands every waiting record to the pipeline.
@@ -209,7 +262,7 @@ public final class LiveCollector {
         }
         if let selfExclusion { try? control.delete(selfExclusion.data) }
         if options.cleanup { cleanUp() }
-        diagnostics.notice("final: " + statistics())
+        diagnostics.notice("final: " + statistics().line)
         socket = nil
     }
 
@@ -248,20 +301,15 @@ public final class LiveCollector {
 
     // MARK: - Statistics
 
-    private func statistics() -> String {
-        let counters = pipeline.snapshot()
-        var kernel = "kernel_lost=?"
-        if let status = try? control.status() {
-            let lost = status.lost >= lostAtStart ? status.lost - lostAtStart : status.lost
-            kernel = "kernel_lost=\(lost) backlog=\(status.backlog)"
-        }
-        let overflows = socket?.counters.overflows ?? 0
+    private func statistics() -> CollectorStatistics {
+        let status = try? control.status()
         let delivery = output.snapshot
-        return "records=\(counters.assembly.records) events=\(counters.eventsWritten) \(kernel) "
-            + "missing_serials=\(counters.serialGaps) overflows=\(overflows) malformed=\(counters.malformed) "
-            + "malformed_events=\(counters.eventsWithMalformedFields) "
-            + "late=\(counters.assembly.lateRecords) in_flight=\(pipeline.eventsInFlight) "
-            + "output_queued_bytes=\(delivery.queuedBytes) output_dropped=\(delivery.droppedEvents)"
+        return CollectorStatistics(
+            pipeline: pipeline.snapshot(), inFlight: pipeline.eventsInFlight,
+            kernelLost: status.map { UInt64($0.lost >= lostAtStart ? $0.lost - lostAtStart : $0.lost) },
+            backlog: status.map { UInt64($0.backlog) }, overflows: socket?.counters.overflows ?? 0,
+            queuedBytes: delivery.queuedBytes, droppedEvents: delivery.droppedEvents, deliveredEvents: delivery.deliveredEvents,
+            driftRepairs: driftRepair?.repairs ?? 0)
     }
 
     private static func isAlive(_ pid: UInt32) -> Bool {

@@ -1,4 +1,5 @@
 import AuditKernel
+import Configuration
 import Enrichment
 #if canImport(Glibc)
 import Glibc
@@ -7,32 +8,40 @@ import Glibc
 /// The settings of one `nodeaudit run`.
 public struct LiveOptions: Sendable {
     public var ruleFiles: [String]
-    /// Load `ruleFiles` before reading (and repair nothing later).
+    /// Load `ruleFiles` before reading, and keep them loaded (drift repair).
     public var applyRules: Bool
     public var mode: AuditEventSocket.Mode
     /// When another live process is the audit daemon, stop it and register in its place.
     public var takeOver: Bool
     /// On exit, remove the rules nodeaudit loaded and put back the settings it changed.
     public var cleanup: Bool
+    /// Seconds between comparisons of the kernel's rules and settings with `ruleFiles`; 0 for none.
+    public var driftCheckSeconds: Double
     /// Seconds between statistics lines on stderr; 0 for none (the final line is always written).
     public var statsIntervalSeconds: Double
     public var receiveBufferBytes: Int32
     /// Bytes of encoded events that may wait for a slow output before new ones are dropped
     /// (and counted); the reader never waits for the output.
     public var outputQueueBytes: Int
+    /// `ADDRESS:PORT` for /healthz and /metrics; nil for none.
+    public var healthListen: String?
     public var events: EventOptions
 
-    public init(ruleFiles: [String], applyRules: Bool, mode: AuditEventSocket.Mode, takeOver: Bool, cleanup: Bool,
-                statsIntervalSeconds: Double, receiveBufferBytes: Int32, outputQueueBytes: Int = 64 << 20, events: EventOptions) {
-        self.ruleFiles = ruleFiles
-        self.applyRules = applyRules
-        self.mode = mode
-        self.takeOver = takeOver
-        self.cleanup = cleanup
-        self.statsIntervalSeconds = statsIntervalSeconds
-        self.receiveBufferBytes = receiveBufferBytes
-        self.outputQueueBytes = outputQueueBytes
-        self.events = events
+    /// The options a layered configuration (defaults, file, environment, flags) gives.
+    public init(configuration c: Configuration) {
+        ruleFiles = c.texts(.ruleFiles)
+        applyRules = c.bool(.applyRules)
+        mode = c.text(.mode) == "multicast" ? .multicast : .unicast
+        takeOver = c.bool(.takeOver)
+        cleanup = c.bool(.cleanup)
+        driftCheckSeconds = c.number(.driftCheck)
+        statsIntervalSeconds = c.number(.statsInterval)
+        receiveBufferBytes = Int32(c.integer(.receiveBuffer))
+        outputQueueBytes = c.integer(.outputQueue) << 20
+        healthListen = c.text(.healthListen).isEmpty ? nil : c.text(.healthListen)
+        let nodeName = c.text(.nodeName)
+        events = EventOptions(configuration: c, attribute: c.bool(.attribution),
+                              nodeName: nodeName.isEmpty ? EventOptions.localNodeName() : nodeName)
     }
 }
 
@@ -40,7 +49,8 @@ public struct LiveOptions: Sendable {
 public struct EventOptions: Sendable {
     public var includeRecords: Bool
     public var maxArgvBytes: Int
-    public var useHostUsers: Bool
+    /// The passwd and group files that name user and group ids; nil for none.
+    public var userFiles: (passwd: String, group: String)?
     public var eventTimeoutMilliseconds: UInt64
     /// Container and pod attribution from this host's /proc and kubelet log directories;
     /// nil for none (logs from another machine).
@@ -48,13 +58,14 @@ public struct EventOptions: Sendable {
     /// The node name for events without `node=`; nil leaves them unnamed.
     public var nodeName: String?
 
-    public init(includeRecords: Bool, maxArgvBytes: Int, useHostUsers: Bool, eventTimeoutMilliseconds: UInt64,
-                attribution: AttributionOptions? = nil, nodeName: String? = nil) {
-        self.includeRecords = includeRecords
-        self.maxArgvBytes = maxArgvBytes
-        self.useHostUsers = useHostUsers
-        self.eventTimeoutMilliseconds = eventTimeoutMilliseconds
-        self.attribution = attribution
+    public init(configuration c: Configuration, attribute: Bool, nodeName: String?) {
+        includeRecords = c.bool(.includeRecords)
+        maxArgvBytes = c.integer(.maxArgvBytes)
+        userFiles = c.bool(.hostUsers) ? (c.text(.passwdFile), c.text(.groupFile)) : nil
+        eventTimeoutMilliseconds = UInt64(c.number(.eventTimeout) * 1000)
+        attribution = attribute
+            ? AttributionOptions(procRoot: c.text(.procRoot), podLogRoot: c.text(.podLogs), containerLogRoot: c.text(.containerLogs))
+            : nil
         self.nodeName = nodeName
     }
 
@@ -62,7 +73,7 @@ public struct EventOptions: Sendable {
     func enrichers() -> [any EventEnricher] {
         var steps: [any EventEnricher] = []
         if let nodeName { steps.append(NodeNamer(name: nodeName)) }
-        if useHostUsers { steps.append(UserNameResolver(database: UserDatabase())) }
+        if let userFiles { steps.append(UserNameResolver(database: UserDatabase(passwdPath: userFiles.passwd, groupPath: userFiles.group))) }
         if let attribution {
             let resolver = WorkloadResolver(
                 proc: ProcFS(root: attribution.procRoot),

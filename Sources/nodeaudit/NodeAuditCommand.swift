@@ -15,7 +15,7 @@ struct NodeAuditCommand: ParsableCommand {
             Load rules into the kernel:  nodeaudit rules apply Rules/
             """,
         version: NodeAuditVersion.string,
-        subcommands: [RunCommand.self, ParseCommand.self, RulesCommand.self, StatusCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ParseCommand.self, RulesCommand.self, StatusCommand.self, ConfigCommand.self, VersionCommand.self]
     )
 }
 

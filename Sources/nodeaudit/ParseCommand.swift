@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import NodeAudit
 
 struct ParseCommand: ParsableCommand {
@@ -33,42 +34,49 @@ struct ParseCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        let options = events.options(attribute: containers, nodeName: nil)
+        var configuration = Configuration()
+        do {
+            try configuration.apply(texts: events.given)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let options = EventOptions(configuration: configuration, attribute: containers, nodeName: nil)
         guard ParseRun.execute(ParseOptions(files: files, events: options, quiet: quiet)) else {
             throw ExitCode.failure
         }
     }
 }
 
-/// How events are built and written; shared by `parse` and `run`.
+/// How events are built and written; shared by `parse` and `run`. Each option left out
+/// keeps its default (or, for `run`, the configuration file's value).
 struct EventArguments: ParsableArguments {
     @Flag(help: "Include every original record (type and text) in each event.")
     var records = false
 
-    @Option(help: "Never emit more than this many bytes of argv per event; the rest is counted in argv_truncated.")
-    var maxArgvBytes: Int = 64 * 1024
+    @Option(help: "Never emit more than this many bytes of argv per event; the rest is counted in argv_truncated. (default: 65536)")
+    var maxArgvBytes: String?
 
     @Flag(help: "Do not name user and group ids from this host's /etc/passwd and /etc/group (names in ENRICHED logs are kept).")
     var noHostUsers = false
 
-    @Option(help: "Seconds after which an event whose last record never came is closed and emitted.")
-    var eventTimeout: Double = 2
+    @Option(help: "Seconds after which an event whose last record never came is closed and emitted. (default: 2)")
+    var eventTimeout: String?
 
-    @Option(help: "The kubelet's pod log directory (<namespace>_<pod>_<uid>/<container>/), for pod and container names.")
-    var podLogs = "/var/log/pods"
+    @Option(help: "The kubelet's pod log directory (<namespace>_<pod>_<uid>/<container>/), for pod and container names. (default: /var/log/pods)")
+    var podLogs: String?
 
-    @Option(help: "The kubelet's container log links (<pod>_<namespace>_<container>-<id>.log), for container names.")
-    var containerLogs = "/var/log/containers"
+    @Option(help: "The kubelet's container log links (<pod>_<namespace>_<container>-<id>.log), for container names. (default: /var/log/containers)")
+    var containerLogs: String?
 
-    func validate() throws {
-        guard maxArgvBytes > 0 else { throw ValidationError("--max-argv-bytes must be positive") }
-        guard eventTimeout > 0, eventTimeout <= 3600 else { throw ValidationError("--event-timeout must be in (0, 3600] seconds") }
-    }
-
-    func options(attribute: Bool, nodeName: String?) -> EventOptions {
-        EventOptions(includeRecords: records, maxArgvBytes: maxArgvBytes, useHostUsers: !noHostUsers,
-                     eventTimeoutMilliseconds: UInt64(eventTimeout * 1000),
-                     attribution: attribute ? AttributionOptions(podLogRoot: podLogs, containerLogRoot: containerLogs) : nil,
-                     nodeName: nodeName)
+    /// The options given, as configuration values.
+    var given: [(setting: Setting, text: String, origin: String)] {
+        var given: [(setting: Setting, text: String, origin: String)] = []
+        if records { given.append((.includeRecords, "true", "--records")) }
+        if let maxArgvBytes { given.append((.maxArgvBytes, maxArgvBytes, "--max-argv-bytes")) }
+        if noHostUsers { given.append((.hostUsers, "false", "--no-host-users")) }
+        if let eventTimeout { given.append((.eventTimeout, eventTimeout, "--event-timeout")) }
+        if let podLogs { given.append((.podLogs, podLogs, "--pod-logs")) }
+        if let containerLogs { given.append((.containerLogs, containerLogs, "--container-logs")) }
+        return given
     }
 }

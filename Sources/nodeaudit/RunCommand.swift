@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import NodeAudit
 
 struct RunCommand: ParsableCommand {
@@ -26,6 +27,11 @@ struct RunCommand: ParsableCommand {
             """
     )
 
+    @Option(help: ArgumentHelp(
+        "YAML configuration file (docs/configuration.md; default: $NODEAUDIT_CONFIG, else none).",
+        discussion: "Layers, later wins: defaults, this file, NODEAUDIT_* environment variables, these flags. `nodeaudit config show` prints the result."))
+    var config: String?
+
     @Option(name: .customLong("rules"), parsing: .singleValue,
             help: "Rule files or directories to load (repeatable; default: Rules).")
     var rules: [String] = []
@@ -42,16 +48,22 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "On exit, remove the rules nodeaudit loaded and restore the settings it changed.")
     var cleanup = false
 
-    @Option(help: "Seconds between statistics lines on stderr (0: only on exit).")
-    var statsInterval: Double = 60
+    @Option(help: "Seconds between checks that the kernel still has the rules and settings; drift is repaired and reported as an event (0: never; default: 30).")
+    var driftInterval: String?
 
-    @Option(help: "Receive buffer for the audit socket, in bytes.")
-    var receiveBuffer: Int32 = 16 << 20
+    @Option(help: "Seconds between statistics lines on stderr (0: only on exit; default: 60).")
+    var statsInterval: String?
+
+    @Option(help: "Receive buffer for the audit socket, in bytes (default: 16 MiB).")
+    var receiveBuffer: String?
 
     @Option(help: ArgumentHelp(
-        "MiB of events that may wait for a slow output (stdout) before new events are dropped.",
+        "MiB of events that may wait for a slow output (stdout) before new events are dropped (default: 64).",
         discussion: "The reader never waits for the output, so the kernel never loses records because of it; what is dropped here is counted as output_dropped."))
-    var outputQueueMb: Int = 64
+    var outputQueueMb: String?
+
+    @Option(help: "ADDRESS:PORT to serve /healthz and /metrics on over HTTP (default: none).")
+    var listen: String?
 
     @Flag(help: "Do not attribute events to containers, pods and the host.")
     var noContainers = false
@@ -61,22 +73,32 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var events: EventArguments
 
-    func validate() throws {
-        guard statsInterval >= 0 else { throw ValidationError("--stats-interval cannot be negative") }
-        guard !(takeOver && multicast) else { throw ValidationError("--take-over and --multicast exclude each other") }
-        guard receiveBuffer >= 65536 else { throw ValidationError("--receive-buffer must be at least 65536 bytes") }
-        guard (1...16384).contains(outputQueueMb) else { throw ValidationError("--output-queue-mb must be between 1 and 16384") }
+    /// The flags given, as configuration values.
+    var given: [(setting: Setting, text: String, origin: String)] {
+        var given: [(setting: Setting, text: String, origin: String)] = events.given
+        if !rules.isEmpty { given.append((.ruleFiles, rules.joined(separator: ","), "--rules")) }
+        if noRules { given.append((.applyRules, "false", "--no-rules")) }
+        if multicast { given.append((.mode, "multicast", "--multicast")) }
+        if takeOver { given.append((.takeOver, "true", "--take-over")) }
+        if cleanup { given.append((.cleanup, "true", "--cleanup")) }
+        if noContainers { given.append((.attribution, "false", "--no-containers")) }
+        let options: [(Setting, String?, String)] = [
+            (.driftCheck, driftInterval, "--drift-interval"), (.statsInterval, statsInterval, "--stats-interval"),
+            (.receiveBuffer, receiveBuffer, "--receive-buffer"), (.outputQueue, outputQueueMb, "--output-queue-mb"),
+            (.healthListen, listen, "--listen"), (.nodeName, nodeName, "--node-name"),
+        ]
+        for case let (setting, text?, flag) in options { given.append((setting, text, flag)) }
+        return given
     }
 
     func run() throws {
-        let options = LiveOptions(
-            ruleFiles: rules.isEmpty ? ["Rules"] : rules, applyRules: !noRules,
-            mode: multicast ? .multicast : .unicast, takeOver: takeOver, cleanup: cleanup, statsIntervalSeconds: statsInterval,
-            receiveBufferBytes: receiveBuffer, outputQueueBytes: outputQueueMb << 20,
-            events: events.options(attribute: !noContainers, nodeName: nodeName ?? EventOptions.localNodeName()))
+        let configuration = try ConfigurationLayers.load(file: config, flags: given)
+        guard !(configuration.bool(.takeOver) && configuration.text(.mode) == "multicast") else {
+            throw ValidationError("take_over (--take-over) and multicast mode (--multicast) exclude each other")
+        }
         let collector: LiveCollector
         do {
-            collector = try LiveCollector(options: options)
+            collector = try LiveCollector(options: LiveOptions(configuration: configuration))
         } catch {
             throw ValidationError("\(error)")
         }

@@ -65,6 +65,13 @@ struct CgroupPathTests {
         Case(name: "systemd service on the host", line: "0::/system.slice/ssh.service", unit: "ssh.service"),
         Case(name: "login session on the host", line: "0::/user.slice/user-0.slice/session-3.scope", unit: "session-3.scope"),
         Case(name: "host root", line: "0::/"),
+        // nodeaudit in a DaemonSet pod has a cgroup namespace of its own: other processes'
+        // paths start with `/..` up to the common ancestor.
+        Case(name: "another pod, seen from nodeaudit's own cgroup namespace",
+             line: "0::/../../kubepods-besteffort-pod\(uidSlice).slice/cri-containerd-\(id).scope",
+             containerID: id, runtime: "containerd", podUID: uid, qos: "besteffort"),
+        Case(name: "a host service, seen from nodeaudit's own cgroup namespace",
+             line: "0::/../../../system.slice/kubelet.service", unit: "kubelet.service"),
         Case(name: "a short hex name is no container", line: "4:memory:/process_api/e7c9f304c69012c4c32fd745ec6192cd"),
     ]
 

@@ -52,6 +52,19 @@ struct RuleEncodingTests {
         #expect(try canonical(a) == canonical(b))
     }
 
+    // Found by Scripts/fuzz: a watch path ending in a backslash was listed as text that
+    // read back as a different rule.
+    @Test("paths and keys with blanks or backslashes are written so that they read back as the same rule", arguments: [
+        #"-w /etc/cr\\ -p wa -k runtime_config"#,
+        #"-w /etc/my\ dir -p wa -k my\ key"#,
+        #"-a always,exit -F arch=b64 -S openat -F dir=/srv/a\ b -F key=k\\1"#,
+    ])
+    func textReadsBack(line: String) throws {
+        let text = try canonical(line)
+        #expect(text == line)
+        #expect(try canonical(text) == text)
+    }
+
     @Test("what only libaudit can tell is still an error with its line", arguments: [
         ("-a always,exit -F arch=b64 -S notasyscall", "unknown syscall"),
         ("-a always,exit -F arch=b64 -S open -F nosuchfield=1", "unknown field"),

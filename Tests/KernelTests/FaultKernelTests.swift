@@ -92,3 +92,93 @@ extension KernelSuite {
         }
     }
 }
+
+extension KernelSuite {
+    /// Drift repair on the real kernel: what an administrator (or an attacker) removes
+    /// while nodeaudit runs is put back within the check interval and reported.
+    @Suite("Rule drift repair on the real kernel", .serialized)
+    struct DriftKernelTests {
+        typealias Live = LiveKernelTests
+
+        @Test("auditctl -D and -e 0 while running: the rules and the enabled flag are back within the interval, and a drift event names auditctl")
+        func deleteAllIsRepaired() throws {
+            var expected: Set<String> = []
+            var restoredWithin: Double?
+            let run = try Live.withLiveRun(["--drift-interval", "1"]) { _ in
+                // What nodeaudit loaded: Rules/ and its own exclusion rule.
+                expected = Set(try KernelAudit.listing())
+                try #require(expected.count > 10)
+                let delete = try KernelAudit.auditctl("-D")
+                try #require(delete.status == 0, "\(delete.stderr)")
+                _ = try KernelAudit.auditctl("-e", "0")
+                let removedAt = Date()
+                #expect(try KernelAudit.listing().count < expected.count)
+                while Date().timeIntervalSince(removedAt) < 5 {
+                    if Set(try KernelAudit.listing()).isSuperset(of: expected), try KernelAudit.status()["enabled"] == "1" {
+                        restoredWithin = Date().timeIntervalSince(removedAt)
+                        break
+                    }
+                    usleep(100_000)
+                }
+                Live.settle()
+            }
+            let seconds = try #require(restoredWithin, "the rules were not restored within 5 s; \(run.stderr)")
+            #expect(seconds <= 2.5, "restored after \(seconds) s with a 1 s interval")
+            let drift = try run.events().filter { $0["type"] as? String == "nodeaudit_drift" }
+            try #require(!drift.isEmpty, "no drift event; stderr: \(run.stderr)")
+            let restored = drift.flatMap { ($0["drift"] as? [String: Any])?["restored_rules"] as? [String] ?? [] }
+            #expect(Set(restored).isSuperset(of: expected))
+            let settings = drift.flatMap { ($0["drift"] as? [String: Any])?["restored_settings"] as? [[String: Any]] ?? [] }
+            #expect(settings.contains { $0["name"] as? String == "enabled" && $0["found"] as? Int == 0 && $0["restored"] as? Int == 1 })
+            let changers = drift.flatMap { $0["changed_by"] as? [[String: Any]] ?? [] }
+            #expect(changers.contains { $0["exe"] as? String == "/usr/sbin/auditctl" && $0["op"] as? String == "remove_rule" },
+                    "\(changers.prefix(3))")
+            #expect((run.finalCounter("drift_repairs") ?? 0) >= 1)
+        }
+    }
+}
+
+extension KernelSuite {
+    /// The health and metrics endpoint the DaemonSet's probes and Prometheus use.
+    @Suite("Health and metrics endpoint on the real kernel", .serialized)
+    struct HealthKernelTests {
+        typealias Live = LiveKernelTests
+
+        /// A TCP port nothing listens on now.
+        static func freePort() -> Int { Int.random(in: 20000...40000) }
+
+        static func get(_ url: String) throws -> (status: Int, body: String) {
+            let result = try Command.run("/usr/bin/curl", ["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5", url])
+            let text = result.stdoutText
+            let split = text.lastIndex(of: "\n") ?? text.endIndex
+            return (Int(text[text.index(after: split)...].trimmingCharacters(in: .whitespaces)) ?? 0, String(text[..<split]))
+        }
+
+        @Test("/healthz answers 200 while reading; /metrics passes promtool check metrics and counts the events")
+        func healthAndMetrics() throws {
+            let port = Self.freePort()
+            let marker = Live.marker()
+            var metrics = ""
+            _ = try Live.withLiveRun(["--listen", "127.0.0.1:\(port)"]) { run in
+                #expect(run.stderr.contains("serving /healthz and /metrics on 127.0.0.1:\(port)"), "\(run.stderr)")
+                let health = try Self.get("http://127.0.0.1:\(port)/healthz")
+                #expect(health.status == 200 && health.body == "ok\n")
+                _ = try Live.spawn("/bin/echo", [marker])
+                usleep(1_500_000)  // The counters are published once a second.
+                let answer = try Self.get("http://127.0.0.1:\(port)/metrics")
+                #expect(answer.status == 200)
+                metrics = answer.body
+                #expect(try Self.get("http://127.0.0.1:\(port)/elsewhere").status == 404)
+            }
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(marker).prom")
+            defer { try? FileManager.default.removeItem(at: file) }
+            try metrics.write(to: file, atomically: true, encoding: .utf8)
+            let promtool = try #require(Command.which("promtool"), "promtool is missing: run Scripts/setup")
+            let check = try Command.run(promtool, ["check", "metrics"], stdinFile: file.path)
+            #expect(check.status == 0, "promtool: \(check.stdoutText) \(check.stderr)\n\(metrics)")
+            let events = metrics.split(separator: "\n").first { $0.hasPrefix("nodeaudit_events_total ") }
+            #expect((events?.split(separator: " ").last.flatMap { Int($0) } ?? 0) >= 1, "\(metrics)")
+            #expect(metrics.contains("nodeaudit_kernel_lost_total 0"))
+        }
+    }
+}

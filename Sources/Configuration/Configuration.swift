@@ -1,0 +1,263 @@
+import Foundation
+import Yams
+
+/// The settings of one `nodeaudit run`, built in layers: the defaults, then a YAML file,
+/// then `NODEAUDIT_*` environment variables, then command-line flags; a later layer wins.
+public struct Configuration: Sendable, Equatable {
+    private var values: [String: Value]
+    /// Where each value came from (`default`, `FILE:LINE`, `$NODEAUDIT_…`, `--flag`).
+    public private(set) var origins: [String: String]
+
+    public init() {
+        values = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.key, $0.defaultValue) })
+        origins = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.key, "default") })
+    }
+
+    public subscript(setting: Setting) -> Value { values[setting.key] ?? setting.defaultValue }
+
+    public func bool(_ setting: Setting) -> Bool { if case .bool(let v) = self[setting] { v } else { false } }
+    public func integer(_ setting: Setting) -> Int { if case .integer(let v) = self[setting] { v } else { 0 } }
+    public func number(_ setting: Setting) -> Double { if case .number(let v) = self[setting] { v } else { 0 } }
+    public func text(_ setting: Setting) -> String { if case .text(let v) = self[setting] { v } else { "" } }
+    public func texts(_ setting: Setting) -> [String] { if case .texts(let v) = self[setting] { v } else { [] } }
+
+    /// Sets a value already checked against its setting.
+    public mutating func set(_ setting: Setting, _ value: Value, origin: String) {
+        values[setting.key] = value
+        origins[setting.key] = origin
+    }
+
+    /// The whole configuration as a YAML file, each setting with its meaning; with
+    /// `origins`, also where its value came from.
+    public func yaml(showingOrigins: Bool = false) -> String {
+        var text = ""
+        var section = ""
+        for setting in Setting.all {
+            if setting.section != section {
+                section = setting.section
+                text += (text.isEmpty ? "" : "\n") + "\(section):\n"
+            }
+            text += "  # \(setting.help)\n"
+            var line = "  \(setting.name): \(self[setting])"
+            if showingOrigins { line += "  # from \(origins[setting.key] ?? "default")" }
+            text += line + "\n"
+        }
+        return text
+    }
+}
+
+/// A problem with a configuration, said with where it is.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// `FILE:LINE:COLUMN`, `$NODEAUDIT_…` or `--flag`.
+    public var location: String
+    public var message: String
+    public var description: String { "\(location): \(message)" }
+
+    public init(_ location: String, _ message: String) {
+        self.location = location
+        self.message = message
+    }
+}
+
+extension Configuration {
+    /// Applies a YAML configuration file: a mapping of sections, each a mapping of
+    /// settings. Unknown sections or settings, wrong types and out-of-range values are
+    /// errors with their line and column; nothing is applied when there is any.
+    public mutating func apply(yaml: String, file: String) throws(ConfigurationErrors) {
+        var errors: [ConfigurationError] = []
+        var layer: [(Setting, Value, String)] = []
+        func at(_ node: Node) -> String { node.mark.map { "\(file):\($0.line):\($0.column)" } ?? file }
+
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigurationErrors([ConfigurationError(file, Self.describe(error))])
+        } catch {
+            throw ConfigurationErrors([ConfigurationError(file, "\(error)")])
+        }
+        guard let root else { return }  // An empty file changes nothing.
+        guard let sections = root.mapping else {
+            throw ConfigurationErrors([ConfigurationError(at(root), "the configuration must be a mapping of sections (rules:, audit:, …)")])
+        }
+        let known = Set(Setting.all.map(\.section))
+        for (sectionKey, sectionNode) in sections {
+            guard let section = sectionKey.string, known.contains(section) else {
+                errors.append(ConfigurationError(at(sectionKey), "unknown section '\(sectionKey.string ?? "?")'"
+                    + Self.suggestion(sectionKey.string ?? "", among: known.sorted())))
+                continue
+            }
+            if let scalar = sectionNode.scalar, scalar.style == .plain, ["", "~", "null"].contains(scalar.string) { continue }
+            guard let entries = sectionNode.mapping else {
+                errors.append(ConfigurationError(at(sectionNode), "section '\(section)' must be a mapping of settings"))
+                continue
+            }
+            let settings = Setting.all.filter { $0.section == section }
+            for (nameKey, valueNode) in entries {
+                let name = nameKey.string ?? ""
+                guard let setting = settings.first(where: { $0.name == name }) else {
+                    errors.append(ConfigurationError(at(nameKey), "unknown setting '\(section).\(name)'"
+                        + Self.suggestion(name, among: settings.map(\.name))))
+                    continue
+                }
+                do throws(ConfigurationError) {
+                    layer.append((setting, try Self.value(of: valueNode, for: setting, at: at(valueNode)), at(nameKey)))
+                } catch {
+                    errors.append(error)
+                }
+            }
+        }
+        guard errors.isEmpty else { throw ConfigurationErrors(errors) }
+        for (setting, value, origin) in layer { set(setting, value, origin: origin) }
+    }
+
+    /// The environment variable that names the configuration file.
+    public static let fileVariable = "NODEAUDIT_CONFIG"
+
+    /// Applies `NODEAUDIT_SECTION_NAME` variables; lists are comma-separated. Returns
+    /// warnings for `NODEAUDIT_*` variables that name no setting (likely typos).
+    @discardableResult
+    public mutating func apply(environment: [String: String]) throws(ConfigurationErrors) -> [ConfigurationError] {
+        let names = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.environmentName, $0) })
+        var warnings: [ConfigurationError] = []
+        var given: [(Setting, String, String)] = []
+        for (name, text) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("NODEAUDIT_") && name != Self.fileVariable {
+            guard let setting = names[name] else {
+                warnings.append(ConfigurationError("$\(name)", "not a nodeaudit setting, ignored" + Self.suggestion(name, among: names.keys.sorted())))
+                continue
+            }
+            given.append((setting, text, "$\(name)"))
+        }
+        try apply(texts: given)
+        return warnings
+    }
+
+    /// Applies values given as text, each with where it came from (`--flag`, `$VARIABLE`);
+    /// nothing is applied when any is wrong.
+    public mutating func apply(texts: [(setting: Setting, text: String, origin: String)]) throws(ConfigurationErrors) {
+        var errors: [ConfigurationError] = []
+        var layer: [(Setting, Value, String)] = []
+        for (setting, text, origin) in texts {
+            do throws(ConfigurationError) {
+                layer.append((setting, try Self.value(parsing: text, for: setting, at: origin), origin))
+            } catch {
+                errors.append(error)
+            }
+        }
+        guard errors.isEmpty else { throw ConfigurationErrors(errors) }
+        for (setting, value, origin) in layer { set(setting, value, origin: origin) }
+    }
+
+    /// A value given as text (environment, flags), checked against its setting.
+    public static func value(parsing text: String, for setting: Setting, at location: String) throws(ConfigurationError) -> Value {
+        switch setting.kind {
+        case .texts:
+            return .texts(text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        case .text, .choice:
+            return try checked(.text(text), for: setting, at: location)
+        case .bool:
+            switch text.lowercased() {
+            case "true", "yes", "1", "on": return .bool(true)
+            case "false", "no", "0", "off": return .bool(false)
+            default: throw ConfigurationError(location, "\(setting.key) must be true or false, not '\(text)'")
+            }
+        case .integer:
+            guard let value = Int(text) else { throw ConfigurationError(location, "\(setting.key) must be \(describe(setting.kind)), not '\(text)'") }
+            return try checked(.integer(value), for: setting, at: location)
+        case .number:
+            guard let value = Double(text), value.isFinite else {
+                throw ConfigurationError(location, "\(setting.key) must be \(describe(setting.kind)), not '\(text)'")
+            }
+            return try checked(.number(value), for: setting, at: location)
+        }
+    }
+
+    private static func value(of node: Node, for setting: Setting, at location: String) throws(ConfigurationError) -> Value {
+        if case .texts = setting.kind {
+            if let items = node.sequence {
+                var texts: [String] = []
+                for item in items {
+                    guard let text = item.scalar?.string, !text.isEmpty else {
+                        throw ConfigurationError(location, "\(setting.key) must be a list of strings")
+                    }
+                    texts.append(text)
+                }
+                return .texts(texts)
+            }
+            if let text = node.scalar?.string, !text.isEmpty { return .texts([text]) }
+            throw ConfigurationError(location, "\(setting.key) must be a list of strings")
+        }
+        guard let scalar = node.scalar else {
+            throw ConfigurationError(location, "\(setting.key) must be \(describe(setting.kind)), not a \(node.mapping != nil ? "mapping" : "list")")
+        }
+        if case .text = setting.kind { return .text(scalar.string) }
+        if case .choice = setting.kind { return try checked(.text(scalar.string), for: setting, at: location) }
+        // YAML's plain scalars (true, 42, 1.5) are read by the setting's kind, so that a
+        // quoted "42" is refused where a number is wanted only if it is not a number.
+        return try value(parsing: scalar.string, for: setting, at: location)
+    }
+
+    private static func checked(_ value: Value, for setting: Setting, at location: String) throws(ConfigurationError) -> Value {
+        let allowed: Bool
+        switch (setting.kind, value) {
+        case (.integer(let range), .integer(let v)): allowed = range.contains(v)
+        case (.number(let range), .number(let v)): allowed = range.contains(v)
+        case (.choice(let choices), .text(let v)): allowed = choices.contains(v)
+        default: allowed = true
+        }
+        guard allowed else {
+            let shown = if case .text(let text) = value { "'\(text)'" } else { value.description }
+            throw ConfigurationError(location, "\(setting.key) must be \(describe(setting.kind)), not \(shown)")
+        }
+        return value
+    }
+
+    static func describe(_ kind: Setting.Kind) -> String {
+        switch kind {
+        case .bool: return "true or false"
+        case .integer(let range): return "an integer from \(range.lowerBound) to \(range.upperBound)"
+        case .number(let range): return "a number from \(Value.number(range.lowerBound)) to \(Value.number(range.upperBound))"
+        case .text: return "a string"
+        case .texts: return "a list of strings"
+        case .choice(let choices): return "one of \(choices.joined(separator: ", "))"
+        }
+    }
+
+    private static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return "line \(mark.line), column \(mark.column): not valid YAML: \(problem)"
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return "a setting is given twice: \(duplicates.joined(separator: ", "))"
+        default:
+            return "not valid YAML: \(error)"
+        }
+    }
+
+    /// ` (did you mean 'x'?)` for a near miss.
+    static func suggestion(_ word: String, among candidates: [String]) -> String {
+        let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
+        guard let (best, distance) = scored, distance <= max(2, best.count / 3) else { return "" }
+        return " (did you mean '\(best)'?)"
+    }
+
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}
+
+/// All problems of one configuration source, one per line.
+public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [ConfigurationError]
+    public init(_ errors: [ConfigurationError]) { self.errors = errors }
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}

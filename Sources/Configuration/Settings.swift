@@ -1,0 +1,103 @@
+/// Every setting of `nodeaudit run`, in one table: its key in the YAML file, its
+/// environment variable, its default and what it means. The file, the environment, the
+/// documentation (`nodeaudit config defaults`) and the command's flags all go by it.
+public struct Setting: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case bool
+        case integer(ClosedRange<Int>)
+        case number(ClosedRange<Double>)
+        case text
+        case texts
+        case choice([String])
+    }
+
+    /// `section.name`, as in the file.
+    public let key: String
+    public let kind: Kind
+    public let defaultValue: Value
+    public let help: String
+
+    /// `NODEAUDIT_SECTION_NAME`.
+    public var environmentName: String {
+        "NODEAUDIT_" + key.uppercased().map { $0 == "." ? "_" : $0 }.map(String.init).joined()
+    }
+
+    public var section: String { String(key.prefix { $0 != "." }) }
+    public var name: String { String(key.drop { $0 != "." }.dropFirst()) }
+}
+
+/// A setting's value.
+public enum Value: Sendable, Hashable, CustomStringConvertible {
+    case bool(Bool)
+    case integer(Int)
+    case number(Double)
+    case text(String)
+    case texts([String])
+
+    public var description: String {
+        switch self {
+        case .bool(let value): return String(value)
+        case .integer(let value): return String(value)
+        case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        case .text(let value): return Self.quoted(value)
+        case .texts(let values): return "[" + values.map(Self.quoted).joined(separator: ", ") + "]"
+        }
+    }
+
+    /// YAML text for a string: quoted, so that `""`, `yes` or `1` stay strings.
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+extension Setting {
+    public static let ruleFiles = Setting(key: "rules.files", kind: .texts, defaultValue: .texts(["Rules"]),
+        help: "Rule files or directories (auditctl syntax) loaded at start and kept in the kernel.")
+    public static let applyRules = Setting(key: "rules.apply", kind: .bool, defaultValue: .bool(true),
+        help: "Load the rules; false reads with whatever rules the kernel has (and repairs nothing).")
+    public static let cleanup = Setting(key: "rules.cleanup_on_exit", kind: .bool, defaultValue: .bool(false),
+        help: "On exit, remove the rules nodeaudit loaded and restore the settings it changed.")
+    public static let driftCheck = Setting(key: "rules.drift_check_seconds", kind: .number(0...86400), defaultValue: .number(30),
+        help: "Every this many seconds, compare the kernel's rules and audit settings with the rule files and restore them (0: never).")
+    public static let mode = Setting(key: "audit.mode", kind: .choice(["unicast", "multicast"]), defaultValue: .text("unicast"),
+        help: "unicast: be the kernel's audit daemon; multicast: read a copy of the stream beside auditd or journald.")
+    public static let takeOver = Setting(key: "audit.take_over", kind: .bool, defaultValue: .bool(false),
+        help: "When another process is the audit daemon, stop it (SIGTERM) and take its place.")
+    public static let receiveBuffer = Setting(key: "audit.receive_buffer_bytes", kind: .integer(65536...(1 << 30)), defaultValue: .integer(16 << 20),
+        help: "Receive buffer of the audit socket.")
+    public static let includeRecords = Setting(key: "events.include_records", kind: .bool, defaultValue: .bool(false),
+        help: "Add every original record to its event.")
+    public static let maxArgvBytes = Setting(key: "events.max_argv_bytes", kind: .integer(1...(16 << 20)), defaultValue: .integer(65536),
+        help: "Bound on the argv bytes of one event; the cut is marked.")
+    public static let eventTimeout = Setting(key: "events.event_timeout_seconds", kind: .number(0.001...3600), defaultValue: .number(2),
+        help: "An event whose last record never came is closed and emitted after this long.")
+    public static let hostUsers = Setting(key: "events.host_users", kind: .bool, defaultValue: .bool(true),
+        help: "Name user and group ids from the passwd and group files below.")
+    public static let passwdFile = Setting(key: "events.passwd_file", kind: .text, defaultValue: .text("/etc/passwd"),
+        help: "The host's passwd file (in a container: the host's, mounted read-only).")
+    public static let groupFile = Setting(key: "events.group_file", kind: .text, defaultValue: .text("/etc/group"),
+        help: "The host's group file.")
+    public static let attribution = Setting(key: "attribution.enabled", kind: .bool, defaultValue: .bool(true),
+        help: "Attribute every event to its container and pod, or mark it as the host's.")
+    public static let nodeName = Setting(key: "attribution.node_name", kind: .text, defaultValue: .text(""),
+        help: "The node name on every event; empty: $NODE_NAME, else the host name.")
+    public static let procRoot = Setting(key: "attribution.proc_root", kind: .text, defaultValue: .text("/proc"),
+        help: "The host's /proc (with hostPID, the container's own /proc is the host's).")
+    public static let podLogs = Setting(key: "attribution.pod_logs", kind: .text, defaultValue: .text("/var/log/pods"),
+        help: "The kubelet's pod log directory, for pod, namespace and container names.")
+    public static let containerLogs = Setting(key: "attribution.container_logs", kind: .text, defaultValue: .text("/var/log/containers"),
+        help: "The kubelet's container log links, for container names.")
+    public static let outputQueue = Setting(key: "output.queue_mb", kind: .integer(1...16384), defaultValue: .integer(64),
+        help: "MiB of events that may wait for a slow output before new events are dropped (and counted).")
+    public static let statsInterval = Setting(key: "stats.interval_seconds", kind: .number(0...86400), defaultValue: .number(60),
+        help: "Seconds between statistics lines on stderr (0: only on exit).")
+    public static let healthListen = Setting(key: "health.listen", kind: .text, defaultValue: .text(""),
+        help: "ADDRESS:PORT for /healthz and /metrics over HTTP (e.g. 0.0.0.0:9477); empty: none.")
+
+    /// Every setting, in the order the defaults are documented.
+    public static let all: [Setting] = [
+        ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes,
+        eventTimeout, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
+        outputQueue, statsInterval, healthListen,
+    ]
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Configuration
+import Foundation
+
+/// Builds the configuration from its layers: defaults, the file, `NODEAUDIT_*`
+/// variables, flags. Errors name their file, line and column, variable or flag; they are
+/// printed on stderr and end the command with exit status 2.
+enum ConfigurationLayers {
+    static func load(file: String?, flags: [(setting: Setting, text: String, origin: String)],
+                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+        do {
+            return try layered(file: file, flags: flags, environment: environment)
+        } catch let error as ValidationError {
+            FileHandle.standardError.write(Data("nodeaudit: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    private static func layered(file: String?, flags: [(setting: Setting, text: String, origin: String)],
+                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+        var configuration = Configuration()
+        do {
+            if let path = file ?? environment[Configuration.fileVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
+                guard let data = FileHandle(forReadingAtPath: path)?.readDataToEndOfFile() else {
+                    throw ValidationError("cannot read the configuration file \(path)")
+                }
+                try configuration.apply(yaml: String(decoding: data, as: UTF8.self), file: path)
+            }
+            for warning in try configuration.apply(environment: environment) {
+                FileHandle.standardError.write(Data("nodeaudit: \(warning)\n".utf8))
+            }
+            try configuration.apply(texts: flags)
+        } catch let errors as ConfigurationErrors {
+            throw ValidationError(errors.description)
+        }
+        return configuration
+    }
+}
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Check, show and document nodeaudit's configuration.",
+        discussion: """
+            Settings come in layers, a later one winning: the defaults, a YAML file \
+            (--config or $NODEAUDIT_CONFIG), NODEAUDIT_SECTION_NAME environment variables, \
+            and the flags of `nodeaudit run`. docs/configuration.md lists every setting.
+            """,
+        subcommands: [Check.self, Show.self, Defaults.self]
+    )
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a configuration file: every problem with its line and column; exit status 2 when there is one.")
+
+        @Argument(help: "The YAML file.")
+        var file: String
+
+        func run() throws {
+            _ = try ConfigurationLayers.load(file: file, flags: [], environment: [:])
+            print("\(file): ok")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the configuration `nodeaudit run` would use, and where each value comes from.")
+
+        @Option(help: "YAML configuration file (default: $NODEAUDIT_CONFIG).")
+        var config: String?
+
+        func run() throws {
+            print(try ConfigurationLayers.load(file: config, flags: []).yaml(showingOrigins: true), terminator: "")
+        }
+    }
+
+    struct Defaults: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print every setting with its default and meaning, as a configuration file.")
+
+        func run() {
+            print(Configuration().yaml(), terminator: "")
+        }
+    }
+}

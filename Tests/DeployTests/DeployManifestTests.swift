@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The DaemonSet as `kubectl apply -k Deploy/base` would create it, checked offline:
+/// rendered by kubectl's kustomize and validated strictly against the Kubernetes schemas
+/// (kubernetes-validate), with its rules and configuration the same as the repository's.
+@Suite("Deploy/: manifests, rules and configuration", .serialized)
+struct DeployManifestTests {
+    static let deploy = Fixtures.repositoryRoot.appendingPathComponent("Deploy/base")
+
+    static func render(_ directory: URL) throws -> Command.Result {
+        let kubectl = try #require(Command.which("kubectl"), "kubectl is missing: run Scripts/setup")
+        return try Command.run(kubectl, ["kustomize", directory.path])
+    }
+
+    /// Writes `yaml` to a file and validates it strictly. A resource without a schema (an
+    /// unknown kind or apiVersion) is only a warning to the validator; here it fails.
+    static func validate(_ yaml: Data) throws -> (passed: Bool, output: String) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-manifests-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try yaml.write(to: file)
+        let result = try Command.run("/usr/bin/env", ["python3", "-m", "kubernetes_validate", "--strict", file.path])
+        let output = result.stdoutText + result.stderr
+        return (result.status == 0 && !output.contains("Couldn't find schema"), output)
+    }
+
+    @Test("Deploy/base renders and every resource validates strictly against the Kubernetes schemas")
+    func manifestsValidate() throws {
+        let rendered = try Self.render(Self.deploy)
+        try #require(rendered.status == 0, "kustomize: \(rendered.stderr)")
+        let validation = try Self.validate(rendered.stdout)
+        #expect(validation.passed, "\(validation.output)")
+        for kind in ["kind: Namespace", "kind: ServiceAccount", "kind: DaemonSet", "kind: ConfigMap"] {
+            #expect(rendered.stdoutText.contains(kind), "\(kind) is missing")
+        }
+        #expect(validation.output.components(separatedBy: "passed for resource").count - 1 == 5, "\(validation.output)")
+    }
+
+    @Test("a broken manifest fails the validation", arguments: [
+        ("hostPID: true", "hostPIDs: true"),
+        ("containerPort: 9477", "containerPort: metrics"),
+        ("            - name: NODE_NAME", "            - nam: NODE_NAME"),
+        ("apiVersion: apps/v1", "apiVersion: apps/v1beta1"),
+        ("            periodSeconds: 10", "            periodSeconds: ten"),
+    ])
+    func brokenManifestFails(original: String, broken: String) throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-deploy-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.copyItem(at: Self.deploy, to: copy)
+        let daemonSet = copy.appendingPathComponent("daemonset.yaml")
+        let text = try String(contentsOf: daemonSet, encoding: .utf8)
+        try #require(text.contains(original))
+        try text.replacingOccurrences(of: original, with: broken).write(to: daemonSet, atomically: true, encoding: .utf8)
+        let rendered = try Self.render(copy)
+        guard rendered.status == 0 else { return }  // kustomize itself refused it: also a failure.
+        #expect(!(try Self.validate(rendered.stdout).passed), "'\(broken)' passed the validation")
+    }
+
+    @Test("the rules ConfigMap holds exactly the files of Rules/")
+    func rulesConfigMapMatchesRules() throws {
+        let rendered = try Self.render(Self.deploy)
+        try #require(rendered.status == 0)
+        // The rendered ConfigMap's data, read with PyYAML (installed with kubernetes-validate).
+        let script = """
+            import json, sys, yaml
+            for doc in yaml.safe_load_all(sys.stdin):
+                if doc and doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith(sys.argv[1]):
+                    print(json.dumps(doc["data"]))
+            """
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-rendered-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try rendered.stdout.write(to: file)
+        let extracted = try Command.run("/usr/bin/env", ["python3", "-c", script, "nodeaudit-rules"], stdinFile: file.path)
+        let data = try #require(try JSONSerialization.jsonObject(with: extracted.stdout) as? [String: String], "\(extracted.stderr)")
+
+        let rulesDirectory = Fixtures.repositoryRoot.appendingPathComponent("Rules")
+        let ruleFiles = try FileManager.default.contentsOfDirectory(atPath: rulesDirectory.path).filter { $0.hasSuffix(".rules") }
+        #expect(Set(data.keys) == Set(ruleFiles), "run Scripts/sync-deploy-rules")
+        for name in ruleFiles {
+            let original = try String(contentsOf: rulesDirectory.appendingPathComponent(name), encoding: .utf8)
+            #expect(data[name] == original, "\(name) differs from Rules/\(name): run Scripts/sync-deploy-rules")
+        }
+    }
+
+    @Test("the ConfigMap's configuration passes nodeaudit config check, and the DaemonSet runs with it")
+    func configurationChecks() throws {
+        let config = Self.deploy.appendingPathComponent("config.yaml").path
+        let check = try NodeAuditBinary.run(["config", "check", config])
+        #expect(check.status == 0, "\(check.stderr)")
+        let daemonSet = try String(contentsOf: Self.deploy.appendingPathComponent("daemonset.yaml"), encoding: .utf8)
+        #expect(daemonSet.contains(#"args: ["run", "--config", "/etc/nodeaudit/config.yaml"]"#))
+        #expect(daemonSet.contains("mountPath: /etc/nodeaudit/rules"))
+    }
+}
