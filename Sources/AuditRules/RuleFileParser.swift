@@ -26,6 +26,11 @@ public enum RuleFileParser {
             let words = RuleLineTokenizer.words(String(rawLine))
             guard let first = words.first, !first.hasPrefix("#") else { continue }
             let source = RuleSource(file: file, line: lineNumber, text: words.joined(separator: " "))
+            // libaudit and the kernel take C strings: a NUL would silently cut a path or key.
+            guard !rawLine.utf8.contains(0) else {
+                errors.append(RuleError(source, "a rule line cannot contain a NUL byte"))
+                continue
+            }
             do throws(RuleError) {
                 for statement in try parseLine(words, source: source) {
                     statements.append(LocatedStatement(statement, source))
