@@ -15,6 +15,8 @@ public struct ProcessTable: Sendable {
         public var startTicks: UInt64?
         public var exe: String?
         public var workload: Workload?
+        /// The exec session into a container this process belongs to, once known.
+        public var execSession: ExecSession?
         /// When the entry was last confirmed (milliseconds, the caller's clock).
         public var confirmedAt: UInt64
         /// Set when the process was found gone; it is forgotten `goneRetention` later.
@@ -54,9 +56,14 @@ public struct ProcessTable: Sendable {
             entry.ppid = entry.ppid ?? old.ppid
             entry.startTicks = entry.startTicks ?? old.startTicks
             entry.workload = entry.workload ?? old.workload
+            entry.execSession = entry.execSession ?? old.execSession
         }
         entries[entry.pid] = entry
         if entries.count > capacity { shrink() }
+    }
+
+    public mutating func setExecSession(_ session: ExecSession, for pid: UInt32) {
+        entries[pid]?.execSession = session
     }
 
     public mutating func markGone(_ pid: UInt32, at now: UInt64) {

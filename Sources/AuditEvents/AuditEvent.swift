@@ -25,6 +25,12 @@ public struct AuditEvent: Sendable {
     public var nodeName: Bytes?
     /// Where the process runs: container, pod, or the host (enrichment fills it).
     public var workload: Workload?
+    /// Keystrokes of TTY / USER_TTY records, made readable (`TTYInput`).
+    public var ttyInput: Bytes?
+    /// The login session the event belongs to (enrichment, from the session's login).
+    public var loginSession: LoginSession?
+    /// The exec session into a container the process belongs to (enrichment).
+    public var execSession: ExecSession?
 
     public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
         self.key = key
@@ -41,6 +47,9 @@ public struct AuditEvent: Sendable {
         self.malformedFields = 0
         self.nodeName = key.node
         self.workload = nil
+        self.ttyInput = nil
+        self.loginSession = nil
+        self.execSession = nil
     }
 
     /// Whether some of the event's records were written after it was emitted once.
@@ -154,4 +163,41 @@ public struct UserMessage: Sendable {
     /// `success` or `failed`.
     public var result: Bytes?
     public var grantors: Bytes?
+}
+
+/// A login as PAM and the login records told it: carried onto every event of the session
+/// (same `ses`), so a command says who logged in, from where.
+public struct LoginSession: Sendable, Equatable {
+    public var id: UInt32
+    public var user: Bytes?
+    public var address: Bytes?
+    public var terminal: Bytes?
+    /// The id of the event that opened the session (USER_START / USER_LOGIN).
+    public var loginEventID: String
+
+    public init(id: UInt32, user: Bytes?, address: Bytes?, terminal: Bytes?, loginEventID: String) {
+        self.id = id
+        self.user = user
+        self.address = address
+        self.terminal = terminal
+        self.loginEventID = loginEventID
+    }
+}
+
+/// A process started in a container by the runtime's exec path (`kubectl exec`,
+/// `crictl exec`, `podman exec`, `runc exec`), not descended from the container's first
+/// process, and everything it starts.
+public struct ExecSession: Sendable, Equatable {
+    /// `CONTAINER12-PID-STARTTICKS` of the session's first process: unique on the node.
+    public var id: String
+    /// The host pid of the session's first process.
+    public var rootPID: UInt32
+    /// Whether the session has a terminal (`-t`): an interactive shell.
+    public var hasTTY: Bool
+
+    public init(id: String, rootPID: UInt32, hasTTY: Bool) {
+        self.id = id
+        self.rootPID = rootPID
+        self.hasTTY = hasTTY
+    }
 }

@@ -37,6 +37,13 @@ public struct EventInterpreter: Sendable {
                 var info = process ?? ProcessInfo()
                 info.title = ProcessTitle.argv(record)
                 process = info
+            case RecordType.tty.number, RecordType.userTTY.number:
+                if let data = record.string("data") { event.ttyInput = (event.ttyInput ?? []) + TTYInput.readable(data) }
+                if record.type.role == .standalone || process?.pid == nil {
+                    var info = process ?? ProcessInfo()
+                    readProcess(record, into: &info)
+                    process = info
+                }
             case RecordType.sockaddr.number:
                 if let bytes = record.string("saddr") { event.socketAddress = SocketAddress(bytes) }
             default:

@@ -34,6 +34,9 @@ public struct RecordType: Hashable, Sendable, CustomStringConvertible {
     public static let login = RecordType(number: 1006)
     public static let tty = RecordType(number: 1319)
     public static let userTTY = RecordType(number: 1124)
+    public static let userStart = RecordType(number: 1105)
+    public static let userEnd = RecordType(number: 1106)
+    public static let userLogin = RecordType(number: 1112)
 
     /// How a record of this type takes part in an event; see `EventRole`.
     public var role: EventRole {

@@ -47,8 +47,9 @@ public enum RuleEncoder {
         for part in spec.parts {
             switch part {
             case .watch(let path):
-                var trimmed = path
-                while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+                var bytes = Array(path.utf8)
+                while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+                let trimmed = String(decoding: bytes, as: UTF8.self)
                 var info = stat()
                 let type = stat(trimmed, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR ? AUDIT_DIR : AUDIT_WATCH
                 var pointer: UnsafeMutablePointer<audit_rule_data>? = rule

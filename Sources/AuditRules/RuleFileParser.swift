@@ -206,11 +206,11 @@ private struct LineState {
             parts.append(.syscalls(value))
         case "F":
             guard kind != nil else { throw error("-F needs -a, -A or -d before it on the line") }
-            if value.hasPrefix("key=") {
-                try addKey(String(value.dropFirst(4)))
+            if let key = value.afterBytePrefix("key=") {
+                try addKey(key)
             } else {
                 // The kernel takes only absolute watch paths, whichever way they are written.
-                for prefix in ["path=", "dir="] where value.hasPrefix(prefix) { try checkWatchPath(String(value.dropFirst(prefix.count))) }
+                for prefix in ["path=", "dir="] { if let path = value.afterBytePrefix(prefix) { try checkWatchPath(path) } }
                 parts.append(.field(value))
             }
         case "C":
@@ -251,9 +251,9 @@ private struct LineState {
     }
 
     private func checkWatchPath(_ path: String) throws(RuleError) {
-        guard path.hasPrefix("/") else { throw error("the watch path must start with '/': '\(path)'") }
+        guard path.utf8.first == UInt8(ascii: "/") else { throw error("the watch path must start with '/': '\(path)'") }
         guard path.utf8.count < 4096 else { throw error("the watch path is longer than PATH_MAX (4096 bytes)") }
-        guard (path.split(separator: "/").last?.utf8.count ?? 0) <= 255 else {
+        guard (path.utf8.split(separator: UInt8(ascii: "/")).last?.count ?? 0) <= 255 else {
             throw error("the last component of the watch path is longer than NAME_MAX (255 bytes)")
         }
     }
@@ -295,5 +295,14 @@ private struct LineState {
         case .delete: result.append(.delete(spec))
         }
         return result
+    }
+}
+
+extension String {
+    /// The rest after `prefix`, compared byte by byte as libaudit and the kernel do (a
+    /// combining mark after `=` would make a grapheme-wise comparison miss it).
+    func afterBytePrefix(_ prefix: String) -> String? {
+        guard utf8.starts(with: prefix.utf8) else { return nil }
+        return String(decoding: utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
     }
 }

@@ -44,6 +44,21 @@ public struct ProcFS: Sendable {
         try? HostFile.read("\(root)/\(pid)/cgroup", limit: 64 * 1024)
     }
 
+    /// The process's pid in its own (innermost) pid namespace, from the `NSpid:` line of
+    /// `/proc/PID/status`: 1 for a container's first process.
+    public func namespacePID(_ pid: UInt32) -> UInt32? {
+        guard let text = try? HostFile.read("\(root)/\(pid)/status", limit: 8192) else { return nil }
+        return Self.innermostNamespacePID(text[...])
+    }
+
+    public static func innermostNamespacePID(_ status: Bytes) -> UInt32? {
+        for line in status.split(separator: UInt8(ascii: "\n")) where line.starts(with: "NSpid:".utf8) {
+            let numbers = line.dropFirst(6).split { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }
+            return numbers.last.flatMap(ByteNumbers.decimal).flatMap { UInt32(exactly: $0) }
+        }
+        return nil
+    }
+
     /// `pid (comm) state ppid … starttime …`: comm may hold spaces and parentheses, so the
     /// fields are counted from the last `)`.
     public static func parseStat(_ text: Bytes) -> Stat? {

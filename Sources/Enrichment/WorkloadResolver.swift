@@ -52,6 +52,31 @@ public final class WorkloadResolver: EventEnricher {
         }
         kubernetes?.name(&workload)
         event.workload = workload
+        event.execSession = execSession(of: pid, parent: process.ppid, in: workload, hasTTY: process.tty != nil,
+                                        eventBoot: eventBootMilliseconds, now: now)
+    }
+
+    /// The exec session of a container process: inherited from its parent in the same
+    /// container, or begun by it when the runtime started it from outside (its parent is
+    /// not in the container) and it is not the container's first process (pid 1 of the
+    /// container's pid namespace). A process already gone when its exec session would
+    /// begin cannot be told from a first process, and begins none.
+    private func execSession(of pid: UInt32, parent: UInt32?, in workload: Workload, hasTTY: Bool,
+                             eventBoot: Int64, now: UInt64) -> ExecSession? {
+        guard let container = workload.container else { return nil }
+        if let known = table[pid]?.execSession { return known }
+        guard let parent, parent > 0 else { return nil }
+        let parentWorkload = self.workload(of: parent, parent: nil, eventBoot: eventBoot, fresh: false, now: now, depth: 1)
+        if parentWorkload?.container?.id == container.id {
+            guard let inherited = table[parent]?.execSession else { return nil }
+            table.setExecSession(inherited, for: pid)
+            return inherited
+        }
+        guard let namespacePID = proc.namespacePID(pid), namespacePID != 1 else { return nil }
+        let start = table[pid]?.startTicks.map(String.init) ?? "0"
+        let session = ExecSession(id: "\(container.id.prefix(12))-\(pid)-\(start)", rootPID: pid, hasTTY: hasTTY)
+        table.setExecSession(session, for: pid)
+        return session
     }
 
     /// `fresh`: read the cgroup again even for a known process (after an exec it may have
@@ -88,6 +113,7 @@ public final class WorkloadResolver: EventEnricher {
         }
         if ownEntryIsEventProcess {
             var entry = ProcessTable.Entry(pid: pid, ppid: parentPID, startTicks: nil, workload: inherited, confirmedAt: now)
+            entry.execSession = table[parentPID]?.execSession
             entry.goneSince = now
             table.remember(entry)
         }

@@ -74,6 +74,7 @@ public struct EventOptions: Sendable {
         var steps: [any EventEnricher] = []
         if let nodeName { steps.append(NodeNamer(name: nodeName)) }
         if let userFiles { steps.append(UserNameResolver(database: UserDatabase(passwdPath: userFiles.passwd, groupPath: userFiles.group))) }
+        steps.append(LoginSessionTracker())
         if let attribution {
             let resolver = WorkloadResolver(
                 proc: ProcFS(root: attribution.procRoot),

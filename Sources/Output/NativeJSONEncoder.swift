@@ -57,7 +57,30 @@ public struct NativeJSONEncoder: EventEncoder {
             w.key("socket")
             writeSocket(address, into: &w)
         }
-        if let message = event.message { writeMessage(message, into: &w) }
+        if let message = event.message {
+            // Logins are first-class: their fields under `login`, with the session id.
+            if event.category == .login {
+                writeMessage(message, name: "login", session: event.process?.session, into: &w)
+            } else {
+                writeMessage(message, name: "message", session: nil, into: &w)
+            }
+        }
+        if let input = event.ttyInput {
+            w.key("tty_input")
+            w.string(input)
+        }
+        if let session = event.loginSession { writeLoginSession(session, into: &w) }
+        if let session = event.execSession {
+            w.key("exec_session")
+            w.beginObject()
+            w.key("id")
+            w.string(session.id)
+            w.key("root_pid")
+            w.number(session.rootPID)
+            w.key("tty")
+            w.bool(session.hasTTY)
+            w.endObject()
+        }
         writeDetails(event, into: &w)
         if let workload = event.workload { writeWorkload(workload, into: &w) }
         if event.isLate {
@@ -242,8 +265,8 @@ public struct NativeJSONEncoder: EventEncoder {
         w.endObject()
     }
 
-    private func writeMessage(_ m: UserMessage, into w: inout JSONWriter) {
-        w.key("message")
+    private func writeMessage(_ m: UserMessage, name: StaticString, session: UInt32?, into w: inout JSONWriter) {
+        w.key(name)
         w.beginObject()
         if let op = m.operation { w.key("op"); w.string(op) }
         if let account = m.account { w.key("account"); w.string(account) }
@@ -254,6 +277,20 @@ public struct NativeJSONEncoder: EventEncoder {
         if let terminal = m.terminal { w.key("terminal"); w.string(terminal) }
         if let result = m.result { w.key("result"); w.string(result) }
         if let grantors = m.grantors { w.key("grantors"); w.string(grantors) }
+        if let session { w.key("session"); w.number(session) }
+        w.endObject()
+    }
+
+    private func writeLoginSession(_ s: LoginSession, into w: inout JSONWriter) {
+        w.key("session")
+        w.beginObject()
+        w.key("id")
+        w.number(s.id)
+        if let user = s.user { w.key("user"); w.string(user) }
+        if let address = s.address { w.key("address"); w.string(address) }
+        if let terminal = s.terminal { w.key("terminal"); w.string(terminal) }
+        w.key("login_event")
+        w.string(s.loginEventID)
         w.endObject()
     }
 

@@ -66,6 +66,9 @@ struct RuleParserTests {
         // Found by Scripts/fuzz: a relative -F path= encoded, then listed as a -w that did not parse.
         ("-a always,exit -F perm=x -F path=usr/bin/cpan", "must start with '/'"),
         ("-a always,exit -F dir=tmp -F perm=w", "must start with '/'"),
+        // Found by Scripts/fuzz: a combining mark after `=` hid the field from a
+        // character-wise check, and libaudit took the relative path.
+        ("-a always,exit -F perm=x -F path=\u{30A}usr/bin/pip", "must start with '/'"),
         // Found by Scripts/fuzz: libaudit cut the path at the NUL, past the length checks.
         ("-w /etc\u{0}/sudoers -p wa", "cannot contain a NUL byte"),
         ("-w /etc/passwd -p rz", "-p takes permissions from r, w, x and a"),

@@ -139,3 +139,16 @@ final class WorkloadResolverTests {
         #expect(event.workload == nil)
     }
 }
+
+@Suite("/proc/PID/status NSpid")
+struct NamespacePIDTests {
+    @Test("the innermost pid namespace's pid is the last of NSpid", arguments: [
+        ("Name:\tsh\nNSpid:\t23311\t12\nNSpgid:\t1\n", UInt32(12)),
+        ("Name:\tsleep\nNSpid:\t23259\t1\n", UInt32(1)),
+        ("Name:\tbash\nNSpid:\t4242\n", UInt32(4242)),
+        ("Name:\tx\n", nil),
+    ])
+    func innermost(status: String, expected: UInt32?) {
+        #expect(ProcFS.innermostNamespacePID(Array(status.utf8)[...]) == expected)
+    }
+}

@@ -55,7 +55,7 @@ struct OutputInjectionTests {
         #expect(process["argv"] as? [String] == [decoded, decoded])
         #expect(events.first?["keys"] as? [String] == [decoded])
         #expect(((events.first?["paths"] as? [[String: Any]])?.first)?["name"] as? String == decoded)
-        let message = try #require(events.last?["message"] as? [String: Any])
+        let message = try #require(events.last?["login"] as? [String: Any])
         #expect(message["account"] as? String == decoded, "\(message)")
     }
 }

@@ -70,6 +70,38 @@ public final class RuncContainer {
         return false
     }
 
+    /// `runc exec -t ID /bin/sh` on a pseudo-terminal, typing `lines` one after another
+    /// (as someone at a `kubectl exec -it` prompt would); returns what the terminal showed.
+    public func execInteractive(_ lines: [String]) throws -> String {
+        let script = """
+            import os, pty, select, sys, time
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], ["runc", "exec", "-t", sys.argv[2], "/bin/sh"])
+            shown = b""
+            def read_for(seconds):
+                global shown
+                end = time.time() + seconds
+                while time.time() < end:
+                    if select.select([fd], [], [], 0.05)[0]:
+                        try:
+                            shown += os.read(fd, 4096)
+                        except OSError:
+                            return
+            read_for(0.5)
+            for line in sys.argv[3:]:
+                os.write(fd, line.encode() + b"\\r")
+                read_for(0.4)
+            os.write(fd, b"exit\\r")
+            read_for(0.5)
+            os.waitpid(pid, 0)
+            sys.stdout.write(shown.decode(errors="replace"))
+            """
+        let result = try Command.run("/usr/bin/python3", ["-c", script, Command.which("runc")!, id] + lines)
+        guard result.status == 0 else { throw RuncError.failed("runc exec -t", result.stderr) }
+        return result.stdoutText
+    }
+
     public func remove() {
         if started { _ = try? Command.run(Command.which("runc")!, ["delete", "--force", id]) }
         started = false
