@@ -87,6 +87,14 @@ extension Setting {
         help: "The kubelet's pod log directory, for pod, namespace and container names.")
     public static let containerLogs = Setting(key: "attribution.container_logs", kind: .text, defaultValue: .text("/var/log/containers"),
         help: "The kubelet's container log links, for container names.")
+    public static let stdout = Setting(key: "output.stdout", kind: .bool, defaultValue: .bool(true),
+        help: "Write events to stdout (in a pod: the container log, shipped by the cluster's log agent).")
+    public static let outputFile = Setting(key: "output.file", kind: .text, defaultValue: .text(""),
+        help: "Also write events to this file, rotated by size; empty: no file.")
+    public static let fileMaxMB = Setting(key: "output.file_max_mb", kind: .integer(1...1_048_576), defaultValue: .integer(100),
+        help: "MiB at which the file is rotated (FILE becomes FILE.1, FILE.1 becomes FILE.2, ...).")
+    public static let fileGenerations = Setting(key: "output.file_generations", kind: .integer(0...1000), defaultValue: .integer(5),
+        help: "Rotated files kept beside the current one.")
     public static let outputQueue = Setting(key: "output.queue_mb", kind: .integer(1...16384), defaultValue: .integer(64),
         help: "MiB of events that may wait for a slow output before new events are dropped (and counted).")
     public static let statsInterval = Setting(key: "stats.interval_seconds", kind: .number(0...86400), defaultValue: .number(60),
@@ -98,6 +106,6 @@ extension Setting {
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes,
         eventTimeout, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
-        outputQueue, statsInterval, healthListen,
+        stdout, outputFile, fileMaxMB, fileGenerations, outputQueue, statsInterval, healthListen,
     ]
 }

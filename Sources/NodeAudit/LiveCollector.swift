@@ -16,7 +16,7 @@ public final class LiveCollector {
     private let options: LiveOptions
     private let diagnostics = Diagnostics()
     private let pipeline: EventPipeline
-    private let output: QueuedSink
+    private let output: OutputSet
     private let control: AuditControl
     private var socket: AuditEventSocket?
     private var selfExclusion: EncodedRule?
@@ -27,10 +27,15 @@ public final class LiveCollector {
     private var driftRepair: DriftRepair?
     private var health: HealthServer?
 
-    public init(options: LiveOptions) throws(KernelError) {
+    public init(options: LiveOptions) throws {
         self.options = options
         self.control = try AuditControl()
-        self.output = QueuedSink(FileDescriptorSink(), capacityBytes: options.outputQueueBytes)
+        var sinks: [(name: String, sink: any EventSink)] = []
+        if options.stdout { sinks.append(("stdout", FileDescriptorSink())) }
+        if let file = options.file {
+            sinks.append(("file", try RotatingFileSink(path: file.path, maxBytes: file.maxBytes, generations: file.generations)))
+        }
+        self.output = OutputSet(sinks, capacityBytes: options.outputQueueBytes)
         self.pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
     }
 
@@ -257,8 +262,9 @@ public final class LiveCollector {
             _ = try? readAvailable(socket)
         }
         do throws(SinkError) { try pipeline.finish() } catch { diagnostics.error(error.description) }
-        if !output.close(timeoutMilliseconds: 10_000) {
-            diagnostics.error("the output took no events for 10 s; \(output.snapshot.queuedBytes) bytes of events were not written")
+        let stuck = output.close(timeoutMilliseconds: 10_000)
+        if !stuck.isEmpty {
+            diagnostics.error("\(stuck.joined(separator: ", ")) took no events for 10 s; \(output.snapshot.queuedBytes) bytes of events were not written")
         }
         if let selfExclusion { try? control.delete(selfExclusion.data) }
         if options.cleanup { cleanUp() }

@@ -23,6 +23,10 @@ public struct LiveOptions: Sendable {
     /// Bytes of encoded events that may wait for a slow output before new ones are dropped
     /// (and counted); the reader never waits for the output.
     public var outputQueueBytes: Int
+    /// Write events to stdout.
+    public var stdout: Bool
+    /// Write events to a file rotated by size; nil for none.
+    public var file: (path: String, maxBytes: Int, generations: Int)?
     /// `ADDRESS:PORT` for /healthz and /metrics; nil for none.
     public var healthListen: String?
     public var events: EventOptions
@@ -39,6 +43,8 @@ public struct LiveOptions: Sendable {
         receiveBufferBytes = Int32(c.integer(.receiveBuffer))
         outputQueueBytes = c.integer(.outputQueue) << 20
         healthListen = c.text(.healthListen).isEmpty ? nil : c.text(.healthListen)
+        stdout = c.bool(.stdout)
+        file = c.text(.outputFile).isEmpty ? nil : (c.text(.outputFile), c.integer(.fileMaxMB) << 20, c.integer(.fileGenerations))
         let nodeName = c.text(.nodeName)
         events = EventOptions(configuration: c, attribute: c.bool(.attribution),
                               nodeName: nodeName.isEmpty ? EventOptions.localNodeName() : nodeName)

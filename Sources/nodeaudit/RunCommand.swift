@@ -62,6 +62,12 @@ struct RunCommand: ParsableCommand {
         discussion: "The reader never waits for the output, so the kernel never loses records because of it; what is dropped here is counted as output_dropped."))
     var outputQueueMb: String?
 
+    @Flag(help: "Do not write events to stdout (with --file).")
+    var noStdout = false
+
+    @Option(help: "Also write events to this file, rotated by size (output.file_max_mb, output.file_generations).")
+    var file: String?
+
     @Option(help: "ADDRESS:PORT to serve /healthz and /metrics on over HTTP (default: none).")
     var listen: String?
 
@@ -82,10 +88,11 @@ struct RunCommand: ParsableCommand {
         if takeOver { given.append((.takeOver, "true", "--take-over")) }
         if cleanup { given.append((.cleanup, "true", "--cleanup")) }
         if noContainers { given.append((.attribution, "false", "--no-containers")) }
+        if noStdout { given.append((.stdout, "false", "--no-stdout")) }
         let options: [(Setting, String?, String)] = [
             (.driftCheck, driftInterval, "--drift-interval"), (.statsInterval, statsInterval, "--stats-interval"),
             (.receiveBuffer, receiveBuffer, "--receive-buffer"), (.outputQueue, outputQueueMb, "--output-queue-mb"),
-            (.healthListen, listen, "--listen"), (.nodeName, nodeName, "--node-name"),
+            (.healthListen, listen, "--listen"), (.nodeName, nodeName, "--node-name"), (.outputFile, file, "--file"),
         ]
         for case let (setting, text?, flag) in options { given.append((setting, text, flag)) }
         return given
@@ -93,6 +100,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try ConfigurationLayers.load(file: config, flags: given)
+        guard configuration.bool(.stdout) || !configuration.text(.outputFile).isEmpty else {
+            throw ValidationError("no output: --no-stdout needs --file (output.file)")
+        }
         guard !(configuration.bool(.takeOver) && configuration.text(.mode) == "multicast") else {
             throw ValidationError("take_over (--take-over) and multicast mode (--multicast) exclude each other")
         }

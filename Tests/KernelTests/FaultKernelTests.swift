@@ -182,3 +182,42 @@ extension KernelSuite {
         }
     }
 }
+
+extension KernelSuite {
+    @Suite("File output on the real kernel", .serialized)
+    struct FileOutputKernelTests {
+        typealias Live = LiveKernelTests
+
+        @Test("--file rotates at output.file_max_mb and keeps output.file_generations; every line is an event")
+        func rotatedFile() throws {
+            let marker = Live.marker()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(marker)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("events.jsonl").path
+            let config = directory.appendingPathComponent("nodeaudit.yaml")
+            try "output:\n  file_max_mb: 1\n  file_generations: 2\n".write(to: config, atomically: true, encoding: .utf8)
+            let run = try Live.withLiveRun(["--config", config.path, "--no-stdout", "--file", path]) { _ in
+                // About 1.4 KB per exec event: 4,000 fill several 1 MiB files.
+                let burst = try Command.run(FaultKernelTests.execBurst, ["4000", marker])
+                try #require(burst.status == 0, "\(burst.stderr)")
+                Live.settle()
+            }
+            #expect(try Data(contentsOf: run.stdoutFile).isEmpty, "--no-stdout wrote to stdout")
+            let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("events.jsonl") }.sorted()
+            #expect(files == ["events.jsonl", "events.jsonl.1", "events.jsonl.2"])
+            var numbers: [Int] = []
+            for name in ["events.jsonl.2", "events.jsonl.1", "events.jsonl"] {
+                let data = try Data(contentsOf: directory.appendingPathComponent(name))
+                #expect(data.count <= 1 << 20, "\(name): \(data.count) bytes")
+                numbers += Live.execEvents(try Command.jsonLines(data), marker: marker).compactMap { Live.argv($0).last.flatMap { Int($0) } }
+            }
+            // The kept files hold the newest events (in completion order, which is nearly
+            // exec order), each once, up to the last exec.
+            #expect(numbers.count == Set(numbers).count)
+            #expect(numbers.max() == 3999)
+            #expect(numbers.count > 1500 && numbers.count < 4000, "\(numbers.count) events in 3 MiB")
+            #expect(Set(3000..<4000).isSubset(of: Set(numbers)), "the newest 1,000 are not all kept")
+        }
+    }
+}
