@@ -153,7 +153,7 @@ extension Configuration {
         switch setting.kind {
         case .texts:
             return .texts(text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        case .text, .choice:
+        case .text, .choice, .address:
             return try checked(.text(text), for: setting, at: location)
         case .bool:
             switch text.lowercased() {
@@ -192,6 +192,7 @@ extension Configuration {
         }
         if case .text = setting.kind { return .text(scalar.string) }
         if case .choice = setting.kind { return try checked(.text(scalar.string), for: setting, at: location) }
+        if case .address = setting.kind { return try checked(.text(scalar.string), for: setting, at: location) }
         // YAML's plain scalars (true, 42, 1.5) are read by the setting's kind, so that a
         // quoted "42" is refused where a number is wanted only if it is not a number.
         return try value(parsing: scalar.string, for: setting, at: location)
@@ -203,6 +204,7 @@ extension Configuration {
         case (.integer(let range), .integer(let v)): allowed = range.contains(v)
         case (.number(let range), .number(let v)): allowed = range.contains(v)
         case (.choice(let choices), .text(let v)): allowed = choices.contains(v)
+        case (.address(let schemes), .text(let v)): allowed = v.isEmpty || isAddress(v, schemes: schemes)
         default: allowed = true
         }
         guard allowed else {
@@ -210,6 +212,14 @@ extension Configuration {
             throw ConfigurationError(location, "\(setting.key) must be \(describe(setting.kind)), not \(shown)")
         }
         return value
+    }
+
+    /// `SCHEME://HOST:PORT`, HOST not empty, PORT 1-65535.
+    static func isAddress(_ text: String, schemes: [String]) -> Bool {
+        guard let separator = text.range(of: "://"), schemes.contains(String(text[..<separator.lowerBound])),
+              let colon = text.lastIndex(of: ":"), colon > separator.upperBound,
+              let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return false }
+        return !text[separator.upperBound..<colon].isEmpty
     }
 
     static func describe(_ kind: Setting.Kind) -> String {
@@ -220,6 +230,7 @@ extension Configuration {
         case .text: return "a string"
         case .texts: return "a list of strings"
         case .choice(let choices): return "one of \(choices.joined(separator: ", "))"
+        case .address(let schemes): return "empty or \(schemes.map { "\($0)://HOST:PORT" }.joined(separator: " or "))"
         }
     }
 

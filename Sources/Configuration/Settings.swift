@@ -9,6 +9,8 @@ public struct Setting: Sendable, Hashable {
         case text
         case texts
         case choice([String])
+        /// `SCHEME://HOST:PORT` with one of the schemes, or empty for none.
+        case address(schemes: [String])
     }
 
     /// `section.name`, as in the file.
@@ -95,6 +97,12 @@ extension Setting {
         help: "MiB at which the file is rotated (FILE becomes FILE.1, FILE.1 becomes FILE.2, ...).")
     public static let fileGenerations = Setting(key: "output.file_generations", kind: .integer(0...1000), defaultValue: .integer(5),
         help: "Rotated files kept beside the current one.")
+    public static let syslog = Setting(key: "output.syslog", kind: .address(schemes: ["tcp", "udp"]), defaultValue: .text(""),
+        help: "Also send events to a syslog collector: tcp://HOST:PORT or udp://HOST:PORT (RFC 5424; TCP with octet counting); empty: none.")
+    public static let spoolDirectory = Setting(key: "spool.directory", kind: .text, defaultValue: .text("/var/lib/nodeaudit/spool"),
+        help: "Where events for collectors wait on disk until delivered (one spool per collector output).")
+    public static let spoolMB = Setting(key: "spool.max_mb", kind: .integer(1...1_048_576), defaultValue: .integer(1024),
+        help: "MiB each spool may hold; beyond it new events are dropped and counted.")
     public static let outputQueue = Setting(key: "output.queue_mb", kind: .integer(1...16384), defaultValue: .integer(64),
         help: "MiB of events that may wait for a slow output before new events are dropped (and counted).")
     public static let statsInterval = Setting(key: "stats.interval_seconds", kind: .number(0...86400), defaultValue: .number(60),
@@ -106,6 +114,6 @@ extension Setting {
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes,
         eventTimeout, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
-        stdout, outputFile, fileMaxMB, fileGenerations, outputQueue, statsInterval, healthListen,
+        stdout, outputFile, fileMaxMB, fileGenerations, syslog, outputQueue, spoolDirectory, spoolMB, statsInterval, healthListen,
     ]
 }

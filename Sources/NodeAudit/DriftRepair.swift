@@ -85,12 +85,12 @@ final class ConfigChangeRecorder: EventEnricher {
     private let capacity = 64
 
     func enrich(_ event: inout AuditEvent) {
-        guard event.category == .config, let process = event.process, process.pid != nil,
+        guard event.category == .config, let process = event.process, let pid = process.pid, pid != UInt32(getpid()),
               let record = event.records.first(where: { $0.type == .configChange }) else { return }
         let text = { (bytes: Bytes?) in bytes.map { String(decoding: $0, as: UTF8.self) } }
         let change = DriftReport.Change(
             eventID: event.key.stamp.description, operation: text(record.string("op")), key: text(record.string("key")),
-            pid: process.pid, auid: record.unsigned("auid").flatMap { UInt32(exactly: $0) },
+            pid: pid, auid: record.unsigned("auid").flatMap { UInt32(exactly: $0) },
             session: record.unsigned("ses").flatMap { UInt32(exactly: $0) }, exe: text(process.exe), result: text(record.word("res")))
         if changes.count == capacity { changes.removeFirst() }
         changes.append(change)

@@ -30,12 +30,19 @@ public final class LiveCollector {
     public init(options: LiveOptions) throws {
         self.options = options
         self.control = try AuditControl()
-        var sinks: [(name: String, sink: any EventSink)] = []
-        if options.stdout { sinks.append(("stdout", FileDescriptorSink())) }
+        var outputs: [(name: String, channel: any OutputChannel)] = []
+        if options.stdout { outputs.append(("stdout", QueuedSink(FileDescriptorSink(), capacityBytes: options.outputQueueBytes))) }
         if let file = options.file {
-            sinks.append(("file", try RotatingFileSink(path: file.path, maxBytes: file.maxBytes, generations: file.generations)))
+            let sink = try RotatingFileSink(path: file.path, maxBytes: file.maxBytes, generations: file.generations)
+            outputs.append(("file", QueuedSink(sink, capacityBytes: options.outputQueueBytes)))
         }
-        self.output = OutputSet(sinks, capacityBytes: options.outputQueueBytes)
+        if let syslog = options.syslog {
+            let transport = SyslogTransport(host: syslog.host, port: syslog.port, protocol: syslog.transport,
+                                            hostname: options.events.nodeName ?? "")
+            outputs.append(("syslog", try SpooledSink(directory: options.spoolDirectory + "/syslog", maxBytes: options.spoolBytes,
+                                                      transport: transport)))
+        }
+        self.output = OutputSet(outputs)
         self.pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
     }
 
@@ -262,9 +269,10 @@ public final class LiveCollector {
             _ = try? readAvailable(socket)
         }
         do throws(SinkError) { try pipeline.finish() } catch { diagnostics.error(error.description) }
-        let stuck = output.close(timeoutMilliseconds: 10_000)
+        let stuck = output.close(timeoutMilliseconds: 5_000)
         if !stuck.isEmpty {
-            diagnostics.error("\(stuck.joined(separator: ", ")) took no events for 10 s; \(output.snapshot.queuedBytes) bytes of events were not written")
+            diagnostics.error("\(stuck.joined(separator: ", ")) did not take every event within 5 s; "
+                + "\(output.counters.pendingBytes) bytes of events are left (a spool keeps them for the next start)")
         }
         if let selfExclusion { try? control.delete(selfExclusion.data) }
         if options.cleanup { cleanUp() }
@@ -309,12 +317,12 @@ public final class LiveCollector {
 
     private func statistics() -> CollectorStatistics {
         let status = try? control.status()
-        let delivery = output.snapshot
+        let delivery = output.counters
         return CollectorStatistics(
             pipeline: pipeline.snapshot(), inFlight: pipeline.eventsInFlight,
             kernelLost: status.map { UInt64($0.lost >= lostAtStart ? $0.lost - lostAtStart : $0.lost) },
             backlog: status.map { UInt64($0.backlog) }, overflows: socket?.counters.overflows ?? 0,
-            queuedBytes: delivery.queuedBytes, droppedEvents: delivery.droppedEvents, deliveredEvents: delivery.deliveredEvents,
+            delivery: delivery,
             driftRepairs: driftRepair?.repairs ?? 0)
     }
 

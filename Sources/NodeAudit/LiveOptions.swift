@@ -1,6 +1,7 @@
 import AuditKernel
 import Configuration
 import Enrichment
+import Output
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,6 +28,11 @@ public struct LiveOptions: Sendable {
     public var stdout: Bool
     /// Write events to a file rotated by size; nil for none.
     public var file: (path: String, maxBytes: Int, generations: Int)?
+    /// Send events to a syslog collector; nil for none.
+    public var syslog: (host: String, port: UInt16, transport: SyslogTransport.Transport)?
+    /// Where spools of collector outputs live, and their size each.
+    public var spoolDirectory: String
+    public var spoolBytes: Int
     /// `ADDRESS:PORT` for /healthz and /metrics; nil for none.
     public var healthListen: String?
     public var events: EventOptions
@@ -44,6 +50,9 @@ public struct LiveOptions: Sendable {
         outputQueueBytes = c.integer(.outputQueue) << 20
         healthListen = c.text(.healthListen).isEmpty ? nil : c.text(.healthListen)
         stdout = c.bool(.stdout)
+        syslog = SyslogAddress.parse(c.text(.syslog))
+        spoolDirectory = c.text(.spoolDirectory)
+        spoolBytes = c.integer(.spoolMB) << 20
         file = c.text(.outputFile).isEmpty ? nil : (c.text(.outputFile), c.integer(.fileMaxMB) << 20, c.integer(.fileGenerations))
         let nodeName = c.text(.nodeName)
         events = EventOptions(configuration: c, attribute: c.bool(.attribution),
@@ -112,5 +121,18 @@ extension EventOptions {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count)
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// `tcp://HOST:PORT` or `udp://HOST:PORT` (`[v6]:PORT` too).
+public enum SyslogAddress {
+    public static func parse(_ text: String) -> (host: String, port: UInt16, transport: SyslogTransport.Transport)? {
+        guard let schemeEnd = text.range(of: "://"), let transport = SyslogTransport.Transport(rawValue: String(text[..<schemeEnd.lowerBound])),
+              let colon = text.lastIndex(of: ":"), colon > schemeEnd.upperBound, let port = UInt16(text[text.index(after: colon)...]) else {
+            return nil
+        }
+        var host = String(text[schemeEnd.upperBound..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port, transport)
     }
 }

@@ -14,3 +14,38 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
         self.description = description
     }
 }
+
+/// What an output delivered, dropped and still holds; the same for every kind of output.
+public struct DeliveryCounters: Sendable, Equatable {
+    /// Bytes of events waiting (in memory, or in the spool on disk).
+    public var pendingBytes = 0
+    /// Events handed to the output's destination.
+    public var deliveredEvents: UInt64 = 0
+    /// Events dropped because the queue or spool was full, or the output failed for good.
+    public var droppedEvents: UInt64 = 0
+    /// Events sent again after a connection broke (at-least-once delivery).
+    public var resentEvents: UInt64 = 0
+    public var sendErrors: UInt64 = 0
+    /// Milliseconds the last successful send took.
+    public var lastSendMilliseconds: UInt64 = 0
+
+    public init() {}
+
+    public static func + (a: DeliveryCounters, b: DeliveryCounters) -> DeliveryCounters {
+        var sum = DeliveryCounters()
+        sum.pendingBytes = a.pendingBytes + b.pendingBytes
+        sum.deliveredEvents = a.deliveredEvents + b.deliveredEvents
+        sum.droppedEvents = a.droppedEvents + b.droppedEvents
+        sum.resentEvents = a.resentEvents + b.resentEvents
+        sum.sendErrors = a.sendErrors + b.sendErrors
+        sum.lastSendMilliseconds = max(a.lastSendMilliseconds, b.lastSendMilliseconds)
+        return sum
+    }
+}
+
+/// An output that delivers on a thread of its own and never makes its writer wait.
+public protocol OutputChannel: EventSink {
+    var counters: DeliveryCounters { get }
+    /// Waits up to the timeout for what is pending to be delivered; false when some is left.
+    func close(timeoutMilliseconds: Int) -> Bool
+}

@@ -8,22 +8,12 @@ import Musl
 /// own: a slow or stalled consumer (a stdout pipe nobody reads, a collector that hangs)
 /// never stops the reader, so the kernel's backlog keeps draining. When the queue is
 /// full, new batches are dropped and counted — never waited for.
-public final class QueuedSink: EventSink, @unchecked Sendable {
-    public struct Counters: Sendable, Equatable {
-        /// Bytes waiting in the queue now.
-        public var queuedBytes = 0
-        /// Events (lines) and bytes dropped because the queue was full or the sink failed.
-        public var droppedEvents: UInt64 = 0
-        public var droppedBytes: UInt64 = 0
-        /// Events handed to the sink.
-        public var deliveredEvents: UInt64 = 0
-    }
-
+public final class QueuedSink: OutputChannel, @unchecked Sendable {
     public let capacityBytes: Int
     private let sink: any EventSink
     // Everything below is guarded by `mutex`.
     private var batches: [[UInt8]] = []
-    private var counters = Counters()
+    private var delivery = DeliveryCounters()
     /// The delivery thread holds taken batches (counted in `queuedBytes` until written).
     private var delivering = false
     private var closing = false
@@ -60,13 +50,12 @@ public final class QueuedSink: EventSink, @unchecked Sendable {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         if let failure { throw failure }
-        if counters.queuedBytes + lines.count > capacityBytes {
-            counters.droppedEvents += Self.lineCount(lines)
-            counters.droppedBytes += UInt64(lines.count)
+        if delivery.pendingBytes + lines.count > capacityBytes {
+            delivery.droppedEvents += Self.lineCount(lines)
             return
         }
         batches.append(lines)
-        counters.queuedBytes += lines.count
+        delivery.pendingBytes += lines.count
         pthread_cond_broadcast(changed)
     }
 
@@ -77,15 +66,14 @@ public final class QueuedSink: EventSink, @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    public var snapshot: Counters {
+    public var counters: DeliveryCounters {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return counters
+        return delivery
     }
 
     /// Waits up to `timeoutMilliseconds` for everything queued to be delivered, then ends
-    /// the delivery thread. Returns false when the sink did not take it all in time (what
-    /// was left stays counted as queued).
+    /// the delivery thread. Returns false when the sink did not take it all in time .
     public func close(timeoutMilliseconds: Int) -> Bool {
         var deadline = timespec()
         clock_gettime(CLOCK_REALTIME, &deadline)
@@ -126,13 +114,13 @@ public final class QueuedSink: EventSink, @unchecked Sendable {
             pthread_mutex_lock(mutex)
             let bytes = taken.reduce(0) { $0 + $1.count }
             let lines = taken.reduce(UInt64(0)) { $0 + Self.lineCount($1) }
-            counters.queuedBytes -= bytes
+            delivery.pendingBytes -= bytes
             if let result {
                 failure = failure ?? result
-                counters.droppedEvents += lines
-                counters.droppedBytes += UInt64(bytes)
+                delivery.droppedEvents += lines
+                delivery.sendErrors += 1
             } else {
-                counters.deliveredEvents += lines
+                delivery.deliveredEvents += lines
             }
             delivering = false
             pthread_cond_broadcast(changed)

@@ -62,11 +62,17 @@ struct RunCommand: ParsableCommand {
         discussion: "The reader never waits for the output, so the kernel never loses records because of it; what is dropped here is counted as output_dropped."))
     var outputQueueMb: String?
 
-    @Flag(help: "Do not write events to stdout (with --file).")
+    @Flag(help: "Do not write events to stdout (with --file or --syslog).")
     var noStdout = false
 
     @Option(help: "Also write events to this file, rotated by size (output.file_max_mb, output.file_generations).")
     var file: String?
+
+    @Option(help: "Also send events to a syslog collector: tcp://HOST:PORT or udp://HOST:PORT, through a spool on disk (spool.directory).")
+    var syslog: String?
+
+    @Option(help: "Directory of the spools that keep events for collectors until delivered (default: /var/lib/nodeaudit/spool).")
+    var spoolDirectory: String?
 
     @Option(help: "ADDRESS:PORT to serve /healthz and /metrics on over HTTP (default: none).")
     var listen: String?
@@ -93,6 +99,7 @@ struct RunCommand: ParsableCommand {
             (.driftCheck, driftInterval, "--drift-interval"), (.statsInterval, statsInterval, "--stats-interval"),
             (.receiveBuffer, receiveBuffer, "--receive-buffer"), (.outputQueue, outputQueueMb, "--output-queue-mb"),
             (.healthListen, listen, "--listen"), (.nodeName, nodeName, "--node-name"), (.outputFile, file, "--file"),
+            (.syslog, syslog, "--syslog"), (.spoolDirectory, spoolDirectory, "--spool-directory"),
         ]
         for case let (setting, text?, flag) in options { given.append((setting, text, flag)) }
         return given
@@ -100,8 +107,8 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try ConfigurationLayers.load(file: config, flags: given)
-        guard configuration.bool(.stdout) || !configuration.text(.outputFile).isEmpty else {
-            throw ValidationError("no output: --no-stdout needs --file (output.file)")
+        guard configuration.bool(.stdout) || !configuration.text(.outputFile).isEmpty || !configuration.text(.syslog).isEmpty else {
+            throw ValidationError("no output: --no-stdout needs --file or --syslog (output.file, output.syslog)")
         }
         guard !(configuration.bool(.takeOver) && configuration.text(.mode) == "multicast") else {
             throw ValidationError("take_over (--take-over) and multicast mode (--multicast) exclude each other")

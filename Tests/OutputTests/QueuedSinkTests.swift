@@ -33,14 +33,14 @@ struct QueuedSinkTests {
         let queue = QueuedSink(sink, capacityBytes: 1000)
         let batch = Self.lines(10, tag: "a")  // 100 bytes
         for _ in 0..<25 { try queue.write(batch) }  // returns although nothing is delivered
-        let stalled = queue.snapshot
+        let stalled = queue.counters
         #expect(stalled.droppedEvents > 0)
-        #expect(stalled.queuedBytes <= 1000)
+        #expect(stalled.pendingBytes <= 1000)
 
         sink.gate.signal()
         #expect(queue.close(timeoutMilliseconds: 5000))
-        let done = queue.snapshot
-        #expect(done.queuedBytes == 0)
+        let done = queue.counters
+        #expect(done.pendingBytes == 0)
         #expect(done.deliveredEvents + done.droppedEvents == 250)
         #expect(sink.received.count == Int(done.deliveredEvents) * batch.count / 10)
         #expect(sink.received.count % batch.count == 0 && sink.received.prefix(batch.count).elementsEqual(batch))
@@ -52,7 +52,7 @@ struct QueuedSinkTests {
         let queue = QueuedSink(sink, capacityBytes: 1 << 20)
         try queue.write(Self.lines(3, tag: "b"))
         #expect(!queue.close(timeoutMilliseconds: 200))
-        #expect(queue.snapshot.queuedBytes > 0)
+        #expect(queue.counters.pendingBytes > 0)
         sink.gate.signal()
     }
 
@@ -64,7 +64,7 @@ struct QueuedSinkTests {
         let queue = QueuedSink(sink, capacityBytes: 1 << 20)
         try queue.write(Self.lines(4, tag: "c"))
         _ = queue.close(timeoutMilliseconds: 2000)
-        #expect(queue.snapshot.droppedEvents == 4)
+        #expect(queue.counters.droppedEvents == 4)
         #expect(throws: SinkError.self) { try queue.write(Self.lines(1, tag: "d")) }
     }
 }

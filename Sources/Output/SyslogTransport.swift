@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Events as RFC 5424 syslog messages, one per event, the JSON as the message:
+/// `<110>1 TIMESTAMP HOST nodeaudit PID audit - {"id":…}` (facility 13, log audit;
+/// severity 6, informational). Over TCP each message is framed by its length (RFC 6587
+/// octet counting), so an event may hold any byte; over UDP each is one datagram.
+public final class SyslogTransport: LineTransport {
+    public enum Transport: String, Sendable { case tcp, udp }
+
+    public let host: String
+    public let port: UInt16
+    public let transportProtocol: Transport
+    private let hostname: String
+    private var descriptor: Int32 = -1
+
+    public init(host: String, port: UInt16, protocol transportProtocol: Transport, hostname: String) {
+        self.host = host
+        self.port = port
+        self.transportProtocol = transportProtocol
+        self.hostname = hostname.isEmpty ? "-" : String(hostname.prefix(255).map { $0 == " " ? "_" : $0 })
+    }
+
+    deinit { reset() }
+
+    public func send(_ lines: ArraySlice<UInt8>) throws(SinkError) {
+        if descriptor < 0 { try connect() }
+        var frames: [UInt8] = []
+        frames.reserveCapacity(lines.count + lines.count / 8)
+        let header = Array("<110>1 \(Self.timestamp()) \(hostname) nodeaudit \(getpid()) audit - ".utf8)
+        var start = lines.startIndex
+        while start < lines.endIndex {
+            let end = lines[start...].firstIndex(of: UInt8(ascii: "\n")) ?? lines.endIndex
+            let message = header + lines[start..<end]
+            switch transportProtocol {
+            case .tcp:
+                frames += Array("\(message.count) ".utf8) + message
+            case .udp:
+                try transmit(message[...])
+            }
+            start = end + 1
+        }
+        if transportProtocol == .tcp { try transmit(frames[...]) }
+    }
+
+    /// A TCP peer that closed or reset the connection shows it as readable with nothing
+    /// to read, or as an error.
+    public func isHealthy() -> Bool {
+        guard transportProtocol == .tcp, descriptor >= 0 else { return true }
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN) | Self.peerClosed, revents: 0)
+        guard poll(&poller, 1, 0) > 0 else { return true }
+        if poller.revents & (Int16(POLLERR) | Int16(POLLHUP) | Self.peerClosed) != 0 { return false }
+        var byte: UInt8 = 0
+        return recv(descriptor, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) != 0
+    }
+
+    /// POLLRDHUP (Linux): the peer shut down its side; Glibc's module does not export it.
+    private static let peerClosed: Int16 = 0x2000
+
+    public func reset() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
+
+    private func connect() throws(SinkError) {
+        var hints = addrinfo()
+        hints.ai_socktype = transportProtocol == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let first = result else {
+            throw SinkError("syslog \(host):\(port): cannot resolve the host")
+        }
+        defer { freeaddrinfo(result) }
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        var lastError = ECONNREFUSED
+        while let info = entry {
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
+            if fd >= 0 {
+                var timeout = timeval(tv_sec: 5, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
+                    descriptor = fd
+                    return
+                }
+                lastError = errno
+                close(fd)
+            }
+            entry = info.pointee.ai_next
+        }
+        throw SinkError("syslog \(transportProtocol.rawValue)://\(host):\(port): \(String(cString: strerror(lastError)))")
+    }
+
+    private func transmit(_ bytes: ArraySlice<UInt8>) throws(SinkError) {
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
+            let written = bytes.withUnsafeBytes { buffer in
+                Glibc.send(descriptor, buffer.baseAddress! + (offset - bytes.startIndex), bytes.endIndex - offset, Int32(MSG_NOSIGNAL))
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                reset()
+                throw SinkError("syslog \(transportProtocol.rawValue)://\(host):\(port): \(reason)")
+            }
+            offset += written
+        }
+    }
+
+    /// RFC 3339 with milliseconds, UTC.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return String(decoding: Timestamp.rfc3339(seconds: UInt64(now.tv_sec), milliseconds: UInt16(now.tv_nsec / 1_000_000)), as: UTF8.self)
+    }
+}

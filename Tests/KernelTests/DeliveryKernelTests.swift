@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import TestSupport
+
+extension KernelSuite {
+    /// Delivery to a real collector (rsyslog on loopback), through the spool: nothing is
+    /// lost when the collector is away, or when nodeaudit is killed meanwhile.
+    @Suite("Delivery to rsyslog on the real kernel", .serialized)
+    struct DeliveryKernelTests {
+        typealias Live = LiveKernelTests
+
+        static func markerNumbers(_ events: [[String: Any]], marker: String) -> [Int] {
+            Live.execEvents(events, marker: marker).filter { Live.argv($0).first == "/bin/true" }.compactMap { Live.argv($0).last.flatMap { Int($0) } }
+        }
+
+        /// Waits until rsyslog has received every marker exec (or the timeout).
+        static func waitForAll(_ server: RsyslogServer, marker: String, count: Int, seconds: Double) throws -> [Int] {
+            let deadline = Date().addingTimeInterval(seconds)
+            var numbers: [Int] = []
+            repeat {
+                numbers = markerNumbers(try server.received(), marker: marker)
+                if Set(numbers).count >= count { break }
+                usleep(200_000)
+            } while Date() < deadline
+            return numbers
+        }
+
+        @Test("every event of a burst reaches rsyslog over TCP as one JSON message")
+        func burstOverTCP() throws {
+            try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup")
+            let marker = Live.marker()
+            let server = try RsyslogServer(tag: String(marker.suffix(8)))
+            defer { server.remove() }
+            try server.start()
+            let spool = server.directory.appendingPathComponent("spool").path
+            let run = try Live.withLiveRun(["--no-stdout", "--syslog", server.url, "--spool-directory", spool]) { _ in
+                let burst = try Command.run(FaultKernelTests.execBurst, ["2000", marker])
+                try #require(burst.status == 0, "\(burst.stderr)")
+                Live.settle()
+            }
+            let numbers = try Self.waitForAll(server, marker: marker, count: 2000, seconds: 10)
+            #expect(Set(numbers) == Set(0..<2000), "\(2000 - Set(numbers).count) missing; \(run.stderr.suffix(300))")
+            #expect(run.finalCounter("output_dropped") == 0)
+        }
+
+        @Test("rsyslog stopped for 10 s during a burst: afterwards every event has arrived; duplicates are counted")
+        func collectorOutage() throws {
+            try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup")
+            let marker = Live.marker()
+            let server = try RsyslogServer(tag: String(marker.suffix(8)))
+            defer { server.remove() }
+            try server.start()
+            let spool = server.directory.appendingPathComponent("spool").path
+            let count = 3000
+            var numbers: [Int] = []
+            let run = try Live.withLiveRun(["--no-stdout", "--syslog", server.url, "--spool-directory", spool]) { _ in
+                let burst = Process()
+                burst.executableURL = URL(fileURLWithPath: FaultKernelTests.execBurst)
+                burst.arguments = [String(count), marker, "200"]  // 15 s at 200 exec/s
+                burst.standardError = FileHandle.nullDevice
+                try burst.runWithStopSignalsUnblocked()
+                defer { if burst.isRunning { kill(burst.processIdentifier, SIGKILL); burst.waitUntilExit() } }
+                sleep(3)
+                server.stop()
+                sleep(10)
+                try server.start()
+                burst.waitUntilExit()
+                numbers = try Self.waitForAll(server, marker: marker, count: count, seconds: 30)
+            }
+            let unique = Set(numbers)
+            #expect(unique == Set(0..<count), "\(count - unique.count) events lost; \(run.stderr.suffix(400))")
+            let duplicates = numbers.count - unique.count
+            print("collector outage: \(count) events, \(duplicates) duplicates, resent=\(run.finalCounter("output_resent") ?? -1)")
+            #expect((run.finalCounter("output_errors") ?? 0) > 0, "the outage was not noticed")
+            #expect(run.finalCounter("output_dropped") == 0)
+        }
+
+        @Test("nodeaudit killed (SIGKILL) while rsyslog is down, then started again: the spooled events are delivered")
+        func spoolSurvivesKill() throws {
+            try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup")
+            let marker = Live.marker()
+            let server = try RsyslogServer(tag: String(marker.suffix(8)))
+            defer { server.remove() }
+            let spool = server.directory.appendingPathComponent("spool").path
+            let arguments = LiveKernelTests.liveArguments + ["--no-stdout", "--syslog", server.url, "--spool-directory", spool]
+            let snapshot = try KernelAudit.Snapshot.take()
+            defer { #expect(throws: Never.self) { try snapshot.restore() } }
+
+            // The collector is down: events go to the spool only.
+            let first = try LiveRun(arguments)
+            try #require(try first.start(), "\(first.stderr)")
+            let burst = try Command.run(FaultKernelTests.execBurst, ["500", marker])
+            try #require(burst.status == 0, "\(burst.stderr)")
+            Live.settle()
+            sleep(1)  // The output queue hands everything to the spool.
+            #expect(first.stop(signal: SIGKILL) == SIGKILL || !first.process.isRunning)
+            // The dead daemon's audit pid is cleared by the kernel on its next send; the
+            // next run takes over the stream.
+            try server.start()
+            let second = try LiveRun(arguments)
+            try #require(try second.start(), "\(second.stderr)")
+            let numbers = try Self.waitForAll(server, marker: marker, count: 500, seconds: 20)
+            second.stop()
+            #expect(Set(numbers) == Set(0..<500), "\(500 - Set(numbers).count) of the spooled events were not delivered")
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Output
+import Testing
+
+/// A collector in memory that can be taken down.
+private final class FakeCollector: LineTransport, @unchecked Sendable {
+    let lock = NSLock()
+    var received: [String] = []
+    var down = false
+
+    func send(_ lines: ArraySlice<UInt8>) throws(SinkError) {
+        lock.lock()
+        defer { lock.unlock() }
+        if down { throw SinkError("collector down") }
+        received += String(decoding: lines, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    func isHealthy() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !down
+    }
+
+    func reset() {}
+
+    func setDown(_ value: Bool) {
+        lock.lock()
+        down = value
+        lock.unlock()
+    }
+
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return received.count
+    }
+}
+
+@Suite("the spool in front of a collector")
+struct SpooledSinkTests {
+    static func lines(_ range: Range<Int>) -> [UInt8] { Array(range.map { "{\"n\":\($0)}\n" }.joined().utf8) }
+
+    static func wait(until condition: () -> Bool, seconds: Double = 10) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition(), Date() < deadline { usleep(20_000) }
+    }
+
+    @Test("events written while the collector is down are delivered when it is back; nothing is lost")
+    func outage() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-spool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let collector = FakeCollector()
+        collector.setDown(true)
+        let spool = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: collector, segmentBytes: 200)
+        for start in stride(from: 0, to: 100, by: 10) { try spool.write(Self.lines(start..<start + 10)) }
+        usleep(300_000)
+        #expect(collector.count == 0)
+        #expect(spool.counters.pendingBytes == Self.lines(0..<100).count)
+        collector.setDown(false)
+        #expect(spool.close(timeoutMilliseconds: 10_000))
+        #expect(Set(collector.received) == Set((0..<100).map { "{\"n\":\($0)}" }))
+        #expect(spool.counters.deliveredEvents == 100 && spool.counters.sendErrors > 0)
+    }
+
+    @Test("a new spool on the same directory delivers what the previous one kept (a restart)")
+    func restart() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-spool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let down = FakeCollector()
+        down.setDown(true)
+        let first = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: down, segmentBytes: 150)
+        try first.write(Self.lines(0..<40))
+        #expect(!first.close(timeoutMilliseconds: 200))
+
+        let collector = FakeCollector()
+        let second = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: collector, segmentBytes: 150)
+        try second.write(Self.lines(40..<50))
+        #expect(second.close(timeoutMilliseconds: 10_000))
+        #expect(collector.received == (0..<50).map { "{\"n\":\($0)}" }, "in order, once each")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".spool") }
+        #expect(leftovers.count <= 1, "delivered segments are deleted: \(leftovers)")
+    }
+
+    @Test("a full spool drops new events and counts them, without blocking")
+    func full() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-spool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let collector = FakeCollector()
+        collector.setDown(true)
+        let spool = try SpooledSink(directory: directory, maxBytes: 90, transport: collector)
+        try spool.write(Self.lines(0..<8))  // 8 × 8 bytes = 64
+        try spool.write(Self.lines(8..<12))  // 34 more would pass 90
+        #expect(spool.counters.droppedEvents == 4)
+        #expect(spool.counters.pendingBytes == 64)
+        collector.setDown(false)
+        #expect(spool.close(timeoutMilliseconds: 10_000))
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A real rsyslog (Debian) receiving RFC 5424 over TCP on 127.0.0.1, writing each
+/// message's text (nodeaudit's JSON) as one line of a file. It can be stopped and started
+/// again on the same port and file, to play a collector outage. Ended by its pid.
+public final class RsyslogServer {
+    public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/rsyslogd") }
+
+    public let port: Int
+    public let directory: URL
+    public var receivedFile: URL { directory.appendingPathComponent("received.log") }
+    private var process: Process?
+
+    public init(tag: String) throws {
+        port = Int.random(in: 46000...60000)
+        directory = URL(fileURLWithPath: "/tmp/nodeaudit-rsyslog-\(tag)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try """
+            global(workDirectory="\(directory.path)" maxMessageSize="256k")
+            module(load="imtcp")
+            input(type="imtcp" port="\(port)" address="127.0.0.1")
+            template(name="jsonOnly" type="string" string="%msg%\\n")
+            action(type="omfile" file="\(receivedFile.path)" template="jsonOnly")
+
+            """.write(to: directory.appendingPathComponent("rsyslog.conf"), atomically: true, encoding: .utf8)
+    }
+
+    public var url: String { "tcp://127.0.0.1:\(port)" }
+
+    /// Starts rsyslogd in the foreground and waits until it accepts connections.
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rsyslogd")
+        process.arguments = ["-n", "-f", directory.appendingPathComponent("rsyslog.conf").path,
+                             "-i", directory.appendingPathComponent("rsyslogd.pid").path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.runWithStopSignalsUnblocked()
+        self.process = process
+        for _ in 0..<100 {
+            if Self.accepts(port: port) { return }
+            usleep(50_000)
+        }
+        throw RsyslogError.notListening(port)
+    }
+
+    /// SIGTERM to rsyslogd and waits for it to end (it writes what it received first).
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// The JSON objects received so far.
+    public func received() throws -> [[String: Any]] {
+        guard let data = try? Data(contentsOf: receivedFile) else { return [] }
+        return try Command.jsonLines(data)
+    }
+
+    public func remove() {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    public enum RsyslogError: Error {
+        case notListening(Int)
+    }
+}
