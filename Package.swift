@@ -20,6 +20,8 @@ let package = Package(
             pkgConfig: "audit",
             providers: [.apt(["libaudit-dev"])]
         ),
+        // OpenSSL for TLS to collectors (Debian's libssl-dev), linked statically below.
+        .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
         // Pure core: records, values, interpretation. No I/O.
         .target(name: "AuditRecords", dependencies: ["CAudit"]),
         // Pure core: the auditctl rule language, encoded through libaudit. No I/O.
@@ -35,7 +37,8 @@ let package = Package(
         // The settings table and the configuration file (YAML), environment and flag layers.
         .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Encoders and sinks.
-        .target(name: "Output", dependencies: ["AuditEvents"]),
+        .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL"],
+                linkerSettings: [.linkedLibrary(":libssl.a"), .linkedLibrary(":libcrypto.a")]),
         // Pipeline wiring, configuration, counters.
         .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration"]),
         // The executable: command-line parsing only.

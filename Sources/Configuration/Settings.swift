@@ -97,8 +97,14 @@ extension Setting {
         help: "MiB at which the file is rotated (FILE becomes FILE.1, FILE.1 becomes FILE.2, ...).")
     public static let fileGenerations = Setting(key: "output.file_generations", kind: .integer(0...1000), defaultValue: .integer(5),
         help: "Rotated files kept beside the current one.")
-    public static let syslog = Setting(key: "output.syslog", kind: .address(schemes: ["tcp", "udp"]), defaultValue: .text(""),
-        help: "Also send events to a syslog collector: tcp://HOST:PORT or udp://HOST:PORT (RFC 5424; TCP with octet counting); empty: none.")
+    public static let syslog = Setting(key: "output.syslog", kind: .address(schemes: ["tcp", "tls", "udp"]), defaultValue: .text(""),
+        help: "Also send events to a syslog collector: tcp://, tls:// or udp://HOST:PORT (RFC 5424; TCP and TLS with octet counting); empty: none.")
+    public static let syslogCA = Setting(key: "output.syslog_ca_file", kind: .text, defaultValue: .text(""),
+        help: "tls://: PEM file of the CAs that sign the collector's certificate; empty: the system's CAs.")
+    public static let syslogCertificate = Setting(key: "output.syslog_cert_file", kind: .text, defaultValue: .text(""),
+        help: "tls://: client certificate (PEM) for collectors that ask for one; empty: none.")
+    public static let syslogKey = Setting(key: "output.syslog_key_file", kind: .text, defaultValue: .text(""),
+        help: "tls://: the client certificate's key (PEM).")
     public static let spoolDirectory = Setting(key: "spool.directory", kind: .text, defaultValue: .text("/var/lib/nodeaudit/spool"),
         help: "Where events for collectors wait on disk until delivered (one spool per collector output).")
     public static let spoolMB = Setting(key: "spool.max_mb", kind: .integer(1...1_048_576), defaultValue: .integer(1024),
@@ -114,6 +120,6 @@ extension Setting {
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes,
         eventTimeout, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
-        stdout, outputFile, fileMaxMB, fileGenerations, syslog, outputQueue, spoolDirectory, spoolMB, statsInterval, healthListen,
+        stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, outputQueue, spoolDirectory, spoolMB, statsInterval, healthListen,
     ]
 }

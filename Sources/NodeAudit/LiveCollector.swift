@@ -38,7 +38,7 @@ public final class LiveCollector {
         }
         if let syslog = options.syslog {
             let transport = SyslogTransport(host: syslog.host, port: syslog.port, protocol: syslog.transport,
-                                            hostname: options.events.nodeName ?? "")
+                                            hostname: options.events.nodeName ?? "", tls: options.syslogTLS)
             outputs.append(("syslog", try SpooledSink(directory: options.spoolDirectory + "/syslog", maxBytes: options.spoolBytes,
                                                       transport: transport)))
         }

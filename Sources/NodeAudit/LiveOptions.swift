@@ -30,6 +30,7 @@ public struct LiveOptions: Sendable {
     public var file: (path: String, maxBytes: Int, generations: Int)?
     /// Send events to a syslog collector; nil for none.
     public var syslog: (host: String, port: UInt16, transport: SyslogTransport.Transport)?
+    public var syslogTLS: TLSSettings
     /// Where spools of collector outputs live, and their size each.
     public var spoolDirectory: String
     public var spoolBytes: Int
@@ -51,6 +52,9 @@ public struct LiveOptions: Sendable {
         healthListen = c.text(.healthListen).isEmpty ? nil : c.text(.healthListen)
         stdout = c.bool(.stdout)
         syslog = SyslogAddress.parse(c.text(.syslog))
+        let nonEmpty = { (text: String) in text.isEmpty ? nil : text }
+        syslogTLS = TLSSettings(caFile: nonEmpty(c.text(.syslogCA)), certificateFile: nonEmpty(c.text(.syslogCertificate)),
+                                keyFile: nonEmpty(c.text(.syslogKey)))
         spoolDirectory = c.text(.spoolDirectory)
         spoolBytes = c.integer(.spoolMB) << 20
         file = c.text(.outputFile).isEmpty ? nil : (c.text(.outputFile), c.integer(.fileMaxMB) << 20, c.integer(.fileGenerations))
@@ -124,7 +128,7 @@ extension EventOptions {
     }
 }
 
-/// `tcp://HOST:PORT` or `udp://HOST:PORT` (`[v6]:PORT` too).
+/// `tcp://HOST:PORT`, `tls://HOST:PORT` or `udp://HOST:PORT` (`[v6]:PORT` too).
 public enum SyslogAddress {
     public static func parse(_ text: String) -> (host: String, port: UInt16, transport: SyslogTransport.Transport)? {
         guard let schemeEnd = text.range(of: "://"), let transport = SyslogTransport.Transport(rawValue: String(text[..<schemeEnd.lowerBound])),

@@ -4,21 +4,24 @@ import Glibc
 
 /// Events as RFC 5424 syslog messages, one per event, the JSON as the message:
 /// `<110>1 TIMESTAMP HOST nodeaudit PID audit - {"id":…}` (facility 13, log audit;
-/// severity 6, informational). Over TCP each message is framed by its length (RFC 6587
-/// octet counting), so an event may hold any byte; over UDP each is one datagram.
+/// severity 6, informational). Over TCP and TLS each message is framed by its length
+/// (RFC 6587 octet counting), so an event may hold any byte; over UDP each is one datagram.
 public final class SyslogTransport: LineTransport {
-    public enum Transport: String, Sendable { case tcp, udp }
+    public enum Transport: String, Sendable { case tcp, tls, udp }
 
     public let host: String
     public let port: UInt16
     public let transportProtocol: Transport
     private let hostname: String
+    private let tlsSettings: TLSSettings
     private var descriptor: Int32 = -1
+    private var tls: TLSStream?
 
-    public init(host: String, port: UInt16, protocol transportProtocol: Transport, hostname: String) {
+    public init(host: String, port: UInt16, protocol transportProtocol: Transport, hostname: String, tls: TLSSettings = TLSSettings()) {
         self.host = host
         self.port = port
         self.transportProtocol = transportProtocol
+        self.tlsSettings = tls
         self.hostname = hostname.isEmpty ? "-" : String(hostname.prefix(255).map { $0 == " " ? "_" : $0 })
     }
 
@@ -33,24 +36,25 @@ public final class SyslogTransport: LineTransport {
         while start < lines.endIndex {
             let end = lines[start...].firstIndex(of: UInt8(ascii: "\n")) ?? lines.endIndex
             let message = header + lines[start..<end]
-            switch transportProtocol {
-            case .tcp:
-                frames += Array("\(message.count) ".utf8) + message
-            case .udp:
+            if transportProtocol == .udp {
                 try transmit(message[...])
+            } else {
+                frames += Array("\(message.count) ".utf8) + message
             }
             start = end + 1
         }
-        if transportProtocol == .tcp { try transmit(frames[...]) }
+        if transportProtocol != .udp { try transmit(frames[...]) }
     }
 
     /// A TCP peer that closed or reset the connection shows it as readable with nothing
     /// to read, or as an error.
     public func isHealthy() -> Bool {
-        guard transportProtocol == .tcp, descriptor >= 0 else { return true }
+        guard transportProtocol != .udp, descriptor >= 0 else { return true }
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN) | Self.peerClosed, revents: 0)
         guard poll(&poller, 1, 0) > 0 else { return true }
         if poller.revents & (Int16(POLLERR) | Int16(POLLHUP) | Self.peerClosed) != 0 { return false }
+        // A syslog collector sends nothing; over TLS, anything readable is its closing alert.
+        if tls != nil { return false }
         var byte: UInt8 = 0
         return recv(descriptor, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) != 0
     }
@@ -59,13 +63,14 @@ public final class SyslogTransport: LineTransport {
     private static let peerClosed: Int16 = 0x2000
 
     public func reset() {
+        tls = nil
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
     }
 
     private func connect() throws(SinkError) {
         var hints = addrinfo()
-        hints.ai_socktype = transportProtocol == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
+        hints.ai_socktype = transportProtocol == .udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &result) == 0, let first = result else {
             throw SinkError("syslog \(host):\(port): cannot resolve the host")
@@ -80,6 +85,14 @@ public final class SyslogTransport: LineTransport {
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                 if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
                     descriptor = fd
+                    if transportProtocol == .tls {
+                        do throws(SinkError) {
+                            tls = try TLSStream(descriptor: fd, host: host, settings: tlsSettings)
+                        } catch {
+                            reset()
+                            throw error
+                        }
+                    }
                     return
                 }
                 lastError = errno
@@ -91,6 +104,13 @@ public final class SyslogTransport: LineTransport {
     }
 
     private func transmit(_ bytes: ArraySlice<UInt8>) throws(SinkError) {
+        if let tls {
+            do throws(SinkError) { try tls.write(bytes) } catch {
+                reset()
+                throw SinkError("syslog tls://\(host):\(port): \(error.description)")
+            }
+            return
+        }
         var offset = bytes.startIndex
         while offset < bytes.endIndex {
             let written = bytes.withUnsafeBytes { buffer in

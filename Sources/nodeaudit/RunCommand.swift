@@ -68,8 +68,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Also write events to this file, rotated by size (output.file_max_mb, output.file_generations).")
     var file: String?
 
-    @Option(help: "Also send events to a syslog collector: tcp://HOST:PORT or udp://HOST:PORT, through a spool on disk (spool.directory).")
+    @Option(help: "Also send events to a syslog collector: tcp://, tls:// or udp://HOST:PORT, through a spool on disk (spool.directory).")
     var syslog: String?
+
+    @Option(help: "tls://: the CAs (PEM) that sign the collector's certificate (default: the system's).")
+    var syslogCa: String?
 
     @Option(help: "Directory of the spools that keep events for collectors until delivered (default: /var/lib/nodeaudit/spool).")
     var spoolDirectory: String?
@@ -99,7 +102,7 @@ struct RunCommand: ParsableCommand {
             (.driftCheck, driftInterval, "--drift-interval"), (.statsInterval, statsInterval, "--stats-interval"),
             (.receiveBuffer, receiveBuffer, "--receive-buffer"), (.outputQueue, outputQueueMb, "--output-queue-mb"),
             (.healthListen, listen, "--listen"), (.nodeName, nodeName, "--node-name"), (.outputFile, file, "--file"),
-            (.syslog, syslog, "--syslog"), (.spoolDirectory, spoolDirectory, "--spool-directory"),
+            (.syslog, syslog, "--syslog"), (.syslogCA, syslogCa, "--syslog-ca"), (.spoolDirectory, spoolDirectory, "--spool-directory"),
         ]
         for case let (setting, text?, flag) in options { given.append((setting, text, flag)) }
         return given

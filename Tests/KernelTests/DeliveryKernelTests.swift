@@ -105,3 +105,35 @@ extension KernelSuite {
         }
     }
 }
+
+extension KernelSuite.DeliveryKernelTests {
+    @Test("over TLS with a test CA: every event of a burst arrives; a collector the CA did not sign gets nothing")
+    func burstOverTLS() throws {
+        try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup")
+        let marker = Live.marker()
+        let certificates = try TestCertificates(in: URL(fileURLWithPath: "/tmp/nodeaudit-certs-\(marker.suffix(8))"))
+        defer { try? FileManager.default.removeItem(at: certificates.directory) }
+        let server = try RsyslogServer(tag: String(marker.suffix(8)),
+                                       tls: (certificates.serverCertificate, certificates.serverKey, certificates.ca))
+        defer { server.remove() }
+        try server.start()
+
+        let spool = server.directory.appendingPathComponent("spool").path
+        let run = try Live.withLiveRun(["--no-stdout", "--syslog", server.tlsURL, "--syslog-ca", certificates.ca, "--spool-directory", spool]) { _ in
+            let burst = try Command.run(KernelSuite.FaultKernelTests.execBurst, ["1000", marker])
+            try #require(burst.status == 0, "\(burst.stderr)")
+            Live.settle()
+        }
+        let numbers = try Self.waitForAll(server, marker: marker, count: 1000, seconds: 10)
+        #expect(Set(numbers) == Set(0..<1000), "\(1000 - Set(numbers).count) missing; \(run.stderr.suffix(300))")
+
+        // Trusting another CA, nodeaudit refuses the collector: nothing is sent, errors count.
+        let distrusting = try Live.withLiveRun(["--no-stdout", "--syslog", server.tlsURL, "--syslog-ca", certificates.otherCA,
+                                                "--spool-directory", spool + "-distrust"]) { _ in
+            _ = try Live.spawn("/bin/echo", [marker, "distrusted"])
+            usleep(1_500_000)
+        }
+        #expect((distrusting.finalCounter("output_errors") ?? 0) > 0, "\(distrusting.stderr.suffix(300))")
+        #expect(!(try server.received()).contains { Live.argv($0).last == "distrusted" })
+    }
+}

@@ -11,13 +11,21 @@ public final class RsyslogServer {
     public var receivedFile: URL { directory.appendingPathComponent("received.log") }
     private var process: Process?
 
-    public init(tag: String) throws {
+    /// With `tls`, rsyslog listens with TLS (GnuTLS driver) using this certificate and key.
+    public init(tag: String, tls: (certificate: String, key: String, ca: String)? = nil) throws {
         port = Int.random(in: 46000...60000)
         directory = URL(fileURLWithPath: "/tmp/nodeaudit-rsyslog-\(tag)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let driver = tls.map {
+            """
+             DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="\($0.ca)"
+             DefaultNetstreamDriverCertFile="\($0.certificate)" DefaultNetstreamDriverKeyFile="\($0.key)"
+            """
+        } ?? ""
+        let streamDriver = tls == nil ? "" : #" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon""#
         try """
-            global(workDirectory="\(directory.path)" maxMessageSize="256k")
-            module(load="imtcp")
+            global(workDirectory="\(directory.path)" maxMessageSize="256k"\(driver))
+            module(load="imtcp"\(streamDriver))
             input(type="imtcp" port="\(port)" address="127.0.0.1")
             template(name="jsonOnly" type="string" string="%msg%\\n")
             action(type="omfile" file="\(receivedFile.path)" template="jsonOnly")
@@ -26,6 +34,7 @@ public final class RsyslogServer {
     }
 
     public var url: String { "tcp://127.0.0.1:\(port)" }
+    public var tlsURL: String { "tls://127.0.0.1:\(port)" }
 
     /// Starts rsyslogd in the foreground and waits until it accepts connections.
     public func start() throws {
