@@ -153,7 +153,7 @@ extension Configuration {
         switch setting.kind {
         case .texts:
             return .texts(text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        case .text, .choice, .address:
+        case .text, .choice, .address, .url:
             return try checked(.text(text), for: setting, at: location)
         case .bool:
             switch text.lowercased() {
@@ -193,6 +193,7 @@ extension Configuration {
         if case .text = setting.kind { return .text(scalar.string) }
         if case .choice = setting.kind { return try checked(.text(scalar.string), for: setting, at: location) }
         if case .address = setting.kind { return try checked(.text(scalar.string), for: setting, at: location) }
+        if case .url = setting.kind { return try checked(.text(scalar.string), for: setting, at: location) }
         // YAML's plain scalars (true, 42, 1.5) are read by the setting's kind, so that a
         // quoted "42" is refused where a number is wanted only if it is not a number.
         return try value(parsing: scalar.string, for: setting, at: location)
@@ -205,6 +206,7 @@ extension Configuration {
         case (.number(let range), .number(let v)): allowed = range.contains(v)
         case (.choice(let choices), .text(let v)): allowed = choices.contains(v)
         case (.address(let schemes), .text(let v)): allowed = v.isEmpty || isAddress(v, schemes: schemes)
+        case (.url(let schemes), .text(let v)): allowed = v.isEmpty || isURL(v, schemes: schemes)
         default: allowed = true
         }
         guard allowed else {
@@ -222,6 +224,13 @@ extension Configuration {
         return !text[separator.upperBound..<colon].isEmpty
     }
 
+    /// `SCHEME://HOST[:PORT][/PATH]`, HOST not empty.
+    static func isURL(_ text: String, schemes: [String]) -> Bool {
+        guard let separator = text.range(of: "://"), schemes.contains(String(text[..<separator.lowerBound])) else { return false }
+        let authority = text[separator.upperBound...].prefix { $0 != "/" }
+        return isAddress("x://" + authority + (authority.contains(":") && !authority.hasSuffix("]") ? "" : ":1"), schemes: ["x"])
+    }
+
     static func describe(_ kind: Setting.Kind) -> String {
         switch kind {
         case .bool: return "true or false"
@@ -231,6 +240,7 @@ extension Configuration {
         case .texts: return "a list of strings"
         case .choice(let choices): return "one of \(choices.joined(separator: ", "))"
         case .address(let schemes): return "empty or \(schemes.map { "\($0)://HOST:PORT" }.joined(separator: " or "))"
+        case .url(let schemes): return "empty or a \(schemes.joined(separator: " or ")) URL"
         }
     }
 

@@ -11,6 +11,8 @@ public struct Setting: Sendable, Hashable {
         case choice([String])
         /// `SCHEME://HOST:PORT` with one of the schemes, or empty for none.
         case address(schemes: [String])
+        /// `SCHEME://HOST[:PORT][/PATH]` with one of the schemes, or empty for none.
+        case url(schemes: [String])
     }
 
     /// `section.name`, as in the file.
@@ -109,6 +111,16 @@ extension Setting {
         help: "Where events for collectors wait on disk until delivered (one spool per collector output).")
     public static let spoolMB = Setting(key: "spool.max_mb", kind: .integer(1...1_048_576), defaultValue: .integer(1024),
         help: "MiB each spool may hold; beyond it new events are dropped and counted.")
+    public static let http = Setting(key: "output.http", kind: .url(schemes: ["http", "https"]), defaultValue: .text(""),
+        help: "Also POST events in batches to this http(s):// URL (for Elasticsearch/OpenSearch: the _bulk endpoint); empty: none.")
+    public static let httpFormat = Setting(key: "output.http_format", kind: .choice(["elasticsearch", "ndjson"]), defaultValue: .text("elasticsearch"),
+        help: "elasticsearch: _bulk requests, each event created with its id (no duplicates on resend); ndjson: the lines as the body.")
+    public static let httpIndex = Setting(key: "output.http_index", kind: .text, defaultValue: .text("nodeaudit"),
+        help: "The index (or data stream) events go to, for the elasticsearch format.")
+    public static let httpHeaders = Setting(key: "output.http_headers", kind: .texts, defaultValue: .texts([]),
+        help: "Extra request headers, `Name: value` (e.g. Authorization).")
+    public static let httpCA = Setting(key: "output.http_ca_file", kind: .text, defaultValue: .text(""),
+        help: "https://: PEM file of the CAs that sign the server's certificate; empty: the system's CAs.")
     public static let outputQueue = Setting(key: "output.queue_mb", kind: .integer(1...16384), defaultValue: .integer(64),
         help: "MiB of events that may wait for a slow output before new events are dropped (and counted).")
     public static let statsInterval = Setting(key: "stats.interval_seconds", kind: .number(0...86400), defaultValue: .number(60),
@@ -120,6 +132,6 @@ extension Setting {
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes,
         eventTimeout, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
-        stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, outputQueue, spoolDirectory, spoolMB, statsInterval, healthListen,
+        stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, statsInterval, healthListen,
     ]
 }

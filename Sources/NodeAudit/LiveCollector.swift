@@ -42,6 +42,12 @@ public final class LiveCollector {
             outputs.append(("syslog", try SpooledSink(directory: options.spoolDirectory + "/syslog", maxBytes: options.spoolBytes,
                                                       transport: transport)))
         }
+        if let http = options.http {
+            guard let transport = HTTPTransport(url: http.url, format: http.format, index: http.index, headers: http.headers, tls: http.tls) else {
+                throw SinkError("output.http: '\(http.url)' is not an http:// or https:// URL")
+            }
+            outputs.append(("http", try SpooledSink(directory: options.spoolDirectory + "/http", maxBytes: options.spoolBytes, transport: transport)))
+        }
         self.output = OutputSet(outputs)
         self.pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
     }

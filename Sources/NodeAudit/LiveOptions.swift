@@ -31,6 +31,8 @@ public struct LiveOptions: Sendable {
     /// Send events to a syslog collector; nil for none.
     public var syslog: (host: String, port: UInt16, transport: SyslogTransport.Transport)?
     public var syslogTLS: TLSSettings
+    /// POST events to an HTTP(S) log store; nil for none.
+    public var http: (url: String, format: HTTPTransport.Format, index: String, headers: [String], tls: TLSSettings)?
     /// Where spools of collector outputs live, and their size each.
     public var spoolDirectory: String
     public var spoolBytes: Int
@@ -55,6 +57,10 @@ public struct LiveOptions: Sendable {
         let nonEmpty = { (text: String) in text.isEmpty ? nil : text }
         syslogTLS = TLSSettings(caFile: nonEmpty(c.text(.syslogCA)), certificateFile: nonEmpty(c.text(.syslogCertificate)),
                                 keyFile: nonEmpty(c.text(.syslogKey)))
+        http = nonEmpty(c.text(.http)).map {
+            ($0, HTTPTransport.Format(rawValue: c.text(.httpFormat)) ?? .elasticsearch, c.text(.httpIndex), c.texts(.httpHeaders),
+             TLSSettings(caFile: nonEmpty(c.text(.httpCA))))
+        }
         spoolDirectory = c.text(.spoolDirectory)
         spoolBytes = c.integer(.spoolMB) << 20
         file = c.text(.outputFile).isEmpty ? nil : (c.text(.outputFile), c.integer(.fileMaxMB) << 20, c.integer(.fileGenerations))

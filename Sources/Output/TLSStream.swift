@@ -78,6 +78,14 @@ final class TLSStream {
         }
     }
 
+    /// Reads what is there (at most the buffer); 0 when the peer closed.
+    func read(_ buffer: inout [UInt8]) throws(SinkError) -> Int {
+        let count = buffer.withUnsafeMutableBytes { SSL_read(connection, $0.baseAddress!, Int32($0.count)) }
+        if count > 0 { return Int(count) }
+        if SSL_get_error(connection, count) == SSL_ERROR_ZERO_RETURN { return 0 }
+        throw SinkError("TLS read: \(Self.lastError())")
+    }
+
     private static func lastError() -> String {
         let code = ERR_get_error()
         guard code != 0 else { return "connection closed" }

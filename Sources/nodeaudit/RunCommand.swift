@@ -74,6 +74,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "tls://: the CAs (PEM) that sign the collector's certificate (default: the system's).")
     var syslogCa: String?
 
+    @Option(help: "Also POST events in batches to this http(s):// URL (Elasticsearch/OpenSearch _bulk by default, see --http-format).")
+    var http: String?
+
+    @Option(help: "elasticsearch (_bulk, idempotent by event id) or ndjson (the JSON lines as the body).")
+    var httpFormat: String?
+
     @Option(help: "Directory of the spools that keep events for collectors until delivered (default: /var/lib/nodeaudit/spool).")
     var spoolDirectory: String?
 
@@ -102,7 +108,8 @@ struct RunCommand: ParsableCommand {
             (.driftCheck, driftInterval, "--drift-interval"), (.statsInterval, statsInterval, "--stats-interval"),
             (.receiveBuffer, receiveBuffer, "--receive-buffer"), (.outputQueue, outputQueueMb, "--output-queue-mb"),
             (.healthListen, listen, "--listen"), (.nodeName, nodeName, "--node-name"), (.outputFile, file, "--file"),
-            (.syslog, syslog, "--syslog"), (.syslogCA, syslogCa, "--syslog-ca"), (.spoolDirectory, spoolDirectory, "--spool-directory"),
+            (.syslog, syslog, "--syslog"), (.syslogCA, syslogCa, "--syslog-ca"),
+            (.http, http, "--http"), (.httpFormat, httpFormat, "--http-format"), (.spoolDirectory, spoolDirectory, "--spool-directory"),
         ]
         for case let (setting, text?, flag) in options { given.append((setting, text, flag)) }
         return given
@@ -110,8 +117,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try ConfigurationLayers.load(file: config, flags: given)
-        guard configuration.bool(.stdout) || !configuration.text(.outputFile).isEmpty || !configuration.text(.syslog).isEmpty else {
-            throw ValidationError("no output: --no-stdout needs --file or --syslog (output.file, output.syslog)")
+        guard configuration.bool(.stdout) || !configuration.text(.outputFile).isEmpty || !configuration.text(.syslog).isEmpty
+                || !configuration.text(.http).isEmpty else {
+            throw ValidationError("no output: --no-stdout needs --file, --syslog or --http (output.file, output.syslog, output.http)")
         }
         guard !(configuration.bool(.takeOver) && configuration.text(.mode) == "multicast") else {
             throw ValidationError("take_over (--take-over) and multicast mode (--multicast) exclude each other")

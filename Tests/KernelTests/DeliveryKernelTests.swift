@@ -137,3 +137,32 @@ extension KernelSuite.DeliveryKernelTests {
         #expect(!(try server.received()).contains { Live.argv($0).last == "distrusted" })
     }
 }
+
+extension KernelSuite.DeliveryKernelTests {
+    @Test("Elasticsearch _bulk: every event of a burst is created once, also across 503 answers and resends")
+    func bulkToElasticsearch() throws {
+        let marker = Live.marker()
+        let receiver = try BulkReceiver(tag: String(marker.suffix(8)))
+        defer { receiver.remove() }
+        let spool = receiver.directory.appendingPathComponent("spool").path
+        let count = 1500
+        let run = try Live.withLiveRun(["--no-stdout", "--http", receiver.bulkURL, "--spool-directory", spool]) { _ in
+            let burst = Process()
+            burst.executableURL = URL(fileURLWithPath: KernelSuite.FaultKernelTests.execBurst)
+            burst.arguments = [String(count), marker, "300"]
+            burst.standardError = FileHandle.nullDevice
+            try burst.runWithStopSignalsUnblocked()
+            sleep(2)
+            try receiver.refuse(seconds: 3)
+            burst.waitUntilExit()
+            let deadline = Date().addingTimeInterval(20)
+            while Set(Self.markerNumbers(try receiver.documents(), marker: marker)).count < count, Date() < deadline { usleep(200_000) }
+        }
+        let documents = try receiver.documents()
+        let numbers = Self.markerNumbers(documents, marker: marker)
+        #expect(Set(numbers) == Set(0..<count), "\(count - Set(numbers).count) missing; \(run.stderr.suffix(300))")
+        let ids = documents.compactMap { $0["id"] as? String }
+        #expect(ids.count == Set(ids).count, "an event was stored twice")
+        #expect((run.finalCounter("output_errors") ?? 0) > 0, "the 503s were not noticed")
+    }
+}

@@ -1,0 +1,225 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Events POSTed to an HTTP(S) log store in batches: the Elasticsearch / OpenSearch
+/// `_bulk` API (each event a `create` with the event's own id as `_id`, so a batch sent
+/// again after a failure adds nothing twice), or a plain JSON-lines body for generic
+/// collectors (Vector, Fluent Bit, Loki's push gateways…). A batch counts as sent only
+/// when the server answered 2xx (and, for `_bulk`, every item was created or existed).
+public final class HTTPTransport: LineTransport {
+    public enum Format: String, Sendable { case elasticsearch, ndjson }
+
+    public let url: String
+    private let secure: Bool
+    private let host: String
+    private let port: UInt16
+    private let path: String
+    private let format: Format
+    private let index: String
+    private let headers: [String]
+    private let tlsSettings: TLSSettings
+    private var descriptor: Int32 = -1
+    private var tls: TLSStream?
+
+    /// - Parameters:
+    ///   - url: `http(s)://HOST[:PORT]/PATH`; for Elasticsearch the `_bulk` endpoint.
+    ///   - headers: extra `Name: value` lines (an `Authorization` header, say).
+    public init?(url: String, format: Format, index: String, headers: [String] = [], tls: TLSSettings = TLSSettings()) {
+        guard let parsed = Self.parse(url) else { return nil }
+        self.url = url
+        (secure, host, port, path) = parsed
+        self.format = format
+        self.index = index
+        self.headers = headers
+        self.tlsSettings = tls
+    }
+
+    deinit { reset() }
+
+    /// `(https?, host, port, path)` of an http or https URL.
+    public static func parse(_ url: String) -> (Bool, String, UInt16, String)? {
+        let secure: Bool
+        var rest: Substring
+        if url.hasPrefix("https://") { (secure, rest) = (true, url.dropFirst(8)) } else if url.hasPrefix("http://") { (secure, rest) = (false, url.dropFirst(7)) } else { return nil }
+        let authority = rest.prefix { $0 != "/" }
+        rest = rest.dropFirst(authority.count)
+        var host = authority
+        var port: UInt16 = secure ? 443 : 80
+        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+            guard let number = UInt16(authority[authority.index(after: colon)...]) else { return nil }
+            port = number
+            host = authority[..<colon]
+        }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard !host.isEmpty else { return nil }
+        return (secure, String(host), port, rest.isEmpty ? "/" : String(rest))
+    }
+
+    public func send(_ lines: ArraySlice<UInt8>) throws(SinkError) {
+        let body = format == .elasticsearch ? bulkBody(lines) : Array(lines)
+        // A kept-alive connection the server has closed fails at once: try a fresh one.
+        for attempt in 0..<2 {
+            do throws(SinkError) {
+                try post(body)
+                return
+            } catch {
+                reset()
+                if attempt == 1 { throw error }
+            }
+        }
+    }
+
+    /// Acknowledged per request: a closed idle connection loses nothing.
+    public func isHealthy() -> Bool { true }
+
+    public func reset() {
+        tls = nil
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
+
+    /// `{"create":{"_index":…,"_id":EVENT ID}}` before each event.
+    private func bulkBody(_ lines: ArraySlice<UInt8>) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(lines.count * 2)
+        var start = lines.startIndex
+        while start < lines.endIndex {
+            let end = (lines[start...].firstIndex(of: UInt8(ascii: "\n")) ?? lines.endIndex - 1) + 1
+            let line = lines[start..<end]
+            body += Array("{\"create\":{\"_index\":\"\(index)\"".utf8)
+            if let id = Self.eventID(line) { body += Array(",\"_id\":\"".utf8) + id + Array("\"".utf8) }
+            body += Array("}}\n".utf8)
+            body += line
+            start = end
+        }
+        return body
+    }
+
+    /// The value of the leading `"id":"…"` field nodeaudit writes first in every event.
+    static func eventID(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+        let prefix = Array("{\"id\":\"".utf8)
+        guard line.starts(with: prefix) else { return nil }
+        let start = line.startIndex + prefix.count
+        guard let end = line[start...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }),
+              line[end] == UInt8(ascii: "\"") else { return nil }
+        return line[start..<end]
+    }
+
+    private func post(_ body: [UInt8]) throws(SinkError) {
+        if descriptor < 0 { try connect() }
+        var request = "POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: nodeaudit\r\n"
+        request += "Content-Type: application/x-ndjson\r\nContent-Length: \(body.count)\r\n"
+        for header in headers { request += header + "\r\n" }
+        request += "\r\n"
+        try transmit(Array(request.utf8) + body)
+        let (status, responseBody) = try readResponse()
+        guard (200..<300).contains(status) else {
+            throw SinkError("POST \(url): HTTP \(status) \(String(decoding: responseBody.prefix(200), as: UTF8.self))")
+        }
+        if format == .elasticsearch, let failure = Self.bulkFailure(responseBody) {
+            throw SinkError("POST \(url): \(failure)")
+        }
+    }
+
+    /// For `_bulk`: nil when every item was created or already existed (409), else why not.
+    static func bulkFailure(_ body: [UInt8]) -> String? {
+        let text = String(decoding: body, as: UTF8.self)
+        guard text.contains("\"errors\":true") else { return nil }
+        var rest = Substring(text)
+        while let range = rest.firstRange(of: "\"status\":") {
+            rest = rest[range.upperBound...]
+            let digits = rest.prefix { $0.isNumber }
+            if let status = Int(digits), !(200..<300).contains(status), status != 409 {
+                return "an item was refused with status \(status): \(text.prefix(300))"
+            }
+        }
+        return nil
+    }
+
+    private func connect() throws(SinkError) {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let first = result else {
+            throw SinkError("\(url): cannot resolve \(host)")
+        }
+        defer { freeaddrinfo(result) }
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        var lastError = ECONNREFUSED
+        while let info = entry {
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
+            if fd >= 0 {
+                var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
+                    descriptor = fd
+                    if secure {
+                        do throws(SinkError) { tls = try TLSStream(descriptor: fd, host: host, settings: tlsSettings) } catch {
+                            reset()
+                            throw error
+                        }
+                    }
+                    return
+                }
+                lastError = errno
+                close(fd)
+            }
+            entry = info.pointee.ai_next
+        }
+        throw SinkError("\(url): \(String(cString: strerror(lastError)))")
+    }
+
+    private func transmit(_ bytes: [UInt8]) throws(SinkError) {
+        if let tls { return try tls.write(bytes[...]) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SinkError("\(url): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+
+    private func receive(into buffer: inout [UInt8]) throws(SinkError) {
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        let count: Int
+        if let tls { count = try tls.read(&chunk) } else {
+            count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
+        }
+        guard count > 0 else { throw SinkError("\(url): the server closed the connection without an answer") }
+        buffer += chunk[..<count]
+    }
+
+    /// Status and body of one response (Content-Length or chunked).
+    private func readResponse() throws(SinkError) -> (Int, [UInt8]) {
+        var buffer: [UInt8] = []
+        let separator = Array("\r\n\r\n".utf8)
+        var headerEnd: Int?
+        while headerEnd == nil {
+            try receive(into: &buffer)
+            headerEnd = buffer.firstRange(of: separator)?.upperBound
+            if buffer.count > 1 << 20 { throw SinkError("\(url): the answer's headers are too long") }
+        }
+        let head = String(decoding: buffer[..<headerEnd!], as: UTF8.self).lowercased()
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var body = Array(buffer[headerEnd!...])
+        if let length = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") })
+            .flatMap({ Int(String($0.dropFirst(15).filter { $0 != " " && $0 != "\t" })) }) {
+            while body.count < length { try receive(into: &body) }
+            return (status, Array(body.prefix(length)))
+        }
+        if head.contains("transfer-encoding: chunked") {
+            while body.firstRange(of: Array("\r\n0\r\n\r\n".utf8)) == nil, !body.starts(with: Array("0\r\n\r\n".utf8)) {
+                try receive(into: &body)
+            }
+            reset()  // The body is read for its text only; the next request starts clean.
+            return (status, body)
+        }
+        reset()
+        return (status, body)
+    }
+}

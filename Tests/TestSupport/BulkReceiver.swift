@@ -1,0 +1,78 @@
+import Foundation
+
+/// An HTTP receiver on 127.0.0.1 speaking the part of Elasticsearch's `_bulk` API that
+/// nodeaudit uses (create by `_id`, 409 for an id it has, per-item statuses), and taking
+/// plain JSON lines on any other path. Python's http.server; documents go to files the test
+/// reads. `refuse(seconds:)` answers 503 for a while, as a store under maintenance.
+public final class BulkReceiver {
+    public let port = Int.random(in: 20000...29000)
+    public let directory: URL
+    private let process = Process()
+    public var bulkURL: String { "http://127.0.0.1:\(port)/_bulk" }
+    public var linesURL: String { "http://127.0.0.1:\(port)/ingest" }
+
+    public init(tag: String) throws {
+        directory = URL(fileURLWithPath: "/tmp/nodeaudit-bulk-\(tag)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let script = """
+            import json, os, sys, time
+            from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+            directory, port = sys.argv[1], int(sys.argv[2])
+            ids = set()
+            class Handler(BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+                def log_message(self, *args): pass
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    refuse = os.path.join(directory, "refuse-until")
+                    if os.path.exists(refuse) and time.time() < float(open(refuse).read()):
+                        return self.answer(503, b'{"error":"unavailable"}')
+                    lines = body.decode().splitlines()
+                    if self.path != "/_bulk":
+                        with open(os.path.join(directory, "lines.jsonl"), "a") as out:
+                            out.writelines(line + "\\n" for line in lines)
+                        return self.answer(200, b"{}")
+                    items, errors = [], False
+                    with open(os.path.join(directory, "documents.jsonl"), "a") as out:
+                        for action, document in zip(lines[0::2], lines[1::2]):
+                            meta = json.loads(action)["create"]
+                            if meta.get("_id") in ids:
+                                items.append({"create": {"_id": meta["_id"], "status": 409}}); errors = True
+                            else:
+                                ids.add(meta.get("_id")); out.write(document + "\\n")
+                                items.append({"create": {"_id": meta.get("_id"), "status": 201}})
+                    self.answer(200, json.dumps({"errors": errors, "items": items}).encode())
+                def answer(self, status, payload):
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+            ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+            """
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script, directory.path, String(port)]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.runWithStopSignalsUnblocked()
+        usleep(500_000)
+    }
+
+    /// Answers 503 for the next `seconds`.
+    public func refuse(seconds: Double) throws {
+        try String(Date().timeIntervalSince1970 + seconds).write(to: directory.appendingPathComponent("refuse-until"), atomically: true, encoding: .utf8)
+    }
+
+    public func documents() throws -> [[String: Any]] {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent("documents.jsonl")) else { return [] }
+        return try Command.jsonLines(data)
+    }
+
+    public func remove() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
