@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
-        .testTarget(name: "NodeAuditTests", dependencies: ["NodeAudit", "TestSupport"]),
+        .testTarget(name: "NodeAuditTests", dependencies: ["NodeAudit", "Output", "AuditEvents", "AuditRecords", "TestSupport"]),
         // Tests on the real kernel: root, serialized, restoring the kernel's audit state.
         .testTarget(name: "KernelTests", dependencies: ["TestSupport"]),
     ],

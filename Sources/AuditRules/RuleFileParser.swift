@@ -210,7 +210,11 @@ private struct LineState {
                 try addKey(key)
             } else {
                 // The kernel takes only absolute watch paths, whichever way they are written.
-                for prefix in ["path=", "dir="] { if let path = value.afterBytePrefix(prefix) { try checkWatchPath(path) } }
+                // libaudit reads field names without regard to case (`-F Dir=`).
+                let name = String(decoding: value.utf8.prefix { $0 != UInt8(ascii: "=") }, as: UTF8.self).lowercased()
+                if name == "path" || name == "dir", let path = value.afterBytePrefix(String(value.prefix(name.count)) + "=") {
+                    try checkWatchPath(path)
+                }
                 parts.append(.field(value))
             }
         case "C":

@@ -91,6 +91,8 @@ extension Setting {
         help: "The kubelet's pod log directory, for pod, namespace and container names.")
     public static let containerLogs = Setting(key: "attribution.container_logs", kind: .text, defaultValue: .text("/var/log/containers"),
         help: "The kubelet's container log links, for container names.")
+    public static let format = Setting(key: "output.format", kind: .choice(["native", "ecs"]), defaultValue: .text("native"),
+        help: "native: nodeaudit's schema (docs/events.md); ecs: the Elastic Common Schema (docs/ecs.md). For every output.")
     public static let stdout = Setting(key: "output.stdout", kind: .bool, defaultValue: .bool(true),
         help: "Write events to stdout (in a pod: the container log, shipped by the cluster's log agent).")
     public static let outputFile = Setting(key: "output.file", kind: .text, defaultValue: .text(""),
@@ -132,6 +134,6 @@ extension Setting {
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes,
         eventTimeout, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
-        stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, statsInterval, healthListen,
+        format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, statsInterval, healthListen,
     ]
 }

@@ -38,7 +38,7 @@ public final class EventPipeline {
             assembly: AssemblyPolicy(maxEventAgeMilliseconds: options.eventTimeoutMilliseconds),
             interpreter: EventInterpreter(argvByteLimit: options.maxArgvBytes),
             enrichers: options.enrichers() + extraSteps,
-            encoder: NativeJSONEncoder(includeRecords: options.includeRecords),
+            encoder: options.ecs ? ECSEncoder() : NativeJSONEncoder(includeRecords: options.includeRecords),
             sink: sink)
     }
 

@@ -73,6 +73,8 @@ public struct LiveOptions: Sendable {
 /// How events are built and written, the same for `parse` and `run`.
 public struct EventOptions: Sendable {
     public var includeRecords: Bool
+    /// The Elastic Common Schema instead of nodeaudit's own.
+    public var ecs: Bool
     public var maxArgvBytes: Int
     /// The passwd and group files that name user and group ids; nil for none.
     public var userFiles: (passwd: String, group: String)?
@@ -85,6 +87,7 @@ public struct EventOptions: Sendable {
 
     public init(configuration c: Configuration, attribute: Bool, nodeName: String?) {
         includeRecords = c.bool(.includeRecords)
+        ecs = c.text(.format) == "ecs"
         maxArgvBytes = c.integer(.maxArgvBytes)
         userFiles = c.bool(.hostUsers) ? (c.text(.passwdFile), c.text(.groupFile)) : nil
         eventTimeoutMilliseconds = UInt64(c.number(.eventTimeout) * 1000)

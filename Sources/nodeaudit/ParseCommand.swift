@@ -53,6 +53,9 @@ struct EventArguments: ParsableArguments {
     @Flag(help: "Include every original record (type and text) in each event.")
     var records = false
 
+    @Option(help: "native (docs/events.md) or ecs, the Elastic Common Schema (docs/ecs.md). (default: native)")
+    var format: String?
+
     @Option(help: "Never emit more than this many bytes of argv per event; the rest is counted in argv_truncated. (default: 65536)")
     var maxArgvBytes: String?
 
@@ -72,6 +75,7 @@ struct EventArguments: ParsableArguments {
     var given: [(setting: Setting, text: String, origin: String)] {
         var given: [(setting: Setting, text: String, origin: String)] = []
         if records { given.append((.includeRecords, "true", "--records")) }
+        if let format { given.append((.format, format, "--format")) }
         if let maxArgvBytes { given.append((.maxArgvBytes, maxArgvBytes, "--max-argv-bytes")) }
         if noHostUsers { given.append((.hostUsers, "false", "--no-host-users")) }
         if let eventTimeout { given.append((.eventTimeout, eventTimeout, "--event-timeout")) }

@@ -1,0 +1,338 @@
+import AuditEvents
+import AuditRecords
+
+/// Events in the Elastic Common Schema, for Elastic and OpenSearch users whose dashboards
+/// and detection rules read ECS fields (`event.category`, `process.*`, `user.*`,
+/// `source`/`destination`, `file.*`, `container.*`, `orchestrator.*`). What ECS has no
+/// field for (syscall, audit session, exec session, TTY input, the kernel's other records)
+/// is under `nodeaudit.*`. docs/ecs.md lists every field.
+public struct ECSEncoder: EventEncoder {
+    public init() {}
+
+    public func encode(_ event: AuditEvent, into w: inout JSONWriter) {
+        let stamp = event.key.stamp
+        w.beginObject()
+        w.key("@timestamp")
+        Timestamp.rfc3339(seconds: stamp.seconds, milliseconds: stamp.milliseconds).withUnsafeBufferPointer {
+            w.beginString()
+            w.rawStringContent($0)
+            w.endString()
+        }
+        writeEvent(event, into: &w)
+        w.key("ecs")
+        w.beginObject()
+        w.key("version")
+        w.string("8.11.0")
+        w.endObject()
+        if let node = event.nodeName {
+            w.key("host")
+            w.beginObject()
+            w.key("name")
+            w.string(node)
+            w.endObject()
+        }
+        if !event.keys.isEmpty {
+            w.key("tags")
+            w.beginArray()
+            event.keys.forEach { w.string($0) }
+            w.endArray()
+        }
+        if let process = event.process {
+            writeProcess(process, exec: event.exec, into: &w)
+            writeUser(process, message: event.message, into: &w)
+        }
+        writeNetwork(event, into: &w)
+        if let path = event.paths.first(where: { $0.nametype.map { !$0.equals("PARENT") } ?? true }) { writeFile(path, into: &w) }
+        if let workload = event.workload { writeWorkload(workload, into: &w) }
+        writeVendor(event, into: &w)
+        w.endObject()
+        w.newline()
+    }
+
+    // MARK: - event.*
+
+    private func writeEvent(_ event: AuditEvent, into w: inout JSONWriter) {
+        let (categories, types) = Self.classification(event)
+        w.key("event")
+        w.beginObject()
+        w.key("id")
+        var id = ""
+        if let node = event.key.node { id += node.utf8String + "/" }
+        w.string(id + event.key.stamp.description)
+        w.key("kind")
+        w.string("event")
+        w.key("module")
+        w.string("nodeaudit")
+        w.key("dataset")
+        w.string("nodeaudit.audit")
+        w.key("sequence")
+        w.number(event.key.stamp.serial)
+        w.key("category")
+        w.beginArray()
+        categories.forEach { w.string($0) }
+        w.endArray()
+        w.key("type")
+        w.beginArray()
+        types.forEach { w.string($0) }
+        w.endArray()
+        w.key("action")
+        if let name = event.syscall?.name {
+            w.string(name)
+        } else if let operation = event.message?.operation {
+            w.string(operation)
+        } else {
+            w.string((event.records.first?.typeName ?? "unknown").lowercased())
+        }
+        w.key("outcome")
+        w.string(Self.outcome(event))
+        w.endObject()
+    }
+
+    static func outcome(_ event: AuditEvent) -> String {
+        if let success = event.syscall?.success { return success ? "success" : "failure" }
+        if let result = event.message?.result { return result.equals("success") ? "success" : "failure" }
+        return "unknown"
+    }
+
+    /// ECS `event.category` and `event.type` for nodeaudit's category (and syscall).
+    static func classification(_ event: AuditEvent) -> ([String], [String]) {
+        let syscall = event.syscall?.name ?? ""
+        let recordType = event.records.first?.type
+        switch event.category {
+        case .exec: return (["process"], ["start"])
+        case .process, .memory, .namespace, .privilege: return (["process"], ["change"])
+        case .network:
+            if ["connect", "accept", "accept4"].contains(syscall) { return (["network"], ["connection", "start"]) }
+            return (["network"], ["info"])
+        case .file:
+            if syscall.hasPrefix("unlink") || syscall == "rmdir" { return (["file"], ["deletion"]) }
+            if ["creat", "mkdir", "mkdirat", "mknod", "mknodat"].contains(syscall) { return (["file"], ["creation"]) }
+            if ["open", "openat", "openat2", "execve"].contains(syscall) { return (["file"], ["access"]) }
+            return (["file"], ["change"])
+        case .login:
+            if recordType == .userStart || recordType == .userLogin || recordType == .login {
+                return (["authentication", "session"], ["start"])
+            }
+            if recordType == .userEnd { return (["session"], ["end"]) }
+            return (["authentication"], ["info"])
+        case .account: return (["iam"], ["user", "change"])
+        case .config: return (["configuration"], ["change"])
+        case .tty: return (["session"], ["info"])
+        case .module: return (["driver"], ["change"])
+        case .mount: return (["host"], ["change"])
+        case .daemon, .other: return (["host"], ["info"])
+        }
+    }
+
+    // MARK: - process.*, user.*
+
+    private func writeProcess(_ p: ProcessInfo, exec: ExecArguments?, into w: inout JSONWriter) {
+        w.key("process")
+        w.beginObject()
+        if let pid = p.pid { w.key("pid"); w.number(pid) }
+        if let ppid = p.ppid {
+            w.key("parent")
+            w.beginObject()
+            w.key("pid")
+            w.number(ppid)
+            w.endObject()
+        }
+        if let exe = p.exe { w.key("executable"); w.string(exe) }
+        if let comm = p.comm { w.key("name"); w.string(comm) }
+        if let argv = exec?.argv ?? p.title {
+            w.key("args")
+            w.beginArray()
+            argv.forEach { w.string($0) }
+            w.endArray()
+            w.key("args_count")
+            w.number(exec?.argc ?? argv.count)
+            w.key("command_line")
+            w.string(Bytes(argv.joined(separator: [UInt8(ascii: " ")])))
+        }
+        if let cwd = p.cwd { w.key("working_directory"); w.string(cwd) }
+        if let session = p.session {
+            w.key("session_leader")
+            w.beginObject()
+            w.key("entity_id")
+            w.string("ses-\(session)")
+            w.endObject()
+        }
+        w.endObject()
+    }
+
+    private func writeUser(_ p: ProcessInfo, message: UserMessage?, into w: inout JSONWriter) {
+        guard p[.uid] != nil || p[.auid] != nil || message?.account != nil else { return }
+        w.key("user")
+        w.beginObject()
+        if let uid = p[.uid] { writeIdentityFields(uid, into: &w) } else if let account = message?.account { w.key("name"); w.string(account) }
+        if let euid = p[.euid], euid.id != p[.uid]?.id {
+            w.key("effective")
+            w.beginObject()
+            writeIdentityFields(euid, into: &w)
+            w.endObject()
+        }
+        if let gid = p[.gid] {
+            w.key("group")
+            w.beginObject()
+            writeIdentityFields(gid, into: &w)
+            w.endObject()
+        }
+        if let auid = p[.auid], !auid.isUnset {
+            // The login user behind the process: ECS has no field; auditbeat's name is used.
+            w.key("audit")
+            w.beginObject()
+            writeIdentityFields(auid, into: &w)
+            w.endObject()
+        }
+        if let account = message?.account, p[.uid] != nil {
+            w.key("target")
+            w.beginObject()
+            w.key("name")
+            w.string(account)
+            w.endObject()
+        }
+        w.endObject()
+    }
+
+    /// `"id":"0","name":"root"`: ECS ids are strings.
+    private func writeIdentityFields(_ identity: Identity, into w: inout JSONWriter) {
+        w.key("id")
+        w.string(String(identity.id))
+        if let name = identity.name { w.key("name"); w.string(name) }
+    }
+
+    // MARK: - source/destination, file.*, container.*, orchestrator.*
+
+    private func writeNetwork(_ event: AuditEvent, into w: inout JSONWriter) {
+        if let address = event.socketAddress {
+            // connect names the peer it goes to; accept and recvfrom the peer it came from;
+            // bind the local address, which ECS calls source too.
+            let inbound = ["accept", "accept4", "recvfrom", "recvmsg", "bind"].contains(event.syscall?.name ?? "")
+            switch address {
+            case .inet(let ip, let port), .inet6(let ip, let port, _, _):
+                w.key(inbound ? "source" : "destination")
+                w.beginObject()
+                w.key("ip")
+                w.string(ip)
+                w.key("port")
+                w.number(port)
+                w.endObject()
+                w.key("network")
+                w.beginObject()
+                w.key("type")
+                w.string(address.familyName == "inet" ? "ipv4" : "ipv6")
+                w.endObject()
+            case .unix(let path, let isAbstract):
+                w.key(inbound ? "source" : "destination")
+                w.beginObject()
+                w.key("address")
+                w.string(isAbstract ? [UInt8(ascii: "@")] + path : path)
+                w.endObject()
+            default:
+                break
+            }
+        } else if let address = event.message?.address, !address.equals("?") {
+            w.key("source")
+            w.beginObject()
+            w.key("ip")
+            w.string(address)
+            w.endObject()
+        }
+    }
+
+    private func writeFile(_ p: PathInfo, into w: inout JSONWriter) {
+        guard let name = p.name else { return }
+        w.key("file")
+        w.beginObject()
+        w.key("path")
+        w.string(name)
+        if let inode = p.inode { w.key("inode"); w.string(String(inode)) }
+        if let mode = p.mode { w.key("mode"); w.string(Bytes(mode.suffix(4))) }
+        if let owner = p.owner {
+            w.key("uid")
+            w.string(String(owner.id))
+            if let ownerName = owner.name { w.key("owner"); w.string(ownerName) }
+        }
+        if let group = p.group {
+            w.key("gid")
+            w.string(String(group.id))
+            if let groupName = group.name { w.key("group"); w.string(groupName) }
+        }
+        w.endObject()
+    }
+
+    private func writeWorkload(_ workload: Workload, into w: inout JSONWriter) {
+        if let container = workload.container {
+            w.key("container")
+            w.beginObject()
+            w.key("id")
+            w.string(container.id)
+            if let runtime = container.runtime { w.key("runtime"); w.string(runtime) }
+            if let name = container.name { w.key("name"); w.string(name) }
+            w.endObject()
+        }
+        if let pod = workload.pod {
+            w.key("orchestrator")
+            w.beginObject()
+            w.key("type")
+            w.string("kubernetes")
+            if let namespace = pod.namespace { w.key("namespace"); w.string(namespace) }
+            w.key("resource")
+            w.beginObject()
+            w.key("type")
+            w.string("pod")
+            w.key("id")
+            w.string(pod.uid)
+            if let name = pod.name { w.key("name"); w.string(name) }
+            w.endObject()
+            w.endObject()
+        }
+    }
+
+    // MARK: - nodeaudit.*
+
+    private func writeVendor(_ event: AuditEvent, into w: inout JSONWriter) {
+        w.key("nodeaudit")
+        w.beginObject()
+        w.key("category")
+        w.string(event.category.rawValue)
+        w.key("record_types")
+        w.beginArray()
+        event.records.forEach { w.string($0.typeName) }
+        w.endArray()
+        if let syscall = event.syscall {
+            w.key("syscall")
+            w.beginObject()
+            if let name = syscall.name { w.key("name"); w.string(name) }
+            w.key("number")
+            w.number(syscall.number)
+            if let arch = syscall.archName { w.key("arch"); w.string(arch) }
+            if let exit = syscall.exit { w.key("exit"); w.number(exit) }
+            if let errno = syscall.errnoName { w.key("errno"); w.string(errno) }
+            w.endObject()
+        }
+        if let session = event.process?.session { w.key("session"); w.number(session) }
+        if let login = event.loginSession {
+            w.key("login")
+            w.beginObject()
+            if let user = login.user { w.key("user"); w.string(user) }
+            if let address = login.address { w.key("address"); w.string(address) }
+            w.key("event_id")
+            w.string(login.loginEventID)
+            w.endObject()
+        }
+        if let execSession = event.execSession {
+            w.key("exec_session")
+            w.beginObject()
+            w.key("id")
+            w.string(execSession.id)
+            w.key("tty")
+            w.bool(execSession.hasTTY)
+            w.endObject()
+        }
+        if let input = event.ttyInput { w.key("tty_input"); w.string(input) }
+        if event.workload?.isHost == true { w.key("host_process"); w.bool(true) }
+        if event.isLate { w.key("late"); w.bool(true) }
+        w.endObject()
+    }
+}
