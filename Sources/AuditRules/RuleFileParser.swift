@@ -210,9 +210,13 @@ private struct LineState {
                 try addKey(key)
             } else {
                 // The kernel takes only absolute watch paths, whichever way they are written.
-                // libaudit reads field names without regard to case (`-F Dir=`).
-                let name = String(decoding: value.utf8.prefix { $0 != UInt8(ascii: "=") }, as: UTF8.self).lowercased()
-                if name == "path" || name == "dir", let path = value.afterBytePrefix(String(value.prefix(name.count)) + "=") {
+                // libaudit reads field names without regard to case (`-F Dir=`); the kernel
+                // takes a watched path only absolute and with `=`.
+                let name = String(decoding: value.utf8.prefix { $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }, as: UTF8.self)
+                if ["path", "dir"].contains(name.lowercased()) {
+                    guard let path = value.afterBytePrefix(name + "="), !path.hasPrefix("=") else {
+                        throw error("-F \(name.lowercased()) takes only '=': '\(value)'")
+                    }
                     try checkWatchPath(path)
                 }
                 parts.append(.field(value))

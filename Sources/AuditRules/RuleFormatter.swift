@@ -44,8 +44,9 @@ public enum RuleFormatter {
         let watchFields: Set<UInt32> = [UInt32(AUDIT_WATCH), UInt32(AUDIT_DIR), UInt32(AUDIT_PERM), UInt32(AUDIT_FILTERKEY)]
         let onlyWatchFields = fields.allSatisfy { watchFields.contains($0.type) }
         let pathField = fields.first { $0.type == UInt32(AUDIT_WATCH) || $0.type == UInt32(AUDIT_DIR) }
+        let pathFields = fields.filter { $0.type == UInt32(AUDIT_WATCH) || $0.type == UInt32(AUDIT_DIR) }.count
         let isPlainWatch = list == Int32(AUDIT_FILTER_EXIT) && action == UInt32(AUDIT_ALWAYS)
-            && onlyWatchFields && pathField?.op == Operator.equal
+            && onlyWatchFields && pathFields == 1 && pathField?.op == Operator.equal
         if isPlainWatch, let watchPath {
             var parts = ["-w \(watchPath) -p \(permissions ?? "rwxa")"]
             parts += keys.map { "-k \($0)" }

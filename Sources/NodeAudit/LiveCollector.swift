@@ -160,6 +160,8 @@ public final class LiveCollector {
         var lastStats = WallClock.nowMilliseconds()
         var lastDriftCheck = lastStats
         var lastPublished: UInt64 = 0
+        var dropsReported: UInt64 = 0
+        var dropsReportedAt: UInt64 = 0
         let statsInterval = UInt64(options.statsIntervalSeconds * 1000)
         let driftInterval = UInt64(options.driftCheckSeconds * 1000)
         while ShutdownSignal.requested == nil {
@@ -182,6 +184,10 @@ public final class LiveCollector {
                     let metricsDue = now - lastPublished >= 1000
                     if metricsDue { lastPublished = now }
                     health.publish(nowMilliseconds: now, metrics: metricsDue ? statistics().prometheus : nil)
+                }
+                if now - dropsReportedAt >= 10_000 {
+                    dropsReported = reportDrops(since: dropsReported)
+                    dropsReportedAt = now
                 }
                 if let driftRepair, now - lastDriftCheck >= driftInterval {
                     lastDriftCheck = now
@@ -211,6 +217,18 @@ public final class LiveCollector {
         }
 
         var isOutput: Bool { if case .output = self { return true } else { return false } }
+    }
+
+    /// Says on stderr when outputs dropped events since the last report (at most every
+    /// 10 s): the counters alone would be noticed too late. Returns the new total.
+    private func reportDrops(since reported: UInt64) -> UInt64 {
+        let outputs = output.outputs.map { ($0.name, $0.channel.counters.droppedEvents) }
+        let total = outputs.reduce(0) { $0 + $1.1 }
+        if total > reported {
+            let which = outputs.filter { $0.1 > 0 }.map { "\($0.0): \($0.1)" }.joined(separator: ", ")
+            diagnostics.error("\(total - reported) events dropped because an output's queue or spool was full (in all: \(which))")
+        }
+        return total
     }
 
     /// Puts back what someone changed in the kernel's audit configuration, and writes
@@ -323,12 +341,11 @@ public final class LiveCollector {
 
     private func statistics() -> CollectorStatistics {
         let status = try? control.status()
-        let delivery = output.counters
         return CollectorStatistics(
             pipeline: pipeline.snapshot(), inFlight: pipeline.eventsInFlight,
             kernelLost: status.map { UInt64($0.lost >= lostAtStart ? $0.lost - lostAtStart : $0.lost) },
             backlog: status.map { UInt64($0.backlog) }, overflows: socket?.counters.overflows ?? 0,
-            delivery: delivery,
+            outputs: output.outputs.map { ($0.name, $0.channel.counters) },
             driftRepairs: driftRepair?.repairs ?? 0)
     }
 

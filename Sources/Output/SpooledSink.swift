@@ -33,8 +33,11 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
     let segmentBytes: Int
     private let transport: any LineTransport
     private let batchBytes = 256 * 1024
-    /// A sent batch counts as delivered once the connection is still up this long after.
-    private let confirmMilliseconds: UInt64 = 1000
+    /// A sent batch counts as delivered once the connection is still up this long after:
+    /// plain TCP says nothing of what the collector read, and a collector that is slow or
+    /// busy may read seconds late; what it had not read when the connection broke is sent
+    /// again (a duplicate at worst).
+    private let confirmMilliseconds: UInt64 = 5000
 
     private struct State {
         var counters = DeliveryCounters()

@@ -74,6 +74,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "tls://: the CAs (PEM) that sign the collector's certificate (default: the system's).")
     var syslogCa: String?
 
+    @Option(help: "tls://: a client certificate (PEM) for collectors that ask for one, with --syslog-key.")
+    var syslogCert: String?
+
+    @Option(help: "tls://: the client certificate's key (PEM).")
+    var syslogKey: String?
+
     @Option(help: "Also POST events in batches to this http(s):// URL (Elasticsearch/OpenSearch _bulk by default, see --http-format).")
     var http: String?
 
@@ -109,6 +115,7 @@ struct RunCommand: ParsableCommand {
             (.receiveBuffer, receiveBuffer, "--receive-buffer"), (.outputQueue, outputQueueMb, "--output-queue-mb"),
             (.healthListen, listen, "--listen"), (.nodeName, nodeName, "--node-name"), (.outputFile, file, "--file"),
             (.syslog, syslog, "--syslog"), (.syslogCA, syslogCa, "--syslog-ca"),
+            (.syslogCertificate, syslogCert, "--syslog-cert"), (.syslogKey, syslogKey, "--syslog-key"),
             (.http, http, "--http"), (.httpFormat, httpFormat, "--http-format"), (.spoolDirectory, spoolDirectory, "--spool-directory"),
         ]
         for case let (setting, text?, flag) in options { given.append((setting, text, flag)) }

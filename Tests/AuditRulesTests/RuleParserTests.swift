@@ -71,6 +71,8 @@ struct RuleParserTests {
         ("-a always,exit -F perm=x -F path=\u{30A}usr/bin/pip", "must start with '/'"),
         // Found by Scripts/fuzz: libaudit takes field names in any case.
         ("-a always,exit -F dir=/srv -F Dir=relative", "must start with '/'"),
+        // Found by Scripts/fuzz: a second path field with another operator.
+        ("-w /etc/group -p wa -F dir>=10k", "-F dir takes only '='"),
         // Found by Scripts/fuzz: libaudit cut the path at the NUL, past the length checks.
         ("-w /etc\u{0}/sudoers -p wa", "cannot contain a NUL byte"),
         ("-w /etc/passwd -p rz", "-p takes permissions from r, w, x and a"),

@@ -166,3 +166,57 @@ extension KernelSuite.DeliveryKernelTests {
         #expect((run.finalCounter("output_errors") ?? 0) > 0, "the 503s were not noticed")
     }
 }
+
+extension KernelSuite.DeliveryKernelTests {
+    @Test("a collector that requires a client certificate gets the events from nodeaudit with one, and none without")
+    func clientCertificate() throws {
+        try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup")
+        let marker = Live.marker()
+        let certificates = try TestCertificates(in: URL(fileURLWithPath: "/tmp/nodeaudit-certs-\(marker.suffix(8))"))
+        defer { try? FileManager.default.removeItem(at: certificates.directory) }
+        let server = try RsyslogServer(tag: String(marker.suffix(8)), tls: (certificates.serverCertificate, certificates.serverKey, certificates.ca),
+                                       requireClientCertificate: true)
+        defer { server.remove() }
+        try server.start()
+        let base = ["--no-stdout", "--syslog", server.tlsURL, "--syslog-ca", certificates.ca]
+        let anonymous = try Live.withLiveRun(base + ["--spool-directory", server.directory.appendingPathComponent("spool-anonymous").path]) { _ in
+            _ = try Live.spawn("/bin/echo", [marker, "anonymous"])
+            usleep(1_500_000)
+        }
+        let identified = try Live.withLiveRun(base + ["--syslog-cert", certificates.clientCertificate, "--syslog-key", certificates.clientKey,
+                                                      "--spool-directory", server.directory.appendingPathComponent("spool-identified").path]) { _ in
+            _ = try Live.spawn("/bin/echo", [marker, "identified"])
+            usleep(2_500_000)
+        }
+        let received = try server.received().filter { Live.argv($0).contains(marker) }.compactMap { Live.argv($0).last }
+        #expect(received.contains("identified"), "\(identified.stderr.suffix(300))")
+        #expect(!received.contains("anonymous"))
+        #expect((anonymous.finalCounter("output_errors") ?? 0) > 0 || (anonymous.finalCounter("output_delivered") ?? 1) == 0)
+    }
+}
+
+extension KernelSuite.DeliveryKernelTests {
+    @Test("syslog over UDP and plain JSON lines over HTTP, at the same time as stdout")
+    func udpAndJSONLines() throws {
+        try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup")
+        let marker = Live.marker()
+        let server = try RsyslogServer(tag: String(marker.suffix(8)))
+        defer { server.remove() }
+        try server.start()
+        let receiver = try BulkReceiver(tag: String(marker.suffix(8)))
+        defer { receiver.remove() }
+        let run = try Live.withLiveRun(["--syslog", server.udpURL, "--http", receiver.linesURL, "--http-format", "ndjson",
+                                        "--spool-directory", server.directory.appendingPathComponent("spool").path]) { _ in
+            // A gentle rate: UDP has no flow control, and loopback drops what rsyslog cannot take in time.
+            let burst = try Command.run(KernelSuite.FaultKernelTests.execBurst, ["100", marker, "200"])
+            try #require(burst.status == 0, "\(burst.stderr)")
+            Live.settle()
+            sleep(2)
+        }
+        let overUDP = Set(Self.markerNumbers(try server.received(), marker: marker))
+        #expect(overUDP == Set(0..<100), "\(100 - overUDP.count) missing over UDP")
+        let lines = try Data(contentsOf: receiver.directory.appendingPathComponent("lines.jsonl"))
+        #expect(Set(Self.markerNumbers(try Command.jsonLines(lines), marker: marker)) == Set(0..<100))
+        #expect(Set(Self.markerNumbers(try run.events(), marker: marker)) == Set(0..<100), "stdout")
+    }
+}

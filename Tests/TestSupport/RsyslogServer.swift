@@ -11,8 +11,9 @@ public final class RsyslogServer {
     public var receivedFile: URL { directory.appendingPathComponent("received.log") }
     private var process: Process?
 
-    /// With `tls`, rsyslog listens with TLS (GnuTLS driver) using this certificate and key.
-    public init(tag: String, tls: (certificate: String, key: String, ca: String)? = nil) throws {
+    /// With `tls`, rsyslog listens with TLS (GnuTLS driver) using this certificate and key;
+    /// with `requireClientCertificate`, only clients with a certificate from the CA get in.
+    public init(tag: String, tls: (certificate: String, key: String, ca: String)? = nil, requireClientCertificate: Bool = false) throws {
         port = Int.random(in: 46000...60000)
         directory = URL(fileURLWithPath: "/tmp/nodeaudit-rsyslog-\(tag)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -22,11 +23,14 @@ public final class RsyslogServer {
              DefaultNetstreamDriverCertFile="\($0.certificate)" DefaultNetstreamDriverKeyFile="\($0.key)"
             """
         } ?? ""
-        let streamDriver = tls == nil ? "" : #" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon""#
+        let authMode = requireClientCertificate ? "x509/certvalid" : "anon"
+        let streamDriver = tls == nil ? "" : #" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode=""# + authMode + "\""
         try """
             global(workDirectory="\(directory.path)" maxMessageSize="256k"\(driver))
             module(load="imtcp"\(streamDriver))
             input(type="imtcp" port="\(port)" address="127.0.0.1")
+            module(load="imudp")
+            input(type="imudp" port="\(port)" address="127.0.0.1")
             template(name="jsonOnly" type="string" string="%msg%\\n")
             action(type="omfile" file="\(receivedFile.path)" template="jsonOnly")
 
@@ -35,6 +39,7 @@ public final class RsyslogServer {
 
     public var url: String { "tcp://127.0.0.1:\(port)" }
     public var tlsURL: String { "tls://127.0.0.1:\(port)" }
+    public var udpURL: String { "udp://127.0.0.1:\(port)" }
 
     /// Starts rsyslogd in the foreground and waits until it accepts connections.
     public func start() throws {
