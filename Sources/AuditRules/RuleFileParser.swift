@@ -21,13 +21,14 @@ public enum RuleFileParser {
         var statements: [LocatedStatement] = []
         var errors: [RuleError] = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines end at each LF byte (a CR before it is a blank to the tokenizer), as in auditctl.
+        for rawLine in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            let words = RuleLineTokenizer.words(String(rawLine))
+            let words = RuleLineTokenizer.words(Substring(rawLine))
             guard let first = words.first, !first.hasPrefix("#") else { continue }
             let source = RuleSource(file: file, line: lineNumber, text: words.joined(separator: " "))
             // libaudit and the kernel take C strings: a NUL would silently cut a path or key.
-            guard !rawLine.utf8.contains(0) else {
+            guard !rawLine.contains("\0") else {
                 errors.append(RuleError(source, "a rule line cannot contain a NUL byte"))
                 continue
             }

@@ -58,6 +58,7 @@ struct RuleEncodingTests {
         #"-w /etc/cr\\ -p wa -k runtime_config"#,
         #"-w /etc/my\ dir -p wa -k my\ key"#,
         #"-a always,exit -F arch=b64 -S openat -F dir=/srv/a\ b -F key=k\\1"#,
+        "-w /a\\\\\\\rs -p wa",
     ])
     func textReadsBack(line: String) throws {
         let text = try canonical(line)

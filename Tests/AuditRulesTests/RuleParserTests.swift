@@ -8,6 +8,17 @@ struct RuleParserTests {
         #expect(RuleLineTokenizer.words("-w /etc/my\\ dir -p wa\t-k key") == ["-w", "/etc/my dir", "-p", "wa", "-k", "key"])
         #expect(RuleLineTokenizer.words("   ") == [])
         #expect(RuleLineTokenizer.words("-a always,exit  -S open") == ["-a", "always,exit", "-S", "open"])
+        // Scalars, not graphemes (found by Scripts/fuzz): a combining mark after a blank
+        // does not glue two words, and an escaped tab or CR stays in its word.
+        #expect(RuleLineTokenizer.words("-k a \u{301}b") == ["-k", "a", "\u{301}b"])
+        #expect(RuleLineTokenizer.words("-w /a\\\rs") == ["-w", "/a\rs"])
+    }
+
+    @Test("a file with CRLF line ends parses line by line")
+    func crlf() {
+        let (statements, errors) = RuleFileParser.parse("-w /etc/passwd -p wa -k identity\r\n-b 8192\r\n", file: "windows.rules")
+        #expect(errors.isEmpty, "\(errors)")
+        #expect(statements.map(\.source.line) == [1, 2])
     }
 
     @Test("comments, blank lines and every statement kind")
