@@ -88,6 +88,8 @@ public final class WorkloadResolver: EventEnricher {
         }
         var ownEntryIsEventProcess = true
         var parent = parent
+        // The cgroup file is read before the stat that confirms it (see `liveWorkload`).
+        let file = fresh || table[pid]?.workload == nil ? proc.cgroup(pid) : nil
         if let stat = proc.stat(pid) {
             if startedBy(stat, eventBoot: eventBoot) {
                 parent = parent ?? stat.ppid
@@ -95,7 +97,10 @@ public final class WorkloadResolver: EventEnricher {
                     table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: workload, confirmedAt: now))
                     return workload
                 }
-                if let workload = liveWorkload(of: pid, startTicks: stat.startTicks, now: now) { return workload }
+                if let file, !stat.isExiting, let workload = CgroupPath.workload(fromFile: file) {
+                    table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: workload, confirmedAt: now))
+                    return workload
+                }
             } else {
                 // The pid was reused after the event; an entry with this start time is the new process.
                 ownEntryIsEventProcess = table[pid]?.startTicks != stat.startTicks

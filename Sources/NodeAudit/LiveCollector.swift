@@ -164,6 +164,8 @@ public final class LiveCollector {
         var dropsReportedAt: UInt64 = 0
         let statsInterval = UInt64(options.statsIntervalSeconds * 1000)
         let driftInterval = UInt64(options.driftCheckSeconds * 1000)
+        var lastFlush: UInt64 = 0
+        var lastRead = 0
         while ShutdownSignal.requested == nil {
             var poller = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, 100)
@@ -171,14 +173,21 @@ public final class LiveCollector {
                 diagnostics.error("waiting for audit records: \(String(cString: strerror(errno)))")
                 return 2
             }
+            // Records come one message each: after a thin read, let a few milliseconds'
+            // worth gather, so a busy node costs a wakeup per batch, not per record.
+            if ready > 0, lastRead < Self.batchMessages { usleep(Self.gatherMicroseconds) }
             do throws(LoopFailure) {
-                try readAvailable(socket)
+                lastRead = try readAvailable(socket)
                 let now = WallClock.nowMilliseconds()
-                do throws(SinkError) {
-                    try pipeline.closeExpired(nowMilliseconds: now)
-                    try pipeline.flush()
-                } catch {
-                    throw .output(error)
+                // Events go to the outputs every few milliseconds, not after every read.
+                if now - lastFlush >= Self.flushMilliseconds {
+                    lastFlush = now
+                    do throws(SinkError) {
+                        try pipeline.closeExpired(nowMilliseconds: now)
+                        try pipeline.flush()
+                    } catch {
+                        throw .output(error)
+                    }
                 }
                 if let health {
                     let metricsDue = now - lastPublished >= 1000
@@ -204,6 +213,12 @@ public final class LiveCollector {
         }
         return 0
     }
+
+    /// A read of fewer messages than this waits `gatherMicroseconds` before the next one.
+    static let batchMessages = 64
+    static let gatherMicroseconds: UInt32 = 5000
+    /// The most an event waits in nodeaudit after its last record, in milliseconds.
+    static let flushMilliseconds: UInt64 = 50
 
     private enum LoopFailure: Error, CustomStringConvertible {
         case kernel(KernelError)
