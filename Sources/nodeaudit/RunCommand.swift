@@ -9,7 +9,7 @@ struct RunCommand: ParsableCommand {
         discussion: """
             By default nodeaudit registers as the kernel's audit daemon (one process may; \
             needs root), loads the rules in Rules/ (auditctl syntax, see `nodeaudit rules`), \
-            and writes one JSON event per line (docs/events.md) the moment the event is \
+            and writes one JSON event per line (docs/events.md) within 50 ms of the event being \
             complete. Its own messages and statistics go to stderr.
 
             Every event is attributed to its container (id, runtime, name) and Kubernetes pod \
