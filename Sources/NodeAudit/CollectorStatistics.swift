@@ -21,8 +21,11 @@ struct CollectorStatistics {
     init(pipeline: PipelineCounters, inFlight: Int, kernelLost: UInt64?, backlog: UInt64?, overflows: UInt64,
          outputs: [(name: String, counters: DeliveryCounters)], driftRepairs: UInt64) {
         let delivery = outputs.reduce(DeliveryCounters()) { $0 + $1.counters }
-        func perOutput(_ value: (DeliveryCounters) -> String) -> [(String, String)] {
-            outputs.map { ($0.name, value($0.counters)) }
+        /// A counter of the outputs: their total on the stderr line, one labelled value each in /metrics.
+        func output(_ name: String, _ metric: String, _ help: String, gauge: Bool = false,
+                    _ value: (DeliveryCounters) -> String) -> Counter {
+            Counter(name: name, metric: "nodeaudit_" + metric, help: help, isGauge: gauge, value: value(delivery),
+                    labelled: outputs.map { ($0.name, value($0.counters)) })
         }
         func counter(_ name: String, _ metric: String, _ help: String, _ value: UInt64?, gauge: Bool = false) -> Counter {
             Counter(name: name, metric: "nodeaudit_" + metric, help: help, isGauge: gauge, value: value.map(String.init))
@@ -39,25 +42,17 @@ struct CollectorStatistics {
                     pipeline.eventsWithMalformedFields),
             counter("late", "late_records_total", "Records that arrived after their event was emitted.", pipeline.assembly.lateRecords),
             counter("in_flight", "events_in_flight", "Events waiting for their last record.", UInt64(inFlight), gauge: true),
-            Counter(name: "output_queued_bytes", metric: "nodeaudit_output_pending_bytes",
-                    help: "Bytes of events waiting for an output (memory queue or spool).", isGauge: true,
-                    value: String(delivery.pendingBytes), labelled: perOutput { String($0.pendingBytes) }),
-            Counter(name: "output_dropped", metric: "nodeaudit_output_dropped_events_total",
-                    help: "Events dropped because an output's queue or spool was full or the output failed.", isGauge: false,
-                    value: String(delivery.droppedEvents), labelled: perOutput { String($0.droppedEvents) }),
-            Counter(name: "output_delivered", metric: "nodeaudit_output_delivered_events_total",
-                    help: "Events an output delivered.", isGauge: false,
-                    value: String(delivery.deliveredEvents), labelled: perOutput { String($0.deliveredEvents) }),
-            Counter(name: "output_resent", metric: "nodeaudit_output_resent_events_total",
-                    help: "Events sent again after a collector connection broke.", isGauge: false,
-                    value: String(delivery.resentEvents), labelled: perOutput { String($0.resentEvents) }),
-            Counter(name: "output_errors", metric: "nodeaudit_output_send_errors_total",
-                    help: "Failed sends to a collector.", isGauge: false,
-                    value: String(delivery.sendErrors), labelled: perOutput { String($0.sendErrors) }),
-            Counter(name: "output_last_send_seconds", metric: "nodeaudit_output_last_send_seconds",
-                    help: "How long the last send to a collector took.", isGauge: true,
-                    value: String(Double(delivery.lastSendMilliseconds) / 1000),
-                    labelled: perOutput { String(Double($0.lastSendMilliseconds) / 1000) }),
+            output("output_queued_bytes", "output_pending_bytes", "Bytes of events waiting for an output (memory queue or spool).",
+                   gauge: true) { String($0.pendingBytes) },
+            output("output_dropped", "output_dropped_events_total",
+                   "Events dropped because an output's queue or spool was full or the output failed.") { String($0.droppedEvents) },
+            output("output_delivered", "output_delivered_events_total", "Events an output delivered.") { String($0.deliveredEvents) },
+            output("output_resent", "output_resent_events_total", "Events sent again after a collector connection broke.") {
+                String($0.resentEvents)
+            },
+            output("output_errors", "output_send_errors_total", "Failed sends to a collector.") { String($0.sendErrors) },
+            output("output_last_send_seconds", "output_last_send_seconds", "How long the last send to a collector took.",
+                   gauge: true) { String(Double($0.lastSendMilliseconds) / 1000) },
             counter("drift_repairs", "drift_repairs_total", "Times the kernel's rules or settings were found changed and restored.", driftRepairs),
         ]
     }

@@ -138,38 +138,12 @@ public final class HTTPTransport: LineTransport {
     }
 
     private func connect() throws(SinkError) {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &result) == 0, let first = result else {
-            throw SinkError("\(url): cannot resolve \(host)")
-        }
-        defer { freeaddrinfo(result) }
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        var lastError = ECONNREFUSED
-        while let info = entry {
-            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
-            if fd >= 0 {
-                var timeout = timeval(tv_sec: 10, tv_usec: 0)
-                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
-                    descriptor = fd
-                    if secure {
-                        do throws(SinkError) { tls = try TLSStream(descriptor: fd, host: host, settings: tlsSettings) } catch {
-                            reset()
-                            throw error
-                        }
-                    }
-                    return
-                }
-                lastError = errno
-                close(fd)
-            }
-            entry = info.pointee.ai_next
-        }
-        throw SinkError("\(url): \(String(cString: strerror(lastError)))")
+        let connection = try Connection.open(host: host, port: port, datagram: false, tls: secure ? tlsSettings : nil,
+                                             timeoutSeconds: 10, describing: url)
+        descriptor = connection.descriptor
+        tls = connection.tls
     }
+
 
     private func transmit(_ bytes: [UInt8]) throws(SinkError) {
         if let tls { return try tls.write(bytes[...]) }

@@ -25,54 +25,58 @@ extension KernelSuite {
             return numbers
         }
 
-        @Test("every event of a burst reaches rsyslog over TCP as one JSON message")
-        func burstOverTCP() throws {
+        /// A started rsyslog for one test, with its marker; the body gets the server, the
+        /// marker and the nodeaudit arguments that send to it through a spool of its own.
+        static func withCollector(_ body: (RsyslogServer, String, [String]) throws -> Void) throws {
             try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup")
             let marker = Live.marker()
             let server = try RsyslogServer(tag: String(marker.suffix(8)))
             defer { server.remove() }
             try server.start()
             let spool = server.directory.appendingPathComponent("spool").path
-            let run = try Live.withLiveRun(["--no-stdout", "--syslog", server.url, "--spool-directory", spool]) { _ in
-                let burst = try Command.run(FaultKernelTests.execBurst, ["2000", marker])
-                try #require(burst.status == 0, "\(burst.stderr)")
-                Live.settle()
+            try body(server, marker, ["--no-stdout", "--syslog", server.url, "--spool-directory", spool])
+        }
+
+        @Test("every event of a burst reaches rsyslog over TCP as one JSON message")
+        func burstOverTCP() throws {
+            try Self.withCollector { server, marker, arguments in
+                let run = try Live.withLiveRun(arguments) { _ in
+                    let burst = try Command.run(FaultKernelTests.execBurst, ["2000", marker])
+                    try #require(burst.status == 0, "\(burst.stderr)")
+                    Live.settle()
+                }
+                let numbers = try Self.waitForAll(server, marker: marker, count: 2000, seconds: 10)
+                #expect(Set(numbers) == Set(0..<2000), "\(2000 - Set(numbers).count) missing; \(run.stderr.suffix(300))")
+                #expect(run.finalCounter("output_dropped") == 0)
             }
-            let numbers = try Self.waitForAll(server, marker: marker, count: 2000, seconds: 10)
-            #expect(Set(numbers) == Set(0..<2000), "\(2000 - Set(numbers).count) missing; \(run.stderr.suffix(300))")
-            #expect(run.finalCounter("output_dropped") == 0)
         }
 
         @Test("rsyslog stopped for 10 s during a burst: afterwards every event has arrived; duplicates are counted")
         func collectorOutage() throws {
-            try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup")
-            let marker = Live.marker()
-            let server = try RsyslogServer(tag: String(marker.suffix(8)))
-            defer { server.remove() }
-            try server.start()
-            let spool = server.directory.appendingPathComponent("spool").path
-            let count = 3000
-            var numbers: [Int] = []
-            let run = try Live.withLiveRun(["--no-stdout", "--syslog", server.url, "--spool-directory", spool]) { _ in
-                let burst = Process()
-                burst.executableURL = URL(fileURLWithPath: FaultKernelTests.execBurst)
-                burst.arguments = [String(count), marker, "200"]  // 15 s at 200 exec/s
-                burst.standardError = FileHandle.nullDevice
-                try burst.runWithStopSignalsUnblocked()
-                defer { if burst.isRunning { kill(burst.processIdentifier, SIGKILL); burst.waitUntilExit() } }
-                sleep(3)
-                server.stop()
-                sleep(10)
-                try server.start()
-                burst.waitUntilExit()
-                numbers = try Self.waitForAll(server, marker: marker, count: count, seconds: 30)
+            try Self.withCollector { server, marker, arguments in
+                let count = 3000
+                var numbers: [Int] = []
+                let run = try Live.withLiveRun(arguments) { _ in
+                    let burst = Process()
+                    burst.executableURL = URL(fileURLWithPath: FaultKernelTests.execBurst)
+                    burst.arguments = [String(count), marker, "200"]  // 15 s at 200 exec/s
+                    burst.standardError = FileHandle.nullDevice
+                    try burst.runWithStopSignalsUnblocked()
+                    defer { if burst.isRunning { kill(burst.processIdentifier, SIGKILL); burst.waitUntilExit() } }
+                    sleep(3)
+                    server.stop()
+                    sleep(10)
+                    try server.start()
+                    burst.waitUntilExit()
+                    numbers = try Self.waitForAll(server, marker: marker, count: count, seconds: 30)
+                }
+                let unique = Set(numbers)
+                #expect(unique == Set(0..<count), "\(count - unique.count) events lost; \(run.stderr.suffix(400))")
+                let duplicates = numbers.count - unique.count
+                print("collector outage: \(count) events, \(duplicates) duplicates, resent=\(run.finalCounter("output_resent") ?? -1)")
+                #expect((run.finalCounter("output_errors") ?? 0) > 0, "the outage was not noticed")
+                #expect(run.finalCounter("output_dropped") == 0)
             }
-            let unique = Set(numbers)
-            #expect(unique == Set(0..<count), "\(count - unique.count) events lost; \(run.stderr.suffix(400))")
-            let duplicates = numbers.count - unique.count
-            print("collector outage: \(count) events, \(duplicates) duplicates, resent=\(run.finalCounter("output_resent") ?? -1)")
-            #expect((run.finalCounter("output_errors") ?? 0) > 0, "the outage was not noticed")
-            #expect(run.finalCounter("output_dropped") == 0)
         }
 
         @Test("nodeaudit killed (SIGKILL) while rsyslog is down, then started again: the spooled events are delivered")
