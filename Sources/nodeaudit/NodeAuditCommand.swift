@@ -10,9 +10,11 @@ struct NodeAuditCommand: ParsableCommand {
             nodeaudit turns the kernel's audit records into one JSON event per kernel event, \
             with argv, socket addresses, syscall names and users interpreted.
 
+            Stream live events:          nodeaudit run [--config FILE]
             Read recorded audit logs:    nodeaudit parse /var/log/audit/audit.log
             Check rule files:            nodeaudit rules check Rules/
             Load rules into the kernel:  nodeaudit rules apply Rules/
+            Check a configuration file:  nodeaudit config check FILE
             """,
         version: NodeAuditVersion.string,
         subcommands: [RunCommand.self, ParseCommand.self, RulesCommand.self, StatusCommand.self, ConfigCommand.self, VersionCommand.self]
