@@ -224,3 +224,25 @@ extension KernelSuite.DeliveryKernelTests {
         #expect(Set(Self.markerNumbers(try run.events(), marker: marker)) == Set(0..<100), "stdout")
     }
 }
+
+extension KernelSuite.DeliveryKernelTests {
+    @Test("HTTPS to a _bulk endpoint whose certificate the configured CA signed")
+    func bulkOverHTTPS() throws {
+        let marker = Live.marker()
+        let certificates = try TestCertificates(in: URL(fileURLWithPath: "/tmp/nodeaudit-certs-\(marker.suffix(8))"))
+        defer { try? FileManager.default.removeItem(at: certificates.directory) }
+        let receiver = try BulkReceiver(tag: String(marker.suffix(8)), tls: (certificates.serverCertificate, certificates.serverKey))
+        defer { receiver.remove() }
+        let config = receiver.directory.appendingPathComponent("nodeaudit.yaml")
+        try "output:\n  http_ca_file: \"\(certificates.ca)\"\n".write(to: config, atomically: true, encoding: .utf8)
+        let run = try Live.withLiveRun(["--config", config.path, "--no-stdout", "--http", receiver.bulkURL,
+                                        "--spool-directory", receiver.directory.appendingPathComponent("spool").path]) { _ in
+            let burst = try Command.run(KernelSuite.FaultKernelTests.execBurst, ["300", marker])
+            try #require(burst.status == 0, "\(burst.stderr)")
+            Live.settle()
+            let deadline = Date().addingTimeInterval(10)
+            while Set(Self.markerNumbers(try receiver.documents(), marker: marker)).count < 300, Date() < deadline { usleep(200_000) }
+        }
+        #expect(Set(Self.markerNumbers(try receiver.documents(), marker: marker)) == Set(0..<300), "\(run.stderr.suffix(300))")
+    }
+}

@@ -8,10 +8,13 @@ public final class BulkReceiver {
     public let port = Int.random(in: 20000...29000)
     public let directory: URL
     private let process = Process()
-    public var bulkURL: String { "http://127.0.0.1:\(port)/_bulk" }
-    public var linesURL: String { "http://127.0.0.1:\(port)/ingest" }
+    private let scheme: String
+    public var bulkURL: String { "\(scheme)://127.0.0.1:\(port)/_bulk" }
+    public var linesURL: String { "\(scheme)://127.0.0.1:\(port)/ingest" }
 
-    public init(tag: String) throws {
+    /// With `tls`, it serves HTTPS with this certificate and key.
+    public init(tag: String, tls: (certificate: String, key: String)? = nil) throws {
+        scheme = tls == nil ? "http" : "https"
         directory = URL(fileURLWithPath: "/tmp/nodeaudit-bulk-\(tag)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let script = """
@@ -48,10 +51,16 @@ public final class BulkReceiver {
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
-            ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+            server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+            if len(sys.argv) > 3:
+                import ssl
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(sys.argv[3], sys.argv[4])
+                server.socket = context.wrap_socket(server.socket, server_side=True)
+            server.serve_forever()
             """
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, directory.path, String(port)]
+        process.arguments = ["-c", script, directory.path, String(port)] + (tls.map { [$0.certificate, $0.key] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.runWithStopSignalsUnblocked()
