@@ -52,6 +52,12 @@ public struct AuditEvent: Sendable {
         self.execSession = nil
     }
 
+    /// `[NODE/]SECONDS.MILLIS:SERIAL`: the same for the same kernel event wherever it is
+    /// read from, so consumers can de-duplicate after a redelivery.
+    public var id: String {
+        (key.node.map { $0.utf8String + "/" } ?? "") + key.stamp.description
+    }
+
     /// Whether some of the event's records were written after it was emitted once.
     public var isLate: Bool { closeReason == .late }
 }

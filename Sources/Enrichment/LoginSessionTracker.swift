@@ -31,7 +31,7 @@ public final class LoginSessionTracker: EventEnricher {
         switch type {
         case .userStart where succeeded, .userLogin where succeeded:
             var session = sessions[id]?.session
-                ?? LoginSession(id: id, user: nil, address: nil, terminal: nil, loginEventID: event.key.stamp.description)
+                ?? LoginSession(id: id, user: nil, address: nil, terminal: nil, loginEventID: event.id)
             if let account = message.account { session.user = account }
             if let address = message.address { session.address = address }
             // USER_LOGIN names the real terminal (/dev/pts/N) where USER_START said `ssh`.

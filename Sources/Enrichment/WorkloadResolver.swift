@@ -34,8 +34,10 @@ public final class WorkloadResolver: EventEnricher {
     public func scanProcesses() {
         let now = WallClock.nowMilliseconds()
         for pid in proc.pids() {
-            guard let stat = proc.stat(pid), liveWorkload(of: pid, startTicks: stat.startTicks, now: now) == nil else { continue }
-            table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: nil, confirmedAt: now))
+            let file = proc.cgroup(pid)
+            guard let stat = proc.stat(pid) else { continue }
+            table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: Self.reading(file, confirmedBy: stat),
+                                 confirmedAt: now))
         }
         sweptAt = now
     }
@@ -88,16 +90,13 @@ public final class WorkloadResolver: EventEnricher {
         }
         var ownEntryIsEventProcess = true
         var parent = parent
-        // The cgroup file is read before the stat that confirms it (see `liveWorkload`).
+        // The cgroup file is read before the stat that confirms it (see `reading`).
         let file = fresh || table[pid]?.workload == nil ? proc.cgroup(pid) : nil
         if let stat = proc.stat(pid) {
             if startedBy(stat, eventBoot: eventBoot) {
                 parent = parent ?? stat.ppid
-                if !fresh, let known = table[pid], known.startTicks == stat.startTicks, let workload = known.workload {
-                    table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: workload, confirmedAt: now))
-                    return workload
-                }
-                if let file, !stat.isExiting, let workload = CgroupPath.workload(fromFile: file) {
+                let known = fresh ? nil : table[pid].flatMap { $0.startTicks == stat.startTicks ? $0.workload : nil }
+                if let workload = known ?? Self.reading(file, confirmedBy: stat) {
                     table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: workload, confirmedAt: now))
                     return workload
                 }
@@ -130,15 +129,11 @@ public final class WorkloadResolver: EventEnricher {
         Int64(stat.startTicks * proc.millisecondsPerTick) <= eventBoot + Int64(proc.millisecondsPerTick)
     }
 
-    /// The workload in the cgroup file of a live process, remembered in the table. The file
-    /// is read before the stat that confirms it: an exiting process reads as the root of
-    /// every v1 hierarchy, so the reading counts only if the process was not exiting yet
-    /// (and still the same process) after it.
-    private func liveWorkload(of pid: UInt32, startTicks: UInt64, now: UInt64) -> Workload? {
-        guard let file = proc.cgroup(pid), let after = proc.stat(pid), after.startTicks == startTicks, !after.isExiting,
-              let workload = CgroupPath.workload(fromFile: file) else { return nil }
-        table.remember(.init(pid: pid, ppid: after.ppid, startTicks: startTicks, workload: workload, confirmedAt: now))
-        return workload
+    /// The workload a cgroup file names, if the stat read after it shows the process was
+    /// not exiting yet: an exiting process reads as the root of every v1 hierarchy.
+    private static func reading(_ file: [UInt8]?, confirmedBy stat: ProcFS.Stat) -> Workload? {
+        guard let file, !stat.isExiting else { return nil }
+        return CgroupPath.workload(fromFile: file)
     }
 
     /// Marks processes that exited and forgets those gone long enough.

@@ -89,7 +89,7 @@ final class ConfigChangeRecorder: EventEnricher {
               let record = event.records.first(where: { $0.type == .configChange }) else { return }
         let text = { (bytes: Bytes?) in bytes.map { String(decoding: $0, as: UTF8.self) } }
         let change = DriftReport.Change(
-            eventID: event.key.stamp.description, operation: text(record.string("op")), key: text(record.string("key")),
+            eventID: event.id, operation: text(record.string("op")), key: text(record.string("key")),
             pid: pid, auid: record.unsigned("auid").flatMap { UInt32(exactly: $0) },
             session: record.unsigned("ses").flatMap { UInt32(exactly: $0) }, exe: text(process.exe), result: text(record.word("res")))
         if changes.count == capacity { changes.removeFirst() }

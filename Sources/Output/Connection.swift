@@ -43,4 +43,23 @@ struct Connection {
         }
         throw SinkError("\(name): \(String(cString: strerror(lastError)))")
     }
+
+    /// Sends every byte (over TLS when the connection has it).
+    func send(_ bytes: ArraySlice<UInt8>, describing name: String) throws(SinkError) {
+        if let tls {
+            do throws(SinkError) { try tls.write(bytes) } catch { throw SinkError("\(name): \(error.description)") }
+            return
+        }
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
+            let written = bytes.withUnsafeBytes { buffer in
+                Glibc.send(descriptor, buffer.baseAddress! + (offset - bytes.startIndex), bytes.endIndex - offset, Int32(MSG_NOSIGNAL))
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SinkError("\(name): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
 }

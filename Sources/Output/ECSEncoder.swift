@@ -56,9 +56,7 @@ public struct ECSEncoder: EventEncoder {
         w.key("event")
         w.beginObject()
         w.key("id")
-        var id = ""
-        if let node = event.key.node { id += node.utf8String + "/" }
-        w.string(id + event.key.stamp.description)
+        w.string(event.id)
         w.key("kind")
         w.string("event")
         w.key("module")

@@ -146,17 +146,9 @@ public final class HTTPTransport: LineTransport {
 
 
     private func transmit(_ bytes: [UInt8]) throws(SinkError) {
-        if let tls { return try tls.write(bytes[...]) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SinkError("\(url): \(String(cString: strerror(errno)))")
-            }
-            offset += written
-        }
+        try Connection(descriptor: descriptor, tls: tls).send(bytes[...], describing: url)
     }
+
 
     private func receive(into buffer: inout [UInt8]) throws(SinkError) {
         var chunk = [UInt8](repeating: 0, count: 16384)

@@ -20,7 +20,7 @@ public struct NativeJSONEncoder: EventEncoder {
         let stamp = event.key.stamp
         w.beginObject()
         w.key("id")
-        writeID(event, into: &w)
+        w.string(event.id)
         w.key("time")
         Timestamp.rfc3339(seconds: stamp.seconds, milliseconds: stamp.milliseconds).withUnsafeBufferPointer {
             w.beginString()
@@ -110,15 +110,6 @@ public struct NativeJSONEncoder: EventEncoder {
         }
         w.endObject()
         w.newline()
-    }
-
-    /// `[NODE/]SECONDS.MILLIS:SERIAL`: the same for the same kernel event wherever it is
-    /// read from, so consumers can de-duplicate after a redelivery.
-    private func writeID(_ event: AuditEvent, into w: inout JSONWriter) {
-        var id = ""
-        if let node = event.key.node { id += node.utf8String + "/" }
-        id += event.key.stamp.description
-        w.string(id)
     }
 
     private func writeProcess(_ p: ProcessInfo, exec: ExecArguments?, workload: Workload?, into w: inout JSONWriter) {

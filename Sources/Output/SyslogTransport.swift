@@ -77,27 +77,14 @@ public final class SyslogTransport: LineTransport {
 
 
     private func transmit(_ bytes: ArraySlice<UInt8>) throws(SinkError) {
-        if let tls {
-            do throws(SinkError) { try tls.write(bytes) } catch {
-                reset()
-                throw SinkError("syslog tls://\(host):\(port): \(error.description)")
-            }
-            return
-        }
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let written = bytes.withUnsafeBytes { buffer in
-                Glibc.send(descriptor, buffer.baseAddress! + (offset - bytes.startIndex), bytes.endIndex - offset, Int32(MSG_NOSIGNAL))
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                reset()
-                throw SinkError("syslog \(transportProtocol.rawValue)://\(host):\(port): \(reason)")
-            }
-            offset += written
+        do throws(SinkError) {
+            try Connection(descriptor: descriptor, tls: tls).send(bytes, describing: "syslog \(transportProtocol.rawValue)://\(host):\(port)")
+        } catch {
+            reset()
+            throw error
         }
     }
+
 
     /// RFC 3339 with milliseconds, UTC.
     static func timestamp() -> String {
