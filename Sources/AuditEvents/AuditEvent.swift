@@ -98,10 +98,19 @@ public struct ProcessInfo: Sendable {
     /// The audit session id; nil when unset.
     public var session: UInt32?
     /// Credentials by role, in `IdentityRole` order; nil where the record has none.
-    public var identities: [Identity?]
+    /// Inline: no allocation per event.
+    public var identities: InlineArray<9, Identity?>
 
     public init() {
-        identities = Array(repeating: nil, count: IdentityRole.allCases.count)
+        identities = InlineArray(repeating: nil)
+    }
+
+    /// Names every identity that has no name yet, with `name(id, isGroup)`.
+    public mutating func nameIdentities(_ name: (UInt32, Bool) -> Bytes?) {
+        for role in IdentityRole.allCases {
+            guard let identity = identities[role.index], identity.name == nil else { continue }
+            identities[role.index] = Identity(id: identity.id, name: name(identity.id, role.isGroup))
+        }
     }
 
     public subscript(role: IdentityRole) -> Identity? {

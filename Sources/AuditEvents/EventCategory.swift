@@ -20,11 +20,11 @@ public enum EventCategory: String, Sendable, CaseIterable {
     case other
 
     /// Classifies an event from its record types, syscall name and paths, most specific first.
-    public static func classify(types: [RecordType], syscallName: String?) -> EventCategory {
+    public static func classify(records: [AuditRecord], syscallName: String?) -> EventCategory {
         var hasPath = false
         var hasSockaddr = false
-        for type in types {
-            switch type.number {
+        for record in records {
+            switch record.type.number {
             case RecordType.execve.number: return .exec
             case RecordType.sockaddr.number: hasSockaddr = true
             case RecordType.path.number: hasPath = true
@@ -36,7 +36,7 @@ public enum EventCategory: String, Sendable, CaseIterable {
         }
         if let syscallName, let category = bySyscall[syscallName] { return category }
         if hasSockaddr { return .network }
-        if let first = types.first, let category = byType[first.number] { return category }
+        if let first = records.first, let category = byType[first.type.number] { return category }
         if hasPath { return .file }
         return .other
     }

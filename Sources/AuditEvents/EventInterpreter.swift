@@ -20,39 +20,29 @@ public struct EventInterpreter: Sendable {
         for record in group.records {
             switch record.type.number {
             case RecordType.syscall.number:
-                var info = process ?? ProcessInfo()
-                readProcess(record, into: &info)
-                process = info
+                readProcess(record, into: &process)
                 event.syscall = readSyscall(record)
                 appendKeys(record, to: &event)
             case RecordType.execve.number:
                 execRecords.append(record)
             case RecordType.cwd.number:
-                var info = process ?? ProcessInfo()
-                info.cwd = record.string("cwd")
-                process = info
+                if process == nil { process = ProcessInfo() }
+                process!.cwd = record.string("cwd")
             case RecordType.path.number:
                 event.paths.append(readPath(record))
             case RecordType.proctitle.number:
-                var info = process ?? ProcessInfo()
-                info.title = ProcessTitle.argv(record)
-                process = info
+                if process == nil { process = ProcessInfo() }
+                process!.title = ProcessTitle.argv(record)
             case RecordType.tty.number, RecordType.userTTY.number:
                 if let data = record.string("data") { event.ttyInput = (event.ttyInput ?? []) + TTYInput.readable(data) }
-                if record.type.role == .standalone || process?.pid == nil {
-                    var info = process ?? ProcessInfo()
-                    readProcess(record, into: &info)
-                    process = info
-                }
+                if record.type.role == .standalone || process?.pid == nil { readProcess(record, into: &process) }
             case RecordType.sockaddr.number:
                 if let bytes = record.string("saddr") { event.socketAddress = SocketAddress(bytes) }
             default:
                 // The SYSCALL record speaks for the process; others (LOGIN, CONFIG_CHANGE)
                 // only when there is none, as in user-space messages.
                 if record.type.role == .standalone || (process?.pid == nil && record.raw("pid") != nil) {
-                    var info = process ?? ProcessInfo()
-                    readProcess(record, into: &info)
-                    process = info
+                    readProcess(record, into: &process)
                 }
                 if record.type.role == .standalone { event.message = readMessage(record) }
                 if event.keys.isEmpty { appendKeys(record, to: &event) }
@@ -64,11 +54,18 @@ public struct EventInterpreter: Sendable {
             event.exec = exec
         }
         event.process = process
-        event.category = EventCategory.classify(types: group.records.map(\.type), syscallName: event.syscall?.name)
+        event.category = EventCategory.classify(records: group.records, syscallName: event.syscall?.name)
         return event
     }
 
     // MARK: - Records
+
+    /// Reads the process fields of `record` into `process`, creating it when absent;
+    /// in place, so the fields already read are not copied.
+    private func readProcess(_ record: AuditRecord, into process: inout ProcessInfo?) {
+        if process == nil { process = ProcessInfo() }
+        readProcess(record, into: &process!)
+    }
 
     private func readProcess(_ record: AuditRecord, into info: inout ProcessInfo) {
         if let pid = record.unsigned("pid") { info.pid = UInt32(truncatingIfNeeded: pid) }

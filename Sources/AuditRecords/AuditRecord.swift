@@ -61,15 +61,68 @@ public final class AuditRecord: Sendable {
     /// The raw (still encoded) value of the first field named `key`.
     @inlinable
     public func raw(_ key: StaticString) -> Bytes? {
-        for field in fields where body[field.keyRange].equals(key) { return body[field.valueRange] }
-        return nil
+        firstIndex(of: key, in: fields).map { body[fields[$0].valueRange] }
     }
 
     /// The raw value of auditd's interpretation named `key` (ENRICHED logs only).
     @inlinable
     public func interpretation(_ key: StaticString) -> Bytes? {
-        for field in interpretations where body[field.keyRange].equals(key) { return body[field.valueRange] }
-        return nil
+        if interpretations.isEmpty { return nil }
+        return firstIndex(of: key, in: interpretations).map { body[interpretations[$0].valueRange] }
+    }
+
+    /// Calls `body` with the key and value of each of the kernel's fields, as bytes in
+    /// place: for code that visits every field (encoders) without a slice — a retain — each.
+    @inlinable
+    public func forEachField(_ visit: (_ key: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void) {
+        body.withUnsafeBufferPointer { bytes in
+            fields.withUnsafeBufferPointer { fields in
+                for field in fields {
+                    visit(UnsafeBufferPointer(rebasing: bytes[field.keyRange]),
+                         UnsafeBufferPointer(rebasing: bytes[field.valueRange]))
+                }
+            }
+        }
+    }
+
+    /// Whether `field`'s key is `key`; compares in place, without making a slice.
+    @inlinable
+    public func hasKey(_ field: RecordField, _ key: StaticString) -> Bool {
+        guard Int(field.keyEnd - field.keyStart) == key.utf8CodeUnitCount else { return false }
+        return body.withUnsafeBufferPointer { b in
+            key.withUTF8Buffer { k in
+                var i = Int(field.keyStart)
+                for byte in k {
+                    if b[i] != byte { return false }
+                    i += 1
+                }
+                return true
+            }
+        }
+    }
+
+    /// The position in `list` of the first field named `key`. Lookups run many times per
+    /// event, so keys are compared in place rather than as slices (which cost a retain each).
+    @inlinable
+    public func firstIndex(of key: StaticString, in list: [RecordField]) -> Int? {
+        let length = Int32(key.utf8CodeUnitCount)
+        return body.withUnsafeBufferPointer { b in
+            key.withUTF8Buffer { k in
+                list.withUnsafeBufferPointer { candidates in
+                    search: for index in candidates.indices {
+                        let field = candidates[index]
+                        guard field.keyEnd - field.keyStart == length else { continue }
+                        var i = Int(field.keyStart)
+                        for byte in k {
+                            if b[i] != byte { continue search }
+                            i += 1
+                        }
+                        return index
+                    }
+                    return nil
+                }
+            }
+        }
     }
 
     /// An unsigned decimal field (`pid`, `uid`, `items`).

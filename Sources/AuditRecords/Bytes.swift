@@ -33,3 +33,15 @@ extension Array where Element == UInt8 {
     /// The bytes of a string, as an `ArraySlice` usable wherever record bytes are.
     public init(ascii string: String) { self = Array(string.utf8) }
 }
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Whether these bytes equal an ASCII literal.
+    @inlinable
+    public func equals(_ literal: StaticString) -> Bool {
+        guard count == literal.utf8CodeUnitCount else { return false }
+        return literal.withUTF8Buffer { lit in
+            for i in 0..<count where self[i] != lit[i] { return false }
+            return true
+        }
+    }
+}

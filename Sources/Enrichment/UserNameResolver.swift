@@ -12,14 +12,7 @@ public struct UserNameResolver: Sendable {
     }
 
     public func enrich(_ event: inout AuditEvent) {
-        if var process = event.process {
-            for role in IdentityRole.allCases {
-                guard var identity = process[role], identity.name == nil else { continue }
-                identity.name = name(identity.id, isGroup: role.isGroup)
-                process[role] = identity
-            }
-            event.process = process
-        }
+        event.process?.nameIdentities { name($0, isGroup: $1) }
         for index in event.paths.indices {
             if let owner = event.paths[index].owner, owner.name == nil {
                 event.paths[index].owner?.name = name(owner.id, isGroup: false)

@@ -5,11 +5,14 @@ public struct ParseOptions: Sendable {
     public var files: [String]
     public var events: EventOptions
     public var quiet: Bool
+    /// 1: everything on one thread; 2: events are rendered and written on a second one.
+    public var threads: Int
 
-    public init(files: [String], events: EventOptions, quiet: Bool) {
+    public init(files: [String], events: EventOptions, quiet: Bool, threads: Int = 1) {
         self.files = files
         self.events = events
         self.quiet = quiet
+        self.threads = threads
     }
 }
 
@@ -18,7 +21,8 @@ public enum ParseRun {
     /// Runs the parse; false when it failed (the reason is already on stderr).
     public static func execute(_ options: ParseOptions) -> Bool {
         let diagnostics = Diagnostics(quiet: options.quiet)
-        let pipeline = EventPipeline(options: options.events, sink: FileDescriptorSink())
+        let pipeline = EventPipeline(
+            options: options.events, sink: FileDescriptorSink(), renderingThread: options.threads > 1)
         let parser = OfflineParser(pipeline: pipeline, diagnostics: diagnostics)
         do throws(OfflineParser.Failure) {
             try parser.run(paths: options.files)

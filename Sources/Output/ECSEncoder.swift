@@ -13,11 +13,7 @@ public struct ECSEncoder: EventEncoder {
         let stamp = event.key.stamp
         w.beginObject()
         w.key("@timestamp")
-        Timestamp.rfc3339(seconds: stamp.seconds, milliseconds: stamp.milliseconds).withUnsafeBufferPointer {
-            w.beginString()
-            w.rawStringContent($0)
-            w.endString()
-        }
+        w.time(stamp)
         writeEvent(event, into: &w)
         w.key("ecs")
         w.beginObject()
@@ -56,7 +52,7 @@ public struct ECSEncoder: EventEncoder {
         w.key("event")
         w.beginObject()
         w.key("id")
-        w.string(event.id)
+        w.eventID(event.key)
         w.key("kind")
         w.string("event")
         w.key("module")
@@ -127,7 +123,7 @@ public struct ECSEncoder: EventEncoder {
     private func writeProcess(_ p: ProcessInfo, exec: ExecArguments?, into w: inout JSONWriter) {
         w.key("process")
         w.beginObject()
-        if let pid = p.pid { w.key("pid"); w.number(pid) }
+        w.member("pid", p.pid)
         if let ppid = p.ppid {
             w.key("parent")
             w.beginObject()
@@ -135,8 +131,8 @@ public struct ECSEncoder: EventEncoder {
             w.number(ppid)
             w.endObject()
         }
-        if let exe = p.exe { w.key("executable"); w.string(exe) }
-        if let comm = p.comm { w.key("name"); w.string(comm) }
+        w.member("executable", p.exe)
+        w.member("name", p.comm)
         if let argv = exec?.argv ?? p.title {
             w.key("args")
             w.beginArray()
@@ -147,7 +143,7 @@ public struct ECSEncoder: EventEncoder {
             w.key("command_line")
             w.string(Bytes(argv.joined(separator: [UInt8(ascii: " ")])))
         }
-        if let cwd = p.cwd { w.key("working_directory"); w.string(cwd) }
+        w.member("working_directory", p.cwd)
         if let session = p.session {
             w.key("session_leader")
             w.beginObject()
@@ -196,7 +192,7 @@ public struct ECSEncoder: EventEncoder {
     private func writeIdentityFields(_ identity: Identity, into w: inout JSONWriter) {
         w.key("id")
         w.string(String(identity.id))
-        if let name = identity.name { w.key("name"); w.string(name) }
+        w.member("name", identity.name)
     }
 
     // MARK: - source/destination, file.*, container.*, orchestrator.*
@@ -249,12 +245,12 @@ public struct ECSEncoder: EventEncoder {
         if let owner = p.owner {
             w.key("uid")
             w.string(String(owner.id))
-            if let ownerName = owner.name { w.key("owner"); w.string(ownerName) }
+            w.member("owner", owner.name)
         }
         if let group = p.group {
             w.key("gid")
             w.string(String(group.id))
-            if let groupName = group.name { w.key("group"); w.string(groupName) }
+            w.member("group", group.name)
         }
         w.endObject()
     }
@@ -265,8 +261,8 @@ public struct ECSEncoder: EventEncoder {
             w.beginObject()
             w.key("id")
             w.string(container.id)
-            if let runtime = container.runtime { w.key("runtime"); w.string(runtime) }
-            if let name = container.name { w.key("name"); w.string(name) }
+            w.member("runtime", container.runtime)
+            w.member("name", container.name)
             w.endObject()
         }
         if let pod = workload.pod {
@@ -274,14 +270,14 @@ public struct ECSEncoder: EventEncoder {
             w.beginObject()
             w.key("type")
             w.string("kubernetes")
-            if let namespace = pod.namespace { w.key("namespace"); w.string(namespace) }
+            w.member("namespace", pod.namespace)
             w.key("resource")
             w.beginObject()
             w.key("type")
             w.string("pod")
             w.key("id")
             w.string(pod.uid)
-            if let name = pod.name { w.key("name"); w.string(name) }
+            w.member("name", pod.name)
             w.endObject()
             w.endObject()
         }
@@ -301,20 +297,20 @@ public struct ECSEncoder: EventEncoder {
         if let syscall = event.syscall {
             w.key("syscall")
             w.beginObject()
-            if let name = syscall.name { w.key("name"); w.string(name) }
+            w.member("name", syscall.name)
             w.key("number")
             w.number(syscall.number)
-            if let arch = syscall.archName { w.key("arch"); w.string(arch) }
-            if let exit = syscall.exit { w.key("exit"); w.number(exit) }
-            if let errno = syscall.errnoName { w.key("errno"); w.string(errno) }
+            w.member("arch", syscall.archName)
+            w.member("exit", syscall.exit)
+            w.member("errno", syscall.errnoName)
             w.endObject()
         }
         if let session = event.process?.session { w.key("session"); w.number(session) }
         if let login = event.loginSession {
             w.key("login")
             w.beginObject()
-            if let user = login.user { w.key("user"); w.string(user) }
-            if let address = login.address { w.key("address"); w.string(address) }
+            w.member("user", login.user)
+            w.member("address", login.address)
             w.key("event_id")
             w.string(login.loginEventID)
             w.endObject()
@@ -328,7 +324,7 @@ public struct ECSEncoder: EventEncoder {
             w.bool(execSession.hasTTY)
             w.endObject()
         }
-        if let input = event.ttyInput { w.key("tty_input"); w.string(input) }
+        w.member("tty_input", event.ttyInput)
         if event.workload?.isHost == true { w.key("host_process"); w.bool(true) }
         if event.isLate { w.key("late"); w.bool(true) }
         w.endObject()

@@ -20,25 +20,37 @@ public final class FileDescriptorSink: EventSink {
     }
 
     public func write(_ lines: [UInt8]) throws(SinkError) {
+        // A batch as large as the buffer goes out as it is, not copied into it first.
+        if pending.isEmpty, lines.count >= flushThreshold / 2 {
+            var written = 0
+            if let failure = lines.withUnsafeBytes({ writeAll($0, written: &written) }) {
+                pending.append(contentsOf: lines[written...])  // kept for the next flush
+                throw failure
+            }
+            return
+        }
         pending.append(contentsOf: lines)
         if pending.count >= flushThreshold { try flush() }
     }
 
+    /// Writes what is buffered; after a failure, what was not written stays buffered.
     public func flush() throws(SinkError) {
-        var offset = 0
-        let count = pending.count
-        while offset < count {
-            let written = pending.withUnsafeBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress! + offset, count - offset)
-            }
-            if written < 0 {
+        var written = 0
+        let failure = pending.withUnsafeBytes { writeAll($0, written: &written) }
+        pending.removeFirst(written)
+        if let failure { throw failure }
+    }
+
+    /// Writes `bytes` from `written` on, counting in `written`; the error, if any.
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, written: inout Int) -> SinkError? {
+        while written < bytes.count {
+            let count = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
+            if count < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
-                let reason = String(cString: strerror(errno))
-                pending.removeFirst(offset)
-                throw SinkError("writing to \(name): \(reason)")
+                return SinkError("writing to \(name): \(String(cString: strerror(errno)))")
             }
-            offset += written
+            written += count
         }
-        pending.removeAll(keepingCapacity: true)
+        return nil
     }
 }

@@ -5,17 +5,29 @@ import AuditRecords
 ///
 /// Invalid UTF-8 is replaced by U+FFFD per invalid sequence; control characters and DEL
 /// are written as `\u00XX`. Objects track commas so encoders only name keys and values.
+///
+/// The bytes live in a region the writer owns (`ByteStorage`), appended to without the
+/// uniqueness check an `Array` makes on every append: an event is some hundred appends.
+/// A writer is used in place (`inout`); copies share that region.
 public struct JSONWriter {
-    public private(set) var buffer: [UInt8] = []
+    private let storage: ByteStorage
     /// Whether the next member of the current object or array needs a comma first.
     private var needsComma = false
 
     public init(capacity: Int = 4096) {
-        buffer.reserveCapacity(capacity)
+        storage = ByteStorage(capacity: capacity)
     }
 
+    /// The bytes written so far, as an array (a copy, for handing to a sink).
+    public var buffer: [UInt8] { Array(storage.bytes) }
+
+    /// The number of bytes written so far.
+    public var count: Int { storage.count }
+
+    public var isEmpty: Bool { storage.count == 0 }
+
     public mutating func removeAll() {
-        buffer.removeAll(keepingCapacity: true)
+        storage.count = 0
         needsComma = false
     }
 
@@ -28,12 +40,12 @@ public struct JSONWriter {
 
     private mutating func open(_ bracket: UInt8) {
         separate()
-        buffer.append(bracket)
+        storage.append(bracket)
         needsComma = false
     }
 
     private mutating func close(_ bracket: UInt8) {
-        buffer.append(bracket)
+        storage.append(bracket)
         needsComma = true
     }
 
@@ -41,22 +53,29 @@ public struct JSONWriter {
     /// own ASCII names.
     public mutating func key(_ key: StaticString) {
         separate()
-        buffer.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { buffer.append(contentsOf: $0) }
-        buffer.append(UInt8(ascii: "\""))
-        buffer.append(UInt8(ascii: ":"))
+        storage.append(UInt8(ascii: "\""))
+        storage.append(key)
+        storage.append(UInt8(ascii: "\""))
+        storage.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
     /// Writes a key that is not a literal (record field names), escaped like any string.
     public mutating func key(bytes: Bytes) {
         string(bytes)
-        buffer.append(UInt8(ascii: ":"))
+        storage.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// A key from bytes in place (a record's field name), escaped.
+    public mutating func key(bytes: UnsafeBufferPointer<UInt8>) {
+        string(bytes)
+        storage.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
     public mutating func newline() {
-        buffer.append(UInt8(ascii: "\n"))
+        storage.append(UInt8(ascii: "\n"))
         needsComma = false
     }
 
@@ -64,21 +83,59 @@ public struct JSONWriter {
 
     public mutating func string(_ bytes: Bytes) {
         separate()
-        buffer.append(UInt8(ascii: "\""))
+        storage.append(UInt8(ascii: "\""))
         appendEscaped(bytes)
-        buffer.append(UInt8(ascii: "\""))
+        storage.append(UInt8(ascii: "\""))
         needsComma = true
+    }
+
+    /// A string from bytes in place (a record's field), escaped.
+    public mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) {
+        separate()
+        storage.append(UInt8(ascii: "\""))
+        appendEscaped(bytes)
+        storage.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    /// An array of strings; elements are read in place, not copied out one by one.
+    public mutating func array(_ strings: [Bytes]) {
+        beginArray()
+        strings.withUnsafeBufferPointer { elements in
+            for index in elements.indices { string(elements[index]) }
+        }
+        endArray()
     }
 
     public mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { utf8 in
             separate()
-            buffer.append(UInt8(ascii: "\""))
+            storage.append(UInt8(ascii: "\""))
             appendEscaped(utf8)
-            buffer.append(UInt8(ascii: "\""))
+            storage.append(UInt8(ascii: "\""))
         }
         needsComma = true
+    }
+
+    /// `"key":"value"` when there is a value, nothing when it is nil. The value is
+    /// borrowed, not bound: an `if let` copy would cost a retain per field.
+    public mutating func member(_ key: StaticString, _ value: Bytes?) {
+        guard let value else { return }
+        self.key(key)
+        string(value)
+    }
+
+    public mutating func member(_ key: StaticString, _ value: String?) {
+        guard let value else { return }
+        self.key(key)
+        string(value)
+    }
+
+    public mutating func member<T: BinaryInteger>(_ key: StaticString, _ value: T?) {
+        guard let value else { return }
+        self.key(key)
+        number(value)
     }
 
     public mutating func number<T: BinaryInteger>(_ value: T) {
@@ -90,32 +147,55 @@ public struct JSONWriter {
     public mutating func bool(_ value: Bool) {
         separate()
         if value {
-            buffer.append(contentsOf: [0x74, 0x72, 0x75, 0x65])  // true
+            storage.append("true")
         } else {
-            buffer.append(contentsOf: [0x66, 0x61, 0x6c, 0x73, 0x65])  // false
+            storage.append("false")
         }
         needsComma = true
     }
 
     public mutating func null() {
         separate()
-        buffer.append(contentsOf: [0x6e, 0x75, 0x6c, 0x6c])  // null
+        storage.append("null")
         needsComma = true
     }
 
     /// Appends bytes that are already valid JSON text inside a string (no quotes, no escaping).
     public mutating func rawStringContent(_ bytes: UnsafeBufferPointer<UInt8>) {
-        buffer.append(contentsOf: bytes)
+        storage.append(bytes)
+    }
+
+    /// Appends ASCII text that needs no escaping inside a string opened with `beginString`.
+    public mutating func rawStringContent(_ literal: StaticString) {
+        storage.append(literal)
+    }
+
+    /// Appends bytes, escaped, inside a string opened with `beginString`.
+    public mutating func escapedStringContent(_ bytes: Bytes) {
+        appendEscaped(bytes)
+    }
+
+    /// Appends a decimal number inside a string opened with `beginString`, at least
+    /// `width` digits (zero-padded).
+    public mutating func decimalStringContent(_ value: UInt64, width: Int = 1) {
+        var padding = width - 1
+        var rest = value / 10
+        while rest > 0, padding > 0 {
+            rest /= 10
+            padding -= 1
+        }
+        for _ in 0..<padding { storage.append(UInt8(ascii: "0")) }
+        appendDecimal(value)
     }
 
     /// Opens a string whose content the caller appends with `rawStringContent`.
     public mutating func beginString() {
         separate()
-        buffer.append(UInt8(ascii: "\""))
+        storage.append(UInt8(ascii: "\""))
     }
 
     public mutating func endString() {
-        buffer.append(UInt8(ascii: "\""))
+        storage.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
@@ -123,18 +203,18 @@ public struct JSONWriter {
 
     @inline(__always)
     private mutating func separate() {
-        if needsComma { buffer.append(UInt8(ascii: ",")) }
+        if needsComma { storage.append(UInt8(ascii: ",")) }
     }
 
     private mutating func appendDecimal<T: BinaryInteger>(_ value: T) {
         if value < 0 {
-            buffer.append(UInt8(ascii: "-"))
+            storage.append(UInt8(ascii: "-"))
             appendDecimal(UInt64(value.magnitude))
             return
         }
         var v = UInt64(value)
         if v < 10 {
-            buffer.append(UInt8(ascii: "0") &+ UInt8(v))
+            storage.append(UInt8(ascii: "0") &+ UInt8(v))
             return
         }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch
@@ -145,7 +225,7 @@ public struct JSONWriter {
                 scratch[i] = UInt8(ascii: "0") &+ UInt8(v % 10)
                 v /= 10
             }
-            buffer.append(contentsOf: scratch[i...])
+            storage.append(UnsafeRawBufferPointer(rebasing: scratch[i...]))
         }
     }
 
@@ -174,22 +254,22 @@ public struct JSONWriter {
                     continue
                 }
                 flush(b, runStart, i)
-                buffer.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
+                storage.append([0xEF, 0xBF, 0xBD])  // U+FFFD
                 i += 1
                 runStart = i
                 continue
             }
             flush(b, runStart, i)
             switch c {
-            case UInt8(ascii: "\""): buffer.append(contentsOf: [0x5c, 0x22])
-            case UInt8(ascii: "\\"): buffer.append(contentsOf: [0x5c, 0x5c])
-            case 0x0a: buffer.append(contentsOf: [0x5c, 0x6e])  // \n
-            case 0x0d: buffer.append(contentsOf: [0x5c, 0x72])  // \r
-            case 0x09: buffer.append(contentsOf: [0x5c, 0x74])  // \t
+            case UInt8(ascii: "\""): storage.append([0x5c, 0x22])
+            case UInt8(ascii: "\\"): storage.append([0x5c, 0x5c])
+            case 0x0a: storage.append([0x5c, 0x6e])  // \n
+            case 0x0d: storage.append([0x5c, 0x72])  // \r
+            case 0x09: storage.append([0x5c, 0x74])  // \t
             default:
-                buffer.append(contentsOf: [0x5c, 0x75, 0x30, 0x30])  // \u00
-                buffer.append(Self.hexDigits[Int(c >> 4)])
-                buffer.append(Self.hexDigits[Int(c & 0xf)])
+                storage.append([0x5c, 0x75, 0x30, 0x30])  // \u00
+                storage.append(Self.hexDigits[Int(c >> 4)])
+                storage.append(Self.hexDigits[Int(c & 0xf)])
             }
             i += 1
             runStart = i
@@ -199,7 +279,7 @@ public struct JSONWriter {
 
     @inline(__always)
     private mutating func flush(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) {
-        if end > start { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<end])) }
+        if end > start { storage.append(UnsafeBufferPointer(rebasing: b[start..<end])) }
     }
 
     /// The length of a well-formed UTF-8 sequence starting at `i` (RFC 3629: no
@@ -226,5 +306,66 @@ public struct JSONWriter {
         default:
             return 0
         }
+    }
+}
+
+/// The bytes of a `JSONWriter`: a growable region appended to through a pointer.
+final class ByteStorage {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    @inline(__always)
+    func append(_ byte: UInt8) {
+        if count == capacity { grow(toHold: count + 1) }
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        if count + bytes.count > capacity { grow(toHold: count + bytes.count) }
+        (base + count).update(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    @inline(__always)
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        append(bytes.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Appends an ASCII literal (nodeaudit's keys), straight from its static bytes.
+    @inline(__always)
+    func append(_ literal: StaticString) {
+        if literal.hasPointerRepresentation {
+            append(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        } else {
+            literal.withUTF8Buffer { append($0) }
+        }
+    }
+
+    @inline(__always)
+    func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append($0) }
+    }
+
+    private func grow(toHold needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
     }
 }

@@ -11,22 +11,23 @@ public struct NativeJSONEncoder: EventEncoder {
     }
 
     /// Record types whose content the structured sections already carry.
-    private static let structured: Set<UInt32> = [
-        RecordType.syscall.number, RecordType.execve.number, RecordType.cwd.number, RecordType.path.number,
-        RecordType.proctitle.number, RecordType.sockaddr.number, RecordType.endOfEvent.number,
-    ]
+    private static func isStructured(_ type: RecordType) -> Bool {
+        switch type.number {
+        case RecordType.syscall.number, RecordType.execve.number, RecordType.cwd.number, RecordType.path.number,
+             RecordType.proctitle.number, RecordType.sockaddr.number, RecordType.endOfEvent.number:
+            return true
+        default:
+            return false
+        }
+    }
 
     public func encode(_ event: AuditEvent, into w: inout JSONWriter) {
         let stamp = event.key.stamp
         w.beginObject()
         w.key("id")
-        w.string(event.id)
+        w.eventID(event.key)
         w.key("time")
-        Timestamp.rfc3339(seconds: stamp.seconds, milliseconds: stamp.milliseconds).withUnsafeBufferPointer {
-            w.beginString()
-            w.rawStringContent($0)
-            w.endString()
-        }
+        w.time(stamp)
         w.key("serial")
         w.number(stamp.serial)
         if let node = event.nodeName {
@@ -41,16 +42,16 @@ public struct NativeJSONEncoder: EventEncoder {
         w.endArray()
         if !event.keys.isEmpty {
             w.key("keys")
-            w.beginArray()
-            for key in event.keys { w.string(key) }
-            w.endArray()
+            w.array(event.keys)
         }
-        if let process = event.process { writeProcess(process, exec: event.exec, workload: event.workload, into: &w) }
-        if let syscall = event.syscall { writeSyscall(syscall, into: &w) }
+        // Sections are passed on as `event.x!`, not bound with `if let`: a binding would
+        // copy the struct (a retain per field), and this runs for every event.
+        if event.process != nil { writeProcess(event.process!, exec: event.exec, workload: event.workload, into: &w) }
+        if event.syscall != nil { writeSyscall(event.syscall!, into: &w) }
         if !event.paths.isEmpty {
             w.key("paths")
             w.beginArray()
-            for path in event.paths { writePath(path, into: &w) }
+            for index in event.paths.indices { writePath(event.paths[index], into: &w) }
             w.endArray()
         }
         if let address = event.socketAddress {
@@ -115,41 +116,38 @@ public struct NativeJSONEncoder: EventEncoder {
     private func writeProcess(_ p: ProcessInfo, exec: ExecArguments?, workload: Workload?, into w: inout JSONWriter) {
         w.key("process")
         w.beginObject()
-        if let pid = p.pid { w.key("pid"); w.number(pid) }
-        if let ppid = p.ppid { w.key("ppid"); w.number(ppid) }
-        if let exe = p.exe { w.key("exe"); w.string(exe) }
-        if let comm = p.comm { w.key("comm"); w.string(comm) }
-        if let exec {
-            w.key("argv")
-            w.beginArray()
-            for argument in exec.argv { w.string(argument) }
-            w.endArray()
-            if let argc = exec.argc { w.key("argc"); w.number(argc) }
-            if exec.isTruncated {
-                w.key("argv_truncated")
-                w.beginObject()
-                w.key("omitted_bytes"); w.number(exec.omittedBytes)
-                w.key("omitted_arguments"); w.number(exec.omittedArguments)
-                w.endObject()
-            }
-        }
-        if let title = p.title {
+        w.member("pid", p.pid)
+        w.member("ppid", p.ppid)
+        w.member("exe", p.exe)
+        w.member("comm", p.comm)
+        if exec != nil { writeArguments(exec!, into: &w) }
+        if p.title != nil {
             w.key("proctitle")
-            w.beginArray()
-            for part in title { w.string(part) }
-            w.endArray()
+            w.array(p.title!)
         }
-        if let cwd = p.cwd { w.key("cwd"); w.string(cwd) }
-        if let tty = p.tty { w.key("tty"); w.string(tty) }
-        if let session = p.session { w.key("session"); w.number(session) }
-        for role in IdentityRole.allCases {
-            guard let identity = p[role] else { continue }
-            w.key(bytes: Self.roleKeys[role.index])
-            writeIdentity(identity, into: &w)
+        w.member("cwd", p.cwd)
+        w.member("tty", p.tty)
+        w.member("session", p.session)
+        for role in IdentityRole.allCases where p.identities[role.index] != nil {
+            w.key(Self.key(of: role))
+            writeIdentity(p.identities[role.index]!, into: &w)
         }
         if let cgroup = workload?.cgroup { w.key("cgroup"); w.string(cgroup) }
         if let unit = workload?.unit { w.key("unit"); w.string(unit) }
         w.endObject()
+    }
+
+    private func writeArguments(_ exec: ExecArguments, into w: inout JSONWriter) {
+        w.key("argv")
+        w.array(exec.argv)
+        w.member("argc", exec.argc)
+        if exec.isTruncated {
+            w.key("argv_truncated")
+            w.beginObject()
+            w.key("omitted_bytes"); w.number(exec.omittedBytes)
+            w.key("omitted_arguments"); w.number(exec.omittedArguments)
+            w.endObject()
+        }
     }
 
     /// `container`, `k8s` and `host` (docs/events.md).
@@ -158,8 +156,8 @@ public struct NativeJSONEncoder: EventEncoder {
             w.key("container")
             w.beginObject()
             w.key("id"); w.string(container.id)
-            if let runtime = container.runtime { w.key("runtime"); w.string(runtime) }
-            if let name = container.name { w.key("name"); w.string(name) }
+            w.member("runtime", container.runtime)
+            w.member("name", container.name)
             w.endObject()
         }
         if let pod = workload.pod {
@@ -168,9 +166,9 @@ public struct NativeJSONEncoder: EventEncoder {
             w.key("pod")
             w.beginObject()
             w.key("uid"); w.string(pod.uid)
-            if let name = pod.name { w.key("name"); w.string(name) }
-            if let namespace = pod.namespace { w.key("namespace"); w.string(namespace) }
-            if let qos = pod.qosClass { w.key("qos_class"); w.string(qos) }
+            w.member("name", pod.name)
+            w.member("namespace", pod.namespace)
+            w.member("qos_class", pod.qosClass)
             w.endObject()
             w.endObject()
         }
@@ -180,35 +178,47 @@ public struct NativeJSONEncoder: EventEncoder {
         }
     }
 
-    private static let hexPrefix: Bytes = Array("0x".utf8)[...]
-
-    private static let roleKeys: [Bytes] = IdentityRole.allCases.map { Array($0.rawValue.utf8)[...] }
+    private static func key(of role: IdentityRole) -> StaticString {
+        switch role {
+        case .auid: "auid"
+        case .uid: "uid"
+        case .gid: "gid"
+        case .euid: "euid"
+        case .suid: "suid"
+        case .fsuid: "fsuid"
+        case .egid: "egid"
+        case .sgid: "sgid"
+        case .fsgid: "fsgid"
+        }
+    }
 
     private func writeIdentity(_ identity: Identity, into w: inout JSONWriter) {
         w.beginObject()
         w.key("id")
         w.number(identity.id)
-        if let name = identity.name {
-            w.key("name")
-            w.string(name)
-        }
+        w.member("name", identity.name)
         w.endObject()
     }
 
     private func writeSyscall(_ s: SyscallInfo, into w: inout JSONWriter) {
         w.key("syscall")
         w.beginObject()
-        if let name = s.name { w.key("name"); w.string(name) }
+        w.member("name", s.name)
         w.key("number"); w.number(s.number)
         w.key("arch")
         if let archName = s.archName { w.string(archName) } else { w.string("0x" + String(s.arch, radix: 16)) }
         if let success = s.success { w.key("success"); w.bool(success) }
-        if let exit = s.exit { w.key("exit"); w.number(exit) }
-        if let errno = s.errnoName { w.key("errno"); w.string(errno) }
+        w.member("exit", s.exit)
+        w.member("errno", s.errnoName)
         if !s.arguments.isEmpty {
             w.key("args")
             w.beginArray()
-            for argument in s.arguments { w.string(Self.hexPrefix + argument) }
+            for argument in s.arguments {
+                w.beginString()
+                w.rawStringContent("0x")
+                w.escapedStringContent(argument)
+                w.endString()
+            }
             w.endArray()
         }
         w.endObject()
@@ -216,12 +226,12 @@ public struct NativeJSONEncoder: EventEncoder {
 
     private func writePath(_ p: PathInfo, into w: inout JSONWriter) {
         w.beginObject()
-        if let item = p.item { w.key("item"); w.number(item) }
-        if let name = p.name { w.key("name"); w.string(name) }
-        if let nametype = p.nametype { w.key("nametype"); w.string(nametype) }
-        if let inode = p.inode { w.key("inode"); w.number(inode) }
-        if let device = p.device { w.key("dev"); w.string(device) }
-        if let mode = p.mode { w.key("mode"); w.string(mode) }
+        w.member("item", p.item)
+        w.member("name", p.name)
+        w.member("nametype", p.nametype)
+        w.member("inode", p.inode)
+        w.member("dev", p.device)
+        w.member("mode", p.mode)
         if let owner = p.owner { w.key("owner"); writeIdentity(owner, into: &w) }
         if let group = p.group { w.key("group"); writeIdentity(group, into: &w) }
         w.endObject()
@@ -259,15 +269,15 @@ public struct NativeJSONEncoder: EventEncoder {
     private func writeMessage(_ m: UserMessage, name: StaticString, session: UInt32?, into w: inout JSONWriter) {
         w.key(name)
         w.beginObject()
-        if let op = m.operation { w.key("op"); w.string(op) }
-        if let account = m.account { w.key("account"); w.string(account) }
-        if let id = m.accountID { w.key("account_id"); w.number(id) }
-        if let exe = m.exe { w.key("exe"); w.string(exe) }
-        if let hostname = m.hostname { w.key("hostname"); w.string(hostname) }
-        if let address = m.address { w.key("address"); w.string(address) }
-        if let terminal = m.terminal { w.key("terminal"); w.string(terminal) }
-        if let result = m.result { w.key("result"); w.string(result) }
-        if let grantors = m.grantors { w.key("grantors"); w.string(grantors) }
+        w.member("op", m.operation)
+        w.member("account", m.account)
+        w.member("account_id", m.accountID)
+        w.member("exe", m.exe)
+        w.member("hostname", m.hostname)
+        w.member("address", m.address)
+        w.member("terminal", m.terminal)
+        w.member("result", m.result)
+        w.member("grantors", m.grantors)
         if let session { w.key("session"); w.number(session) }
         w.endObject()
     }
@@ -277,9 +287,9 @@ public struct NativeJSONEncoder: EventEncoder {
         w.beginObject()
         w.key("id")
         w.number(s.id)
-        if let user = s.user { w.key("user"); w.string(user) }
-        if let address = s.address { w.key("address"); w.string(address) }
-        if let terminal = s.terminal { w.key("terminal"); w.string(terminal) }
+        w.member("user", s.user)
+        w.member("address", s.address)
+        w.member("terminal", s.terminal)
         w.key("login_event")
         w.string(s.loginEventID)
         w.endObject()
@@ -294,12 +304,13 @@ public struct NativeJSONEncoder: EventEncoder {
     /// BPRM_FCAPS, what is left of user messages, …), by record type, quotes removed.
     private func writeDetails(_ event: AuditEvent, into w: inout JSONWriter) {
         var opened = false
-        for record in event.records where !Self.structured.contains(record.type.number) {
+        for record in event.records where !Self.isStructured(record.type) {
             let isMessage = record.type.role == .standalone
-            let fields = record.fields.filter { field in
-                !isMessage || !Self.messageKeys.contains { record.key(of: field).equals($0) }
+            var any = false
+            record.forEachField { key, _ in
+                if !isMessage || !Self.messageKeys.contains(where: key.equals) { any = true }
             }
-            if fields.isEmpty { continue }
+            if !any { continue }
             if !opened {
                 w.key("details")
                 w.beginArray()
@@ -308,14 +319,15 @@ public struct NativeJSONEncoder: EventEncoder {
             w.beginObject()
             w.key("type")
             w.string(record.typeName)
-            for field in fields {
-                w.key(bytes: record.key(of: field))
-                var value = record.value(of: field)
-                if value.count >= 2, let first = value.first, first == value.last,
-                   first == UInt8(ascii: "\"") || first == UInt8(ascii: "'") {
-                    value = value.dropFirst().dropLast()
+            record.forEachField { key, value in
+                if isMessage, Self.messageKeys.contains(where: key.equals) { return }
+                w.key(bytes: key)
+                if value.count >= 2, value[0] == value[value.count - 1],
+                   value[0] == UInt8(ascii: "\"") || value[0] == UInt8(ascii: "'") {
+                    w.string(UnsafeBufferPointer(rebasing: value[1..<(value.count - 1)]))
+                } else {
+                    w.string(value)
                 }
-                w.string(value)
             }
             w.endObject()
         }

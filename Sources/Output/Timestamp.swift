@@ -3,36 +3,51 @@
 public enum Timestamp {
     /// `2026-11-25T10:20:46.275Z` for a time in seconds and milliseconds since the epoch.
     public static func rfc3339(seconds: UInt64, milliseconds: UInt16) -> [UInt8] {
+        withRFC3339(seconds: seconds, milliseconds: milliseconds) { Array($0) }
+    }
+
+    /// Formats the timestamp on the stack and hands its bytes to `body` (the encoders
+    /// write one per event; no allocation).
+    public static func withRFC3339<R>(
+        seconds: UInt64, milliseconds: UInt16, _ body: (UnsafeBufferPointer<UInt8>) -> R
+    ) -> R {
         let days = Int64(seconds / 86_400)
         let secondOfDay = Int(seconds % 86_400)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var v = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") &+ UInt8((v / divisor) % 10))
-                v %= divisor
-                divisor /= 10
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: `YYYY-MM-DDTHH:MM:SS.mmmZ`
+        return withUnsafeMutableBytes(of: &text) { raw in
+            let out = raw.bindMemory(to: UInt8.self)
+            var length = 0
+            func put(_ byte: UInt8) {
+                out[length] = byte
+                length += 1
             }
+            func digits(_ value: Int, _ width: Int) {
+                var divisor = 1
+                for _ in 1..<width { divisor *= 10 }
+                var v = value
+                while divisor > 0 {
+                    put(UInt8(ascii: "0") &+ UInt8((v / divisor) % 10))
+                    v %= divisor
+                    divisor /= 10
+                }
+            }
+            digits(Int(year % 10_000), 4)
+            put(UInt8(ascii: "-"))
+            digits(month, 2)
+            put(UInt8(ascii: "-"))
+            digits(day, 2)
+            put(UInt8(ascii: "T"))
+            digits(secondOfDay / 3600, 2)
+            put(UInt8(ascii: ":"))
+            digits(secondOfDay / 60 % 60, 2)
+            put(UInt8(ascii: ":"))
+            digits(secondOfDay % 60, 2)
+            put(UInt8(ascii: "."))
+            digits(Int(milliseconds % 1000), 3)
+            put(UInt8(ascii: "Z"))
+            return body(UnsafeBufferPointer(rebasing: out[0..<length]))
         }
-        digits(Int(year), 4)
-        out.append(UInt8(ascii: "-"))
-        digits(month, 2)
-        out.append(UInt8(ascii: "-"))
-        digits(day, 2)
-        out.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2)
-        out.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2)
-        out.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2)
-        out.append(UInt8(ascii: "."))
-        digits(Int(milliseconds % 1000), 3)
-        out.append(UInt8(ascii: "Z"))
-        return out
     }
 
     /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).

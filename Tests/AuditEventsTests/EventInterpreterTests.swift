@@ -111,7 +111,7 @@ struct EventInterpreterTests {
         (["SYSCALL"], "getpid", .other),
     ] as [([String], String?, EventCategory)])
     func categories(types: [String], syscall: String?, expected: EventCategory) throws {
-        let recordTypes = try types.map { try #require(RecordType(name: Array($0.utf8)[...])) }
-        #expect(EventCategory.classify(types: recordTypes, syscallName: syscall) == expected)
+        let records = try types.map { try RecordParser.parseLogLine(Array("type=\($0) msg=audit(1.000:1): pid=1".utf8)) }
+        #expect(EventCategory.classify(records: records, syscallName: syscall) == expected)
     }
 }
