@@ -85,22 +85,6 @@ public final class AuditRecord: Sendable {
         }
     }
 
-    /// Whether `field`'s key is `key`; compares in place, without making a slice.
-    @inlinable
-    public func hasKey(_ field: RecordField, _ key: StaticString) -> Bool {
-        guard Int(field.keyEnd - field.keyStart) == key.utf8CodeUnitCount else { return false }
-        return body.withUnsafeBufferPointer { b in
-            key.withUTF8Buffer { k in
-                var i = Int(field.keyStart)
-                for byte in k {
-                    if b[i] != byte { return false }
-                    i += 1
-                }
-                return true
-            }
-        }
-    }
-
     /// The position in `list` of the first field named `key`. Lookups run many times per
     /// event, so keys are compared in place rather than as slices (which cost a retain each).
     @inlinable

@@ -122,11 +122,10 @@ public final class EventPipeline {
     }
 
     private func emitCatching(_ group: RecordGroup) -> SinkError? {
-        if let renderingThread {
+        if renderingThread != nil {
             handover.append(group)
             guard handover.count >= handoverEvents else { return nil }
-            do throws(SinkError) { try renderingThread.submit(handover) } catch { return error }
-            handover.removeAll(keepingCapacity: true)
+            do throws(SinkError) { try submitHandover() } catch { return error }
             return nil
         }
         renderer.render(group, into: &writer)
@@ -140,15 +139,17 @@ public final class EventPipeline {
     /// that thread has written every event handed to it).
     private func drain() throws(SinkError) {
         if let renderingThread {
-            if !handover.isEmpty {
-                try renderingThread.submit(handover)
-                handover.removeAll(keepingCapacity: true)
-            }
+            if !handover.isEmpty { try submitHandover() }
             try renderingThread.drain()
             return
         }
         guard !writer.isEmpty else { return }
         try sink.write(writer.buffer)
         writer.removeAll()
+    }
+
+    private func submitHandover() throws(SinkError) {
+        try renderingThread?.submit(handover)
+        handover.removeAll(keepingCapacity: true)
     }
 }

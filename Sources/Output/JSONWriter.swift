@@ -60,14 +60,8 @@ public struct JSONWriter {
         needsComma = false
     }
 
-    /// Writes a key that is not a literal (record field names), escaped like any string.
-    public mutating func key(bytes: Bytes) {
-        string(bytes)
-        storage.append(UInt8(ascii: ":"))
-        needsComma = false
-    }
-
-    /// A key from bytes in place (a record's field name), escaped.
+    /// Writes a key that is not a literal (a record's field name, in place), escaped like
+    /// any string.
     public mutating func key(bytes: UnsafeBufferPointer<UInt8>) {
         string(bytes)
         storage.append(UInt8(ascii: ":"))
@@ -82,11 +76,7 @@ public struct JSONWriter {
     // MARK: Values
 
     public mutating func string(_ bytes: Bytes) {
-        separate()
-        storage.append(UInt8(ascii: "\""))
-        appendEscaped(bytes)
-        storage.append(UInt8(ascii: "\""))
-        needsComma = true
+        bytes.withUnsafeBufferPointer { string($0) }
     }
 
     /// A string from bytes in place (a record's field), escaped.
@@ -109,13 +99,7 @@ public struct JSONWriter {
 
     public mutating func string(_ value: String) {
         var value = value
-        value.withUTF8 { utf8 in
-            separate()
-            storage.append(UInt8(ascii: "\""))
-            appendEscaped(utf8)
-            storage.append(UInt8(ascii: "\""))
-        }
-        needsComma = true
+        value.withUTF8 { string($0) }
     }
 
     /// `"key":"value"` when there is a value, nothing when it is nil. The value is
