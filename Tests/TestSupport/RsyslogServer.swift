@@ -51,8 +51,10 @@ public final class RsyslogServer {
         process.standardError = FileHandle.nullDevice
         try process.runWithStopSignalsUnblocked()
         self.process = process
-        for _ in 0..<100 {
+        // Up to 20 s: a restart under an exec burst was once seen to take more than 5 s.
+        for _ in 0..<400 {
             if Self.accepts(port: port) { return }
+            if !process.isRunning { throw RsyslogError.exited(port, status: process.terminationStatus) }
             usleep(50_000)
         }
         throw RsyslogError.notListening(port)
@@ -91,5 +93,6 @@ public final class RsyslogServer {
 
     public enum RsyslogError: Error {
         case notListening(Int)
+        case exited(Int, status: Int32)
     }
 }
