@@ -4,13 +4,18 @@ import AuditRecords
 ///
 /// Values stay as bytes from the records (decoded from hex where the kernel encoded
 /// them) so that no attacker-controlled text is altered before the encoder escapes it.
+/// They are kept in the event's `text`, and the sections below say where (`TextRange`):
+/// `event.bytes(event.process?.exe)` reads one.
 public struct AuditEvent: Sendable {
     public var key: EventKey
+    /// The decoded values of the event, which the `TextRange`s of its sections point into.
+    public var text: EventText
     public var category: EventCategory
     /// The record types of the event, in arrival order.
     public var records: [AuditRecord]
     public var closeReason: CloseReason
-    public var keys: [Bytes]
+    /// The rule keys (`-k`) that matched.
+    public var keys: [TextRange]
     public var process: ProcessInfo?
     public var syscall: SyscallInfo?
     /// Set when the event has EXECVE records.
@@ -26,7 +31,7 @@ public struct AuditEvent: Sendable {
     /// Where the process runs: container, pod, or the host (enrichment fills it).
     public var workload: Workload?
     /// Keystrokes of TTY / USER_TTY records, made readable (`TTYInput`).
-    public var ttyInput: Bytes?
+    public var ttyInput: TextRange?
     /// The login session the event belongs to (enrichment, from the session's login).
     public var loginSession: LoginSession?
     /// The exec session into a container the process belongs to (enrichment).
@@ -34,6 +39,7 @@ public struct AuditEvent: Sendable {
 
     public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
         self.key = key
+        self.text = EventText(capacity: 512)
         self.category = category
         self.records = records
         self.closeReason = closeReason
@@ -60,14 +66,25 @@ public struct AuditEvent: Sendable {
 
     /// Whether some of the event's records were written after it was emitted once.
     public var isLate: Bool { closeReason == .late }
+
+    /// The bytes of one of the event's values (nil stays nil).
+    public func bytes(_ range: TextRange?) -> Bytes? { range.map { text[$0] } }
+
+    /// One of the event's values as a string, invalid UTF-8 repaired: for messages and
+    /// tests, not the hot path.
+    public func string(_ range: TextRange?) -> String? { bytes(range)?.utf8String }
+
+    /// Several of the event's values as strings (argv, proctitle, keys).
+    public func strings(_ ranges: [TextRange]?) -> [String]? { ranges?.map { text[$0].utf8String } }
 }
 
 /// A numeric user or group id with its name, where known (from an ENRICHED log or the host).
 public struct Identity: Sendable, Equatable {
     public var id: UInt32
-    public var name: Bytes?
+    /// The name, in the event's text.
+    public var name: TextRange?
 
-    public init(id: UInt32, name: Bytes? = nil) {
+    public init(id: UInt32, name: TextRange? = nil) {
         self.id = id
         self.name = name
     }
@@ -85,16 +102,16 @@ public enum IdentityRole: String, Sendable, CaseIterable {
     public var isGroup: Bool { self == .gid || self == .egid || self == .sgid || self == .fsgid }
 }
 
-/// The process that caused the event.
+/// The process that caused the event. Its byte values are in the event's text.
 public struct ProcessInfo: Sendable {
     public var pid: UInt32?
     public var ppid: UInt32?
-    public var exe: Bytes?
-    public var comm: Bytes?
+    public var exe: TextRange?
+    public var comm: TextRange?
     /// The command line from PROCTITLE (at most 128 bytes, as the kernel cuts it).
-    public var title: [Bytes]?
-    public var cwd: Bytes?
-    public var tty: Bytes?
+    public var title: [TextRange]?
+    public var cwd: TextRange?
+    public var tty: TextRange?
     /// The audit session id; nil when unset.
     public var session: UInt32?
     /// Credentials by role, in `IdentityRole` order; nil where the record has none.
@@ -103,14 +120,6 @@ public struct ProcessInfo: Sendable {
 
     public init() {
         identities = InlineArray(repeating: nil)
-    }
-
-    /// Names every identity that has no name yet, with `name(id, isGroup)`.
-    public mutating func nameIdentities(_ name: (UInt32, Bool) -> Bytes?) {
-        for role in IdentityRole.allCases {
-            guard let identity = identities[role.index], identity.name == nil else { continue }
-            identities[role.index] = Identity(id: identity.id, name: name(identity.id, role.isGroup))
-        }
     }
 
     public subscript(role: IdentityRole) -> Identity? {
@@ -146,38 +155,38 @@ public struct SyscallInfo: Sendable {
     public var exit: Int64?
     /// The errno name when the syscall failed (`ENOENT`).
     public var errnoName: String?
-    /// a0…a3 as the kernel gives them (hex).
-    public var arguments: [Bytes]
+    /// a0…a3 as the kernel gives them (hex), in the event's text.
+    public var arguments: InlineArray<4, TextRange?>
     public var items: UInt32?
 }
 
-/// One PATH record: a file the syscall touched.
+/// One PATH record: a file the syscall touched. Its byte values are in the event's text.
 public struct PathInfo: Sendable {
     public var item: UInt32?
-    public var name: Bytes?
-    public var nametype: Bytes?
+    public var name: TextRange?
+    public var nametype: TextRange?
     public var inode: UInt64?
-    public var device: Bytes?
-    public var mode: Bytes?
+    public var device: TextRange?
+    public var mode: TextRange?
     public var owner: Identity?
     public var group: Identity?
 }
 
 /// The fields of a user-space message (`USER_LOGIN`, `USER_AUTH`, `ADD_USER`, …), from
-/// its `msg='…'` part.
+/// its `msg='…'` part. Its byte values are in the event's text.
 public struct UserMessage: Sendable {
-    public var operation: Bytes?
+    public var operation: TextRange?
     /// The account acted on (`acct`), decoded.
-    public var account: Bytes?
+    public var account: TextRange?
     /// A numeric user id the message names (`id`), e.g. in ADD_USER or USER_LOGIN.
     public var accountID: UInt32?
-    public var exe: Bytes?
-    public var hostname: Bytes?
-    public var address: Bytes?
-    public var terminal: Bytes?
+    public var exe: TextRange?
+    public var hostname: TextRange?
+    public var address: TextRange?
+    public var terminal: TextRange?
     /// `success` or `failed`.
-    public var result: Bytes?
-    public var grantors: Bytes?
+    public var result: TextRange?
+    public var grantors: TextRange?
 }
 
 /// A login as PAM and the login records told it: carried onto every event of the session

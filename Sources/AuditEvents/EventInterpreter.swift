@@ -16,43 +16,45 @@ public struct EventInterpreter: Sendable {
         var event = AuditEvent(key: group.key, category: .other, records: group.records, closeReason: group.closeReason)
         var process: ProcessInfo?
         var execRecords: [AuditRecord] = []
+        var ttyInput: [UInt8]?
 
         for record in group.records {
             switch record.type.number {
             case RecordType.syscall.number:
-                readProcess(record, into: &process)
-                event.syscall = readSyscall(record)
-                appendKeys(record, to: &event)
+                readSyscallRecord(record, into: &event, process: &process)
             case RecordType.execve.number:
                 execRecords.append(record)
             case RecordType.cwd.number:
                 if process == nil { process = ProcessInfo() }
-                process!.cwd = record.string("cwd")
+                process!.cwd = record.string("cwd", into: &event.text)
             case RecordType.path.number:
-                event.paths.append(readPath(record))
+                event.paths.append(readPath(record, text: &event.text))
             case RecordType.proctitle.number:
                 if process == nil { process = ProcessInfo() }
-                process!.title = ProcessTitle.argv(record)
+                process!.title = ProcessTitle.argv(record, into: &event.text)
             case RecordType.tty.number, RecordType.userTTY.number:
-                if let data = record.string("data") { event.ttyInput = (event.ttyInput ?? []) + TTYInput.readable(data) }
-                if record.type.role == .standalone || process?.pid == nil { readProcess(record, into: &process) }
+                if let data = record.string("data") { ttyInput = (ttyInput ?? []) + TTYInput.readable(data) }
+                if record.type.role == .standalone || process?.pid == nil {
+                    readProcess(record, into: &process, text: &event.text)
+                }
             case RecordType.sockaddr.number:
                 if let bytes = record.string("saddr") { event.socketAddress = SocketAddress(bytes) }
             default:
                 // The SYSCALL record speaks for the process; others (LOGIN, CONFIG_CHANGE)
                 // only when there is none, as in user-space messages.
                 if record.type.role == .standalone || (process?.pid == nil && record.raw("pid") != nil) {
-                    readProcess(record, into: &process)
+                    readProcess(record, into: &process, text: &event.text)
                 }
-                if record.type.role == .standalone { event.message = readMessage(record) }
+                if record.type.role == .standalone { event.message = readMessage(record, text: &event.text) }
                 if event.keys.isEmpty { appendKeys(record, to: &event) }
             }
         }
         if !execRecords.isEmpty {
-            let exec = ExecArguments(records: execRecords, byteLimit: argvByteLimit)
+            let exec = ExecArguments(records: execRecords, byteLimit: argvByteLimit, into: &event.text)
             event.malformedFields += exec.malformedFields
             event.exec = exec
         }
+        if let ttyInput { event.ttyInput = ttyInput.withUnsafeBufferPointer { event.text.append($0) } }
         event.process = process
         event.category = EventCategory.classify(records: group.records, syscallName: event.syscall?.name)
         return event
@@ -62,91 +64,107 @@ public struct EventInterpreter: Sendable {
 
     /// Reads the process fields of `record` into `process`, creating it when absent;
     /// in place, so the fields already read are not copied.
-    private func readProcess(_ record: AuditRecord, into process: inout ProcessInfo?) {
+    private func readProcess(_ record: AuditRecord, into process: inout ProcessInfo?, text: inout EventText) {
         if process == nil { process = ProcessInfo() }
-        readProcess(record, into: &process!)
+        readProcess(record, FieldIndex(record), into: &process!, text: &text)
     }
 
-    private func readProcess(_ record: AuditRecord, into info: inout ProcessInfo) {
-        if let pid = record.unsigned("pid") { info.pid = UInt32(truncatingIfNeeded: pid) }
-        if let ppid = record.unsigned("ppid") { info.ppid = UInt32(truncatingIfNeeded: ppid) }
-        if let exe = record.string("exe") { info.exe = exe }
-        if let comm = record.string("comm") { info.comm = comm }
-        if let tty = record.word("tty"), !tty.equals("(none)") { info.tty = tty }
-        if let ses = record.unsigned("ses"), ses != UInt64(Identity.unset) { info.session = UInt32(truncatingIfNeeded: ses) }
+    private func readProcess(
+        _ record: AuditRecord, _ fields: FieldIndex<ProcessField>, into info: inout ProcessInfo, text: inout EventText
+    ) {
+        if let pid = fields.unsigned(.pid, of: record) { info.pid = UInt32(truncatingIfNeeded: pid) }
+        if let ppid = fields.unsigned(.ppid, of: record) { info.ppid = UInt32(truncatingIfNeeded: ppid) }
+        if let exe = fields[.exe].flatMap({ record.string(at: $0, into: &text) }) { info.exe = exe }
+        if let comm = fields[.comm].flatMap({ record.string(at: $0, into: &text) }) { info.comm = comm }
+        if let tty = fields[.tty].map({ record.word(at: $0, into: &text) }), !text[tty].equals("(none)") { info.tty = tty }
+        if let ses = fields.unsigned(.ses, of: record), ses != UInt64(Identity.unset) {
+            info.session = UInt32(truncatingIfNeeded: ses)
+        }
         for role in IdentityRole.allCases {
-            if let identity = identity(record, role) { info[role] = identity }
+            guard let id = fields.unsigned(ProcessField.of(role), of: record), let id32 = UInt32(exactly: id) else { continue }
+            info[role] = Identity(id: id32, name: record.interpretations.isEmpty ? nil : name(of: role, in: record, text: &text))
         }
     }
 
-    /// Reads an id field and the name auditd gave it in an ENRICHED log (`UID="root"`).
-    private func identity(_ record: AuditRecord, _ role: IdentityRole) -> Identity? {
-        let (field, interpretation): (Bytes?, Bytes?)
+    /// The name auditd gave an id in an ENRICHED log (`UID="root"`).
+    private func name(of role: IdentityRole, in record: AuditRecord, text: inout EventText) -> TextRange? {
         switch role {
-        case .auid: (field, interpretation) = (record.raw("auid"), record.interpretation("AUID"))
-        case .uid: (field, interpretation) = (record.raw("uid"), record.interpretation("UID"))
-        case .gid: (field, interpretation) = (record.raw("gid"), record.interpretation("GID"))
-        case .euid: (field, interpretation) = (record.raw("euid"), record.interpretation("EUID"))
-        case .suid: (field, interpretation) = (record.raw("suid"), record.interpretation("SUID"))
-        case .fsuid: (field, interpretation) = (record.raw("fsuid"), record.interpretation("FSUID"))
-        case .egid: (field, interpretation) = (record.raw("egid"), record.interpretation("EGID"))
-        case .sgid: (field, interpretation) = (record.raw("sgid"), record.interpretation("SGID"))
-        case .fsgid: (field, interpretation) = (record.raw("fsgid"), record.interpretation("FSGID"))
+        case .auid: record.interpretation("AUID", into: &text)
+        case .uid: record.interpretation("UID", into: &text)
+        case .gid: record.interpretation("GID", into: &text)
+        case .euid: record.interpretation("EUID", into: &text)
+        case .suid: record.interpretation("SUID", into: &text)
+        case .fsuid: record.interpretation("FSUID", into: &text)
+        case .egid: record.interpretation("EGID", into: &text)
+        case .sgid: record.interpretation("SGID", into: &text)
+        case .fsgid: record.interpretation("FSGID", into: &text)
         }
-        guard let field, let id = ByteNumbers.decimal(field), let id32 = UInt32(exactly: id) else { return nil }
-        return Identity(id: id32, name: interpretation.flatMap(UntrustedString.decode))
     }
 
-    private func readSyscall(_ record: AuditRecord) -> SyscallInfo? {
-        guard let number = record.unsigned("syscall") else { return nil }
-        let arch = record.hexadecimal("arch") ?? 0
-        let exit = record.signed("exit")
-        let success = record.word("success").map { $0.equals("yes") }
+    /// Reads a SYSCALL record: the syscall, its process and its rule keys, in one pass
+    /// over the fields.
+    private func readSyscallRecord(_ record: AuditRecord, into event: inout AuditEvent, process: inout ProcessInfo?) {
+        let fields = FieldIndex<ProcessField>(record)
+        if process == nil { process = ProcessInfo() }
+        readProcess(record, fields, into: &process!, text: &event.text)
+        event.syscall = readSyscall(record, fields, text: &event.text)
+        if let keys = fields[.key].flatMap({ record.string(at: $0, into: &event.text) }) {
+            event.keys.append(contentsOf: event.text.split(keys, separator: 0x01))
+        }
+    }
+
+    private func readSyscall(_ record: AuditRecord, _ fields: FieldIndex<ProcessField>, text: inout EventText) -> SyscallInfo? {
+        guard let number = fields.unsigned(.syscall, of: record) else { return nil }
+        let arch = fields[.arch].flatMap { record.withValue(at: $0, ByteNumbers.hexadecimal) } ?? 0
+        let exit = fields[.exit].flatMap { record.withValue(at: $0, ByteNumbers.signedDecimal) }
+        let success = fields[.success].map { record.withValue(at: $0) { $0.equals("yes") || $0.equals("\"yes\"") } }
         var errnoName: String?
         if success == false, let exit, exit < 0 { errnoName = syscalls.errnoName(-exit) }
-        var arguments: [Bytes] = []
-        arguments.reserveCapacity(4)
-        for key: StaticString in ["a0", "a1", "a2", "a3"] {
-            if let value = record.raw(key) { arguments.append(value) }
+        var arguments = InlineArray<4, TextRange?>(repeating: nil)
+        var count = 0
+        for field in [ProcessField.a0, .a1, .a2, .a3] {
+            guard let value = fields[field] else { continue }
+            arguments[count] = record.withValue(at: value) { text.append($0) }
+            count += 1
         }
         return SyscallInfo(
             number: number, name: syscalls.syscallName(number, arch: arch), arch: arch,
             archName: syscalls.architectureName(arch: arch), success: success, exit: exit, errnoName: errnoName,
-            arguments: arguments, items: record.unsigned("items").flatMap { UInt32(exactly: $0) })
+            arguments: arguments, items: fields.unsigned(.items, of: record).flatMap { UInt32(exactly: $0) })
     }
 
-    private func readPath(_ record: AuditRecord) -> PathInfo {
+    private func readPath(_ record: AuditRecord, text: inout EventText) -> PathInfo {
         PathInfo(
             item: record.unsigned("item").flatMap { UInt32(exactly: $0) },
-            name: record.string("name"),
-            nametype: record.word("nametype"),
+            name: record.string("name", into: &text),
+            nametype: record.word("nametype", into: &text),
             inode: record.unsigned("inode"),
-            device: record.word("dev"),
-            mode: record.word("mode"),
+            device: record.word("dev", into: &text),
+            mode: record.word("mode", into: &text),
             owner: record.unsigned("ouid").flatMap { UInt32(exactly: $0) }.map {
-                Identity(id: $0, name: record.interpretation("OUID").flatMap(UntrustedString.decode))
+                Identity(id: $0, name: record.interpretation("OUID", into: &text))
             },
             group: record.unsigned("ogid").flatMap { UInt32(exactly: $0) }.map {
-                Identity(id: $0, name: record.interpretation("OGID").flatMap(UntrustedString.decode))
+                Identity(id: $0, name: record.interpretation("OGID", into: &text))
             })
     }
 
-    private func readMessage(_ record: AuditRecord) -> UserMessage {
+    private func readMessage(_ record: AuditRecord, text: inout EventText) -> UserMessage {
         UserMessage(
-            operation: record.word("op"),
-            account: record.string("acct"),
+            operation: record.word("op", into: &text),
+            account: record.string("acct", into: &text),
             accountID: record.unsigned("id").flatMap { UInt32(exactly: $0) },
-            exe: record.string("exe"),
-            hostname: record.string("hostname"),
-            address: record.string("addr"),
-            terminal: record.string("terminal"),
-            result: record.word("res"),
-            grantors: record.word("grantors"))
+            exe: record.string("exe", into: &text),
+            hostname: record.string("hostname", into: &text),
+            address: record.string("addr", into: &text),
+            terminal: record.string("terminal", into: &text),
+            result: record.word("res", into: &text),
+            grantors: record.word("grantors", into: &text))
     }
 
     /// `key="a"` once, or several keys hex-encoded with 0x01 between them.
     private func appendKeys(_ record: AuditRecord, to event: inout AuditEvent) {
-        guard let raw = record.raw("key"), let keys = UntrustedString.decode(raw) else { return }
-        event.keys.append(contentsOf: UntrustedString.split(keys, separator: 0x01))
+        guard let keys = record.string("key", into: &event.text) else { return }
+        event.keys.append(contentsOf: event.text.split(keys, separator: 0x01))
     }
 }

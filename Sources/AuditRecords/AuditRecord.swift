@@ -109,29 +109,78 @@ public final class AuditRecord: Sendable {
         }
     }
 
+    /// Calls `read` with the raw value of the first field named `key`, in place.
+    @inlinable
+    public func withRaw<R>(_ key: StaticString, _ read: (UnsafeBufferPointer<UInt8>) -> R?) -> R? {
+        firstIndex(of: key, in: fields).flatMap { withValue(at: fields[$0].valueRange, read) }
+    }
+
     /// An unsigned decimal field (`pid`, `uid`, `items`).
     @inlinable
-    public func unsigned(_ key: StaticString) -> UInt64? { raw(key).flatMap(ByteNumbers.decimal) }
+    public func unsigned(_ key: StaticString) -> UInt64? { withRaw(key, ByteNumbers.decimal) }
 
     /// A signed decimal field (`exit`).
     @inlinable
-    public func signed(_ key: StaticString) -> Int64? { raw(key).flatMap(ByteNumbers.signedDecimal) }
+    public func signed(_ key: StaticString) -> Int64? { withRaw(key, ByteNumbers.signedDecimal) }
 
     /// A field the kernel writes in hex (`arch`, `a0`…`a3`).
     @inlinable
-    public func hexadecimal(_ key: StaticString) -> UInt64? { raw(key).flatMap(ByteNumbers.hexadecimal) }
+    public func hexadecimal(_ key: StaticString) -> UInt64? { withRaw(key, ByteNumbers.hexadecimal) }
 
     /// A user-controlled string field, decoded from its quoted or hex form; nil for `(null)`.
-    @inlinable
     public func string(_ key: StaticString) -> Bytes? { raw(key).flatMap(UntrustedString.decode) }
 
     /// A plain word field (`success=yes`, `nametype=NORMAL`, `res=success`), quotes removed.
-    @inlinable
     public func word(_ key: StaticString) -> Bytes? {
-        guard let value = raw(key) else { return nil }
-        if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
-            return value.dropFirst().dropLast()
+        guard let index = firstIndex(of: key, in: fields) else { return nil }
+        return body[Self.unquoted(fields[index].valueRange, in: body)]
+    }
+
+    // MARK: Values copied into an event's text
+
+    /// The decoded string field `key`, appended to `text`; nil when absent or `(null)`.
+    @inlinable
+    public func string(_ key: StaticString, into text: inout EventText) -> TextRange? {
+        firstIndex(of: key, in: fields).flatMap { string(at: fields[$0].valueRange, into: &text) }
+    }
+
+    /// The word field `key`, quotes removed, appended to `text`.
+    @inlinable
+    public func word(_ key: StaticString, into text: inout EventText) -> TextRange? {
+        firstIndex(of: key, in: fields).map { word(at: fields[$0].valueRange, into: &text) }
+    }
+
+    /// Calls `read` with the value at `range` of the body (a field's `valueRange`), in place.
+    @inlinable
+    public func withValue<R>(at range: Range<Int>, _ read: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        body.withUnsafeBufferPointer { read(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// The user-controlled string at `range` of the body, decoded into `text`; nil for `(null)`.
+    @inlinable
+    public func string(at range: Range<Int>, into text: inout EventText) -> TextRange? {
+        withValue(at: range) { text.appendDecoded($0).range }
+    }
+
+    /// The word at `range` of the body, quotes removed, appended to `text`.
+    @inlinable
+    public func word(at range: Range<Int>, into text: inout EventText) -> TextRange {
+        withValue(at: Self.unquoted(range, in: body)) { text.append($0) }
+    }
+
+    /// auditd's interpretation `key` (ENRICHED logs), decoded and appended to `text`.
+    @inlinable
+    public func interpretation(_ key: StaticString, into text: inout EventText) -> TextRange? {
+        guard !interpretations.isEmpty, let index = firstIndex(of: key, in: interpretations) else { return nil }
+        return string(at: interpretations[index].valueRange, into: &text)
+    }
+
+    /// `range` without the double quotes around it, if it has them.
+    @inlinable
+    static func unquoted(_ range: Range<Int>, in body: [UInt8]) -> Range<Int> {
+        if range.count >= 2, body[range.lowerBound] == UInt8(ascii: "\""), body[range.upperBound - 1] == UInt8(ascii: "\"") {
+            return (range.lowerBound + 1)..<(range.upperBound - 1)
         }
-        return value
+        return range
     }
 }

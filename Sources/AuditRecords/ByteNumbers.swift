@@ -1,8 +1,11 @@
 /// Number parsing straight from record bytes, without building strings.
+///
+/// The pointer forms are the ones the interpreter uses (no slice, so no retain, per
+/// field); the `Bytes` forms are for everything else.
 public enum ByteNumbers {
     /// An unsigned decimal number; nil when empty, not all digits, or too large.
     @inlinable
-    public static func decimal(_ bytes: Bytes) -> UInt64? {
+    public static func decimal(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
         guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
         var value: UInt64 = 0
         for b in bytes {
@@ -18,9 +21,10 @@ public enum ByteNumbers {
 
     /// A signed decimal number (`exit=-13`).
     @inlinable
-    public static func signedDecimal(_ bytes: Bytes) -> Int64? {
+    public static func signedDecimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         if bytes.first == UInt8(ascii: "-") {
-            guard let magnitude = decimal(bytes.dropFirst()), magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            guard let magnitude = decimal(UnsafeBufferPointer(rebasing: bytes.dropFirst())),
+                  magnitude <= UInt64(Int64.max) + 1 else { return nil }
             return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
         }
         return decimal(bytes).flatMap { Int64(exactly: $0) }
@@ -28,9 +32,11 @@ public enum ByteNumbers {
 
     /// An unsigned hexadecimal number, with or without `0x` (`arch=c000003e`, `a2=7`).
     @inlinable
-    public static func hexadecimal(_ bytes: Bytes) -> UInt64? {
+    public static func hexadecimal(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
         var digits = bytes
-        if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }
+        if digits.count >= 2, digits[0] == UInt8(ascii: "0"), digits[1] | 0x20 == UInt8(ascii: "x") {
+            digits = UnsafeBufferPointer(rebasing: digits.dropFirst(2))
+        }
         guard !digits.isEmpty, digits.count <= 16 else { return nil }
         var value: UInt64 = 0
         for b in digits {
@@ -39,6 +45,15 @@ public enum ByteNumbers {
         }
         return value
     }
+
+    @inlinable
+    public static func decimal(_ bytes: Bytes) -> UInt64? { bytes.withUnsafeBufferPointer(decimal) }
+
+    @inlinable
+    public static func signedDecimal(_ bytes: Bytes) -> Int64? { bytes.withUnsafeBufferPointer(signedDecimal) }
+
+    @inlinable
+    public static func hexadecimal(_ bytes: Bytes) -> UInt64? { bytes.withUnsafeBufferPointer(hexadecimal) }
 
     /// The value of one hexadecimal digit.
     @inlinable

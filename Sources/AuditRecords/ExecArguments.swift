@@ -6,7 +6,8 @@
 public struct ExecArguments: Sendable, Equatable {
     /// `argc` as the kernel reported it.
     public var argc: Int?
-    public var argv: [Bytes]
+    /// The arguments, decoded, in the event's text.
+    public var argv: [TextRange]
     /// Bytes and whole arguments left out because the total exceeded the output bound.
     public var omittedBytes = 0
     public var omittedArguments = 0
@@ -16,68 +17,80 @@ public struct ExecArguments: Sendable, Equatable {
 
     public var isTruncated: Bool { omittedBytes > 0 || omittedArguments > 0 }
 
-    /// Joins the EXECVE records of one event, keeping at most `byteLimit` bytes of
-    /// arguments in total (the rest is counted in `omittedBytes`/`omittedArguments`).
-    public init(records: [AuditRecord], byteLimit: Int) {
+    /// Joins the EXECVE records of one event into `text`, keeping at most `byteLimit` bytes
+    /// of arguments in total (the rest is counted in `omittedBytes`/`omittedArguments`).
+    public init(records: [AuditRecord], byteLimit: Int, into text: inout EventText) {
         argc = nil
         argv = []
-        var parts: [[Bytes]] = []
         for record in records {
-            for field in record.fields {
-                let key = record.key(of: field)
-                if key.equals("argc") {
-                    argc = ByteNumbers.decimal(record.value(of: field)).flatMap { Int(exactly: $0) }
-                    continue
+            record.body.withUnsafeBufferPointer { body in
+                for field in record.fields {
+                    let key = UnsafeBufferPointer(rebasing: body[field.keyRange])
+                    let value = UnsafeBufferPointer(rebasing: body[field.valueRange])
+                    if key.equals("argc") {
+                        argc = ByteNumbers.decimal(value).flatMap { Int(exactly: $0) }
+                        continue
+                    }
+                    guard let index = Self.argumentIndex(key) else { continue }
+                    // `aN_len` only announces the chunks that follow.
+                    if index.isLength { continue }
+                    guard index.number <= argv.count, index.number < (argc ?? Int.max) else {
+                        malformedFields += UntrustedString.isMalformed(value) ? 2 : 1
+                        continue
+                    }
+                    let (decoded, malformed) = text.appendDecoded(value)
+                    if malformed { malformedFields += 1 }
+                    let chunk = decoded ?? TextRange(start: text.bytes.count, end: text.bytes.count)
+                    if index.number == argv.count {
+                        argv.append(chunk)
+                    } else if argv[index.number].end == chunk.start {
+                        // The next chunk of a long argument, right after the one before.
+                        argv[index.number].end = chunk.end
+                    } else {
+                        // A chunk of an earlier argument: copied so the argument stays in one piece.
+                        let earlier = text[argv[index.number]] + text[chunk]
+                        argv[index.number] = text.append(earlier[...])
+                    }
                 }
-                guard let index = Self.argumentIndex(key) else { continue }
-                // `aN_len` only announces the chunks that follow.
-                if index.isLength { continue }
-                let (value, malformed) = UntrustedString.decodeReportingMalformed(record.value(of: field))
-                if malformed { malformedFields += 1 }
-                guard index.number <= parts.count, index.number < (argc ?? Int.max) else {
-                    malformedFields += 1
-                    continue
-                }
-                if index.number == parts.count { parts.append([]) }
-                parts[index.number].append(value ?? [])
             }
         }
-        if let argc, parts.count < argc { malformedFields += 1 }
+        if let argc, argv.count < argc { malformedFields += 1 }
         var budget = byteLimit
-        for chunks in parts {
-            let length = chunks.reduce(0) { $0 + $1.count }
+        var kept = 0
+        for index in argv.indices {
+            let length = argv[index].count
             if budget <= 0 {
                 omittedArguments += 1
                 omittedBytes += length
                 continue
             }
-            var joined = chunks.count == 1 ? chunks[0] : Bytes(chunks.joined())
             if length > budget {
                 omittedBytes += length - budget
-                joined = joined.prefix(budget)
+                argv[index].end = argv[index].start + UInt32(budget)
             }
-            budget -= joined.count
-            argv.append(joined)
+            budget -= argv[index].count
+            argv[kept] = argv[index]
+            kept += 1
         }
+        argv.removeSubrange(kept...)
     }
 
     private struct ArgumentIndex { var number: Int; var isLength: Bool }
 
     /// Reads `aN`, `aN_len` and `aN[i]` keys.
-    private static func argumentIndex(_ key: Bytes) -> ArgumentIndex? {
-        guard key.first == UInt8(ascii: "a"), key.count >= 2 else { return nil }
-        var i = key.startIndex + 1
+    private static func argumentIndex(_ key: UnsafeBufferPointer<UInt8>) -> ArgumentIndex? {
+        guard key.count >= 2, key[0] == UInt8(ascii: "a") else { return nil }
+        var i = 1
         var number = 0
-        var digits = 0
-        while i < key.endIndex, let d = ByteNumbers.decimal(key[i..<(i + 1)]), digits < 7 {
-            number = number * 10 + Int(d)
+        while i < key.count, i <= 7, case let digit = key[i] &- UInt8(ascii: "0"), digit < 10 {
+            number = number * 10 + Int(digit)
             i += 1
-            digits += 1
         }
-        guard digits > 0 else { return nil }
-        if i == key.endIndex { return ArgumentIndex(number: number, isLength: false) }
-        if key[i...].equals("_len") { return ArgumentIndex(number: number, isLength: true) }
-        if key[i] == UInt8(ascii: "["), key.last == UInt8(ascii: "]") { return ArgumentIndex(number: number, isLength: false) }
+        guard i > 1 else { return nil }
+        if i == key.count { return ArgumentIndex(number: number, isLength: false) }
+        let rest = UnsafeBufferPointer(rebasing: key[i...])
+        if rest.equals("_len") { return ArgumentIndex(number: number, isLength: true) }
+        if key[i] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]") { return ArgumentIndex(number: number, isLength: false) }
         return nil
     }
 }
@@ -85,8 +98,9 @@ public struct ExecArguments: Sendable, Equatable {
 /// The command line from a PROCTITLE record: the process's argv as the kernel saw it in
 /// its memory, NUL-separated and cut at 128 bytes by the kernel.
 public enum ProcessTitle {
-    public static func argv(_ record: AuditRecord) -> [Bytes]? {
-        guard let title = record.string("proctitle") else { return nil }
-        return UntrustedString.split(title, separator: 0)
+    /// The arguments, decoded into `text`; nil when the record has no title.
+    public static func argv(_ record: AuditRecord, into text: inout EventText) -> [TextRange]? {
+        guard let title = record.string("proctitle", into: &text) else { return nil }
+        return text.split(title, separator: 0)
     }
 }

@@ -2,6 +2,44 @@
 /// proctitle, PAM account names): quoted when plain, hex when they hold a space, quote,
 /// control or non-ASCII byte, and `(null)` when absent.
 public enum UntrustedString {
+    /// How a raw value is written, told from its bytes before any is copied.
+    public enum Form: Equatable, Sendable {
+        /// Quoted: the value is the bytes in `inner`; `isTerminated` is false when the
+        /// closing quote is missing (a truncated record).
+        case quoted(inner: Range<Int>, isTerminated: Bool)
+        /// `(null)`, `?` or `(none)`: no value.
+        case absent
+        /// Unquoted: hex, if it decodes; otherwise malformed and kept as written.
+        case unquoted
+    }
+
+    @inlinable
+    public static func form(_ raw: UnsafeBufferPointer<UInt8>) -> Form {
+        guard let first = raw.first else { return .unquoted }
+        if first == UInt8(ascii: "\"") {
+            // The kernel quotes only strings without a quote inside, so the value ends at
+            // the closing quote.
+            if raw.count >= 2, raw[raw.count - 1] == UInt8(ascii: "\"") {
+                return .quoted(inner: 1..<(raw.count - 1), isTerminated: true)
+            }
+            return .quoted(inner: 1..<raw.count, isTerminated: false)
+        }
+        if raw.equals("(null)") || raw.equals("?") || raw.equals("(none)") { return .absent }
+        return .unquoted
+    }
+
+    /// Whether `raw` is in neither of the kernel's forms (see `decodeReportingMalformed`).
+    public static func isMalformed(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch form(raw) {
+        case .quoted(_, let isTerminated): return !isTerminated
+        case .absent: return false
+        case .unquoted:
+            guard !raw.isEmpty else { return false }
+            guard raw.count % 2 == 0 else { return true }
+            return raw.contains { ByteNumbers.hexNibble($0) == nil }
+        }
+    }
+
     /// The decoded bytes, or nil for `(null)` / `?`. A value that is neither quoted nor
     /// valid hex is returned as written (so nothing is lost), and `wasMalformed` says so.
     @inlinable
@@ -11,48 +49,59 @@ public enum UntrustedString {
 
     /// Like `decode`, also telling whether the value was in neither of the kernel's forms.
     public static func decodeReportingMalformed(_ raw: Bytes) -> (value: Bytes?, wasMalformed: Bool) {
-        guard let first = raw.first else { return (raw, false) }
-        if first == UInt8(ascii: "\"") {
-            // The kernel quotes only strings without a quote inside, so the value ends at
-            // the closing quote; a missing one means a truncated record.
-            if raw.count >= 2, raw.last == UInt8(ascii: "\"") { return (raw.dropFirst().dropLast(), false) }
-            return (raw.dropFirst(), true)
+        switch raw.withUnsafeBufferPointer(form) {
+        case .quoted(let inner, let isTerminated):
+            return (raw[(raw.startIndex + inner.lowerBound)..<(raw.startIndex + inner.upperBound)], !isTerminated)
+        case .absent:
+            return (nil, false)
+        case .unquoted:
+            if raw.isEmpty { return (raw, false) }
+            if let decoded = hex(raw) { return (decoded, false) }
+            return (raw, true)
         }
-        if raw.equals("(null)") || raw.equals("?") || raw.equals("(none)") { return (nil, false) }
-        if let decoded = hex(raw) { return (decoded, false) }
-        return (raw, true)
     }
 
     /// Hex-decodes a whole value; nil when it has an odd length or a non-hex digit.
-    @inlinable
     public static func hex(_ raw: Bytes) -> Bytes? {
         guard raw.count % 2 == 0, !raw.isEmpty else { return nil }
         var out = [UInt8](repeating: 0, count: raw.count / 2)
-        var i = raw.startIndex
+        let decoded = raw.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { hex(source, into: $0) }
+        }
+        return decoded ? out[...] : nil
+    }
+
+    /// Hex-decodes `raw` into `out` (half its length); false at the first non-hex digit.
+    @inlinable
+    public static func hex(_ raw: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        var i = 0
         var o = 0
-        while i < raw.endIndex {
-            guard let hi = ByteNumbers.hexNibble(raw[i]), let lo = ByteNumbers.hexNibble(raw[i + 1]) else { return nil }
+        while i + 1 < raw.count {
+            guard let hi = ByteNumbers.hexNibble(raw[i]), let lo = ByteNumbers.hexNibble(raw[i + 1]) else { return false }
             out[o] = hi << 4 | lo
             o += 1
             i += 2
         }
-        return out[...]
+        return true
     }
 
     /// Splits NUL-separated bytes (proctitle, multiple keys use 0x01) into their parts,
     /// dropping one trailing separator.
     public static func split(_ bytes: Bytes, separator: UInt8) -> [Bytes] {
-        var parts: [Bytes] = []
-        var start = bytes.startIndex
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            if bytes[i] == separator {
-                parts.append(bytes[start..<i])
-                start = i + 1
-            }
-            i += 1
+        bytes.withUnsafeBufferPointer { split(0..<bytes.count, separator: separator, in: $0) }.map {
+            bytes[(bytes.startIndex + $0.lowerBound)..<(bytes.startIndex + $0.upperBound)]
         }
-        if start < bytes.endIndex { parts.append(bytes[start..<bytes.endIndex]) }
+    }
+
+    /// The ranges of the parts of `range` of `bytes`, as `split` cuts them.
+    public static func split(_ range: Range<Int>, separator: UInt8, in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var parts: [Range<Int>] = []
+        var start = range.lowerBound
+        for i in range where bytes[i] == separator {
+            parts.append(start..<i)
+            start = i + 1
+        }
+        if start < range.upperBound { parts.append(start..<range.upperBound) }
         return parts
     }
 }

@@ -27,15 +27,18 @@ public final class LoginSessionTracker: EventEnricher {
     }
 
     private func record(_ type: RecordType, _ message: UserMessage, session id: UInt32, event: AuditEvent) {
-        let succeeded = message.result.map { $0.equals("success") } ?? false
+        let succeeded = event.bytes(message.result)?.equals("success") ?? false
         switch type {
         case .userStart where succeeded, .userLogin where succeeded:
             var session = sessions[id]?.session
                 ?? LoginSession(id: id, user: nil, address: nil, terminal: nil, loginEventID: event.id)
-            if let account = message.account { session.user = account }
-            if let address = message.address { session.address = address }
+            // Copied out of the event: the session outlives it.
+            if let account = event.bytes(message.account) { session.user = Array(account)[...] }
+            if let address = event.bytes(message.address) { session.address = Array(address)[...] }
             // USER_LOGIN names the real terminal (/dev/pts/N) where USER_START said `ssh`.
-            if let terminal = message.terminal, type == .userLogin || session.terminal == nil { session.terminal = terminal }
+            if let terminal = event.bytes(message.terminal), type == .userLogin || session.terminal == nil {
+                session.terminal = Array(terminal)[...]
+            }
             if sessions.count >= capacity { forgetEnded(now: event.key.stamp.epochMilliseconds, all: true) }
             sessions[id] = (session, nil)
         case .userEnd:

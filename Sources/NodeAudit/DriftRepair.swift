@@ -91,7 +91,7 @@ final class ConfigChangeRecorder: EventEnricher {
         let change = DriftReport.Change(
             eventID: event.id, operation: text(record.string("op")), key: text(record.string("key")),
             pid: pid, auid: record.unsigned("auid").flatMap { UInt32(exactly: $0) },
-            session: record.unsigned("ses").flatMap { UInt32(exactly: $0) }, exe: text(process.exe), result: text(record.word("res")))
+            session: record.unsigned("ses").flatMap { UInt32(exactly: $0) }, exe: event.string(process.exe), result: text(record.word("res")))
         if changes.count == capacity { changes.removeFirst() }
         changes.append(change)
     }

@@ -10,11 +10,16 @@ public struct ECSEncoder: EventEncoder {
     public init() {}
 
     public func encode(_ event: AuditEvent, into w: inout JSONWriter) {
+        event.text.bytes.withUnsafeBufferPointer { encode(event, text: $0, into: &w) }
+    }
+
+    /// `text`: the event's text, which its sections point into.
+    private func encode(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         let stamp = event.key.stamp
         w.beginObject()
         w.key("@timestamp")
         w.time(stamp)
-        writeEvent(event, into: &w)
+        writeEvent(event, text: text, into: &w)
         w.key("ecs")
         w.beginObject()
         w.key("version")
@@ -30,24 +35,26 @@ public struct ECSEncoder: EventEncoder {
         if !event.keys.isEmpty {
             w.key("tags")
             w.beginArray()
-            event.keys.forEach { w.string($0) }
+            event.keys.forEach { w.string($0, in: text) }
             w.endArray()
         }
         if let process = event.process {
-            writeProcess(process, exec: event.exec, into: &w)
-            writeUser(process, message: event.message, into: &w)
+            writeProcess(process, exec: event.exec, text: text, into: &w)
+            writeUser(process, message: event.message, text: text, into: &w)
         }
-        writeNetwork(event, into: &w)
-        if let path = event.paths.first(where: { $0.nametype.map { !$0.equals("PARENT") } ?? true }) { writeFile(path, into: &w) }
+        writeNetwork(event, text: text, into: &w)
+        if let path = event.paths.first(where: { $0.nametype.map { !event.text[$0].equals("PARENT") } ?? true }) {
+            writeFile(path, text: text, into: &w)
+        }
         if let workload = event.workload { writeWorkload(workload, into: &w) }
-        writeVendor(event, into: &w)
+        writeVendor(event, text: text, into: &w)
         w.endObject()
         w.newline()
     }
 
     // MARK: - event.*
 
-    private func writeEvent(_ event: AuditEvent, into w: inout JSONWriter) {
+    private func writeEvent(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         let (categories, types) = Self.classification(event)
         w.key("event")
         w.beginObject()
@@ -73,7 +80,7 @@ public struct ECSEncoder: EventEncoder {
         if let name = event.syscall?.name {
             w.string(name)
         } else if let operation = event.message?.operation {
-            w.string(operation)
+            w.string(operation, in: text)
         } else {
             w.string((event.records.first?.typeName ?? "unknown").lowercased())
         }
@@ -84,7 +91,7 @@ public struct ECSEncoder: EventEncoder {
 
     static func outcome(_ event: AuditEvent) -> String {
         if let success = event.syscall?.success { return success ? "success" : "failure" }
-        if let result = event.message?.result { return result.equals("success") ? "success" : "failure" }
+        if let result = event.message?.result { return event.text[result].equals("success") ? "success" : "failure" }
         return "unknown"
     }
 
@@ -120,7 +127,7 @@ public struct ECSEncoder: EventEncoder {
 
     // MARK: - process.*, user.*
 
-    private func writeProcess(_ p: ProcessInfo, exec: ExecArguments?, into w: inout JSONWriter) {
+    private func writeProcess(_ p: ProcessInfo, exec: ExecArguments?, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.key("process")
         w.beginObject()
         w.member("pid", p.pid)
@@ -131,19 +138,22 @@ public struct ECSEncoder: EventEncoder {
             w.number(ppid)
             w.endObject()
         }
-        w.member("executable", p.exe)
-        w.member("name", p.comm)
+        w.member("executable", p.exe, in: text)
+        w.member("name", p.comm, in: text)
         if let argv = exec?.argv ?? p.title {
             w.key("args")
-            w.beginArray()
-            argv.forEach { w.string($0) }
-            w.endArray()
+            w.array(argv, in: text)
             w.key("args_count")
             w.number(exec?.argc ?? argv.count)
             w.key("command_line")
-            w.string(Bytes(argv.joined(separator: [UInt8(ascii: " ")])))
+            w.beginString()
+            for (index, argument) in argv.enumerated() {
+                if index > 0 { w.rawStringContent(" ") }
+                w.escapedStringContent(UnsafeBufferPointer(rebasing: text[argument.range]))
+            }
+            w.endString()
         }
-        w.member("working_directory", p.cwd)
+        w.member("working_directory", p.cwd, in: text)
         if let session = p.session {
             w.key("session_leader")
             w.beginObject()
@@ -154,50 +164,54 @@ public struct ECSEncoder: EventEncoder {
         w.endObject()
     }
 
-    private func writeUser(_ p: ProcessInfo, message: UserMessage?, into w: inout JSONWriter) {
+    private func writeUser(_ p: ProcessInfo, message: UserMessage?, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         guard p[.uid] != nil || p[.auid] != nil || message?.account != nil else { return }
         w.key("user")
         w.beginObject()
-        if let uid = p[.uid] { writeIdentityFields(uid, into: &w) } else if let account = message?.account { w.key("name"); w.string(account) }
+        if let uid = p[.uid] {
+            writeIdentityFields(uid, text: text, into: &w)
+        } else {
+            w.member("name", message?.account, in: text)
+        }
         if let euid = p[.euid], euid.id != p[.uid]?.id {
             w.key("effective")
             w.beginObject()
-            writeIdentityFields(euid, into: &w)
+            writeIdentityFields(euid, text: text, into: &w)
             w.endObject()
         }
         if let gid = p[.gid] {
             w.key("group")
             w.beginObject()
-            writeIdentityFields(gid, into: &w)
+            writeIdentityFields(gid, text: text, into: &w)
             w.endObject()
         }
         if let auid = p[.auid], !auid.isUnset {
             // The login user behind the process: ECS has no field; auditbeat's name is used.
             w.key("audit")
             w.beginObject()
-            writeIdentityFields(auid, into: &w)
+            writeIdentityFields(auid, text: text, into: &w)
             w.endObject()
         }
         if let account = message?.account, p[.uid] != nil {
             w.key("target")
             w.beginObject()
             w.key("name")
-            w.string(account)
+            w.string(account, in: text)
             w.endObject()
         }
         w.endObject()
     }
 
     /// `"id":"0","name":"root"`: ECS ids are strings.
-    private func writeIdentityFields(_ identity: Identity, into w: inout JSONWriter) {
+    private func writeIdentityFields(_ identity: Identity, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.key("id")
         w.string(String(identity.id))
-        w.member("name", identity.name)
+        w.member("name", identity.name, in: text)
     }
 
     // MARK: - source/destination, file.*, container.*, orchestrator.*
 
-    private func writeNetwork(_ event: AuditEvent, into w: inout JSONWriter) {
+    private func writeNetwork(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         if let address = event.socketAddress {
             // connect names the peer it goes to; accept and recvfrom the peer it came from;
             // bind the local address, which ECS calls source too.
@@ -225,32 +239,32 @@ public struct ECSEncoder: EventEncoder {
             default:
                 break
             }
-        } else if let address = event.message?.address, !address.equals("?") {
+        } else if let address = event.message?.address, !event.text[address].equals("?") {
             w.key("source")
             w.beginObject()
             w.key("ip")
-            w.string(address)
+            w.string(address, in: text)
             w.endObject()
         }
     }
 
-    private func writeFile(_ p: PathInfo, into w: inout JSONWriter) {
+    private func writeFile(_ p: PathInfo, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         guard let name = p.name else { return }
         w.key("file")
         w.beginObject()
         w.key("path")
-        w.string(name)
+        w.string(name, in: text)
         if let inode = p.inode { w.key("inode"); w.string(String(inode)) }
-        if let mode = p.mode { w.key("mode"); w.string(Bytes(mode.suffix(4))) }
+        if let mode = p.mode { w.key("mode"); w.string(UnsafeBufferPointer(rebasing: text[mode.range].suffix(4))) }
         if let owner = p.owner {
             w.key("uid")
             w.string(String(owner.id))
-            w.member("owner", owner.name)
+            w.member("owner", owner.name, in: text)
         }
         if let group = p.group {
             w.key("gid")
             w.string(String(group.id))
-            w.member("group", group.name)
+            w.member("group", group.name, in: text)
         }
         w.endObject()
     }
@@ -285,7 +299,7 @@ public struct ECSEncoder: EventEncoder {
 
     // MARK: - nodeaudit.*
 
-    private func writeVendor(_ event: AuditEvent, into w: inout JSONWriter) {
+    private func writeVendor(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.key("nodeaudit")
         w.beginObject()
         w.key("category")
@@ -324,7 +338,7 @@ public struct ECSEncoder: EventEncoder {
             w.bool(execSession.hasTTY)
             w.endObject()
         }
-        w.member("tty_input", event.ttyInput)
+        w.member("tty_input", event.ttyInput, in: text)
         if event.workload?.isHost == true { w.key("host_process"); w.bool(true) }
         if event.isLate { w.key("late"); w.bool(true) }
         w.endObject()

@@ -88,22 +88,12 @@ public struct JSONWriter {
         needsComma = true
     }
 
-    /// An array of strings; elements are read in place, not copied out one by one.
-    public mutating func array(_ strings: [Bytes]) {
-        beginArray()
-        strings.withUnsafeBufferPointer { elements in
-            for index in elements.indices { string(elements[index]) }
-        }
-        endArray()
-    }
-
     public mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { string($0) }
     }
 
-    /// `"key":"value"` when there is a value, nothing when it is nil. The value is
-    /// borrowed, not bound: an `if let` copy would cost a retain per field.
+    /// `"key":"value"` when there is a value, nothing when it is nil.
     public mutating func member(_ key: StaticString, _ value: Bytes?) {
         guard let value else { return }
         self.key(key)
@@ -159,6 +149,10 @@ public struct JSONWriter {
         appendEscaped(bytes)
     }
 
+    public mutating func escapedStringContent(_ bytes: UnsafeBufferPointer<UInt8>) {
+        appendEscaped(bytes)
+    }
+
     /// Appends a decimal number inside a string opened with `beginString`, at least
     /// `width` digits (zero-padded).
     public mutating func decimalStringContent(_ value: UInt64, width: Int = 1) {
@@ -181,6 +175,27 @@ public struct JSONWriter {
     public mutating func endString() {
         storage.append(UInt8(ascii: "\""))
         needsComma = true
+    }
+
+    // MARK: Values of an event's text
+
+    /// A value of an event (`TextRange`), read in place from the event's text.
+    public mutating func string(_ value: TextRange, in text: UnsafeBufferPointer<UInt8>) {
+        string(UnsafeBufferPointer(rebasing: text[value.range]))
+    }
+
+    /// `"key":"value"` for a value of an event, nothing when it is nil.
+    public mutating func member(_ key: StaticString, _ value: TextRange?, in text: UnsafeBufferPointer<UInt8>) {
+        guard let value else { return }
+        self.key(key)
+        string(value, in: text)
+    }
+
+    /// An array of an event's values (argv, proctitle, keys).
+    public mutating func array(_ values: [TextRange], in text: UnsafeBufferPointer<UInt8>) {
+        beginArray()
+        for value in values { string(value, in: text) }
+        endArray()
     }
 
     // MARK: - Internals

@@ -22,6 +22,11 @@ public struct NativeJSONEncoder: EventEncoder {
     }
 
     public func encode(_ event: AuditEvent, into w: inout JSONWriter) {
+        event.text.bytes.withUnsafeBufferPointer { encode(event, text: $0, into: &w) }
+    }
+
+    /// `text`: the event's text, which its sections point into.
+    private func encode(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         let stamp = event.key.stamp
         w.beginObject()
         w.key("id")
@@ -42,16 +47,18 @@ public struct NativeJSONEncoder: EventEncoder {
         w.endArray()
         if !event.keys.isEmpty {
             w.key("keys")
-            w.array(event.keys)
+            w.array(event.keys, in: text)
         }
         // Sections are passed on as `event.x!`, not bound with `if let`: a binding would
         // copy the struct (a retain per field), and this runs for every event.
-        if event.process != nil { writeProcess(event.process!, exec: event.exec, workload: event.workload, into: &w) }
-        if event.syscall != nil { writeSyscall(event.syscall!, into: &w) }
+        if event.process != nil {
+            writeProcess(event.process!, exec: event.exec, workload: event.workload, text: text, into: &w)
+        }
+        if event.syscall != nil { writeSyscall(event.syscall!, text: text, into: &w) }
         if !event.paths.isEmpty {
             w.key("paths")
             w.beginArray()
-            for index in event.paths.indices { writePath(event.paths[index], into: &w) }
+            for path in event.paths { writePath(path, text: text, into: &w) }
             w.endArray()
         }
         if let address = event.socketAddress {
@@ -61,15 +68,12 @@ public struct NativeJSONEncoder: EventEncoder {
         if let message = event.message {
             // Logins are first-class: their fields under `login`, with the session id.
             if event.category == .login {
-                writeMessage(message, name: "login", session: event.process?.session, into: &w)
+                writeMessage(message, name: "login", session: event.process?.session, text: text, into: &w)
             } else {
-                writeMessage(message, name: "message", session: nil, into: &w)
+                writeMessage(message, name: "message", session: nil, text: text, into: &w)
             }
         }
-        if let input = event.ttyInput {
-            w.key("tty_input")
-            w.string(input)
-        }
+        w.member("tty_input", event.ttyInput, in: text)
         if let session = event.loginSession { writeLoginSession(session, into: &w) }
         if let session = event.execSession {
             w.key("exec_session")
@@ -113,33 +117,37 @@ public struct NativeJSONEncoder: EventEncoder {
         w.newline()
     }
 
-    private func writeProcess(_ p: ProcessInfo, exec: ExecArguments?, workload: Workload?, into w: inout JSONWriter) {
+    private func writeProcess(
+        _ p: ProcessInfo, exec: ExecArguments?, workload: Workload?, text: UnsafeBufferPointer<UInt8>,
+        into w: inout JSONWriter
+    ) {
         w.key("process")
         w.beginObject()
         w.member("pid", p.pid)
         w.member("ppid", p.ppid)
-        w.member("exe", p.exe)
-        w.member("comm", p.comm)
-        if exec != nil { writeArguments(exec!, into: &w) }
+        w.member("exe", p.exe, in: text)
+        w.member("comm", p.comm, in: text)
+        if exec != nil { writeArguments(exec!, text: text, into: &w) }
         if p.title != nil {
             w.key("proctitle")
-            w.array(p.title!)
+            w.array(p.title!, in: text)
         }
-        w.member("cwd", p.cwd)
-        w.member("tty", p.tty)
+        w.member("cwd", p.cwd, in: text)
+        w.member("tty", p.tty, in: text)
         w.member("session", p.session)
-        for role in IdentityRole.allCases where p.identities[role.index] != nil {
+        for role in IdentityRole.allCases {
+            guard let identity = p.identities[role.index] else { continue }
             w.key(Self.key(of: role))
-            writeIdentity(p.identities[role.index]!, into: &w)
+            writeIdentity(identity, text: text, into: &w)
         }
         if let cgroup = workload?.cgroup { w.key("cgroup"); w.string(cgroup) }
         if let unit = workload?.unit { w.key("unit"); w.string(unit) }
         w.endObject()
     }
 
-    private func writeArguments(_ exec: ExecArguments, into w: inout JSONWriter) {
+    private func writeArguments(_ exec: ExecArguments, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.key("argv")
-        w.array(exec.argv)
+        w.array(exec.argv, in: text)
         w.member("argc", exec.argc)
         if exec.isTruncated {
             w.key("argv_truncated")
@@ -192,15 +200,15 @@ public struct NativeJSONEncoder: EventEncoder {
         }
     }
 
-    private func writeIdentity(_ identity: Identity, into w: inout JSONWriter) {
+    private func writeIdentity(_ identity: Identity, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.beginObject()
         w.key("id")
         w.number(identity.id)
-        w.member("name", identity.name)
+        w.member("name", identity.name, in: text)
         w.endObject()
     }
 
-    private func writeSyscall(_ s: SyscallInfo, into w: inout JSONWriter) {
+    private func writeSyscall(_ s: SyscallInfo, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.key("syscall")
         w.beginObject()
         w.member("name", s.name)
@@ -210,13 +218,14 @@ public struct NativeJSONEncoder: EventEncoder {
         if let success = s.success { w.key("success"); w.bool(success) }
         w.member("exit", s.exit)
         w.member("errno", s.errnoName)
-        if !s.arguments.isEmpty {
+        if s.arguments[0] != nil {
             w.key("args")
             w.beginArray()
-            for argument in s.arguments {
+            for index in s.arguments.indices {
+                guard let argument = s.arguments[index] else { break }
                 w.beginString()
                 w.rawStringContent("0x")
-                w.escapedStringContent(argument)
+                w.escapedStringContent(UnsafeBufferPointer(rebasing: text[argument.range]))
                 w.endString()
             }
             w.endArray()
@@ -224,16 +233,16 @@ public struct NativeJSONEncoder: EventEncoder {
         w.endObject()
     }
 
-    private func writePath(_ p: PathInfo, into w: inout JSONWriter) {
+    private func writePath(_ p: PathInfo, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.beginObject()
         w.member("item", p.item)
-        w.member("name", p.name)
-        w.member("nametype", p.nametype)
+        w.member("name", p.name, in: text)
+        w.member("nametype", p.nametype, in: text)
         w.member("inode", p.inode)
-        w.member("dev", p.device)
-        w.member("mode", p.mode)
-        if let owner = p.owner { w.key("owner"); writeIdentity(owner, into: &w) }
-        if let group = p.group { w.key("group"); writeIdentity(group, into: &w) }
+        w.member("dev", p.device, in: text)
+        w.member("mode", p.mode, in: text)
+        if let owner = p.owner { w.key("owner"); writeIdentity(owner, text: text, into: &w) }
+        if let group = p.group { w.key("group"); writeIdentity(group, text: text, into: &w) }
         w.endObject()
     }
 
@@ -266,18 +275,20 @@ public struct NativeJSONEncoder: EventEncoder {
         w.endObject()
     }
 
-    private func writeMessage(_ m: UserMessage, name: StaticString, session: UInt32?, into w: inout JSONWriter) {
+    private func writeMessage(
+        _ m: UserMessage, name: StaticString, session: UInt32?, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter
+    ) {
         w.key(name)
         w.beginObject()
-        w.member("op", m.operation)
-        w.member("account", m.account)
+        w.member("op", m.operation, in: text)
+        w.member("account", m.account, in: text)
         w.member("account_id", m.accountID)
-        w.member("exe", m.exe)
-        w.member("hostname", m.hostname)
-        w.member("address", m.address)
-        w.member("terminal", m.terminal)
-        w.member("result", m.result)
-        w.member("grantors", m.grantors)
+        w.member("exe", m.exe, in: text)
+        w.member("hostname", m.hostname, in: text)
+        w.member("address", m.address, in: text)
+        w.member("terminal", m.terminal, in: text)
+        w.member("result", m.result, in: text)
+        w.member("grantors", m.grantors, in: text)
         if let session { w.key("session"); w.number(session) }
         w.endObject()
     }

@@ -25,19 +25,19 @@ struct EventInterpreterTests {
     func exec() throws {
         let e = try event(8)
         #expect(e.category == .exec)
-        #expect(e.keys.map(\.utf8String) == ["nodeaudit_fixture"])
+        #expect(e.strings(e.keys) == ["nodeaudit_fixture"])
         let process = try #require(e.process)
         #expect(process.pid == 4286)
         #expect(process.ppid == 4238)
-        #expect(process.comm?.utf8String == "tru e")
-        #expect(process.exe?.utf8String == "/tmp/nodeaudit-fixture-dir/tru e")
-        #expect(process.cwd?.utf8String == "/work/main")
+        #expect(e.string(process.comm) == "tru e")
+        #expect(e.string(process.exe) == "/tmp/nodeaudit-fixture-dir/tru e")
+        #expect(e.string(process.cwd) == "/work/main")
         #expect(process.tty == nil)
         #expect(process.session == nil)
         #expect(process[.auid]?.isUnset == true)
         #expect(process[.uid]?.id == 0)
-        #expect(process.title?.map(\.utf8String) == ["/tmp/nodeaudit-fixture-dir/tru e", "arg"])
-        #expect(e.exec?.argv.map(\.utf8String) == ["/tmp/nodeaudit-fixture-dir/tru e", "arg"])
+        #expect(e.strings(process.title) == ["/tmp/nodeaudit-fixture-dir/tru e", "arg"])
+        #expect(e.strings(e.exec?.argv) == ["/tmp/nodeaudit-fixture-dir/tru e", "arg"])
         #expect(e.exec?.argc == 2)
         let syscall = try #require(e.syscall)
         #expect(syscall.name == "execve")
@@ -45,15 +45,15 @@ struct EventInterpreterTests {
         #expect(syscall.success == true)
         #expect(syscall.errnoName == nil)
         #expect(e.paths.count == 2)
-        #expect(e.paths[0].name?.utf8String == "/tmp/nodeaudit-fixture-dir/tru e")
-        #expect(e.paths[0].nametype?.utf8String == "NORMAL")
-        #expect(e.paths[0].mode?.utf8String == "0100755")
+        #expect(e.string(e.paths[0].name) == "/tmp/nodeaudit-fixture-dir/tru e")
+        #expect(e.string(e.paths[0].nametype) == "NORMAL")
+        #expect(e.string(e.paths[0].mode) == "0100755")
     }
 
     @Test("several keys on one rule are split")
     func multipleKeys() throws {
         let e = try event(9)
-        #expect(e.keys.map(\.utf8String) == ["nodeaudit_fixture_a", "nodeaudit_fixture_b"])
+        #expect(e.strings(e.keys) == ["nodeaudit_fixture_a", "nodeaudit_fixture_b"])
         #expect(e.category == .file)
         #expect(e.syscall?.name == "openat")
     }
@@ -73,10 +73,10 @@ struct EventInterpreterTests {
         let e = try corpusEvent("exec-net-login.raw.log") { $0.hasPrefix("type=USER_START") }
         #expect(e.category == .login)
         let message = try #require(e.message)
-        #expect(message.operation?.utf8String == "PAM:session_open")
-        #expect(message.account?.utf8String == "nodeaudit-capture")
-        #expect(message.exe?.utf8String == "/usr/bin/su")
-        #expect(message.result?.utf8String == "success")
+        #expect(e.string(message.operation) == "PAM:session_open")
+        #expect(e.string(message.account) == "nodeaudit-capture")
+        #expect(e.string(message.exe) == "/usr/bin/su")
+        #expect(e.string(message.result) == "success")
         #expect(message.hostname == nil)
         #expect(e.process?.pid != nil)
     }
@@ -84,9 +84,9 @@ struct EventInterpreterTests {
     @Test("ENRICHED names are attached to ids")
     func enrichedNames() throws {
         let e = try corpusEvent("exec-net-login.enriched.log") { $0.contains("type=SYSCALL") && $0.contains("syscall=59") }
-        #expect(e.process?[.uid]?.name?.utf8String == "root")
-        #expect(e.process?[.auid]?.name?.utf8String == "unset")
-        #expect(e.paths.first?.owner?.name?.utf8String == "root")
+        #expect(e.string(e.process?[.uid]?.name) == "root")
+        #expect(e.string(e.process?[.auid]?.name) == "unset")
+        #expect(e.string(e.paths.first?.owner?.name) == "root")
     }
 
     @Test("a CONFIG_CHANGE with its syscall is a config event")
@@ -94,7 +94,7 @@ struct EventInterpreterTests {
         let e = try corpusEvent("exec-net-login.raw.log") { $0.hasPrefix("type=CONFIG_CHANGE") }
         #expect(e.category == .config)
         #expect(e.syscall != nil)
-        #expect(e.process?.exe?.utf8String == "/usr/sbin/auditd")
+        #expect(e.string(e.process?.exe) == "/usr/sbin/auditd")
     }
 
     @Test("categories from record types and syscall names", arguments: [

@@ -12,20 +12,22 @@ struct InterpretationTests {
     func chunkedArgument() throws {
         let execve = try records(serial: 6, type: "EXECVE")
         #expect(execve.count > 1)
-        let arguments = ExecArguments(records: execve, byteLimit: 1 << 20)
+        var text = EventText()
+        let arguments = ExecArguments(records: execve, byteLimit: 1 << 20, into: &text)
         #expect(arguments.argc == 3)
         #expect(arguments.argv.count == 3)
-        #expect(arguments.argv[0].utf8String == "/tmp/nodeaudit-fixture-dir/echo")
+        #expect(text[arguments.argv[0]].utf8String == "/tmp/nodeaudit-fixture-dir/echo")
         #expect(arguments.argv[1].count == 20000)
-        #expect(arguments.argv[1].allSatisfy { $0 == UInt8(ascii: "y") })
-        #expect(arguments.argv[2].utf8String == "short")
+        #expect(text[arguments.argv[1]].allSatisfy { $0 == UInt8(ascii: "y") })
+        #expect(text[arguments.argv[2]].utf8String == "short")
         #expect(!arguments.isTruncated)
         #expect(arguments.malformedFields == 0)
     }
 
     @Test("argv beyond the byte limit is cut and the cut is counted")
     func argvLimit() throws {
-        let arguments = ExecArguments(records: try records(serial: 6, type: "EXECVE"), byteLimit: 100)
+        var text = EventText()
+        let arguments = ExecArguments(records: try records(serial: 6, type: "EXECVE"), byteLimit: 100, into: &text)
         #expect(arguments.argv.count == 2)
         #expect(arguments.argv.reduce(0) { $0 + $1.count } == 100)
         #expect(arguments.omittedArguments == 1)
@@ -35,14 +37,16 @@ struct InterpretationTests {
 
     @Test("plain and hex arguments mix in one record")
     func mixedArguments() throws {
-        let arguments = ExecArguments(records: try records(serial: 7, type: "EXECVE"), byteLimit: 1 << 20)
-        #expect(arguments.argv.map(\.utf8String) == ["/tmp/nodeaudit-fixture-dir/echo", "quote\" newline\n esc\u{1b}[31m", "plain"])
+        var text = EventText()
+        let arguments = ExecArguments(records: try records(serial: 7, type: "EXECVE"), byteLimit: 1 << 20, into: &text)
+        #expect(arguments.argv.map { text[$0].utf8String } == ["/tmp/nodeaudit-fixture-dir/echo", "quote\" newline\n esc\u{1b}[31m", "plain"])
     }
 
     @Test("PROCTITLE decodes to its NUL-separated argv")
     func proctitle() throws {
-        let title = try #require(ProcessTitle.argv(try records(serial: 8, type: "PROCTITLE")[0]))
-        #expect(title.map(\.utf8String) == ["/tmp/nodeaudit-fixture-dir/tru e", "arg"])
+        var text = EventText()
+        let title = try #require(ProcessTitle.argv(try records(serial: 8, type: "PROCTITLE")[0], into: &text))
+        #expect(title.map { text[$0].utf8String } == ["/tmp/nodeaudit-fixture-dir/tru e", "arg"])
     }
 
     @Test("SOCKADDR of every family", arguments: [

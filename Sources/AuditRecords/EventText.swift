@@ -1,0 +1,85 @@
+/// Where one value of an event lies in the event's `EventText`.
+public struct TextRange: Sendable, Equatable, Hashable {
+    public var start: UInt32
+    public var end: UInt32
+
+    @inlinable
+    public init(start: Int, end: Int) {
+        self.start = UInt32(truncatingIfNeeded: start)
+        self.end = UInt32(truncatingIfNeeded: end)
+    }
+
+    public var count: Int { Int(end - start) }
+    public var isEmpty: Bool { start == end }
+    @inlinable
+    public var range: Range<Int> { Int(start)..<Int(end) }
+}
+
+/// The decoded values of one event (exe, paths, argv, user names, …), back to back in one
+/// buffer that the event owns.
+///
+/// The event model refers to its values by `TextRange` instead of holding a slice per
+/// value: a slice is a counted reference, and copying and freeing events with dozens of
+/// them took a third of the offline parse time (perf, Scripts/bench-parse). With one buffer
+/// an event's values are copied in once and freed in one go.
+public struct EventText: Sendable {
+    public private(set) var bytes: [UInt8]
+
+    public init(capacity: Int = 0) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// The bytes of `range`; for enrichment, tests and messages. Encoders read `bytes`
+    /// once, in place.
+    public subscript(range: TextRange) -> Bytes { bytes[range.range] }
+
+    /// Appends bytes as they are.
+    @discardableResult
+    public mutating func append(_ value: UnsafeBufferPointer<UInt8>) -> TextRange {
+        let start = bytes.count
+        bytes.append(contentsOf: value)
+        return TextRange(start: start, end: bytes.count)
+    }
+
+    @discardableResult
+    public mutating func append(_ value: Bytes) -> TextRange {
+        value.withUnsafeBufferPointer { append($0) }
+    }
+
+    @discardableResult
+    public mutating func append(_ value: String) -> TextRange {
+        var value = value
+        return value.withUTF8 { append($0) }
+    }
+
+    /// Appends a user-controlled string decoded from the kernel's quoted or hex form
+    /// (`UntrustedString`); nil for `(null)`. A value in neither form is kept as written
+    /// and `wasMalformed` says so.
+    public mutating func appendDecoded(_ raw: UnsafeBufferPointer<UInt8>) -> (range: TextRange?, wasMalformed: Bool) {
+        switch UntrustedString.form(raw) {
+        case .quoted(let inner, let isTerminated):
+            return (append(UnsafeBufferPointer(rebasing: raw[inner])), !isTerminated)
+        case .absent:
+            return (nil, false)
+        case .unquoted:
+            if raw.isEmpty || raw.count % 2 != 0 { return (append(raw), !raw.isEmpty) }
+            let start = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: raw.count / 2))
+            let decoded = bytes.withUnsafeMutableBufferPointer {
+                UntrustedString.hex(raw, into: UnsafeMutableBufferPointer(rebasing: $0[start...]))
+            }
+            if decoded { return (TextRange(start: start, end: bytes.count), false) }
+            bytes.removeSubrange(start...)
+            return (append(raw), true)
+        }
+    }
+
+    /// The parts of `range` between `separator` bytes (proctitle's NULs, the 0x01 between
+    /// several rule keys), one trailing separator dropped.
+    public func split(_ range: TextRange, separator: UInt8) -> [TextRange] {
+        bytes.withUnsafeBufferPointer { UntrustedString.split(range.range, separator: separator, in: $0) }.map {
+            TextRange(start: $0.lowerBound, end: $0.upperBound)
+        }
+    }
+}
