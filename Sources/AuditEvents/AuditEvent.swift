@@ -37,17 +37,22 @@ public struct AuditEvent: Sendable {
     /// The exec session into a container the process belongs to (enrichment).
     public var execSession: ExecSession?
 
-    public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
+    /// `buffers`: the emptied buffers of an event before this one (`takeBuffers`), whose
+    /// capacity this one reuses.
+    public init(
+        key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason,
+        reusing buffers: EventBuffers = EventBuffers()
+    ) {
         self.key = key
-        self.text = EventText(capacity: 512)
+        self.text = EventText(reusing: buffers.text)
         self.category = category
         self.records = records
         self.closeReason = closeReason
-        self.keys = []
+        self.keys = buffers.keys
         self.process = nil
         self.syscall = nil
         self.exec = nil
-        self.paths = []
+        self.paths = buffers.paths
         self.socketAddress = nil
         self.message = nil
         self.malformedFields = 0
@@ -56,6 +61,8 @@ public struct AuditEvent: Sendable {
         self.ttyInput = nil
         self.loginSession = nil
         self.execSession = nil
+        keys.removeAll(keepingCapacity: true)
+        paths.removeAll(keepingCapacity: true)
     }
 
     /// `[NODE/]SECONDS.MILLIS:SERIAL`: the same for the same kernel event wherever it is
@@ -76,6 +83,25 @@ public struct AuditEvent: Sendable {
 
     /// Several of the event's values as strings (argv, proctitle, keys).
     public func strings(_ ranges: [TextRange]?) -> [String]? { ranges?.map { text[$0].utf8String } }
+
+    /// Takes the event's buffers for the next event, emptied; the event is spent after.
+    public mutating func takeBuffers() -> EventBuffers {
+        var buffers = EventBuffers()
+        text.takeBytes(into: &buffers.text)
+        swap(&buffers.paths, &paths)
+        swap(&buffers.keys, &keys)
+        return buffers
+    }
+}
+
+/// The growable buffers of an event, handed from one event to the next: a stream of
+/// events then allocates its text, paths and keys once, not once per event.
+public struct EventBuffers: Sendable {
+    var text: [UInt8] = []
+    var paths: [PathInfo] = []
+    var keys: [TextRange] = []
+
+    public init() {}
 }
 
 /// A numeric user or group id with its name, where known (from an ENRICHED log or the host).

@@ -12,61 +12,60 @@ public struct EventInterpreter: Sendable {
         self.syscalls = syscalls
     }
 
-    public func interpret(_ group: RecordGroup) -> AuditEvent {
-        var event = AuditEvent(key: group.key, category: .other, records: group.records, closeReason: group.closeReason)
-        var process: ProcessInfo?
-        var execRecords: [AuditRecord] = []
+    /// `buffers`: the emptied buffers of an earlier event, to reuse (`AuditEvent.takeBuffers`).
+    public func interpret(_ group: RecordGroup, reusing buffers: EventBuffers = EventBuffers()) -> AuditEvent {
+        var event = AuditEvent(key: group.key, category: .other, records: group.records, closeReason: group.closeReason,
+                               reusing: buffers)
+        var hasExec = false
         var ttyInput: [UInt8]?
 
+        // Sections are filled in place (`event.process!`): a local copy assigned at the end
+        // would be copied whole.
         for record in group.records {
             switch record.type.number {
             case RecordType.syscall.number:
-                readSyscallRecord(record, into: &event, process: &process)
+                readSyscallRecord(record, into: &event)
             case RecordType.execve.number:
-                execRecords.append(record)
+                hasExec = true
             case RecordType.cwd.number:
-                if process == nil { process = ProcessInfo() }
-                process!.cwd = record.string("cwd", into: &event.text)
+                if event.process == nil { event.process = ProcessInfo() }
+                event.process!.cwd = record.string("cwd", into: &event.text)
             case RecordType.path.number:
                 event.paths.append(readPath(record, text: &event.text))
             case RecordType.proctitle.number:
-                if process == nil { process = ProcessInfo() }
-                process!.title = ProcessTitle.argv(record, into: &event.text)
+                if event.process == nil { event.process = ProcessInfo() }
+                event.process!.title = ProcessTitle.argv(record, into: &event.text)
             case RecordType.tty.number, RecordType.userTTY.number:
                 if let data = record.string("data") { ttyInput = (ttyInput ?? []) + TTYInput.readable(data) }
-                if record.type.role == .standalone || process?.pid == nil {
-                    readProcess(record, into: &process, text: &event.text)
-                }
+                if record.type.role == .standalone || event.process?.pid == nil { readProcess(record, into: &event) }
             case RecordType.sockaddr.number:
                 if let bytes = record.string("saddr") { event.socketAddress = SocketAddress(bytes) }
             default:
                 // The SYSCALL record speaks for the process; others (LOGIN, CONFIG_CHANGE)
                 // only when there is none, as in user-space messages.
-                if record.type.role == .standalone || (process?.pid == nil && record.raw("pid") != nil) {
-                    readProcess(record, into: &process, text: &event.text)
+                if record.type.role == .standalone || (event.process?.pid == nil && record.has("pid")) {
+                    readProcess(record, into: &event)
                 }
                 if record.type.role == .standalone { event.message = readMessage(record, text: &event.text) }
                 if event.keys.isEmpty { appendKeys(record, to: &event) }
             }
         }
-        if !execRecords.isEmpty {
-            let exec = ExecArguments(records: execRecords, byteLimit: argvByteLimit, into: &event.text)
+        if hasExec {
+            let exec = ExecArguments(records: group.records, byteLimit: argvByteLimit, into: &event.text)
             event.malformedFields += exec.malformedFields
             event.exec = exec
         }
         if let ttyInput { event.ttyInput = ttyInput.withUnsafeBufferPointer { event.text.append($0) } }
-        event.process = process
         event.category = EventCategory.classify(records: group.records, syscallName: event.syscall?.name)
         return event
     }
 
     // MARK: - Records
 
-    /// Reads the process fields of `record` into `process`, creating it when absent;
-    /// in place, so the fields already read are not copied.
-    private func readProcess(_ record: AuditRecord, into process: inout ProcessInfo?, text: inout EventText) {
-        if process == nil { process = ProcessInfo() }
-        readProcess(record, FieldIndex(record), into: &process!, text: &text)
+    /// Reads the process fields of `record` into the event's process, creating it when absent.
+    private func readProcess(_ record: AuditRecord, into event: inout AuditEvent) {
+        if event.process == nil { event.process = ProcessInfo() }
+        readProcess(record, FieldIndex(record), into: &event.process!, text: &event.text)
     }
 
     private func readProcess(
@@ -82,7 +81,7 @@ public struct EventInterpreter: Sendable {
         }
         for role in IdentityRole.allCases {
             guard let id = fields.unsigned(ProcessField.of(role), of: record), let id32 = UInt32(exactly: id) else { continue }
-            info[role] = Identity(id: id32, name: record.interpretations.isEmpty ? nil : name(of: role, in: record, text: &text))
+            info[role] = Identity(id: id32, name: !record.hasInterpretations ? nil : name(of: role, in: record, text: &text))
         }
     }
 
@@ -103,10 +102,10 @@ public struct EventInterpreter: Sendable {
 
     /// Reads a SYSCALL record: the syscall, its process and its rule keys, in one pass
     /// over the fields.
-    private func readSyscallRecord(_ record: AuditRecord, into event: inout AuditEvent, process: inout ProcessInfo?) {
+    private func readSyscallRecord(_ record: AuditRecord, into event: inout AuditEvent) {
         let fields = FieldIndex<ProcessField>(record)
-        if process == nil { process = ProcessInfo() }
-        readProcess(record, fields, into: &process!, text: &event.text)
+        if event.process == nil { event.process = ProcessInfo() }
+        readProcess(record, fields, into: &event.process!, text: &event.text)
         event.syscall = readSyscall(record, fields, text: &event.text)
         if let keys = fields[.key].flatMap({ record.string(at: $0, into: &event.text) }) {
             event.keys.append(contentsOf: event.text.split(keys, separator: 0x01))

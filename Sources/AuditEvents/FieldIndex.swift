@@ -16,14 +16,12 @@ struct FieldIndex<Field: InterpretedField> {
     private var positions = InlineArray<32, UInt64>(repeating: 0)
 
     init(_ record: AuditRecord) {
-        record.body.withUnsafeBufferPointer { body in
-            record.fields.withUnsafeBufferPointer { fields in
-                for field in fields {
-                    guard let name = Field(key: UnsafeBufferPointer(rebasing: body[field.keyRange])) else { continue }
-                    let slot = Int(name.rawValue)
-                    if positions[slot] == 0 {
-                        positions[slot] = UInt64(UInt32(field.valueStart)) << 32 | UInt64(UInt32(field.valueEnd))
-                    }
+        record.withContents { bytes, fields, _ in
+            for field in fields {
+                guard let name = Field(key: UnsafeBufferPointer(rebasing: bytes[field.keyRange])) else { continue }
+                let slot = Int(name.rawValue)
+                if positions[slot] == 0 {
+                    positions[slot] = UInt64(UInt32(field.valueStart)) << 32 | UInt64(UInt32(field.valueEnd))
                 }
             }
         }

@@ -30,6 +30,18 @@ public struct EventText: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// An empty text in the storage of an earlier event's (see `takeBytes`).
+    public init(reusing storage: [UInt8]) {
+        bytes = storage
+        bytes.removeAll(keepingCapacity: true)
+        if bytes.capacity < 512 { bytes.reserveCapacity(512) }
+    }
+
+    /// Moves the storage out, for `init(reusing:)`; the text is empty after.
+    public mutating func takeBytes(into storage: inout [UInt8]) {
+        swap(&storage, &bytes)
+    }
+
     /// The bytes of `range`; for enrichment, tests and messages. Encoders read `bytes`
     /// once, in place.
     public subscript(range: TextRange) -> Bytes { bytes[range.range] }

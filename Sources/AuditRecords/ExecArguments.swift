@@ -17,14 +17,15 @@ public struct ExecArguments: Sendable, Equatable {
 
     public var isTruncated: Bool { omittedBytes > 0 || omittedArguments > 0 }
 
-    /// Joins the EXECVE records of one event into `text`, keeping at most `byteLimit` bytes
-    /// of arguments in total (the rest is counted in `omittedBytes`/`omittedArguments`).
+    /// Joins the EXECVE records among `records` (one event's) into `text`, keeping at most
+    /// `byteLimit` bytes of arguments in total (the rest is counted in
+    /// `omittedBytes`/`omittedArguments`).
     public init(records: [AuditRecord], byteLimit: Int, into text: inout EventText) {
         argc = nil
         argv = []
-        for record in records {
-            record.body.withUnsafeBufferPointer { body in
-                for field in record.fields {
+        for record in records where record.type == .execve {
+            record.withContents { body, fields, _ in
+                for field in fields {
                     let key = UnsafeBufferPointer(rebasing: body[field.keyRange])
                     let value = UnsafeBufferPointer(rebasing: body[field.valueRange])
                     if key.equals("argc") {

@@ -6,19 +6,21 @@
 /// libauparse does, so `acct` and `res` are ordinary fields. A word without `=` right
 /// after an unquoted value continues it (`op=adding group` from useradd); other words
 /// without `=` (free text in some kernel records) are skipped.
-public enum FieldTokenizer {
-    public static func tokenize(_ bytes: [UInt8], in range: Range<Int>, into fields: inout [RecordField]) {
-        bytes.withUnsafeBufferPointer { buffer in
-            tokenize(buffer, range.lowerBound, range.upperBound, into: &fields, depth: 0)
-        }
+enum FieldTokenizer {
+    /// Appends the fields of `range` of `bytes` to `fields`.
+    static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, in range: Range<Int>, into fields: inout FieldCollector) {
+        let floor = fields.count
+        tokenize(bytes, range.lowerBound, range.upperBound, into: &fields, floor: floor, depth: 0)
     }
 
     private static let space = UInt8(ascii: " ")
     private static let equals = UInt8(ascii: "=")
 
+    /// `floor`: fields before it belong to another list (the kernel's fields, when
+    /// interpretations are read) and are never continued.
     private static func tokenize(
         _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
-        into fields: inout [RecordField], depth: Int
+        into fields: inout FieldCollector, floor: Int, depth: Int
     ) {
         var i = start
         while i < end {
@@ -28,10 +30,11 @@ public enum FieldTokenizer {
             while i < end, b[i] != equals, b[i] != space { i += 1 }
             guard i < end, b[i] == equals else {
                 // A word without '=': part of the previous bare value when it directly follows one.
-                if let last = fields.last, Int(last.valueEnd) < keyStart, last.valueEnd > last.valueStart,
-                   closing(b[Int(last.valueStart)]) == nil, !isNestedBoundary(b, Int(last.valueEnd), keyStart) {
-                    fields[fields.count - 1] = RecordField(keyStart: Int(last.keyStart), keyEnd: Int(last.keyEnd),
-                                                           valueStart: Int(last.valueStart), valueEnd: i)
+                if fields.count > floor, case let last = fields.last, Int(last.valueEnd) < keyStart,
+                   last.valueEnd > last.valueStart, closing(b[Int(last.valueStart)]) == nil,
+                   !isNestedBoundary(b, Int(last.valueEnd), keyStart) {
+                    fields.replaceLast(RecordField(keyStart: Int(last.keyStart), keyEnd: Int(last.keyEnd),
+                                                   valueStart: Int(last.valueStart), valueEnd: i))
                 }
                 continue
             }
@@ -53,7 +56,7 @@ public enum FieldTokenizer {
                 && b[keyStart + 2] == UInt8(ascii: "g") && valueEnd - valueStart >= 2
                 && b[valueStart] == UInt8(ascii: "'") && b[valueEnd - 1] == UInt8(ascii: "'")
             if isNestedMessage {
-                tokenize(b, valueStart + 1, valueEnd - 1, into: &fields, depth: depth + 1)
+                tokenize(b, valueStart + 1, valueEnd - 1, into: &fields, floor: floor, depth: depth + 1)
             } else {
                 if keyEnd == keyStart { continue }
                 valueEnd = max(valueEnd, valueStart)
@@ -81,5 +84,40 @@ public enum FieldTokenizer {
         case UInt8(ascii: "{"): return UInt8(ascii: "}")
         default: return nil
         }
+    }
+}
+
+/// The fields of the record being parsed: in stack memory the parser provides for the usual
+/// few dozen, on the heap beyond, so that parsing allocates only the record itself.
+struct FieldCollector {
+    private let inline: UnsafeMutableBufferPointer<RecordField>
+    /// All fields, once there are more than `inline` holds.
+    private var spill: [RecordField] = []
+    private(set) var count = 0
+
+    init(storage: UnsafeMutableBufferPointer<RecordField>) {
+        inline = storage
+    }
+
+    mutating func append(_ field: RecordField) {
+        if count < inline.count {
+            inline[count] = field
+        } else {
+            if spill.isEmpty { spill = Array(inline) }
+            spill.append(field)
+        }
+        count += 1
+    }
+
+    /// The last field; only when `count > 0`.
+    var last: RecordField { count <= inline.count ? inline[count - 1] : spill[count - 1] }
+
+    mutating func replaceLast(_ field: RecordField) {
+        if count <= inline.count { inline[count - 1] = field } else { spill[count - 1] = field }
+    }
+
+    func withFields<R>(_ read: (UnsafeBufferPointer<RecordField>) -> R) -> R {
+        if count <= inline.count { return read(UnsafeBufferPointer(rebasing: inline[..<count])) }
+        return spill.withUnsafeBufferPointer(read)
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Why a line or netlink message could not be read as an audit record.
 public enum RecordParseError: Error, Equatable, Sendable, CustomStringConvertible {
     case emptyLine
@@ -37,56 +43,41 @@ public enum RecordParser {
         while end > 0, line[end - 1] == UInt8(ascii: "\r") || line[end - 1] == UInt8(ascii: " ") { end -= 1 }
         guard end > 0 else { throw .emptyLine }
         guard end <= maximumRecordBytes else { throw .tooLong(end) }
+        let line = UnsafeBufferPointer(rebasing: line[..<end])
         var i = 0
-        var nodeRange: Range<Int>?
-        if startsWith(line, at: 0, end: end, "node=") {
+        var node: Range<Int>?
+        if startsWith(line, at: 0, "node=") {
             let start = 5
             i = start
             while i < end, line[i] != UInt8(ascii: " ") { i += 1 }
-            nodeRange = start..<i
+            node = start..<i
             while i < end, line[i] == UInt8(ascii: " ") { i += 1 }
         }
-        guard startsWith(line, at: i, end: end, "type=") else { throw .missingType }
+        guard startsWith(line, at: i, "type=") else { throw .missingType }
         i += 5
         let typeStart = i
         while i < end, line[i] != UInt8(ascii: " ") { i += 1 }
+        let typeName = UnsafeBufferPointer(rebasing: line[typeStart..<i])
         let typeRange = typeStart..<i
         while i < end, line[i] == UInt8(ascii: " ") { i += 1 }
-        guard startsWith(line, at: i, end: end, "msg=") else { throw .missingStamp }
+        guard startsWith(line, at: i, "msg=") else { throw .missingStamp }
         i += 4
 
-        // Copy from the stamp on: the record owns its bytes; `node` and the type name are
-        // kept in front of the body so they need no separate allocation.
-        let prefixLength = (nodeRange?.count ?? 0) + typeRange.count
-        var storage = [UInt8]()
-        storage.reserveCapacity(prefixLength + end - i)
-        var node: Range<Int>?
-        if let nodeRange {
-            storage.append(contentsOf: line[nodeRange])
-            node = 0..<nodeRange.count
-        }
-        let typeNameStart = storage.count
-        storage.append(contentsOf: line[typeRange])
-        let typeName = typeNameStart..<storage.count
-        storage.append(contentsOf: line[i..<end])
-        let stampStart = typeName.upperBound
-
-        let typeBytes = storage[typeName]
         let type: RecordType
-        var unresolved: Bytes?
-        if let known = RecordType(name: typeBytes) {
+        var unresolved: Range<Int>?
+        if let known = RecordType(name: typeName) {
             type = known
         } else {
-            guard !typeBytes.isEmpty, typeBytes.allSatisfy(isTypeNameByte) else {
-                throw .unknownType(typeBytes.utf8String)
+            guard !typeName.isEmpty, typeName.allSatisfy(isTypeNameByte) else {
+                throw .unknownType(String(decoding: typeName, as: UTF8.self))
             }
             // A type this host's libaudit does not know (written by a newer auditd): keep
             // the record, under the name the log gives it.
             type = RecordType(number: 0)
-            unresolved = typeBytes
+            unresolved = typeRange
         }
-        return try finish(storage: storage, stampStart: stampStart, type: type,
-                          node: node.map { storage[$0] }, unresolvedTypeName: unresolved)
+        // The record keeps the whole line: `node` and the type name index into it.
+        return try makeRecord(line, stampStart: i, type: type, node: node, unresolvedTypeName: unresolved)
     }
 
     /// Parses one audit.log line from an array of bytes.
@@ -103,32 +94,42 @@ public enum RecordParser {
         // The kernel may count a trailing NUL or newline in the length.
         while end > 0, payload[end - 1] == 0 || payload[end - 1] == UInt8(ascii: "\n") { end -= 1 }
         guard end <= maximumRecordBytes else { throw .tooLong(end) }
-        let storage = [UInt8](payload[0..<end])
-        return try finish(storage: storage, stampStart: 0, type: RecordType(number: UInt32(type)),
-                          node: nil, unresolvedTypeName: nil)
+        let bytes = UnsafeBufferPointer(start: payload.baseAddress?.assumingMemoryBound(to: UInt8.self), count: end)
+        return try makeRecord(bytes, stampStart: 0, type: RecordType(number: UInt32(type)), node: nil, unresolvedTypeName: nil)
     }
 
-    /// Parses the stamp at `stampStart` and the fields after it.
-    private static func finish(
-        storage: [UInt8], stampStart: Int, type: RecordType, node: Bytes?, unresolvedTypeName: Bytes?
+    /// The most fields a record is parsed with before they move to the heap: more than a
+    /// SYSCALL record has, and the stack memory for them stays within 1 KiB.
+    private static let stackFields = 64
+
+    /// Parses the stamp at `stampStart` and the fields after it, and copies `bytes` into a
+    /// new record.
+    private static func makeRecord(
+        _ bytes: UnsafeBufferPointer<UInt8>, stampStart: Int, type: RecordType, node: Range<Int>?,
+        unresolvedTypeName: Range<Int>?
     ) throws(RecordParseError) -> AuditRecord {
-        let (stamp, bodyStart) = try parseStamp(storage, from: stampStart)
-        var fields: [RecordField] = []
-        fields.reserveCapacity(24)
-        var interpretations: [RecordField] = []
-        let end = storage.count
-        let separator = storage[bodyStart..<end].firstIndex(of: groupSeparator)
-        FieldTokenizer.tokenize(storage, in: bodyStart..<(separator ?? end), into: &fields)
-        if let separator {
-            FieldTokenizer.tokenize(storage, in: (separator + 1)..<end, into: &interpretations)
+        let (stamp, bodyStart) = try parseStamp(bytes, from: stampStart)
+        let end = bytes.count
+        var separator: Int?
+        if bodyStart < end, let base = bytes.baseAddress, let found = memchr(base + bodyStart, Int32(groupSeparator), end - bodyStart) {
+            separator = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
         }
-        return AuditRecord(type: type, stamp: stamp, node: node, body: storage,
-                           fieldsRange: bodyStart..<(separator ?? end), fields: fields,
-                           interpretations: interpretations, unresolvedTypeName: unresolvedTypeName)
+        let textEnd = separator ?? end
+        return withUnsafeTemporaryAllocation(of: RecordField.self, capacity: stackFields) { storage in
+            var fields = FieldCollector(storage: storage)
+            FieldTokenizer.tokenize(bytes, in: bodyStart..<textEnd, into: &fields)
+            let kernelFields = fields.count
+            if let separator { FieldTokenizer.tokenize(bytes, in: (separator + 1)..<end, into: &fields) }
+            return fields.withFields { all in
+                AuditRecord.make(type: type, stamp: stamp, bytes: bytes, text: bodyStart..<textEnd, node: node,
+                                 unresolvedTypeName: unresolvedTypeName, fields: all,
+                                 interpretationCount: all.count - kernelFields)
+            }
+        }
     }
 
     /// Reads `audit(SEC.MS:SERIAL):` and returns the stamp and where the fields start.
-    static func parseStamp(_ b: [UInt8], from start: Int) throws(RecordParseError) -> (AuditStamp, Int) {
+    static func parseStamp(_ b: UnsafeBufferPointer<UInt8>, from start: Int) throws(RecordParseError) -> (AuditStamp, Int) {
         let end = b.count
         var i = start
         guard i + 6 <= end, b[i] == UInt8(ascii: "a"), b[i + 1] == UInt8(ascii: "u"), b[i + 2] == UInt8(ascii: "d"),
@@ -138,7 +139,7 @@ public enum RecordParser {
         let inner = i
         func malformed() -> RecordParseError {
             let close = b[inner..<end].firstIndex(of: UInt8(ascii: ")")) ?? min(end, inner + 40)
-            return .malformedStamp(b[inner..<close].utf8String)
+            return .malformedStamp(String(decoding: UnsafeBufferPointer(rebasing: b[inner..<close]), as: UTF8.self))
         }
         var seconds: UInt64 = 0
         var digits = 0
@@ -175,9 +176,9 @@ public enum RecordParser {
     }
 
     @inline(__always)
-    private static func startsWith(_ b: UnsafeBufferPointer<UInt8>, at i: Int, end: Int, _ literal: StaticString) -> Bool {
+    private static func startsWith(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ literal: StaticString) -> Bool {
         let n = literal.utf8CodeUnitCount
-        guard i + n <= end else { return false }
+        guard i + n <= b.count else { return false }
         return literal.withUTF8Buffer { lit in
             for k in 0..<n where b[i + k] != lit[k] { return false }
             return true

@@ -47,6 +47,12 @@ public enum UntrustedString {
         decodeReportingMalformed(raw).value
     }
 
+    /// The decoded bytes of a value read in place, copied; nil for `(null)` / `?`.
+    public static func decode(_ raw: UnsafeBufferPointer<UInt8>) -> Bytes? {
+        var text = EventText(capacity: raw.count)
+        return text.appendDecoded(raw).range.map { text[$0] }
+    }
+
     /// Like `decode`, also telling whether the value was in neither of the kernel's forms.
     public static func decodeReportingMalformed(_ raw: Bytes) -> (value: Bytes?, wasMalformed: Bool) {
         switch raw.withUnsafeBufferPointer(form) {

@@ -22,10 +22,16 @@ final class EventRenderer: @unchecked Sendable {
 
     /// Appends the group's event, as one line, to `writer`.
     func render(_ group: RecordGroup, into writer: inout JSONWriter) {
-        var event = interpreter.interpret(group)
+        var buffers = EventBuffers()
+        swap(&buffers, &spareBuffers)
+        var event = interpreter.interpret(group, reusing: buffers)
         for enricher in enrichers { enricher.enrich(&event) }
         eventsWritten += 1
         if event.malformedFields > 0 { eventsWithMalformedFields += 1 }
         encoder.encode(event, into: &writer)
+        spareBuffers = event.takeBuffers()
     }
+
+    /// The buffers of the last event rendered, for the next.
+    private var spareBuffers = EventBuffers()
 }

@@ -104,10 +104,10 @@ public struct NativeJSONEncoder: EventEncoder {
                 w.key("type")
                 w.string(record.typeName)
                 w.key("text")
-                w.string(record.text)
-                if let interpretation = record.interpretationText {
+                record.withText { w.string($0) }
+                record.withInterpretationText {
                     w.key("interpretations")
-                    w.string(interpretation)
+                    w.string($0)
                 }
                 w.endObject()
             }

@@ -17,7 +17,7 @@ struct RecordParserTests {
         #expect(record.hexadecimal("arch") == 0xc000_003e)
         #expect(record.word("success")?.utf8String == "no")
         #expect(record.string("comm")?.utf8String == "python3.11")
-        #expect(record.interpretations.isEmpty)
+        #expect(!record.hasInterpretations)
         #expect(record.text.utf8String.hasPrefix("arch=c000003e syscall=42 "))
     }
 
@@ -28,7 +28,7 @@ struct RecordParserTests {
         #expect(record.node?.utf8String == "worker-1")
         #expect(record.type == .cwd)
         #expect(record.string("cwd")?.utf8String == "/work/main")
-        #expect(record.fields.count == 1)
+        #expect(record.fieldCount == 1)
     }
 
     @Test("ENRICHED interpretations after 0x1d are kept apart, braces included")
@@ -37,7 +37,7 @@ struct RecordParserTests {
         let saddrLine = try #require(lines.first { $0.contains("type=SOCKADDR") && $0.contains("saddr_fam=inet ") })
         let record = try Fixtures.record(saddrLine)
         #expect(record.raw("saddr")?.utf8String == "020000097F0000010000000000000000")
-        #expect(record.fields.count == 1)
+        #expect(record.fieldCount == 1)
         #expect(record.interpretation("SADDR")?.utf8String == "{ saddr_fam=inet laddr=127.0.0.1 lport=9 }")
         #expect(record.interpretationText?.utf8String == "SADDR={ saddr_fam=inet laddr=127.0.0.1 lport=9 }")
 

@@ -20,12 +20,16 @@ public func fuzzRecordParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
 /// Reads every field and value the way the interpreter does; a range outside the record
 /// traps here.
 private func inspect(_ record: AuditRecord) {
-    for field in record.fields + record.interpretations {
-        _ = record.key(of: field)
-        let value = record.value(of: field)
-        _ = UntrustedString.decode(value)
-        _ = ByteNumbers.decimal(value)
-        _ = ByteNumbers.hexadecimal(value)
+    record.withContents { bytes, fields, interpretations in
+        for field in Array(fields) + Array(interpretations) {
+            _ = bytes[field.keyRange]
+            let value = UnsafeBufferPointer(rebasing: bytes[field.valueRange])
+            _ = UntrustedString.decode(value)
+            _ = ByteNumbers.decimal(value)
+            _ = ByteNumbers.hexadecimal(value)
+        }
     }
     _ = record.typeName
+    _ = record.text
+    _ = record.node
 }
