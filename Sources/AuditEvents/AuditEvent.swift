@@ -41,18 +41,18 @@ public struct AuditEvent: Sendable {
     /// capacity this one reuses.
     public init(
         key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason,
-        reusing buffers: EventBuffers = EventBuffers()
+        reusing buffers: consuming EventBuffers = EventBuffers()
     ) {
         self.key = key
-        self.text = EventText(reusing: buffers.text)
+        self.text = EventText(reusing: buffers.takeText())
         self.category = category
         self.records = records
         self.closeReason = closeReason
-        self.keys = buffers.keys
+        self.keys = buffers.takeKeys()
         self.process = nil
         self.syscall = nil
         self.exec = nil
-        self.paths = buffers.paths
+        self.paths = buffers.takePaths()
         self.socketAddress = nil
         self.message = nil
         self.malformedFields = 0
@@ -61,8 +61,6 @@ public struct AuditEvent: Sendable {
         self.ttyInput = nil
         self.loginSession = nil
         self.execSession = nil
-        keys.removeAll(keepingCapacity: true)
-        paths.removeAll(keepingCapacity: true)
     }
 
     /// `[NODE/]SECONDS.MILLIS:SERIAL`: the same for the same kernel event wherever it is
@@ -102,6 +100,19 @@ public struct EventBuffers: Sendable {
     var keys: [TextRange] = []
 
     public init() {}
+
+    // Each moves one buffer out, emptied, keeping its capacity (and its uniqueness: a
+    // copy would make emptying it allocate anew).
+    mutating func takeText() -> [UInt8] { Self.take(&text) }
+    mutating func takePaths() -> [PathInfo] { Self.take(&paths) }
+    mutating func takeKeys() -> [TextRange] { Self.take(&keys) }
+
+    private static func take<T>(_ buffer: inout [T]) -> [T] {
+        var taken: [T] = []
+        swap(&taken, &buffer)
+        taken.removeAll(keepingCapacity: true)
+        return taken
+    }
 }
 
 /// A numeric user or group id with its name, where known (from an ENRICHED log or the host).

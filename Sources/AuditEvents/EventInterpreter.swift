@@ -13,7 +13,7 @@ public struct EventInterpreter: Sendable {
     }
 
     /// `buffers`: the emptied buffers of an earlier event, to reuse (`AuditEvent.takeBuffers`).
-    public func interpret(_ group: RecordGroup, reusing buffers: EventBuffers = EventBuffers()) -> AuditEvent {
+    public func interpret(_ group: RecordGroup, reusing buffers: consuming EventBuffers = EventBuffers()) -> AuditEvent {
         var event = AuditEvent(key: group.key, category: .other, records: group.records, closeReason: group.closeReason,
                                reusing: buffers)
         var hasExec = false
@@ -55,7 +55,7 @@ public struct EventInterpreter: Sendable {
             event.malformedFields += exec.malformedFields
             event.exec = exec
         }
-        if let ttyInput { event.ttyInput = ttyInput.withUnsafeBufferPointer { event.text.append($0) } }
+        if let ttyInput { event.ttyInput = event.text.append(ttyInput[...]) }
         event.category = EventCategory.classify(records: group.records, syscallName: event.syscall?.name)
         return event
     }

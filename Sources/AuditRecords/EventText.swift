@@ -31,10 +31,10 @@ public struct EventText: Sendable {
     }
 
     /// An empty text in the storage of an earlier event's (see `takeBytes`).
-    public init(reusing storage: [UInt8]) {
+    public init(reusing storage: consuming [UInt8]) {
+        storage.removeAll(keepingCapacity: true)
+        if storage.capacity < 512 { storage.reserveCapacity(512) }
         bytes = storage
-        bytes.removeAll(keepingCapacity: true)
-        if bytes.capacity < 512 { bytes.reserveCapacity(512) }
     }
 
     /// Moves the storage out, for `init(reusing:)`; the text is empty after.

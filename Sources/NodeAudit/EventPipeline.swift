@@ -16,7 +16,7 @@ public final class EventPipeline {
     /// Renders and writes on a second core when the pipeline was made with one.
     private let renderingThread: RenderingThread?
     /// Closed groups waiting to be handed to `renderingThread`.
-    private var handover: [RecordGroup] = []
+    private var handover = RenderBatch()
     private let handoverEvents = 64
     public private(set) var counters = PipelineCounters()
 
@@ -123,7 +123,7 @@ public final class EventPipeline {
 
     private func emitCatching(_ group: RecordGroup) -> SinkError? {
         if renderingThread != nil {
-            handover.append(group)
+            handover.groups.append(group)
             guard handover.count >= handoverEvents else { return nil }
             do throws(SinkError) { try submitHandover() } catch { return error }
             return nil
@@ -144,12 +144,18 @@ public final class EventPipeline {
             return
         }
         guard !writer.isEmpty else { return }
-        try sink.write(writer.buffer)
+        try writer.withBytes { (bytes) throws(SinkError) in try sink.write(contentsOf: bytes) }
         writer.removeAll()
     }
 
+    /// When the rendering thread is behind, this thread interprets the batch itself before
+    /// handing it over instead of waiting: the two threads then share the work evenly.
     private func submitHandover() throws(SinkError) {
-        try renderingThread?.submit(handover)
-        handover.removeAll(keepingCapacity: true)
+        guard let renderingThread else { return }
+        if renderingThread.isBehind { handover.interpretGroups(with: renderer) }
+        var batch = RenderBatch()
+        batch.groups.reserveCapacity(handoverEvents)
+        swap(&batch, &handover)
+        try renderingThread.submit(batch)
     }
 }

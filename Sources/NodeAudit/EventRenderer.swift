@@ -6,7 +6,8 @@ import Output
 /// enrich the event (in input order: login sessions depend on it), encode it.
 ///
 /// Runs on the pipeline's thread, or — for offline input — on a `RenderingThread`, which
-/// then is the only thread using it until it is drained.
+/// then is the only thread using it until it is drained (except `interpret`, which is
+/// stateless).
 final class EventRenderer: @unchecked Sendable {
     private let interpreter: EventInterpreter
     private let enrichers: [any EventEnricher]
@@ -25,6 +26,12 @@ final class EventRenderer: @unchecked Sendable {
         var buffers = EventBuffers()
         swap(&buffers, &spareBuffers)
         var event = interpreter.interpret(group, reusing: buffers)
+        render(interpreted: &event, into: &writer)
+    }
+
+    /// Enriches and appends an event already interpreted (by `interpret`, maybe on another
+    /// thread) to `writer`, in place: the event is spent after.
+    func render(interpreted event: inout AuditEvent, into writer: inout JSONWriter) {
         for enricher in enrichers { enricher.enrich(&event) }
         eventsWritten += 1
         if event.malformedFields > 0 { eventsWithMalformedFields += 1 }
@@ -32,6 +39,28 @@ final class EventRenderer: @unchecked Sendable {
         spareBuffers = event.takeBuffers()
     }
 
+    /// Interprets a group without enriching it: stateless, so any thread may call it.
+    func interpret(_ group: RecordGroup) -> AuditEvent {
+        interpreter.interpret(group)
+    }
+
     /// The buffers of the last event rendered, for the next.
     private var spareBuffers = EventBuffers()
+}
+
+/// What the pipeline hands to a `RenderingThread` at once: closed groups of records, or —
+/// when that thread is behind — their events, interpreted by the handing thread.
+struct RenderBatch {
+    var groups: [RecordGroup] = []
+    var events: [AuditEvent] = []
+
+    var count: Int { groups.count + events.count }
+    var isEmpty: Bool { groups.isEmpty && events.isEmpty }
+
+    /// Interprets the groups into events with `renderer`.
+    mutating func interpretGroups(with renderer: EventRenderer) {
+        events.reserveCapacity(events.count + groups.count)
+        for group in groups { events.append(renderer.interpret(group)) }
+        groups.removeAll()
+    }
 }

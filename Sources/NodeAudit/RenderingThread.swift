@@ -23,9 +23,9 @@ final class RenderingThread: @unchecked Sendable {
     private let depth: Int
     private let batchBytes: Int
     // Guarded by `mutex`.
-    private var queue: [[RecordGroup]] = []
+    private var queue: [RenderBatch] = []
     /// Batches written, to be freed by the handing thread.
-    private var written: [[RecordGroup]] = []
+    private var written: [RenderBatch] = []
     private var encoding = false
     private var stopping = false
     private var failure: SinkError?
@@ -58,8 +58,8 @@ final class RenderingThread: @unchecked Sendable {
 
     /// Hands over a batch of record groups, waiting while `depth` batches are queued. Throws the
     /// sink's failure once writing has failed.
-    func submit(_ batch: [RecordGroup]) throws(SinkError) {
-        var done: [[RecordGroup]] = []
+    func submit(_ batch: RenderBatch) throws(SinkError) {
+        var done: [RenderBatch] = []
         pthread_mutex_lock(mutex)
         while queue.count >= depth, failure == nil { pthread_cond_wait(changed, mutex) }
         if let failure {
@@ -73,10 +73,17 @@ final class RenderingThread: @unchecked Sendable {
         done.removeAll()  // freed here, outside the lock, on this thread
     }
 
+    /// Whether the queue is full: the next `submit` would wait for this thread.
+    var isBehind: Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return queue.count >= depth
+    }
+
     /// Waits until every event handed over is written to the sink. The sink and the
     /// renderer are then idle and may be used by the caller until the next `submit`.
     func drain() throws(SinkError) {
-        var done: [[RecordGroup]] = []
+        var done: [RenderBatch] = []
         pthread_mutex_lock(mutex)
         while !queue.isEmpty || encoding, failure == nil { pthread_cond_wait(changed, mutex) }
         swap(&done, &written)
@@ -101,7 +108,7 @@ final class RenderingThread: @unchecked Sendable {
         while true {
             while queue.isEmpty, !stopping { pthread_cond_wait(changed, mutex) }
             if queue.isEmpty { break }
-            let batch = queue.removeFirst()
+            var batch = queue.removeFirst()
             encoding = true
             let failed = failure != nil
             pthread_mutex_unlock(mutex)
@@ -109,15 +116,19 @@ final class RenderingThread: @unchecked Sendable {
             var result: SinkError?
             if !failed {
                 do throws(SinkError) {
-                    for group in batch {
-                        renderer.render(group, into: &writer)
+                    for index in 0..<batch.count {
+                        if index < batch.events.count {
+                            renderer.render(interpreted: &batch.events[index], into: &writer)
+                        } else {
+                            renderer.render(batch.groups[index - batch.events.count], into: &writer)
+                        }
                         if writer.count >= batchBytes {
-                            try sink.write(writer.buffer)
+                            try writer.withBytes { (bytes) throws(SinkError) in try sink.write(contentsOf: bytes) }
                             writer.removeAll()
                         }
                     }
                     if !writer.isEmpty {
-                        try sink.write(writer.buffer)
+                        try writer.withBytes { (bytes) throws(SinkError) in try sink.write(contentsOf: bytes) }
                         writer.removeAll()
                     }
                 } catch {

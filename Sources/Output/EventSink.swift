@@ -2,8 +2,17 @@
 public protocol EventSink: AnyObject {
     /// Takes ownership of a batch of complete lines.
     func write(_ lines: [UInt8]) throws(SinkError)
+    /// Takes a batch of complete lines read in place: a sink that writes them at once
+    /// needs no copy (the default makes one and calls `write(_:)`).
+    func write(contentsOf lines: UnsafeBufferPointer<UInt8>) throws(SinkError)
     /// Delivers everything written so far.
     func flush() throws(SinkError)
+}
+
+extension EventSink {
+    public func write(contentsOf lines: UnsafeBufferPointer<UInt8>) throws(SinkError) {
+        try write(Array(lines))
+    }
 }
 
 /// A sink could not deliver; the message says where and why.

@@ -20,10 +20,14 @@ public final class FileDescriptorSink: EventSink {
     }
 
     public func write(_ lines: [UInt8]) throws(SinkError) {
+        try lines.withUnsafeBufferPointer { (lines) throws(SinkError) in try write(contentsOf: lines) }
+    }
+
+    public func write(contentsOf lines: UnsafeBufferPointer<UInt8>) throws(SinkError) {
         // A batch as large as the buffer goes out as it is, not copied into it first.
         if pending.isEmpty, lines.count >= flushThreshold / 2 {
             var written = 0
-            if let failure = lines.withUnsafeBytes({ writeAll($0, written: &written) }) {
+            if let failure = writeAll(UnsafeRawBufferPointer(lines), written: &written) {
                 pending.append(contentsOf: lines[written...])  // kept for the next flush
                 throw failure
             }

@@ -21,6 +21,11 @@ public struct JSONWriter {
     /// The bytes written so far, as an array (a copy, for handing to a sink).
     public var buffer: [UInt8] { Array(storage.bytes) }
 
+    /// Calls `read` with the bytes written so far, in place.
+    public func withBytes<R, E: Error>(_ read: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        try read(storage.bytes)
+    }
+
     /// The number of bytes written so far.
     public var count: Int { storage.count }
 
@@ -52,11 +57,21 @@ public struct JSONWriter {
     /// Writes `"key":` inside an object; the next write is its value. Keys are nodeaudit's
     /// own ASCII names.
     public mutating func key(_ key: StaticString) {
-        separate()
-        storage.append(UInt8(ascii: "\""))
-        storage.append(key)
-        storage.append(UInt8(ascii: "\""))
-        storage.append(UInt8(ascii: ":"))
+        // An event has some sixty keys: one capacity check each, and the bytes copied inline.
+        let length = key.utf8CodeUnitCount
+        var out = storage.reserve(length + 4)
+        if needsComma {
+            out.pointee = UInt8(ascii: ",")
+            out += 1
+        }
+        out.pointee = UInt8(ascii: "\"")
+        out += 1
+        let source = key.utf8Start
+        for index in 0..<length { out[index] = source[index] }
+        out += length
+        out[0] = UInt8(ascii: "\"")
+        out[1] = UInt8(ascii: ":")
+        storage.advance(to: out + 2)
         needsComma = false
     }
 
@@ -241,6 +256,11 @@ public struct JSONWriter {
         var i = 0
         let n = b.count
         while i < n {
+            // Eight plain ASCII bytes at a time, the common case.
+            if i + 8 <= n, let base = b.baseAddress, !Self.needsEscapeOrCheck(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+                continue
+            }
             let c = b[i]
             if c >= 0x20 && c < 0x7f && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
                 i += 1
@@ -274,6 +294,20 @@ public struct JSONWriter {
             runStart = i
         }
         flush(b, runStart, n)
+    }
+
+    /// Whether any of eight bytes is a control, `"`, `\\`, DEL or not ASCII (which then
+    /// needs a look byte by byte).
+    @inline(__always)
+    private static func needsEscapeOrCheck(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        return word & highs != 0                       // ≥ 0x80
+            || (word &- ones &* 0x20) & ~word & highs != 0  // < 0x20
+            || hasZeroByte(word ^ (ones &* 0x22))       // "
+            || hasZeroByte(word ^ (ones &* 0x5C))       // \\
+            || hasZeroByte(word ^ (ones &* 0x7F))       // DEL
     }
 
     @inline(__always)
@@ -334,8 +368,27 @@ final class ByteStorage {
     func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         if count + bytes.count > capacity { grow(toHold: count + bytes.count) }
-        (base + count).update(from: source, count: bytes.count)
+        let target = base + count
+        if bytes.count <= 16 {
+            // Most values are short: a loop beats a call to memmove.
+            for index in 0..<bytes.count { target[index] = source[index] }
+        } else {
+            target.update(from: source, count: bytes.count)
+        }
         count += bytes.count
+    }
+
+    /// Makes room for `extra` bytes and returns where they go; `advance(to:)` commits them.
+    @inline(__always)
+    func reserve(_ extra: Int) -> UnsafeMutablePointer<UInt8> {
+        if count + extra > capacity { grow(toHold: count + extra) }
+        return base + count
+    }
+
+    /// Commits bytes written through `reserve`, up to `end`.
+    @inline(__always)
+    func advance(to end: UnsafeMutablePointer<UInt8>) {
+        count = base.distance(to: end)
     }
 
     @inline(__always)
