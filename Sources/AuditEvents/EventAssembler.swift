@@ -24,16 +24,13 @@ public struct EventAssembler: Sendable {
     /// Open events, in the order they opened.
     private var open: [OpenEvent] = []
     /// Keys of recently closed events, to recognise their EOE and late records.
-    private var closed: Set<EventKey> = []
-    private var closedOrder: [EventKey] = []
-    private var closedCursor = 0
+    private var closed: RecentlyClosedEvents
     /// The newest record time seen, which ages open events.
     private var newestMilliseconds: UInt64 = 0
 
     public init(policy: AssemblyPolicy = AssemblyPolicy()) {
         self.policy = policy
-        closed.reserveCapacity(policy.closedEventMemory)
-        closedOrder.reserveCapacity(policy.closedEventMemory)
+        closed = RecentlyClosedEvents(capacity: policy.closedEventMemory)
     }
 
     /// The number of events still open.
@@ -135,13 +132,6 @@ public struct EventAssembler: Sendable {
     }
 
     private mutating func remember(_ key: EventKey) {
-        guard closed.insert(key).inserted else { return }
-        if closedOrder.count < policy.closedEventMemory {
-            closedOrder.append(key)
-        } else {
-            closed.remove(closedOrder[closedCursor])
-            closedOrder[closedCursor] = key
-            closedCursor = (closedCursor + 1) % closedOrder.count
-        }
+        closed.insert(key)
     }
 }

@@ -99,6 +99,7 @@ struct FieldCollector {
         inline = storage
     }
 
+    @inline(__always)
     mutating func append(_ field: RecordField) {
         if count < inline.count {
             inline[count] = field
@@ -110,6 +111,7 @@ struct FieldCollector {
     }
 
     /// The last field; only when `count > 0`.
+    @inline(__always)
     var last: RecordField { count <= inline.count ? inline[count - 1] : spill[count - 1] }
 
     mutating func replaceLast(_ field: RecordField) {

@@ -114,6 +114,28 @@ struct EventAssemblerTests {
         #expect(assembler.counters.lateRecords == 1)
     }
 
+    @Test("closed events are remembered up to the configured number: EOE after them is expected, beyond it orphaned")
+    func closedEventMemory() throws {
+        // 5000 single-record events through a memory of 100. After each, EOEs for events
+        // still remembered must be recognised (every eviction reorders the index), and
+        // at the end EOEs for forgotten events are orphans.
+        let memory = 100
+        var assembler = EventAssembler(policy: AssemblyPolicy(closedEventMemory: memory))
+        let stamps = (0..<5000).map {
+            AuditStamp(seconds: 1_700_000_000 + UInt64($0 / 7), milliseconds: UInt16($0 % 1000), serial: UInt64($0) * 4099)
+        }
+        for (index, stamp) in stamps.enumerated() {
+            let payload = Array("audit(\(stamp)): proctitle=\"x\"".utf8)
+            assembler.add(try payload.withUnsafeBytes { try RecordParser.parseNetlink(type: 1327, payload: $0) }) { _ in }
+            for back in [0, 1, 13, 57, memory - 1] where index >= back {
+                assembler.add(try endOfEvent(stamps[index - back])) { _ in }
+            }
+        }
+        #expect(assembler.counters.orphanEndOfEvent == 0)
+        for stamp in stamps.prefix(50) + stamps.dropLast(memory).suffix(50) { assembler.add(try endOfEvent(stamp)) { _ in } }
+        #expect(assembler.counters.orphanEndOfEvent == 100)
+    }
+
     @Test("an EOE for an event never seen is counted")
     func orphanEndOfEvent() throws {
         let (groups, assembler) = run([try endOfEvent(AuditStamp(seconds: 1, milliseconds: 2, serial: 3))])
