@@ -90,8 +90,16 @@ public struct EventText: Sendable {
     /// The parts of `range` between `separator` bytes (proctitle's NULs, the 0x01 between
     /// several rule keys), one trailing separator dropped.
     public func split(_ range: TextRange, separator: UInt8) -> [TextRange] {
-        bytes.withUnsafeBufferPointer { UntrustedString.split(range.range, separator: separator, in: $0) }.map {
-            TextRange(start: $0.lowerBound, end: $0.upperBound)
+        var parts: [TextRange] = []
+        parts.reserveCapacity(4)
+        bytes.withUnsafeBufferPointer { text in
+            var start = range.range.lowerBound
+            for index in range.range where text[index] == separator {
+                parts.append(TextRange(start: start, end: index))
+                start = index + 1
+            }
+            if start < range.range.upperBound { parts.append(TextRange(start: start, end: range.range.upperBound)) }
         }
+        return parts
     }
 }

@@ -90,24 +90,4 @@ public enum UntrustedString {
         }
         return true
     }
-
-    /// Splits NUL-separated bytes (proctitle, multiple keys use 0x01) into their parts,
-    /// dropping one trailing separator.
-    public static func split(_ bytes: Bytes, separator: UInt8) -> [Bytes] {
-        bytes.withUnsafeBufferPointer { split(0..<bytes.count, separator: separator, in: $0) }.map {
-            bytes[(bytes.startIndex + $0.lowerBound)..<(bytes.startIndex + $0.upperBound)]
-        }
-    }
-
-    /// The ranges of the parts of `range` of `bytes`, as `split` cuts them.
-    public static func split(_ range: Range<Int>, separator: UInt8, in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-        var parts: [Range<Int>] = []
-        var start = range.lowerBound
-        for i in range where bytes[i] == separator {
-            parts.append(start..<i)
-            start = i + 1
-        }
-        if start < range.upperBound { parts.append(start..<range.upperBound) }
-        return parts
-    }
 }
