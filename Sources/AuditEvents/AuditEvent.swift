@@ -82,6 +82,28 @@ public struct AuditEvent: Sendable {
     /// Several of the event's values as strings (argv, proctitle, keys).
     public func strings(_ ranges: [TextRange]?) -> [String]? { ranges?.map { text[$0].utf8String } }
 
+    /// Names every user and group id of the process and the paths that has no name yet,
+    /// with `name(id, isGroup)`, copied into the event's text: each distinct id once (uid,
+    /// euid, suid and fsuid are mostly one user). In place, as enrichment runs for every event.
+    public mutating func nameIdentities(_ name: (UInt32, Bool) -> Bytes?) {
+        var written = NamesWritten()
+        if process != nil {
+            for role in IdentityRole.allCases {
+                guard let identity = process![role], identity.name == nil else { continue }
+                process![role] = Identity(id: identity.id,
+                                          name: written.name(identity.id, isGroup: role.isGroup, in: &text, from: name))
+            }
+        }
+        for index in paths.indices {
+            if let owner = paths[index].owner, owner.name == nil {
+                paths[index].owner = Identity(id: owner.id, name: written.name(owner.id, isGroup: false, in: &text, from: name))
+            }
+            if let group = paths[index].group, group.name == nil {
+                paths[index].group = Identity(id: group.id, name: written.name(group.id, isGroup: true, in: &text, from: name))
+            }
+        }
+    }
+
     /// Takes the event's buffers for the next event, emptied; the event is spent after.
     public mutating func takeBuffers() -> EventBuffers {
         var buffers = EventBuffers()
@@ -89,6 +111,26 @@ public struct AuditEvent: Sendable {
         swap(&buffers.paths, &paths)
         swap(&buffers.keys, &keys)
         return buffers
+    }
+}
+
+/// The names `nameIdentities` wrote into one event's text, by id.
+private struct NamesWritten {
+    private var entries = InlineArray<8, (id: UInt32, isGroup: Bool, name: TextRange?)>(repeating: (0, false, nil))
+    private var count = 0
+
+    mutating func name(
+        _ id: UInt32, isGroup: Bool, in text: inout EventText, from lookup: (UInt32, Bool) -> Bytes?
+    ) -> TextRange? {
+        for index in 0..<count where entries[index].id == id && entries[index].isGroup == isGroup {
+            return entries[index].name
+        }
+        let name = lookup(id, isGroup).map { text.append($0) }
+        if count < entries.count {
+            entries[count] = (id, isGroup, name)
+            count += 1
+        }
+        return name
     }
 }
 
