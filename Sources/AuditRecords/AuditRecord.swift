@@ -131,6 +131,14 @@ public struct AuditRecord: @unchecked Sendable {
         return withBytes { $0[Int(layout.nodeStart)..<Int(layout.nodeEnd)].elementsEqual(node) }
     }
 
+    /// Calls `read` with the bytes of `typeName`, without building a String for the types
+    /// libaudit knows (encoders write one per record).
+    public func withTypeName<R>(_ read: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let known = RecordTypeTable.shared.nameBytes(of: type.number) { return read(known) }
+        var name = typeName
+        return name.withUTF8(read)
+    }
+
     /// The type's name for output: libaudit's name, the input's name, or `UNKNOWN[n]`.
     public var typeName: String {
         if let name = type.name { return name }

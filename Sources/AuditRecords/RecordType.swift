@@ -75,27 +75,50 @@ public enum EventRole: Sendable {
 }
 
 /// libaudit's message-type names, indexed both ways without allocating on lookup.
-final class RecordTypeTable: Sendable {
+final class RecordTypeTable: @unchecked Sendable {  // filled in init, read-only after
     static let shared = RecordTypeTable()
 
     /// Kernel message types live in 1000...2999.
     private static let range: ClosedRange<UInt32> = 1000...2999
     private let names: [String?]
 
+    /// The names' bytes, back to back, and where each is (start, length; length 0: none),
+    /// by number: encoders write a name per record, from here, without a String.
+    private let nameBytes: UnsafeMutableBufferPointer<UInt8>
+    private let nameSpans: UnsafeMutableBufferPointer<(start: Int32, length: Int32)>
+
     private init() {
         var names = [String?](repeating: nil, count: Self.range.count)
+        var bytes: [UInt8] = []
+        let spans = UnsafeMutableBufferPointer<(start: Int32, length: Int32)>.allocate(capacity: Self.range.count)
+        spans.initialize(repeating: (0, 0))
         for number in Self.range {
             guard let cName = audit_msg_type_to_name(Int32(number)) else { continue }
             let name = String(cString: cName)
-            names[Int(number - Self.range.lowerBound)] = name
+            let index = Int(number - Self.range.lowerBound)
+            names[index] = name
+            spans[index] = (Int32(bytes.count), Int32(name.utf8.count))
+            bytes.append(contentsOf: name.utf8)
             typeNumbers.insert(Array(name.utf8), number)
         }
         self.names = names
+        // Never freed: the table lives as long as the process.
+        nameBytes = .allocate(capacity: max(bytes.count, 1))
+        _ = nameBytes.initialize(from: bytes)
+        nameSpans = spans
     }
 
     func name(of number: UInt32) -> String? {
         guard Self.range.contains(number) else { return nil }
         return names[Int(number - Self.range.lowerBound)]
+    }
+
+    /// The name's bytes, or nil when libaudit does not know the number.
+    func nameBytes(of number: UInt32) -> UnsafeBufferPointer<UInt8>? {
+        guard Self.range.contains(number) else { return nil }
+        let span = nameSpans[Int(number - Self.range.lowerBound)]
+        guard span.length > 0 else { return nil }
+        return UnsafeBufferPointer(rebasing: nameBytes[Int(span.start)..<Int(span.start + span.length)])
     }
 
     func number(of name: Bytes) -> UInt32? {

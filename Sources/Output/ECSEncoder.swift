@@ -306,7 +306,7 @@ public struct ECSEncoder: EventEncoder {
         w.string(event.category.rawValue)
         w.key("record_types")
         w.beginArray()
-        event.records.forEach { w.string($0.typeName) }
+        event.records.forEach { record in record.withTypeName { w.string($0) } }
         w.endArray()
         if let syscall = event.syscall {
             w.key("syscall")

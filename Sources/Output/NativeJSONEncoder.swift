@@ -43,7 +43,7 @@ public struct NativeJSONEncoder: EventEncoder {
         w.string(event.category.rawValue)
         w.key("record_types")
         w.beginArray()
-        for record in event.records { w.string(record.typeName) }
+        for record in event.records { record.withTypeName { w.string($0) } }
         w.endArray()
         if !event.keys.isEmpty {
             w.key("keys")
@@ -102,7 +102,7 @@ public struct NativeJSONEncoder: EventEncoder {
             for record in event.records {
                 w.beginObject()
                 w.key("type")
-                w.string(record.typeName)
+                record.withTypeName { w.string($0) }
                 w.key("text")
                 record.withText { w.string($0) }
                 record.withInterpretationText {
@@ -317,9 +317,11 @@ public struct NativeJSONEncoder: EventEncoder {
         var opened = false
         for record in event.records where !Self.isStructured(record.type) {
             let isMessage = record.type.role == .standalone
-            var any = false
-            record.forEachField { key, _ in
-                if !isMessage || !Self.messageKeys.contains(where: key.equals) { any = true }
+            var any = !isMessage && record.fieldCount > 0
+            if isMessage {
+                record.forEachField { key, _ in
+                    if !Self.messageKeys.contains(where: key.equals) { any = true }
+                }
             }
             if !any { continue }
             if !opened {
@@ -329,7 +331,7 @@ public struct NativeJSONEncoder: EventEncoder {
             }
             w.beginObject()
             w.key("type")
-            w.string(record.typeName)
+            record.withTypeName { w.string($0) }
             record.forEachField { key, value in
                 if isMessage, Self.messageKeys.contains(where: key.equals) { return }
                 w.key(bytes: key)
