@@ -17,7 +17,7 @@ public final class EventPipeline {
     private let renderingThread: RenderingThread?
     /// Closed groups waiting to be handed to `renderingThread`.
     private var handover = RenderBatch()
-    private let handoverEvents = 64
+    private let handoverEvents = 128
     public private(set) var counters = PipelineCounters()
 
     /// With `renderingThread`, events are interpreted, enriched, encoded and written on a

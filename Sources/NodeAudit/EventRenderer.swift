@@ -27,16 +27,17 @@ final class EventRenderer: @unchecked Sendable {
         swap(&buffers, &spareBuffers)
         var event = interpreter.interpret(group, reusing: buffers)
         render(interpreted: &event, into: &writer)
+        spareBuffers = event.takeBuffers()
     }
 
     /// Enriches and appends an event already interpreted (by `interpret`, maybe on another
-    /// thread) to `writer`, in place: the event is spent after.
+    /// thread) to `writer`, in place. Its buffers stay with it, to be freed where they were
+    /// allocated: freeing them here would contend for the other thread's malloc arena.
     func render(interpreted event: inout AuditEvent, into writer: inout JSONWriter) {
         for enricher in enrichers { enricher.enrich(&event) }
         eventsWritten += 1
         if event.malformedFields > 0 { eventsWithMalformedFields += 1 }
         encoder.encode(event, into: &writer)
-        spareBuffers = event.takeBuffers()
     }
 
     /// Interprets a group without enriching it: stateless, so any thread may call it.
