@@ -17,6 +17,8 @@ public final class EventPipeline {
     private let renderingThread: RenderingThread?
     /// Closed groups waiting to be handed to `renderingThread`.
     private var handover = RenderBatch()
+    /// Buffers of written events this thread interpreted, for the next it interprets.
+    private var spareBuffers: [EventBuffers] = []
     private let handoverEvents = 128
     public private(set) var counters = PipelineCounters()
 
@@ -152,10 +154,12 @@ public final class EventPipeline {
     /// handing it over instead of waiting: the two threads then share the work evenly.
     private func submitHandover() throws(SinkError) {
         guard let renderingThread else { return }
-        if renderingThread.isBehind { handover.interpretGroups(with: renderer) }
+        if renderingThread.isBehind { handover.interpretGroups(with: renderer, reusing: &spareBuffers) }
         var batch = RenderBatch()
         batch.groups.reserveCapacity(handoverEvents)
         swap(&batch, &handover)
-        try renderingThread.submit(batch)
+        for var written in try renderingThread.submit(batch) {
+            written.recycleBuffers(into: &spareBuffers, keeping: handoverEvents)
+        }
     }
 }

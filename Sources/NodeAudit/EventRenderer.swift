@@ -41,8 +41,8 @@ final class EventRenderer: @unchecked Sendable {
     }
 
     /// Interprets a group without enriching it: stateless, so any thread may call it.
-    func interpret(_ group: RecordGroup) -> AuditEvent {
-        interpreter.interpret(group)
+    func interpret(_ group: RecordGroup, reusing buffers: consuming EventBuffers) -> AuditEvent {
+        interpreter.interpret(group, reusing: buffers)
     }
 
     /// The buffers of the last event rendered, for the next.
@@ -58,10 +58,15 @@ struct RenderBatch {
     var count: Int { groups.count + events.count }
     var isEmpty: Bool { groups.isEmpty && events.isEmpty }
 
-    /// Interprets the groups into events with `renderer`.
-    mutating func interpretGroups(with renderer: EventRenderer) {
+    /// Interprets the groups into events with `renderer`, in buffers from `spares`.
+    mutating func interpretGroups(with renderer: EventRenderer, reusing spares: inout [EventBuffers]) {
         events.reserveCapacity(events.count + groups.count)
-        for group in groups { events.append(renderer.interpret(group)) }
+        for group in groups { events.append(renderer.interpret(group, reusing: spares.popLast() ?? EventBuffers())) }
         groups.removeAll()
+    }
+
+    /// Moves the buffers of its events into `spares`, up to `limit` in all.
+    mutating func recycleBuffers(into spares: inout [EventBuffers], keeping limit: Int) {
+        for index in events.indices where spares.count < limit { spares.append(events[index].takeBuffers()) }
     }
 }

@@ -56,9 +56,11 @@ final class RenderingThread: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Hands over a batch of record groups, waiting while `depth` batches are queued. Throws the
-    /// sink's failure once writing has failed.
-    func submit(_ batch: RenderBatch) throws(SinkError) {
+    /// Hands over a batch, waiting while `depth` batches are queued. Throws the sink's
+    /// failure once writing has failed.
+    /// Returns the batches written since the last call, for the caller to free (or reuse)
+    /// on its own thread, outside the lock.
+    func submit(_ batch: RenderBatch) throws(SinkError) -> [RenderBatch] {
         var done: [RenderBatch] = []
         pthread_mutex_lock(mutex)
         while queue.count >= depth, failure == nil { pthread_cond_wait(changed, mutex) }
@@ -70,7 +72,7 @@ final class RenderingThread: @unchecked Sendable {
         swap(&done, &written)
         pthread_cond_broadcast(changed)
         pthread_mutex_unlock(mutex)
-        done.removeAll()  // freed here, outside the lock, on this thread
+        return done
     }
 
     /// Whether the queue is full: the next `submit` would wait for this thread.
