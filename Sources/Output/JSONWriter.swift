@@ -96,11 +96,47 @@ public struct JSONWriter {
 
     /// A string from bytes in place (a record's field), escaped.
     public mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if let source = bytes.baseAddress, Self.isPlain(bytes) {
+            // Nothing to escape, the usual case: one capacity check, one copy.
+            let count = bytes.count
+            var out = storage.reserve(count + 3)
+            if needsComma {
+                out.pointee = UInt8(ascii: ",")
+                out += 1
+            }
+            out.pointee = UInt8(ascii: "\"")
+            if count <= 16 {
+                for index in 0..<count { out[1 + index] = source[index] }
+            } else {
+                (out + 1).update(from: source, count: count)
+            }
+            out[1 + count] = UInt8(ascii: "\"")
+            storage.advance(to: out + count + 2)
+            needsComma = true
+            return
+        }
         separate()
         storage.append(UInt8(ascii: "\""))
         appendEscaped(bytes)
         storage.append(UInt8(ascii: "\""))
         needsComma = true
+    }
+
+    /// Whether every byte is printable ASCII other than `"` and `\\`.
+    @inline(__always)
+    private static func isPlain(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = b.baseAddress else { return true }
+        var i = 0
+        while i + 8 <= b.count {
+            if needsEscapeOrCheck(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) { return false }
+            i += 8
+        }
+        while i < b.count {
+            let c = b[i]
+            if c < 0x20 || c >= 0x7f || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+            i += 1
+        }
+        return true
     }
 
     public mutating func string(_ value: String) {
