@@ -151,7 +151,7 @@ public final class EventPipeline {
     }
 
     /// When the rendering thread is behind, this thread interprets the batch itself before
-    /// handing it over instead of waiting: the two threads then share the work evenly.
+    /// handing it over instead of waiting: the two threads then share the work.
     private func submitHandover() throws(SinkError) {
         guard let renderingThread else { return }
         if renderingThread.isBehind { handover.interpretGroups(with: renderer, reusing: &spareBuffers) }
