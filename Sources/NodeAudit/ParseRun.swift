@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Output
 
 /// The settings of one `nodeaudit parse` run.
@@ -13,6 +18,12 @@ public struct ParseOptions: Sendable {
         self.events = events
         self.quiet = quiet
         self.threads = threads
+    }
+
+    /// 2 when two or more CPUs are online, else 1: a second thread only helps when it
+    /// gets a CPU of its own.
+    public static var defaultThreads: Int {
+        sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 ? 2 : 1
     }
 }
 

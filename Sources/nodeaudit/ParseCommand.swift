@@ -34,13 +34,13 @@ struct ParseCommand: ParsableCommand {
     var quiet = false
 
     @Option(help: ArgumentHelp(
-        "2: interpret, encode and write events on a second thread while the first reads and correlates.",
-        discussion: "On an idle machine with two or more CPUs, 2 finishes large logs sooner, at more CPU time in all (Scripts/bench-parse times both).",
+        "2: encode and write events on a second thread while the first reads and correlates (both interpret). Default: 2 when two or more CPUs are online, else 1.",
+        discussion: "2 finishes large logs sooner, at more CPU time in all; 1 spends the least CPU (Scripts/bench-parse times both).",
         valueName: "1|2"))
-    var threads: Int = 1
+    var threads: Int?
 
     func validate() throws {
-        if !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
+        if let threads, !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
     }
 
     func run() throws {
@@ -51,7 +51,7 @@ struct ParseCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         let options = EventOptions(configuration: configuration, attribute: containers, nodeName: nil)
-        let run = ParseOptions(files: files, events: options, quiet: quiet, threads: threads)
+        let run = ParseOptions(files: files, events: options, quiet: quiet, threads: threads ?? ParseOptions.defaultThreads)
         guard ParseRun.execute(run) else {
             throw ExitCode.failure
         }
