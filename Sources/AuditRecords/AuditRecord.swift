@@ -68,8 +68,6 @@ public struct AuditRecord: @unchecked Sendable {
 
     /// How many fields the kernel wrote.
     public var fieldCount: Int { Int(header.fieldCount) }
-    /// How many interpretations auditd added (ENRICHED logs).
-    public var interpretationCount: Int { Int(header.interpretationCount) }
     public var hasInterpretations: Bool { header.interpretationCount > 0 }
 
     /// Calls `read` with the record's bytes, in place.
@@ -80,19 +78,6 @@ public struct AuditRecord: @unchecked Sendable {
         return try withUnsafeMutablePointerToElements { elements in
             let start = UnsafeRawPointer(elements + slots).assumingMemoryBound(to: UInt8.self)
             return try read(UnsafeBufferPointer(start: start, count: Int(layout.byteCount)))
-        }
-    }
-
-    /// Calls `read` with the kernel's fields and auditd's interpretations, in place.
-    @inlinable
-    public func withFields<R>(
-        _ read: (_ fields: UnsafeBufferPointer<RecordField>, _ interpretations: UnsafeBufferPointer<RecordField>) throws -> R
-    ) rethrows -> R {
-        let layout = header
-        let count = Int(layout.fieldCount)
-        return try withUnsafeMutablePointerToElements { elements in
-            try read(UnsafeBufferPointer(start: elements, count: count),
-                     UnsafeBufferPointer(start: elements + count, count: Int(layout.interpretationCount)))
         }
     }
 
@@ -122,13 +107,6 @@ public struct AuditRecord: @unchecked Sendable {
     public var node: Bytes? {
         let layout = header
         return layout.nodeEnd > layout.nodeStart ? copy(layout.nodeStart, layout.nodeEnd) : nil
-    }
-
-    /// Whether the record's node is `node` (nil: the log named none), without copying it.
-    public func hasNode(_ node: Bytes?) -> Bool {
-        let layout = header
-        guard let node else { return layout.nodeEnd == layout.nodeStart }
-        return withBytes { $0[Int(layout.nodeStart)..<Int(layout.nodeEnd)].elementsEqual(node) }
     }
 
     /// Calls `read` with the bytes of `typeName`, without building a String for the types

@@ -10,7 +10,6 @@ public struct TextRange: Sendable, Equatable, Hashable {
     }
 
     public var count: Int { Int(end - start) }
-    public var isEmpty: Bool { start == end }
     @inlinable
     public var range: Range<Int> { Int(start)..<Int(end) }
 }
@@ -57,12 +56,6 @@ public struct EventText: Sendable {
     @discardableResult
     public mutating func append(_ value: Bytes) -> TextRange {
         value.withUnsafeBufferPointer { append($0) }
-    }
-
-    @discardableResult
-    public mutating func append(_ value: String) -> TextRange {
-        var value = value
-        return value.withUTF8 { append($0) }
     }
 
     /// Appends a user-controlled string decoded from the kernel's quoted or hex form
