@@ -47,7 +47,7 @@ public struct EventInterpreter: Sendable {
                     readProcess(record, into: &event)
                 }
                 if record.type.role == .standalone { event.message = readMessage(record, text: &event.text) }
-                if event.keys.isEmpty { appendKeys(record, to: &event) }
+                if event.keys.isEmpty { appendKeys(record.string("key", into: &event.text), to: &event) }
             }
         }
         if hasExec {
@@ -107,9 +107,7 @@ public struct EventInterpreter: Sendable {
         if event.process == nil { event.process = ProcessInfo() }
         readProcess(record, fields, into: &event.process!, text: &event.text)
         event.syscall = readSyscall(record, fields, text: &event.text)
-        if let keys = fields[.key].flatMap({ record.string(at: $0, into: &event.text) }) {
-            event.keys.append(contentsOf: event.text.split(keys, separator: 0x01))
-        }
+        appendKeys(fields[.key].flatMap { record.string(at: $0, into: &event.text) }, to: &event)
     }
 
     private func readSyscall(_ record: AuditRecord, _ fields: FieldIndex<ProcessField>, text: inout EventText) -> SyscallInfo? {
@@ -161,9 +159,10 @@ public struct EventInterpreter: Sendable {
             grantors: record.word("grantors", into: &text))
     }
 
-    /// `key="a"` once, or several keys hex-encoded with 0x01 between them.
-    private func appendKeys(_ record: AuditRecord, to event: inout AuditEvent) {
-        guard let keys = record.string("key", into: &event.text) else { return }
+    /// The rule keys of a `key` field: `key="a"` once, or several keys hex-encoded with
+    /// 0x01 between them (`keys`: the field decoded into the event's text).
+    private func appendKeys(_ keys: TextRange?, to event: inout AuditEvent) {
+        guard let keys else { return }
         event.keys.append(contentsOf: event.text.split(keys, separator: 0x01))
     }
 }

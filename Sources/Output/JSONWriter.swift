@@ -57,21 +57,7 @@ public struct JSONWriter {
     /// Writes `"key":` inside an object; the next write is its value. Keys are nodeaudit's
     /// own ASCII names.
     public mutating func key(_ key: StaticString) {
-        // An event has some sixty keys: one capacity check each, and the bytes copied inline.
-        let length = key.utf8CodeUnitCount
-        var out = storage.reserve(length + 4)
-        if needsComma {
-            out.pointee = UInt8(ascii: ",")
-            out += 1
-        }
-        out.pointee = UInt8(ascii: "\"")
-        out += 1
-        let source = key.utf8Start
-        for index in 0..<length { out[index] = source[index] }
-        out += length
-        out[0] = UInt8(ascii: "\"")
-        out[1] = UInt8(ascii: ":")
-        storage.advance(to: out + 2)
+        key.withUTF8Buffer { appendQuoted($0, colon: true) }
         needsComma = false
     }
 
@@ -96,22 +82,9 @@ public struct JSONWriter {
 
     /// A string from bytes in place (a record's field), escaped.
     public mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if let source = bytes.baseAddress, Self.isPlain(bytes) {
-            // Nothing to escape, the usual case: one capacity check, one copy.
-            let count = bytes.count
-            var out = storage.reserve(count + 3)
-            if needsComma {
-                out.pointee = UInt8(ascii: ",")
-                out += 1
-            }
-            out.pointee = UInt8(ascii: "\"")
-            if count <= 16 {
-                for index in 0..<count { out[1 + index] = source[index] }
-            } else {
-                (out + 1).update(from: source, count: count)
-            }
-            out[1 + count] = UInt8(ascii: "\"")
-            storage.advance(to: out + count + 2)
+        if Self.isPlain(bytes) {
+            // Nothing to escape, the usual case.
+            appendQuoted(bytes, colon: false)
             needsComma = true
             return
         }
@@ -120,6 +93,33 @@ public struct JSONWriter {
         appendEscaped(bytes)
         storage.append(UInt8(ascii: "\""))
         needsComma = true
+    }
+
+    /// Appends `[,]"bytes"[:]` — bytes that need no escaping — with one capacity check
+    /// (a key or a value: an event has some sixty of each).
+    @inline(__always)
+    private mutating func appendQuoted(_ source: UnsafeBufferPointer<UInt8>, colon: Bool) {
+        let count = source.count
+        var out = storage.reserve(count + 4)
+        if needsComma {
+            out.pointee = UInt8(ascii: ",")
+            out += 1
+        }
+        out.pointee = UInt8(ascii: "\"")
+        out += 1
+        if count <= 16 {
+            for index in 0..<count { out[index] = source[index] }
+        } else if let start = source.baseAddress {
+            out.update(from: start, count: count)
+        }
+        out += count
+        out.pointee = UInt8(ascii: "\"")
+        out += 1
+        if colon {
+            out.pointee = UInt8(ascii: ":")
+            out += 1
+        }
+        storage.advance(to: out)
     }
 
     /// Whether every byte is printable ASCII other than `"` and `\\`.
