@@ -14,6 +14,7 @@ public final class RsyslogServer {
     /// With `tls`, rsyslog listens with TLS (GnuTLS driver) using this certificate and key;
     /// with `requireClientCertificate`, only clients with a certificate from the CA get in.
     public init(tag: String, tls: (certificate: String, key: String, ca: String)? = nil, requireClientCertificate: Bool = false) throws {
+        if tls != nil, !Self.hasTLSDriver { throw RsyslogError.tlsDriverMissing }
         port = Int.random(in: 46000...60000)
         directory = URL(fileURLWithPath: "/tmp/nodeaudit-rsyslog-\(tag)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -35,6 +36,13 @@ public final class RsyslogServer {
             action(type="omfile" file="\(receivedFile.path)" template="jsonOnly")
 
             """.write(to: directory.appendingPathComponent("rsyslog.conf"), atomically: true, encoding: .utf8)
+    }
+
+    /// rsyslog's GnuTLS stream driver comes in its own package (rsyslog-gnutls); without
+    /// it a TLS listener never opens, which would otherwise look like a slow start.
+    private static var hasTLSDriver: Bool {
+        let libraries = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib")) ?? []
+        return libraries.contains { FileManager.default.fileExists(atPath: "/usr/lib/\($0)/rsyslog/lmnsd_gtls.so") }
     }
 
     public var url: String { "tcp://127.0.0.1:\(port)" }
@@ -91,8 +99,17 @@ public final class RsyslogServer {
         }
     }
 
-    public enum RsyslogError: Error {
+    public enum RsyslogError: Error, CustomStringConvertible {
+        case tlsDriverMissing
         case notListening(Int)
         case exited(Int, status: Int32)
+
+        public var description: String {
+            switch self {
+            case .tlsDriverMissing: "rsyslog's GnuTLS driver (rsyslog-gnutls) is missing: run Scripts/setup"
+            case .notListening(let port): "rsyslogd did not accept connections on 127.0.0.1:\(port) within 20 s"
+            case .exited(let port, let status): "rsyslogd for port \(port) exited with status \(status)"
+            }
+        }
     }
 }
