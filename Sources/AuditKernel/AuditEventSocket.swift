@@ -30,11 +30,17 @@ public final class AuditEventSocket {
     public let mode: Mode
     public private(set) var counters = Counters()
     private let fd: Int32
-    private var buffer: [UInt8]
+    /// `slotCount` receive buffers of `slotBytes` each, filled by one recvmmsg. Pages
+    /// are touched only as far as records reach, so most of this stays unresident.
+    private let slots: UnsafeMutableRawPointer
+    private let vectors: UnsafeMutablePointer<iovec>
+    private let messages: UnsafeMutablePointer<nodeaudit_message>
     private var registered = false
 
-    /// The largest netlink message the kernel sends for one record, with headroom.
-    private static let bufferSize = 64 * 1024
+    /// A datagram's room: more than the largest record the kernel sends, with headroom.
+    private static let slotBytes = 64 * 1024
+    /// Datagrams per system call; a busy node's few milliseconds of records.
+    private static let slotCount = 64
     /// Netlink multicast group of the audit log (linux/audit.h AUDIT_NLGRP_READLOG).
     private static let readLogGroup: Int32 = 1
     private static let solNetlink: Int32 = 270
@@ -44,7 +50,15 @@ public final class AuditEventSocket {
     /// the system limit where CAP_NET_ADMIN allows).
     public init(mode: Mode, receiveBufferBytes: Int32 = 16 << 20) throws(KernelError) {
         self.mode = mode
-        buffer = [UInt8](repeating: 0, count: Self.bufferSize)
+        slots = UnsafeMutableRawPointer.allocate(byteCount: Self.slotBytes * Self.slotCount, alignment: 16)
+        vectors = .allocate(capacity: Self.slotCount)
+        messages = .allocate(capacity: Self.slotCount)
+        for slot in 0..<Self.slotCount {
+            vectors[slot] = iovec(iov_base: slots + slot * Self.slotBytes, iov_len: Self.slotBytes)
+            messages[slot] = nodeaudit_message()
+            messages[slot].header.msg_iov = vectors + slot
+            messages[slot].header.msg_iovlen = 1
+        }
         switch mode {
         case .unicast:
             fd = audit_open()
@@ -75,6 +89,9 @@ public final class AuditEventSocket {
     deinit {
         if registered { _ = audit_set_pid(fd, 0, WAIT_NO) }
         close(fd)
+        slots.deallocate()
+        vectors.deallocate()
+        messages.deallocate()
     }
 
     /// The file descriptor, for `poll`.
@@ -111,7 +128,7 @@ public final class AuditEventSocket {
     public func drain(_ record: (UInt16, UnsafeRawBufferPointer) -> Void) throws(KernelError) -> Int {
         var records = 0
         while true {
-            let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            let received = nodeaudit_receive_messages(fd, messages, UInt32(Self.slotCount), Int32(MSG_DONTWAIT))
             if received < 0 {
                 switch errno {
                 case EAGAIN, EWOULDBLOCK: return records
@@ -122,44 +139,49 @@ public final class AuditEventSocket {
                 default: throw KernelError("reading audit records", errno: errno)
                 }
             }
-            if received == 0 { return records }
-            records += try parse(count: received, record)
+            // A refusal is thrown after the whole batch: the records around it are read.
+            var refusal: KernelError?
+            for slot in 0..<Int(received) {
+                let datagram = UnsafeRawBufferPointer(start: slots + slot * Self.slotBytes, count: Int(messages[slot].length))
+                records += parse(datagram, refusal: &refusal, record)
+            }
+            if let refusal { throw refusal }
+            // Fewer than asked for: the socket was empty (an error after the last one
+            // received, such as an overflow, is reported by the next call).
+            if received < Self.slotCount { return records }
         }
     }
 
-    /// Walks the netlink messages in one datagram.
-    private func parse(count: Int, _ record: (UInt16, UnsafeRawBufferPointer) -> Void) throws(KernelError) -> Int {
+    /// Walks the netlink messages in one datagram; a kernel refusal goes to `refusal`.
+    private func parse(_ raw: UnsafeRawBufferPointer, refusal: inout KernelError?,
+                       _ record: (UInt16, UnsafeRawBufferPointer) -> Void) -> Int {
         var records = 0
-        var failure: KernelError?
-        buffer.withUnsafeBytes { raw in
-            var offset = 0
-            while offset + 16 <= count {
-                var length = Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-                let type = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self)
-                // AUDIT_REPLACE (1329) is the kernel's binary ping to a registered daemon.
-                let isRecord = (type == 1006 || type >= 1100) && type != 1329
-                // The kernel sets nlmsg_len of audit records to the payload length alone (a
-                // historical quirk kept for compatibility); every other message counts its header.
-                if isRecord { length = min(length + 16, count - offset) }
-                guard length >= 16, offset + length <= count else { break }
-                let payload = UnsafeRawBufferPointer(rebasing: raw[(offset + 16)..<(offset + length)])
-                counters.messages += 1
-                if type == UInt16(NLMSG_ERROR) {
-                    counters.controlMessages += 1
-                    let code = payload.count >= 4 ? payload.loadUnaligned(as: Int32.self) : 0
-                    if code != 0 { failure = KernelError("the kernel refused a request", errno: -code) }
-                } else if isRecord {
-                    // AUDIT_LOGIN (1006) and every type from 1100 up are records; the rest
-                    // of 1000–1099 are replies to control requests.
-                    record(type, payload)
-                    records += 1
-                } else {
-                    counters.controlMessages += 1
-                }
-                offset += (length + 3) & ~3
+        var offset = 0
+        while offset + 16 <= raw.count {
+            var length = Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            let type = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self)
+            // AUDIT_REPLACE (1329) is the kernel's binary ping to a registered daemon.
+            let isRecord = (type == 1006 || type >= 1100) && type != 1329
+            // The kernel sets nlmsg_len of audit records to the payload length alone (a
+            // historical quirk kept for compatibility); every other message counts its header.
+            if isRecord { length = min(length + 16, raw.count - offset) }
+            guard length >= 16, offset + length <= raw.count else { break }
+            let payload = UnsafeRawBufferPointer(rebasing: raw[(offset + 16)..<(offset + length)])
+            counters.messages += 1
+            if type == UInt16(NLMSG_ERROR) {
+                counters.controlMessages += 1
+                let code = payload.count >= 4 ? payload.loadUnaligned(as: Int32.self) : 0
+                if code != 0 { refusal = KernelError("the kernel refused a request", errno: -code) }
+            } else if isRecord {
+                // AUDIT_LOGIN (1006) and every type from 1100 up are records; the rest
+                // of 1000–1099 are replies to control requests.
+                record(type, payload)
+                records += 1
+            } else {
+                counters.controlMessages += 1
             }
+            offset += (length + 3) & ~3
         }
-        if let failure { throw failure }
         return records
     }
 }

@@ -4,6 +4,9 @@
 #include <libaudit.h>
 #include <linux/audit.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 // Rule-building state that libaudit keeps in globals (exported by libaudit.so but not
 // declared in its header). auditctl resets them before every rule; so does nodeaudit.
@@ -34,4 +37,17 @@ static inline int nodeaudit_key_allowed(void) {
 // libaudit exports these without declaring them in its header.
 extern int audit_rule_syscall_data(struct audit_rule_data *rule, int scall);
 extern const char *audit_fstype_to_name(int fstype);
+
+// One slot of a batched receive: the kernel's struct mmsghdr, which glibc declares only
+// under _GNU_SOURCE, and a module header cannot set that.
+struct nodeaudit_message {
+    struct msghdr header;
+    unsigned int length;
+};
+
+// recvmmsg(2): up to `count` datagrams in one system call (the audit socket delivers a
+// record per datagram, so a read per record would cost a system call per record).
+static inline int nodeaudit_receive_messages(int fd, struct nodeaudit_message *messages, unsigned int count, int flags) {
+    return (int)syscall(SYS_recvmmsg, fd, messages, count, flags, (void *)0);
+}
 #endif

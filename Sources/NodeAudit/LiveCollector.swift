@@ -167,15 +167,17 @@ public final class LiveCollector {
         var lastFlush: UInt64 = 0
         var lastRead = 0
         while ShutdownSignal.requested == nil {
+            // Records come one message each: while they flow thinly, let a few
+            // milliseconds' worth gather before the next read, so a busy node costs one
+            // wakeup per batch, not one per record (nor two: the poll below then returns
+            // at once). An idle node sleeps in poll until the first record.
+            if lastRead > 0, lastRead < Self.batchMessages { usleep(Self.gatherMicroseconds) }
             var poller = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, 100)
             if ready < 0, errno != EINTR {
                 diagnostics.error("waiting for audit records: \(String(cString: strerror(errno)))")
                 return 2
             }
-            // Records come one message each: after a thin read, let a few milliseconds'
-            // worth gather, so a busy node costs a wakeup per batch, not per record.
-            if ready > 0, lastRead < Self.batchMessages { usleep(Self.gatherMicroseconds) }
             do throws(LoopFailure) {
                 lastRead = try readAvailable(socket)
                 let now = WallClock.nowMilliseconds()
