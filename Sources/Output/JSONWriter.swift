@@ -57,7 +57,7 @@ public struct JSONWriter {
     /// Writes `"key":` inside an object; the next write is its value. Keys are nodeaudit's
     /// own ASCII names.
     public mutating func key(_ key: StaticString) {
-        key.withUTF8Buffer { appendQuoted($0, colon: true) }
+        key.withUTF8Buffer { _ = appendQuoted($0, colon: true, checked: false) }
         needsComma = false
     }
 
@@ -82,9 +82,8 @@ public struct JSONWriter {
 
     /// A string from bytes in place (a record's field), escaped.
     public mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if Self.isPlain(bytes) {
-            // Nothing to escape, the usual case.
-            appendQuoted(bytes, colon: false)
+        // Nothing to escape, the usual case: checked and copied in one pass.
+        if appendQuoted(bytes, colon: false, checked: true) {
             needsComma = true
             return
         }
@@ -95,10 +94,12 @@ public struct JSONWriter {
         needsComma = true
     }
 
-    /// Appends `[,]"bytes"[:]` — bytes that need no escaping — with one capacity check
-    /// (a key or a value: an event has some sixty of each).
+    /// Appends `[,]"bytes"[:]` with one capacity check (a key or a value: an event has
+    /// some sixty of each), copying eight bytes at a time. With `checked`, bytes that need
+    /// escaping (`needsEscapeOrCheck`) stop it before anything is committed: it returns
+    /// false and the caller escapes them.
     @inline(__always)
-    private mutating func appendQuoted(_ source: UnsafeBufferPointer<UInt8>, colon: Bool) {
+    private mutating func appendQuoted(_ source: UnsafeBufferPointer<UInt8>, colon: Bool, checked: Bool) -> Bool {
         let count = source.count
         var out = storage.reserve(count + 4)
         if needsComma {
@@ -107,10 +108,30 @@ public struct JSONWriter {
         }
         out.pointee = UInt8(ascii: "\"")
         out += 1
-        if count <= 16 {
-            for index in 0..<count { out[index] = source[index] }
-        } else if let start = source.baseAddress {
-            out.update(from: start, count: count)
+        if let base = source.baseAddress {
+            let from = UnsafeRawPointer(base)
+            let to = UnsafeMutableRawPointer(out)
+            if count >= 8 {
+                var index = 0
+                while index + 8 <= count {
+                    let word = from.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    if checked, Self.needsEscapeOrCheck(word) { return false }
+                    to.storeBytes(of: word, toByteOffset: index, as: UInt64.self)
+                    index += 8
+                }
+                if index < count {
+                    // The last eight bytes, overlapping the ones already copied.
+                    let word = from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                    if checked, Self.needsEscapeOrCheck(word) { return false }
+                    to.storeBytes(of: word, toByteOffset: count - 8, as: UInt64.self)
+                }
+            } else {
+                for index in 0..<count {
+                    let c = base[index]
+                    if checked, c < 0x20 || c >= 0x7f || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+                    out[index] = c
+                }
+            }
         }
         out += count
         out.pointee = UInt8(ascii: "\"")
@@ -120,22 +141,6 @@ public struct JSONWriter {
             out += 1
         }
         storage.advance(to: out)
-    }
-
-    /// Whether every byte is printable ASCII other than `"` and `\\`.
-    @inline(__always)
-    private static func isPlain(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = b.baseAddress else { return true }
-        var i = 0
-        while i + 8 <= b.count {
-            if needsEscapeOrCheck(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) { return false }
-            i += 8
-        }
-        while i < b.count {
-            let c = b[i]
-            if c < 0x20 || c >= 0x7f || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
-            i += 1
-        }
         return true
     }
 
@@ -338,12 +343,14 @@ public struct JSONWriter {
     private static func needsEscapeOrCheck(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
-        return word & highs != 0                       // ≥ 0x80
-            || (word &- ones &* 0x20) & ~word & highs != 0  // < 0x20
-            || hasZeroByte(word ^ (ones &* 0x22))       // "
-            || hasZeroByte(word ^ (ones &* 0x5C))       // \\
-            || hasZeroByte(word ^ (ones &* 0x7F))       // DEL
+        @inline(__always) func zeroBytes(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        // One branch for all five tests. A borrow or carry between bytes only comes from
+        // a byte that is flagged itself, so the answer for the word stays exact.
+        let nonASCIIOrDEL = (word | (word &+ ones)) & highs   // ≥ 0x80, or 0x7F
+        let control = (word &- ones &* 0x20) & ~word & highs  // < 0x20
+        let quote = zeroBytes(word ^ (ones &* 0x22))
+        let backslash = zeroBytes(word ^ (ones &* 0x5C))
+        return nonASCIIOrDEL | control | quote | backslash != 0
     }
 
     @inline(__always)
