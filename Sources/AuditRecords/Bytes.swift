@@ -35,13 +35,14 @@ extension Array where Element == UInt8 {
 }
 
 extension UnsafeBufferPointer where Element == UInt8 {
-    /// Whether these bytes equal an ASCII literal.
-    @inlinable
+    /// Whether these bytes equal an ASCII literal. Inlined, so that the literal's length
+    /// and bytes are constants where it is called (field names, once per field).
+    @inlinable @inline(__always)
     public func equals(_ literal: StaticString) -> Bool {
         guard count == literal.utf8CodeUnitCount else { return false }
-        return literal.withUTF8Buffer { lit in
-            for i in 0..<count where self[i] != lit[i] { return false }
-            return true
-        }
+        guard literal.hasPointerRepresentation else { return literal.withUTF8Buffer { elementsEqual($0) } }
+        let bytes = literal.utf8Start
+        for i in 0..<count where self[i] != bytes[i] { return false }
+        return true
     }
 }

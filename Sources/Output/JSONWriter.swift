@@ -57,7 +57,11 @@ public struct JSONWriter {
     /// Writes `"key":` inside an object; the next write is its value. Keys are nodeaudit's
     /// own ASCII names.
     public mutating func key(_ key: StaticString) {
-        key.withUTF8Buffer { _ = appendQuoted($0, colon: true, checked: false) }
+        if key.hasPointerRepresentation {
+            _ = appendQuoted(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), colon: true, checked: false)
+        } else {
+            key.withUTF8Buffer { _ = appendQuoted($0, colon: true, checked: false) }
+        }
         needsComma = false
     }
 
