@@ -129,6 +129,13 @@ public struct JSONWriter {
                     if checked, Self.needsEscapeOrCheck(word) { return false }
                     to.storeBytes(of: word, toByteOffset: count - 8, as: UInt64.self)
                 }
+            } else if count >= 4 {
+                // Four to seven bytes: the first four and the last four, overlapping.
+                let head = from.loadUnaligned(as: UInt32.self)
+                let tail = from.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+                if checked, Self.needsEscapeOrCheck(UInt64(head) | UInt64(tail) << 32) { return false }
+                to.storeBytes(of: head, as: UInt32.self)
+                to.storeBytes(of: tail, toByteOffset: count - 4, as: UInt32.self)
             } else {
                 for index in 0..<count {
                     let c = base[index]
