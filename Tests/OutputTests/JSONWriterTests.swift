@@ -45,6 +45,24 @@ struct JSONWriterTests {
         #expect(!line.contains(UInt8(ascii: "\n")))
     }
 
+    @Test("a byte to escape is found at every position of strings of every length up to 24 (words are checked eight and four bytes at a time)",
+          arguments: [0x00, 0x0a, 0x1f, 0x22, 0x5c, 0x7f, 0x80, 0xff] as [UInt8])
+    func escapeAtEveryPosition(special: UInt8) throws {
+        let plain = Array("abcdefghijklmnopqrstuvwx".utf8)
+        for length in 0...plain.count {
+            let (line, value) = try roundTrip(Array(plain[..<length]))
+            #expect(line == Array(#"{"v":""#.utf8) + plain[..<length] + Array(#""}"#.utf8))
+            #expect(value == String(decoding: plain[..<length], as: UTF8.self))
+            for position in 0..<length {
+                var bytes = Array(plain[..<length])
+                bytes[position] = special
+                let (line, value) = try roundTrip(bytes)
+                #expect(value == String(decoding: bytes, as: UTF8.self), "length \(length), position \(position)")
+                #expect(!line.contains { $0 < 0x20 || $0 == 0x7f }, "length \(length), position \(position)")
+            }
+        }
+    }
+
     @Test("numbers, booleans, null and nesting")
     func structure() throws {
         var writer = JSONWriter()
