@@ -37,22 +37,18 @@ public struct AuditEvent: Sendable {
     /// The exec session into a container the process belongs to (enrichment).
     public var execSession: ExecSession?
 
-    /// `buffers`: the emptied buffers of an event before this one (`takeBuffers`), whose
-    /// capacity this one reuses.
-    public init(
-        key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason,
-        reusing buffers: consuming EventBuffers = EventBuffers()
-    ) {
+    /// A new event; `reset` turns a spent one into the next, keeping its buffers.
+    public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
         self.key = key
-        self.text = EventText(reusing: buffers.takeText())
+        self.text = EventText(capacity: 512)
         self.category = category
         self.records = records
         self.closeReason = closeReason
-        self.keys = buffers.takeKeys()
+        self.keys = []
         self.process = nil
         self.syscall = nil
         self.exec = nil
-        self.paths = buffers.takePaths()
+        self.paths = []
         self.socketAddress = nil
         self.message = nil
         self.malformedFields = 0
@@ -61,6 +57,29 @@ public struct AuditEvent: Sendable {
         self.ttyInput = nil
         self.loginSession = nil
         self.execSession = nil
+    }
+
+    /// Makes this the empty event of another group, as `init` would, keeping the capacity
+    /// of its buffers. Field by field: assigning a new event whole copies it.
+    public mutating func reset(key: EventKey, records: [AuditRecord], closeReason: CloseReason) {
+        self.key = key
+        text.removeAll()
+        category = .other
+        self.records = records
+        self.closeReason = closeReason
+        keys.removeAll(keepingCapacity: true)
+        process = nil
+        syscall = nil
+        exec = nil
+        paths.removeAll(keepingCapacity: true)
+        socketAddress = nil
+        message = nil
+        malformedFields = 0
+        nodeName = key.node
+        workload = nil
+        ttyInput = nil
+        loginSession = nil
+        execSession = nil
     }
 
     /// `[NODE/]SECONDS.MILLIS:SERIAL`: the same for the same kernel event wherever it is
@@ -104,14 +123,6 @@ public struct AuditEvent: Sendable {
         }
     }
 
-    /// Takes the event's buffers for the next event, emptied; the event is spent after.
-    public mutating func takeBuffers() -> EventBuffers {
-        var buffers = EventBuffers()
-        text.takeBytes(into: &buffers.text)
-        swap(&buffers.paths, &paths)
-        swap(&buffers.keys, &keys)
-        return buffers
-    }
 }
 
 /// The names `nameIdentities` wrote into one event's text, by id.
@@ -131,29 +142,6 @@ private struct NamesWritten {
             count += 1
         }
         return name
-    }
-}
-
-/// The growable buffers of an event, handed from one event to the next: a stream of
-/// events then allocates its text, paths and keys once, not once per event.
-public struct EventBuffers: Sendable {
-    var text: [UInt8] = []
-    var paths: [PathInfo] = []
-    var keys: [TextRange] = []
-
-    public init() {}
-
-    // Each moves one buffer out, emptied, keeping its capacity (and its uniqueness: a
-    // copy would make emptying it allocate anew).
-    mutating func takeText() -> [UInt8] { Self.take(&text) }
-    mutating func takePaths() -> [PathInfo] { Self.take(&paths) }
-    mutating func takeKeys() -> [TextRange] { Self.take(&keys) }
-
-    private static func take<T>(_ buffer: inout [T]) -> [T] {
-        var taken: [T] = []
-        swap(&taken, &buffer)
-        taken.removeAll(keepingCapacity: true)
-        return taken
     }
 }
 

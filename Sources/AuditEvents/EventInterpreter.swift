@@ -12,10 +12,23 @@ public struct EventInterpreter: Sendable {
         self.syscalls = syscalls
     }
 
-    /// `buffers`: the emptied buffers of an earlier event, to reuse (`AuditEvent.takeBuffers`).
-    public func interpret(_ group: RecordGroup, reusing buffers: consuming EventBuffers = EventBuffers()) -> AuditEvent {
-        var event = AuditEvent(key: group.key, category: .other, records: group.records, closeReason: group.closeReason,
-                               reusing: buffers)
+    /// Interprets `group` into a new event. A stream of events goes through
+    /// `interpret(_:into:)`, which reuses a spent one.
+    public func interpret(_ group: RecordGroup) -> AuditEvent {
+        var event = AuditEvent(key: group.key, category: .other, records: group.records, closeReason: group.closeReason)
+        fill(&event, from: group)
+        return event
+    }
+
+    /// Interprets `group` into `event`, replacing what it held and reusing its buffers
+    /// (text, paths, keys): an event is some kilobyte, and filling one in place spares
+    /// allocating its buffers and copying it in and out.
+    public func interpret(_ group: RecordGroup, into event: inout AuditEvent) {
+        event.reset(key: group.key, records: group.records, closeReason: group.closeReason)
+        fill(&event, from: group)
+    }
+
+    private func fill(_ event: inout AuditEvent, from group: RecordGroup) {
         var hasExec = false
         var ttyInput: [UInt8]?
 
@@ -57,7 +70,6 @@ public struct EventInterpreter: Sendable {
         }
         if let ttyInput { event.ttyInput = event.text.append(ttyInput[...]) }
         event.category = EventCategory.classify(records: group.records, syscallName: event.syscall?.name)
-        return event
     }
 
     // MARK: - Records

@@ -29,17 +29,8 @@ public struct EventText: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
-    /// An empty text in the storage of an earlier event's (see `takeBytes`).
-    public init(reusing storage: consuming [UInt8]) {
-        storage.removeAll(keepingCapacity: true)
-        if storage.capacity < 512 { storage.reserveCapacity(512) }
-        bytes = storage
-    }
-
-    /// Moves the storage out, for `init(reusing:)`; the text is empty after.
-    public mutating func takeBytes(into storage: inout [UInt8]) {
-        swap(&storage, &bytes)
-    }
+    /// Empties the text, keeping its capacity for the next event's values.
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 
     /// The bytes of `range`; for enrichment, tests and messages. Encoders read `bytes`
     /// once, in place.

@@ -17,8 +17,8 @@ public final class EventPipeline {
     private let renderingThread: RenderingThread?
     /// Closed groups waiting to be handed to `renderingThread`.
     private var handover = RenderBatch()
-    /// Buffers of written events this thread interpreted, for the next it interprets.
-    private var spareBuffers: [EventBuffers] = []
+    /// Written events this thread interpreted, spent, for the next it interprets.
+    private var spareEvents: [AuditEvent] = []
     private let handoverEvents = 128
     public private(set) var counters = PipelineCounters()
 
@@ -154,12 +154,13 @@ public final class EventPipeline {
     /// handing it over instead of waiting: the two threads then share the work.
     private func submitHandover() throws(SinkError) {
         guard let renderingThread else { return }
-        if renderingThread.isBehind { handover.interpretGroups(with: renderer, reusing: &spareBuffers) }
+        if renderingThread.isBehind { handover.interpretGroups(with: renderer, reusing: &spareEvents) }
         var batch = RenderBatch()
         batch.groups.reserveCapacity(handoverEvents)
         swap(&batch, &handover)
         for var written in try renderingThread.submit(batch) {
-            written.recycleBuffers(into: &spareBuffers, keeping: handoverEvents)
+            // Enough for the batches in flight: the other thread may hold several.
+            written.recycleEvents(into: &spareEvents, keeping: 4 * handoverEvents)
         }
     }
 }

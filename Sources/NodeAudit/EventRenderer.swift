@@ -23,11 +23,14 @@ final class EventRenderer: @unchecked Sendable {
 
     /// Appends the group's event, as one line, to `writer`.
     func render(_ group: RecordGroup, into writer: inout JSONWriter) {
-        var buffers = EventBuffers()
-        swap(&buffers, &spareBuffers)
-        var event = interpreter.interpret(group, reusing: buffers)
-        render(interpreted: &event, into: &writer)
-        spareBuffers = event.takeBuffers()
+        if lastEvent == nil {
+            lastEvent = interpret(group)
+        } else {
+            interpret(group, into: &lastEvent!)
+        }
+        render(interpreted: &lastEvent!, into: &writer)
+        // Its records go with the group they came in, to be freed where they were made.
+        lastEvent!.records = []
     }
 
     /// Enriches and appends an event already interpreted (by `interpret`, maybe on another
@@ -41,12 +44,13 @@ final class EventRenderer: @unchecked Sendable {
     }
 
     /// Interprets a group without enriching it: stateless, so any thread may call it.
-    func interpret(_ group: RecordGroup, reusing buffers: consuming EventBuffers) -> AuditEvent {
-        interpreter.interpret(group, reusing: buffers)
-    }
+    func interpret(_ group: RecordGroup) -> AuditEvent { interpreter.interpret(group) }
 
-    /// The buffers of the last event rendered, for the next.
-    private var spareBuffers = EventBuffers()
+    /// Interprets a group into a spent event, reusing its buffers; stateless like `interpret(_:)`.
+    func interpret(_ group: RecordGroup, into event: inout AuditEvent) { interpreter.interpret(group, into: &event) }
+
+    /// The last event `render(_:into:)` wrote: the next is interpreted into it, in place.
+    private var lastEvent: AuditEvent?
 }
 
 /// What the pipeline hands to a `RenderingThread` at once: closed groups of records, or —
@@ -58,15 +62,26 @@ struct RenderBatch {
     var count: Int { groups.count + events.count }
     var isEmpty: Bool { groups.isEmpty && events.isEmpty }
 
-    /// Interprets the groups into events with `renderer`, in buffers from `spares`.
-    mutating func interpretGroups(with renderer: EventRenderer, reusing spares: inout [EventBuffers]) {
+    /// Interprets the groups into events with `renderer`, reusing spent events from `spares`.
+    mutating func interpretGroups(with renderer: EventRenderer, reusing spares: inout [AuditEvent]) {
         events.reserveCapacity(events.count + groups.count)
-        for group in groups { events.append(renderer.interpret(group, reusing: spares.popLast() ?? EventBuffers())) }
+        for group in groups {
+            if let spare = spares.popLast() {
+                events.append(spare)
+                renderer.interpret(group, into: &events[events.count - 1])
+            } else {
+                events.append(renderer.interpret(group))
+            }
+        }
         groups.removeAll()
     }
 
-    /// Moves the buffers of its events into `spares`, up to `limit` in all.
-    mutating func recycleBuffers(into spares: inout [EventBuffers], keeping limit: Int) {
-        for index in events.indices where spares.count < limit { spares.append(events[index].takeBuffers()) }
+    /// Moves its spent events into `spares`, up to `limit` in all, without their records
+    /// (freed here, on the thread that made them).
+    mutating func recycleEvents(into spares: inout [AuditEvent], keeping limit: Int) {
+        while spares.count < limit, var event = events.popLast() {
+            event.records = []
+            spares.append(event)
+        }
     }
 }
