@@ -8,10 +8,13 @@ import Output
 /// Sources (files, stdin, later the kernel) push records in; everything after is the
 /// same for offline and live input.
 public final class EventPipeline {
-    private var assembler: EventAssembler
+    // The pipeline is used from one thread, and its methods never reach one of these
+    // while already in it (the assembler's emit closure renders and writes, and does not
+    // touch the assembler): the run-time exclusivity checks, some per record, are left out.
+    @exclusivity(unchecked) private var assembler: EventAssembler
     private let renderer: EventRenderer
     private let sink: any EventSink
-    private var writer = JSONWriter(capacity: 256 * 1024)
+    @exclusivity(unchecked) private var writer = JSONWriter(capacity: 256 * 1024)
     private let batchBytes = 128 * 1024
     /// Renders and writes on a second core when the pipeline was made with one.
     private let renderingThread: RenderingThread?
@@ -103,7 +106,7 @@ public final class EventPipeline {
     }
 
     /// The stamp time of the newest record added, in milliseconds since the epoch.
-    public private(set) var newestRecordMilliseconds: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var newestRecordMilliseconds: UInt64 = 0
 
     /// Events still waiting for records.
     public var eventsInFlight: Int { assembler.eventsInFlight }

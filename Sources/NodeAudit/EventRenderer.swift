@@ -50,7 +50,9 @@ final class EventRenderer: @unchecked Sendable {
     func interpret(_ group: RecordGroup, into event: inout AuditEvent) { interpreter.interpret(group, into: &event) }
 
     /// The last event `render(_:into:)` wrote: the next is interpreted into it, in place.
-    private var lastEvent: AuditEvent?
+    /// Only `render(_:into:)` reaches it, never twice at once: the run-time exclusivity
+    /// checks, three per event, are left out.
+    @exclusivity(unchecked) private var lastEvent: AuditEvent?
 }
 
 /// What the pipeline hands to a `RenderingThread` at once: closed groups of records, or —
