@@ -27,7 +27,7 @@ enum FieldTokenizer {
             while i < end, b[i] == space { i += 1 }
             guard i < end else { return }
             let keyStart = i
-            while i < end, b[i] != equals, b[i] != space { i += 1 }
+            i = firstIndex(of: equals, or: space, in: b, from: i, to: end)
             guard i < end, b[i] == equals else {
                 // A word without '=': part of the previous bare value when it directly follows one.
                 if fields.count > floor, case let last = fields.last, Int(last.valueEnd) < keyStart,
@@ -43,12 +43,11 @@ enum FieldTokenizer {
             let valueStart = i
             var valueEnd: Int
             if i < end, let close = closing(b[i]) {
-                i += 1
-                while i < end, b[i] != close { i += 1 }
+                i = firstIndex(of: close, or: close, in: b, from: i + 1, to: end)
                 if i < end { i += 1 }  // include the closing delimiter
                 valueEnd = i
             } else {
-                while i < end, b[i] != space { i += 1 }
+                i = firstIndex(of: space, or: space, in: b, from: i, to: end)
                 valueEnd = i
             }
             let isNestedMessage = depth == 0 && keyEnd - keyStart == 3
@@ -63,6 +62,33 @@ enum FieldTokenizer {
                 fields.append(RecordField(keyStart: keyStart, keyEnd: keyEnd, valueStart: valueStart, valueEnd: valueEnd))
             }
         }
+    }
+
+    /// The index of the first `first` or `second` byte from `start`, or `end`: eight bytes
+    /// at a time (values such as argv and proctitle run to hundreds of bytes).
+    @inline(__always)
+    private static func firstIndex(
+        of first: UInt8, or second: UInt8, in b: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int
+    ) -> Int {
+        var i = start
+        if let base = b.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            let firsts = ones &* UInt64(first)
+            let seconds = ones &* UInt64(second)
+            while i + 8 <= end {
+                let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let x = word ^ firsts
+                let y = word ^ seconds
+                // A zero byte of x or y is a match; a borrow can only flag bytes after the
+                // first match, so the lowest flag (the first byte in memory) is exact.
+                let found = ((x &- ones) & ~x | (y &- ones) & ~y) & highs
+                if found != 0 { return i + found.trailingZeroBitCount / 8 }
+                i += 8
+            }
+        }
+        while i < end, b[i] != first, b[i] != second { i += 1 }
+        return i
     }
 
     /// Whether anything but spaces lies between the previous value and this word (then
