@@ -122,7 +122,6 @@ public struct AuditEvent: Sendable {
             }
         }
     }
-
 }
 
 /// The names `nameIdentities` wrote into one event's text, by id.

@@ -50,6 +50,33 @@ public final class AuditEventSocket {
     /// the system limit where CAP_NET_ADMIN allows).
     public init(mode: Mode, receiveBufferBytes: Int32 = 16 << 20) throws(KernelError) {
         self.mode = mode
+        switch mode {
+        case .unicast:
+            fd = audit_open()
+            guard fd >= 0 else { throw KernelError("opening the audit netlink socket", errno: errno) }
+        case .multicast:
+            let opened = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_AUDIT)
+            guard opened >= 0 else { throw KernelError("opening the audit netlink socket", errno: errno) }
+            var address = sockaddr_nl()
+            address.nl_family = sa_family_t(AF_NETLINK)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(opened, $0, socklen_t(MemoryLayout<sockaddr_nl>.size)) }
+            }
+            var group = Self.readLogGroup
+            guard bound == 0,
+                  setsockopt(opened, Self.solNetlink, Self.netlinkAddMembership, &group, socklen_t(MemoryLayout<Int32>.size)) == 0
+            else {
+                let error = errno
+                close(opened)
+                throw KernelError("joining the audit multicast group (needs CAP_AUDIT_READ)", errno: error)
+            }
+            fd = opened
+        }
+        var size = receiveBufferBytes
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        // Once the socket is open: a throw above would leave these to nobody (no deinit).
         slots = UnsafeMutableRawPointer.allocate(byteCount: Self.slotBytes * Self.slotCount, alignment: 16)
         vectors = .allocate(capacity: Self.slotCount)
         messages = .allocate(capacity: Self.slotCount)
@@ -58,31 +85,6 @@ public final class AuditEventSocket {
             messages[slot] = nodeaudit_message()
             messages[slot].header.msg_iov = vectors + slot
             messages[slot].header.msg_iovlen = 1
-        }
-        switch mode {
-        case .unicast:
-            fd = audit_open()
-            guard fd >= 0 else { throw KernelError("opening the audit netlink socket", errno: errno) }
-        case .multicast:
-            fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_AUDIT)
-            guard fd >= 0 else { throw KernelError("opening the audit netlink socket", errno: errno) }
-            var address = sockaddr_nl()
-            address.nl_family = sa_family_t(AF_NETLINK)
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size)) }
-            }
-            var group = Self.readLogGroup
-            guard bound == 0,
-                  setsockopt(fd, Self.solNetlink, Self.netlinkAddMembership, &group, socklen_t(MemoryLayout<Int32>.size)) == 0
-            else {
-                let error = errno
-                close(fd)
-                throw KernelError("joining the audit multicast group (needs CAP_AUDIT_READ)", errno: error)
-            }
-        }
-        var size = receiveBufferBytes
-        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
-            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
     }
 

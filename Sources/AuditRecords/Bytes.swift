@@ -46,3 +46,20 @@ extension UnsafeBufferPointer where Element == UInt8 {
         return true
     }
 }
+
+/// Tests on eight bytes at once (a little-endian word), for the scans of the record
+/// tokenizer and the JSON writer.
+public enum ByteWord {
+    // Computed, so that other modules inline them as constants.
+    @inlinable public static var ones: UInt64 { 0x0101_0101_0101_0101 }
+    @inlinable public static var highs: UInt64 { 0x8080_8080_8080_8080 }
+
+    /// The byte `byte` in every byte of a word.
+    @inlinable @inline(__always)
+    public static func repeating(_ byte: UInt8) -> UInt64 { ones &* UInt64(byte) }
+
+    /// The high bit of each zero byte of `word`. A borrow may also flag bytes after the
+    /// first zero byte, never before: the lowest flag, and whether there is one, are exact.
+    @inlinable @inline(__always)
+    public static func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+}

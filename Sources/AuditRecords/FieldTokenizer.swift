@@ -72,17 +72,12 @@ enum FieldTokenizer {
     ) -> Int {
         var i = start
         if let base = b.baseAddress {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs: UInt64 = 0x8080_8080_8080_8080
-            let firsts = ones &* UInt64(first)
-            let seconds = ones &* UInt64(second)
+            let firsts = ByteWord.repeating(first)
+            let seconds = ByteWord.repeating(second)
             while i + 8 <= end {
                 let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                let x = word ^ firsts
-                let y = word ^ seconds
-                // A zero byte of x or y is a match; a borrow can only flag bytes after the
-                // first match, so the lowest flag (the first byte in memory) is exact.
-                let found = ((x &- ones) & ~x | (y &- ones) & ~y) & highs
+                // A zero byte of either is a match; the lowest flag is the first byte in memory.
+                let found = ByteWord.zeroBytes(word ^ firsts) | ByteWord.zeroBytes(word ^ seconds)
                 if found != 0 { return i + found.trailingZeroBitCount / 8 }
                 i += 8
             }

@@ -141,7 +141,7 @@ public struct JSONWriter {
             } else {
                 for index in 0..<count {
                     let c = base[index]
-                    if checked, c < 0x20 || c >= 0x7f || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+                    if checked, !Self.isPlain(c) { return false }
                     out[index] = c
                 }
             }
@@ -316,7 +316,7 @@ public struct JSONWriter {
                 continue
             }
             let c = b[i]
-            if c >= 0x20 && c < 0x7f && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
+            if Self.isPlain(c) {
                 i += 1
                 continue
             }
@@ -354,16 +354,20 @@ public struct JSONWriter {
     /// needs a look byte by byte).
     @inline(__always)
     private static func needsEscapeOrCheck(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func zeroBytes(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let ones = ByteWord.ones, highs = ByteWord.highs
         // One branch for all five tests. A borrow or carry between bytes only comes from
         // a byte that is flagged itself, so the answer for the word stays exact.
         let nonASCIIOrDEL = (word | (word &+ ones)) & highs   // ≥ 0x80, or 0x7F
-        let control = (word &- ones &* 0x20) & ~word & highs  // < 0x20
-        let quote = zeroBytes(word ^ (ones &* 0x22))
-        let backslash = zeroBytes(word ^ (ones &* 0x5C))
+        let control = (word &- ByteWord.repeating(0x20)) & ~word & highs  // < 0x20
+        let quote = ByteWord.zeroBytes(word ^ ByteWord.repeating(UInt8(ascii: "\"")))
+        let backslash = ByteWord.zeroBytes(word ^ ByteWord.repeating(UInt8(ascii: "\\")))
         return nonASCIIOrDEL | control | quote | backslash != 0
+    }
+
+    /// Whether a byte goes into a JSON string as it is: printable ASCII but `"` and `\\`.
+    @inline(__always)
+    private static func isPlain(_ c: UInt8) -> Bool {
+        c >= 0x20 && c < 0x7f && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\")
     }
 
     @inline(__always)
