@@ -10,6 +10,12 @@ public struct EncodedRule: Sendable {
     public var prepend: Bool
     public var source: RuleSource
 
+    public init(data: AuditRuleData, prepend: Bool, source: RuleSource) {
+        self.data = data
+        self.prepend = prepend
+        self.source = source
+    }
+
     /// The flags to send: the list, and the prepend bit for `-A`.
     public var sendFlags: Int32 { data.list | (prepend ? Int32(AUDIT_FILTER_PREPEND) : 0) }
 }

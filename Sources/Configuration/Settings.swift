@@ -55,12 +55,12 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension Setting {
-    public static let ruleFiles = Setting(key: "rules.files", kind: .texts, defaultValue: .texts(["Rules"]),
-        help: "Rule files or directories (auditctl syntax) loaded at start and kept in the kernel.")
+    public static let ruleFiles = Setting(key: "rules.files", kind: .texts, defaultValue: .texts(["/etc/nodeaudit/rules.d"]),
+        help: "Rule files or directories (auditctl syntax) loaded at start and kept in the kernel; when the default directory does not exist, the Rules/ shipped beside the nodeaudit binary.")
     public static let applyRules = Setting(key: "rules.apply", kind: .bool, defaultValue: .bool(true),
         help: "Load the rules; false reads with whatever rules the kernel has (and repairs nothing).")
     public static let cleanup = Setting(key: "rules.cleanup_on_exit", kind: .bool, defaultValue: .bool(false),
-        help: "On exit, remove the rules nodeaudit loaded and restore the settings it changed.")
+        help: "On exit, leave the kernel's audit rules and settings exactly as they were at start (a trial run).")
     public static let driftCheck = Setting(key: "rules.drift_check_seconds", kind: .number(0...86400), defaultValue: .number(30),
         help: "Every this many seconds, compare the kernel's rules and audit settings with the rule files and restore them (0: never).")
     public static let mode = Setting(key: "audit.mode", kind: .choice(["unicast", "multicast"]), defaultValue: .text("unicast"),

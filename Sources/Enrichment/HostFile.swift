@@ -4,17 +4,18 @@ import Glibc
 import Musl
 #endif
 
-/// Reads small host files (/etc/passwd, /proc/…/cgroup) whole, without Foundation.
+/// Reads small host files (/etc/passwd, /proc/…/cgroup) whole, and writes small files
+/// (state, installed rules) whole and atomically, without Foundation.
 public enum HostFile {
-    public struct ReadError: Error, CustomStringConvertible {
+    public struct Failure: Error, CustomStringConvertible {
         public var path: String
         public var errno: Int32
         public var description: String { "\(path): \(String(cString: strerror(errno)))" }
     }
 
-    public static func read(_ path: String, limit: Int = 64 << 20) throws(ReadError) -> [UInt8] {
+    public static func read(_ path: String, limit: Int = 64 << 20) throws(Failure) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReadError(path: path, errno: errno) }
+        guard fd >= 0 else { throw Failure(path: path, errno: errno) }
         defer { close(fd) }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
@@ -22,11 +23,48 @@ public enum HostFile {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ReadError(path: path, errno: errno)
+                throw Failure(path: path, errno: errno)
             }
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])
         }
         return out
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a
+    /// reader sees the old contents or the new, never a part.
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(Failure) {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw Failure(path: temporary, errno: errno) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let failed = errno
+                close(fd)
+                unlink(temporary)
+                throw Failure(path: temporary, errno: failed)
+            }
+            written += n
+        }
+        let synced = fsync(fd) == 0 ? 0 : errno
+        close(fd)
+        guard synced == 0 else { unlink(temporary); throw Failure(path: temporary, errno: synced) }
+        guard rename(temporary, path) == 0 else {
+            let failed = errno
+            unlink(temporary)
+            throw Failure(path: path, errno: failed)
+        }
+    }
+
+    /// Creates `path` and its missing parents (`mkdir -p`).
+    public static func createDirectories(_ path: String, mode: mode_t = 0o755) throws(Failure) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += "/" + component
+            if mkdir(prefix, mode) != 0, errno != EEXIST { throw Failure(path: prefix, errno: errno) }
+        }
     }
 }

@@ -21,7 +21,8 @@ public final class LiveCollector {
     private var socket: AuditEventSocket?
     private var selfExclusion: EncodedRule?
     private var lostAtStart: UInt32 = 0
-    private var settingsAtStart: AuditStatus?
+    /// The kernel's rules and settings before nodeaudit changed them, for `cleanup`.
+    private var kernelAtStart: KernelAuditState?
     private var loadedRules: WantedRules?
     private let configChanges = ConfigChangeRecorder()
     private var driftRepair: DriftRepair?
@@ -76,7 +77,6 @@ public final class LiveCollector {
     private func start() throws(StartFailure) {
         let status: AuditStatus
         do throws(KernelError) { status = try control.status() } catch { throw StartFailure(description: error.description) }
-        settingsAtStart = status
         lostAtStart = status.lost
         if options.mode == .unicast, status.pid != 0, status.pid != UInt32(getpid()), Self.isAlive(status.pid) {
             let holder = "pid \(status.pid) (\(Self.command(of: status.pid)))"
@@ -89,6 +89,9 @@ public final class LiveCollector {
             try takeOver(from: status.pid, holder: holder)
         }
 
+        if options.cleanup {
+            do throws(KernelError) { kernelAtStart = try .read(control) } catch { throw StartFailure(description: error.description) }
+        }
         if options.applyRules {
             let wanted: WantedRules
             do throws(RuleLoadFailure) {
@@ -336,22 +339,12 @@ public final class LiveCollector {
         }
     }
 
+    /// Leaves the kernel's rules and settings as they were before this run.
     private func cleanUp() {
-        if let loadedRules, !options.ruleFiles.isEmpty, options.applyRules {
-            _ = RulesRun(output: { self.diagnostics.notice("cleanup: \($0)") }).delete(options.ruleFiles)
-            guard let before = settingsAtStart else { return }
-            for (setting, _) in loadedRules.settings {
-                let original: StatusSetting
-                switch setting {
-                case .enabled: original = .enabled(before.enabled)
-                case .failure: original = .failure(before.failure)
-                case .rateLimit: original = .rateLimit(before.rateLimit)
-                case .backlogLimit: original = .backlogLimit(before.backlogLimit)
-                case .backlogWaitTime: original = .backlogWaitTime(before.backlogWaitTime)
-                }
-                do throws(KernelError) { try control.apply(original) } catch { diagnostics.error(error.description) }
-            }
-        }
+        guard let kernelAtStart else { return }
+        let (changes, failures) = kernelAtStart.restore(control)
+        changes.forEach { diagnostics.notice("cleanup: \($0)") }
+        failures.forEach { diagnostics.error("cleanup: \($0)") }
     }
 
     // MARK: - Statistics

@@ -42,7 +42,7 @@ public struct LiveOptions: Sendable {
 
     /// The options a layered configuration (defaults, file, environment, flags) gives.
     public init(configuration c: Configuration) {
-        ruleFiles = c.texts(.ruleFiles)
+        ruleFiles = DefaultRules.resolve(c.texts(.ruleFiles))
         applyRules = c.bool(.applyRules)
         mode = c.text(.mode) == "multicast" ? .multicast : .unicast
         takeOver = c.bool(.takeOver)

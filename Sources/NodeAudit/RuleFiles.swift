@@ -17,6 +17,7 @@ public enum RuleFiles {
         for path in paths {
             var info = stat()
             guard stat(path, &info) == 0 else {
+                if path == DefaultRules.installedDirectory, errno == ENOENT { throw LoadError(description: DefaultRules.searched) }
                 throw LoadError(description: "\(path): \(String(cString: strerror(errno)))")
             }
             if (info.st_mode & S_IFMT) == S_IFDIR {
@@ -47,7 +48,7 @@ public enum RuleFiles {
         var errors: [RuleError] = []
         for file in files {
             let bytes: [UInt8]
-            do throws(HostFile.ReadError) { bytes = try HostFile.read(file) } catch { throw .unreadable(error.description) }
+            do throws(HostFile.Failure) { bytes = try HostFile.read(file) } catch { throw .unreadable(error.description) }
             let parsed = RuleFileParser.parse(String(decoding: bytes, as: UTF8.self), file: file)
             statements += parsed.statements
             errors += parsed.errors

@@ -1,5 +1,6 @@
 import AuditKernel
 import AuditRules
+import Enrichment
 
 /// The `nodeaudit rules …` and `nodeaudit status` commands, on top of the rule language
 /// and the kernel client. Output goes to `print` (stdout), problems to `Diagnostics`.
@@ -116,6 +117,38 @@ public struct RulesRun {
             return failures == 0 ? .clean : .failed
         } catch {
             diagnostics.error(error.description)
+            return .failed
+        }
+    }
+
+    /// `rules install`: copies the shipped rule files into `directory` (created if needed);
+    /// a file there with other contents is kept unless `force`.
+    public func install(into directory: String, force: Bool) -> Outcome {
+        guard let shipped = DefaultRules.shippedDirectory() else {
+            diagnostics.error("no Rules/ directory was found beside the nodeaudit binary; nothing to install")
+            return .failed
+        }
+        do {
+            try HostFile.createDirectories(directory)
+            var kept = 0
+            for source in try RuleFiles.expand([shipped]) {
+                let name = String(source[source.index(after: source.lastIndex(of: "/") ?? source.startIndex)...])
+                let target = directory + "/" + name
+                let contents = try HostFile.read(source)
+                if let existing = try? HostFile.read(target) {
+                    if existing == contents { output("= \(target)"); continue }
+                    guard force else {
+                        diagnostics.error("\(target) differs from \(source); kept (--force overwrites it)")
+                        kept += 1
+                        continue
+                    }
+                }
+                try HostFile.write(contents, to: target)
+                output("+ \(target)")
+            }
+            return kept == 0 ? .clean : .failed
+        } catch {
+            diagnostics.error("\(error)")
             return .failed
         }
     }

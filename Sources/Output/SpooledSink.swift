@@ -37,7 +37,7 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
     /// plain TCP says nothing of what the collector read, and a collector that is slow or
     /// busy may read seconds late; what it had not read when the connection broke is sent
     /// again (a duplicate at worst).
-    private let confirmMilliseconds: UInt64 = 5000
+    private let confirmMilliseconds: UInt64
 
     private struct State {
         var counters = DeliveryCounters()
@@ -53,7 +53,9 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
     private let wakeMutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let cursorFD: Int32
 
-    public init(directory: String, maxBytes: Int, transport: any LineTransport, segmentBytes: Int = 4 << 20) throws(SinkError) {
+    public init(directory: String, maxBytes: Int, transport: any LineTransport, segmentBytes: Int = 4 << 20,
+                confirmMilliseconds: UInt64 = 5000) throws(SinkError) {
+        self.confirmMilliseconds = confirmMilliseconds
         self.directory = directory
         self.maxBytes = maxBytes
         self.segmentBytes = segmentBytes

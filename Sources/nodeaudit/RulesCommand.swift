@@ -14,12 +14,16 @@ struct RulesCommand: ParsableCommand {
 
             Exit status: 0 nothing to change / success, 1 drift (diff, --dry-run), 2 error.
             """,
-        subcommands: [Check.self, Diff.self, Apply.self, List.self, Delete.self]
+        subcommands: [Check.self, Diff.self, Apply.self, List.self, Delete.self, Install.self]
     )
 
     struct Files: ParsableArguments {
-        @Argument(help: "Rule files or directories of *.rules files.")
-        var paths: [String] = ["Rules"]
+        @Argument(help: ArgumentHelp(
+            "Rule files or directories of *.rules files.",
+            discussion: "Default: \(DefaultRules.installedDirectory) (see `rules install`), else the Rules/ shipped with nodeaudit."))
+        var given: [String] = []
+
+        var paths: [String] { DefaultRules.resolve(given.isEmpty ? [DefaultRules.installedDirectory] : given) }
     }
 
     struct Check: ParsableCommand {
@@ -56,6 +60,17 @@ struct RulesCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the kernel's rules in auditctl form.")
         func run() throws { try finish(RulesRun().list()) }
+    }
+
+    struct Install: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the rules shipped with nodeaudit (Rules/) into \(DefaultRules.installedDirectory), the default rule directory.",
+            discussion: "Files that already exist there with other contents are kept unless --force is given; edit the copies, not the shipped files.")
+        @Option(help: "The directory to install into.")
+        var to: String = DefaultRules.installedDirectory
+        @Flag(help: "Overwrite installed files that differ from the shipped ones.")
+        var force = false
+        func run() throws { try finish(RulesRun().install(into: to, force: force)) }
     }
 
     struct Delete: ParsableCommand {

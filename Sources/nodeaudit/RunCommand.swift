@@ -8,7 +8,8 @@ struct RunCommand: ParsableCommand {
         abstract: "Load the audit rules and stream the kernel's audit events as JSON lines to stdout.",
         discussion: """
             By default nodeaudit registers as the kernel's audit daemon (one process may; \
-            needs root), loads the rules in Rules/ (auditctl syntax, see `nodeaudit rules`), \
+            needs root), loads the rules of /etc/nodeaudit/rules.d, or when that does not exist the \
+            Rules/ shipped with nodeaudit (auditctl syntax, see `nodeaudit rules`), \
             and writes one JSON event per line (docs/events.md) within 50 ms of the event being \
             complete. Its own messages and statistics go to stderr.
 
@@ -21,7 +22,7 @@ struct RunCommand: ParsableCommand {
             of the stream and the other daemon keeps its role.
 
             SIGINT or SIGTERM: events in flight are written, the audit pid is given back, and \
-            with --cleanup the rules and settings nodeaudit loaded are removed again. \
+            with --cleanup the kernel's rules and settings are put back as they were at start. \
             Counters (records, events, kernel lost, missing serials, buffer overflows, \
             malformed records) are printed every --stats-interval seconds and on exit.
             """
@@ -33,7 +34,7 @@ struct RunCommand: ParsableCommand {
     var config: String?
 
     @Option(name: .customLong("rules"), parsing: .singleValue,
-            help: "Rule files or directories to load (repeatable; default: Rules).")
+            help: "Rule files or directories to load (repeatable; default: /etc/nodeaudit/rules.d, else the Rules/ shipped with nodeaudit).")
     var rules: [String] = []
 
     @Flag(help: "Do not load rules; read with whatever rules the kernel has.")
@@ -45,7 +46,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "When another process (auditd) is the audit daemon, stop it (SIGTERM) and take its place; the kernel allows no replacement of a live one.")
     var takeOver = false
 
-    @Flag(help: "On exit, remove the rules nodeaudit loaded and restore the settings it changed.")
+    @Flag(help: "On exit, leave the kernel's audit rules and settings exactly as they were at start (a trial run).")
     var cleanup = false
 
     @Option(help: "Seconds between checks that the kernel still has the rules and settings; drift is repaired and reported as an event (0: never; default: 30).")

@@ -52,10 +52,10 @@ extension KernelSuite {
             let layout = try KubeletLayout(driver: driver, tag: String(marker.suffix(8)))
             defer { layout.remove() }
             let count = 1000
-            let run = try Live.withLiveRun(["--pod-logs", layout.podLogRoot, "--container-logs", layout.containerLogRoot]) { _ in
+            let run = try Live.withLiveRun(["--pod-logs", layout.podLogRoot, "--container-logs", layout.containerLogRoot]) { live in
                 let burst = try Self.runInCgroup(layout.cgroupDirectory, "'\(Fixtures.repositoryRoot.path)/Scripts/exec-burst' \(count) \(marker)")
                 try #require(burst.status == 0, "\(burst.stderr)")
-                Live.settle()
+                try #require(try live.barrier(), "the events did not reach the output")
             }
             let execs = Live.execEvents(try run.events(), marker: marker).filter { Live.argv($0).first == "/bin/true" }
             #expect(execs.count == count)
@@ -82,18 +82,18 @@ extension KernelSuite {
 
         @Test("a container run by runc is attributed with the id runc reports; host processes are marked host")
         func runcContainer() throws {
-            try #require(RuncContainer.isAvailable, "runc and busybox-static are missing: run Scripts/setup")
+            try #require(RuncContainer.isAvailable, "runc and busybox-static are missing: run Scripts/setup --test")
             let marker = Live.marker()
             let container = try RuncContainer(
                 script: "i=0; while [ $i -lt 20 ]; do /bin/true \(marker) $i; i=$((i+1)); done; sleep 1")
             defer { container.remove() }
             var reportedID: String?
-            let run = try Live.withLiveRun { _ in
+            let run = try Live.withLiveRun { live in
                 try container.start()
                 reportedID = try container.state()["id"] as? String
                 try #require(try container.waitUntilStopped(), "the container did not stop")
                 _ = try Live.spawn("/bin/echo", [marker, "host"])
-                Live.settle()
+                try #require(try live.barrier(), "the events did not reach the output")
             }
             let id = try #require(reportedID)
             #expect(id == container.id)

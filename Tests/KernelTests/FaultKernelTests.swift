@@ -18,11 +18,14 @@ extension KernelSuite {
             let pipe = Pipe()
             nonisolated(unsafe) var output = Data()
             let reader = DispatchGroup()
-            let run = try Live.withLiveRun(["--output-queue-mb", "1"], stdout: pipe) { run in
+            let witness = FileManager.default.temporaryDirectory.appendingPathComponent("\(marker).jsonl")
+            defer { try? FileManager.default.removeItem(at: witness) }
+            let run = try Live.withLiveRun(["--output-queue-mb", "1", "--file", witness.path], stdout: pipe) { run in
                 // Nobody reads the pipe during the burst: its 64 KiB and the 1 MiB queue fill up.
                 let burst = try Command.run(Self.execBurst, [String(count), marker])
                 try #require(burst.status == 0, "\(burst.stderr)")
-                Live.settle()
+                // The file output is not stalled: once the barrier is there, every event was read.
+                try #require(try run.barrier(in: witness), "the events did not reach the file output")
                 #expect(run.process.isRunning)
                 reader.enter()
                 DispatchQueue.global().async {
@@ -44,20 +47,18 @@ extension KernelSuite {
         @Test("a receive-buffer overflow (ENOBUFS) on the multicast socket is counted and survived")
         func receiveBufferOverflow() throws {
             let marker = Live.marker()
-            let after = Live.marker()
             let run = try Live.withLiveRun(["--multicast", "--receive-buffer", "65536"]) { run in
                 // A stopped reader with a 64 KiB buffer cannot keep up with 2,000 execs.
                 kill(run.process.processIdentifier, SIGSTOP)
                 let burst = try Command.run(Self.execBurst, ["2000", marker])
                 kill(run.process.processIdentifier, SIGCONT)
                 try #require(burst.status == 0, "\(burst.stderr)")
-                Live.settle()
                 #expect(run.process.isRunning, "nodeaudit ended after the overflow: \(run.stderr)")
-                _ = try Live.spawn("/bin/echo", [after])
-                Live.settle()
+                // An exec after the overflow reaches the output: reading went on. (The
+                // barrier execs again while the buffer still overflows.)
+                try #require(try run.barrier(), "nothing was read after the overflow")
             }
             #expect((run.finalCounter("overflows") ?? 0) > 0, "no overflow was counted: \(run.stderr)")
-            #expect(Live.execEvents(try run.events(), marker: after).count == 1, "nothing was read after the overflow")
         }
 
         @Test("argv with quotes, newlines, terminal escapes, invalid UTF-8 and JSON text: one event, one line, decoded exactly")
@@ -72,10 +73,10 @@ extension KernelSuite {
                 pid = os.posix_spawn("/bin/echo", args, {})
                 os.waitpid(pid, 0)
                 """
-            let run = try Live.withLiveRun { _ in
+            let run = try Live.withLiveRun { live in
                 let spawn = try Command.run("/usr/bin/python3", ["-c", script, marker])
                 try #require(spawn.status == 0, "\(spawn.stderr)")
-                Live.settle()
+                try #require(try live.barrier(), "the events did not reach the output")
             }
             let raw = try Data(contentsOf: run.stdoutFile)
             #expect(!raw.contains(0x1b), "a raw escape byte reached the output")
@@ -103,31 +104,25 @@ extension KernelSuite {
         @Test("auditctl -D and -e 0 while running: the rules and the enabled flag are back within the interval, and a drift event names auditctl")
         func deleteAllIsRepaired() throws {
             var expected: Set<String> = []
-            var restoredWithin: Double?
-            let run = try Live.withLiveRun(["--drift-interval", "1"]) { _ in
+            var restored = false
+            let run = try Live.withLiveRun(["--drift-interval", "1"]) { live in
                 // What nodeaudit loaded: Rules/ and its own exclusion rule.
                 expected = Set(try KernelAudit.listing())
                 try #require(expected.count > 10)
                 let delete = try KernelAudit.auditctl("-D")
                 try #require(delete.status == 0, "\(delete.stderr)")
                 _ = try KernelAudit.auditctl("-e", "0")
-                let removedAt = Date()
                 #expect(try KernelAudit.listing().count < expected.count)
-                while Date().timeIntervalSince(removedAt) < 5 {
-                    if Set(try KernelAudit.listing()).isSuperset(of: expected), try KernelAudit.status()["enabled"] == "1" {
-                        restoredWithin = Date().timeIntervalSince(removedAt)
-                        break
-                    }
-                    usleep(100_000)
+                restored = try Wait.until(seconds: 60) {
+                    try Set(KernelAudit.listing()).isSuperset(of: expected) && KernelAudit.status()["enabled"] == "1"
                 }
-                Live.settle()
+                try #require(try live.barrier(), "the events did not reach the output")
             }
-            let seconds = try #require(restoredWithin, "the rules were not restored within 5 s; \(run.stderr)")
-            #expect(seconds <= 2.5, "restored after \(seconds) s with a 1 s interval")
+            try #require(restored, "the rules were not restored; \(run.stderr)")
             let drift = try run.events().filter { $0["type"] as? String == "nodeaudit_drift" }
             try #require(!drift.isEmpty, "no drift event; stderr: \(run.stderr)")
-            let restored = drift.flatMap { ($0["drift"] as? [String: Any])?["restored_rules"] as? [String] ?? [] }
-            #expect(Set(restored).isSuperset(of: expected))
+            let restoredRules = drift.flatMap { ($0["drift"] as? [String: Any])?["restored_rules"] as? [String] ?? [] }
+            #expect(Set(restoredRules).isSuperset(of: expected))
             let settings = drift.flatMap { ($0["drift"] as? [String: Any])?["restored_settings"] as? [[String: Any]] ?? [] }
             #expect(settings.contains { $0["name"] as? String == "enabled" && $0["found"] as? Int == 0 && $0["restored"] as? Int == 1 })
             let changers = drift.flatMap { $0["changed_by"] as? [[String: Any]] ?? [] }
@@ -164,8 +159,13 @@ extension KernelSuite {
                 let health = try Self.get("http://127.0.0.1:\(port)/healthz")
                 #expect(health.status == 200 && health.body == "ok\n")
                 _ = try Live.spawn("/bin/echo", [marker])
-                usleep(1_500_000)  // The counters are published once a second.
-                let answer = try Self.get("http://127.0.0.1:\(port)/metrics")
+                // The counters are published once a second: wait until they count an event.
+                var answer = (status: 0, body: "")
+                let counted = try Wait.until {
+                    answer = try Self.get("http://127.0.0.1:\(port)/metrics")
+                    return answer.body.split(separator: "\n").contains { $0.hasPrefix("nodeaudit_events_total ") && !$0.hasSuffix(" 0") }
+                }
+                #expect(counted, "no event was counted: \(answer.body)")
                 #expect(answer.status == 200)
                 metrics = answer.body
                 #expect(try Self.get("http://127.0.0.1:\(port)/elsewhere").status == 404)
@@ -173,7 +173,7 @@ extension KernelSuite {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(marker).prom")
             defer { try? FileManager.default.removeItem(at: file) }
             try metrics.write(to: file, atomically: true, encoding: .utf8)
-            let promtool = try #require(Command.which("promtool"), "promtool is missing: run Scripts/setup")
+            let promtool = try ReferenceTools.path("promtool", package: "prometheus")
             let check = try Command.run(promtool, ["check", "metrics"], stdinFile: file.path)
             #expect(check.status == 0, "promtool: \(check.stdoutText) \(check.stderr)\n\(metrics)")
             let events = metrics.split(separator: "\n").first { $0.hasPrefix("nodeaudit_events_total ") }
@@ -197,11 +197,11 @@ extension KernelSuite {
             let path = directory.appendingPathComponent("events.jsonl").path
             let config = directory.appendingPathComponent("nodeaudit.yaml")
             try "output:\n  file_max_mb: 1\n  file_generations: 2\n".write(to: config, atomically: true, encoding: .utf8)
-            let run = try Live.withLiveRun(["--config", config.path, "--no-stdout", "--file", path]) { _ in
+            let run = try Live.withLiveRun(["--config", config.path, "--no-stdout", "--file", path]) { live in
                 // About 1.4 KB per exec event: 4,000 fill several 1 MiB files.
                 let burst = try Command.run(FaultKernelTests.execBurst, ["4000", marker])
                 try #require(burst.status == 0, "\(burst.stderr)")
-                Live.settle()
+                try #require(try live.barrier(in: URL(fileURLWithPath: path)), "the events did not reach the file")
             }
             #expect(try Data(contentsOf: run.stdoutFile).isEmpty, "--no-stdout wrote to stdout")
             let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("events.jsonl") }.sorted()

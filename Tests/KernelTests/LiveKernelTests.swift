@@ -48,9 +48,6 @@ extension KernelSuite {
             return process.processIdentifier
         }
 
-        /// Gives the kernel's records time to reach nodeaudit before it is stopped.
-        static func settle() { usleep(300_000) }
-
         @Test("an exec with a marker gives exactly one exec event with its argv, cwd, exe, pid, ppid and uid")
         func markerExec() throws {
             let marker = Self.marker()
@@ -59,12 +56,12 @@ extension KernelSuite {
             defer { try? FileManager.default.removeItem(at: directory) }
             var echoPID: Int32 = 0
             var setprivPID: Int32 = 0
-            let run = try Self.withLiveRun { _ in
+            let run = try Self.withLiveRun { live in
                 echoPID = try Self.spawn("/bin/echo", [marker, "two words"], in: directory)
                 // The same exec as an unprivileged user: setpriv execs echo in its own pid.
                 setprivPID = try Self.spawn("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
                                                                  "/bin/echo", marker, "nobody"], in: directory)
-                Self.settle()
+                try #require(try live.barrier(), "the events did not reach the output")
             }
             let events = Self.execEvents(try run.events(), marker: marker)
 
@@ -108,11 +105,11 @@ extension KernelSuite {
         @Test("connect to 127.0.0.1 and ::1, setsockopt SO_BINDTODEVICE and an executable mmap give decoded events")
         func networkAndMemory() throws {
             var output = ""
-            let run = try Self.withLiveRun { _ in
+            let run = try Self.withLiveRun { live in
                 let result = try Command.run("/usr/bin/python3", ["-c", Self.networkScript])
                 try #require(result.status == 0, "helper failed: \(result.stderr)")
                 output = result.stdoutText
-                Self.settle()
+                try #require(try live.barrier(), "the events did not reach the output")
             }
             let numbers = output.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
             try #require(numbers.count == 3, "helper printed \(output)")
@@ -147,11 +144,11 @@ extension KernelSuite {
         func execBurst() throws {
             let marker = Self.marker()
             let count = 5000
-            let run = try Self.withLiveRun { _ in
+            let run = try Self.withLiveRun { live in
                 let burst = try Command.run(Fixtures.repositoryRoot.appendingPathComponent("Scripts/exec-burst").path,
                                             [String(count), marker])
                 try #require(burst.status == 0, "\(burst.stderr)")
-                Self.settle()
+                try #require(try live.barrier(), "the events did not reach the output")
             }
             let events = Self.execEvents(try run.events(), marker: marker).filter { Self.argv($0).first == "/bin/true" }
             let sequence = Set(events.compactMap { event -> Int? in
@@ -184,7 +181,13 @@ extension KernelSuite {
             burst.standardError = FileHandle.nullDevice
             try burst.runWithStopSignalsUnblocked()
             defer { if burst.isRunning { kill(burst.processIdentifier, SIGKILL); burst.waitUntilExit() } }
-            usleep(1_500_000)
+            // Stop in the middle of the burst: once 1,500 execs have been spawned.
+            func spawnedCount() -> Int {
+                (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            }
+            let progressed = Wait.until(seconds: 120) { spawnedCount() >= 1500 || !burst.isRunning }
+
+            #expect(progressed, "the burst did not progress")
             let signalled = UInt64(Date().timeIntervalSince1970 * 1000)
             #expect(run.stop() == 0, "exit status; stderr: \(run.stderr)")
             kill(burst.processIdentifier, SIGTERM)
@@ -224,7 +227,7 @@ extension KernelSuite {
             let run = try LiveRun(Self.liveArguments + ["--multicast"])
             try #require(try run.start(), "nodeaudit run --multicast did not start: \(run.stderr)")
             for index in 0..<50 { _ = try Self.spawn("/bin/true", [marker, String(index)]) }
-            Self.settle()
+            try #require(try run.barrier(), "the events did not reach the output")
             #expect(run.stop() == 0, "exit status; stderr: \(run.stderr)")
             #expect(try KernelAudit.status()["pid"] == String(auditd.pid), "auditd still holds the stream")
 
@@ -285,7 +288,7 @@ final class ReferenceAuditd {
 
             """
         try configuration.write(to: directory.appendingPathComponent("auditd.conf"), atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: Command.which("auditd") ?? "/sbin/auditd")
+        process.executableURL = URL(fileURLWithPath: try ReferenceTools.path("auditd", package: "auditd"))
         process.arguments = ["-n", "-s", "nochange", "-c", directory.path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -294,12 +297,8 @@ final class ReferenceAuditd {
 
     /// Waits until the kernel names this auditd as its audit daemon.
     func waitUntilRegistered() throws -> Bool {
-        for _ in 0..<100 {
-            if try KernelAudit.status()["pid"] == String(pid) { return true }
-            if !process.isRunning { return false }
-            usleep(50_000)
-        }
-        return false
+        try Wait.until { try KernelAudit.status()["pid"] == String(pid) || !process.isRunning }
+            && KernelAudit.status()["pid"] == String(pid)
     }
 
     func stop() {

@@ -29,7 +29,7 @@ extension KernelSuite {
 
         @Test("auditctl -R and nodeaudit rules apply leave identical auditctl -l listings; a second apply changes nothing")
         func sameAsAuditctl() throws {
-            try #require(Self.ruleFiles.count > 30, "auditd's example rules are missing: run Scripts/setup")
+            try #require(Self.ruleFiles.count > 30, "auditd's example rules are missing: run Scripts/setup --test")
             let snapshot = try KernelAudit.Snapshot.take()
             defer { #expect(throws: Never.self) { try snapshot.restore() } }
             var compared: [String] = []

@@ -13,18 +13,18 @@ extension KernelSuite {
 
         @Test("an ssh key login gives a login event (user, address, result), and its commands carry its session; failed logins are events too")
         func sshLogin() throws {
-            try #require(SSHTestServer.isAvailable, "openssh-server is missing: run Scripts/setup")
+            try #require(SSHTestServer.isAvailable, "openssh-server is missing: run Scripts/setup --test")
             let marker = Live.marker()
             let server = try SSHTestServer(tag: String(marker.suffix(8)), ttyAudit: false)
             defer { server.remove() }
-            let run = try Live.withLiveRun { _ in
+            let run = try Live.withLiveRun { live in
                 let login = try server.ssh("/bin/true \(marker) one; /bin/true \(marker) two")
                 try #require(login.status == 0, "ssh: \(login.stderr)")
                 let wrongKey = try server.ssh("/bin/true \(marker) never", key: server.wrongKeyPath)
                 #expect(wrongKey.status != 0)
                 let noUser = try server.ssh("/bin/true", asUser: "nosuch\(marker.suffix(6))")
                 #expect(noUser.status != 0)
-                Live.settle()
+                try #require(try live.barrier(), "the events did not reach the output")
             }
             let events = try run.events()
             let logins = events.filter { $0["category"] as? String == "login" }
@@ -57,14 +57,14 @@ extension KernelSuite {
 
         @Test("with pam_tty_audit on, what is typed in an ssh session comes out decoded, in that session")
         func ttyInput() throws {
-            try #require(SSHTestServer.isAvailable, "openssh-server is missing: run Scripts/setup")
+            try #require(SSHTestServer.isAvailable, "openssh-server is missing: run Scripts/setup --test")
             let marker = Live.marker()
             let server = try SSHTestServer(tag: String(marker.suffix(8)), ttyAudit: true)
             defer { server.remove() }
-            let run = try Live.withLiveRun { _ in
+            let run = try Live.withLiveRun { live in
                 let typed = try server.ssh("", tty: true, input: "echo \(marker)\tdone\nexit\n")
                 try #require(typed.status == 0, "ssh: \(typed.stderr)")
-                Live.settle()
+                try #require(try live.barrier(), "the events did not reach the output")
             }
             let events = try run.events()
             let tty = events.filter { $0["tty_input"] != nil }
@@ -77,15 +77,20 @@ extension KernelSuite {
 
         @Test("runc exec -t into a running container is an exec session with a tty, and the commands typed in it belong to it and to the container")
         func execSessionIntoContainer() throws {
-            try #require(RuncContainer.isAvailable, "runc and busybox-static are missing: run Scripts/setup")
+            try #require(RuncContainer.isAvailable, "runc and busybox-static are missing: run Scripts/setup --test")
             let marker = Live.marker()
             let container = try RuncContainer(script: "/bin/true \(marker) init-child; exec /bin/sleep 30")
             defer { container.remove() }
-            let run = try Live.withLiveRun { _ in
+            let run = try Live.withLiveRun { live in
                 try container.start()
-                usleep(300_000)
+                // Exec into it once its first process is past its own exec (now in sleep).
+                let settled = Wait.until {
+                    guard let pid = (try? container.state())?["pid"] as? Int else { return false }
+                    return (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) == "sleep\n"
+                }
+                try #require(settled, "the container's first process never reached its sleep")
                 _ = try container.execInteractive(["/bin/true \(marker) first", "/bin/true \(marker) second"])
-                Live.settle()
+                try #require(try live.barrier(), "the events did not reach the output")
             }
             let events = try run.events()
             let execs = events.filter { $0["category"] as? String == "exec" && Self.object($0, "container")?["id"] as? String == container.id }

@@ -21,7 +21,7 @@ struct CorpusReferenceTests {
     /// laurel's events for a file, with translation and enrichment off so only
     /// correlation and argv decoding are compared.
     private func laurelEvents(_ path: String) throws -> [[String: Any]] {
-        let laurel = try #require(Command.which("laurel"), "laurel is not installed: run Scripts/setup")
+        let laurel = try ReferenceTools.path("laurel", package: "laurel")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-laurel-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -63,7 +63,6 @@ struct CorpusReferenceTests {
 
     @Test("event counts and every exec argv match", arguments: ["exec-net-login.raw.log", "exec-net-login.enriched.log"])
     func matchesReferences(file: String) throws {
-        try Fixtures.requireCorpus()
         let path = Fixtures.corpusFile(file)
         let (ours, counters) = try parseEvents([path])
         let laurel = try laurelEvents(path)

@@ -17,7 +17,6 @@ struct ECSMappingTests {
 
     @Test("every corpus event maps: id, time, process, user, network peer, file, outcome, category, tags")
     func corpusMapping() throws {
-        try Fixtures.requireCorpus()
         let file = Fixtures.corpusFile("exec-net-login.raw.log")
         let native = try Self.run("native", file)
         let ecs = try Self.run("ecs", file)

@@ -34,7 +34,6 @@ struct RenderingThreadTests {
         "exec-net-login.raw.log", "exec-net-login.enriched.log",
     ])
     func sameOutput(corpusFile: String) throws {
-        try Fixtures.requireCorpus()
         // The file twice, then a login whose session spans many hand-overs: state carried
         // from event to event must come out as on one thread.
         var login = [
@@ -60,7 +59,6 @@ struct RenderingThreadTests {
 
     @Test("a failing output on the rendering thread ends the parse with its error instead of hanging")
     func failureReachesReader() throws {
-        try Fixtures.requireCorpus()
         let sink = FailingSink(allowedWrites: 2)
         #expect {
             _ = try parse([Fixtures.corpusFile("exec-net-login.raw.log")], renderingThread: true, sink: sink)
@@ -72,7 +70,6 @@ struct RenderingThreadTests {
 
     @Test("nodeaudit parse --threads 1 and 2 print the same events; other counts are refused")
     func threadsOption() throws {
-        try Fixtures.requireCorpus()
         let file = Fixtures.corpusFile("exec-net-login.raw.log")
         let one = try NodeAuditBinary.run(["parse", "--quiet", "--threads", "1", file])
         let two = try NodeAuditBinary.run(["parse", "--quiet", "--threads", "2", file])

@@ -27,7 +27,6 @@ struct EventReuseTests {
     @Test("each event interpreted into the previous one encodes exactly as one interpreted anew",
           arguments: [Fixtures.fixtureFile("kernel-cases.raw.log"), Fixtures.corpusFile("exec-net-login.raw.log")])
     func reuseMatchesFresh(path: String) throws {
-        try Fixtures.requireCorpus()
         let groups = try groups(ofFile: path)
         try #require(groups.count > 5)
         let interpreter = EventInterpreter()

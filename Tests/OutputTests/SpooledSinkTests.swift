@@ -1,6 +1,7 @@
 import Foundation
 import Output
 import Testing
+import TestSupport
 
 /// A collector in memory that can be taken down.
 private final class FakeCollector: LineTransport, @unchecked Sendable {
@@ -40,10 +41,9 @@ private final class FakeCollector: LineTransport, @unchecked Sendable {
 struct SpooledSinkTests {
     static func lines(_ range: Range<Int>) -> [UInt8] { Array(range.map { "{\"n\":\($0)}\n" }.joined().utf8) }
 
-    static func wait(until condition: () -> Bool, seconds: Double = 10) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition(), Date() < deadline { usleep(20_000) }
-    }
+    /// A sent batch counts as delivered after this window on a live connection; short
+    /// here, so that the tests wait for delivery, not for a production-sized window.
+    static let confirmMilliseconds: UInt64 = 50
 
     @Test("events written while the collector is down are delivered when it is back; nothing is lost")
     func outage() throws {
@@ -51,9 +51,13 @@ struct SpooledSinkTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let collector = FakeCollector()
         collector.setDown(true)
-        let spool = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: collector, segmentBytes: 200)
+        let spool = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: collector, segmentBytes: 200,
+                                    confirmMilliseconds: Self.confirmMilliseconds)
         for start in stride(from: 0, to: 100, by: 10) { try spool.write(Self.lines(start..<start + 10)) }
-        usleep(300_000)
+        // The spool has tried the collector (and failed) before it comes back.
+        let tried = Wait.until { spool.counters.sendErrors > 0 }
+
+        #expect(tried, "the spool never tried to send")
         #expect(collector.count == 0)
         #expect(spool.counters.pendingBytes == Self.lines(0..<100).count)
         collector.setDown(false)
@@ -68,12 +72,14 @@ struct SpooledSinkTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let down = FakeCollector()
         down.setDown(true)
-        let first = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: down, segmentBytes: 150)
+        let first = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: down, segmentBytes: 150,
+                                    confirmMilliseconds: Self.confirmMilliseconds)
         try first.write(Self.lines(0..<40))
         #expect(!first.close(timeoutMilliseconds: 200))
 
         let collector = FakeCollector()
-        let second = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: collector, segmentBytes: 150)
+        let second = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: collector, segmentBytes: 150,
+                                     confirmMilliseconds: Self.confirmMilliseconds)
         try second.write(Self.lines(40..<50))
         #expect(second.close(timeoutMilliseconds: 10_000))
         #expect(collector.received == (0..<50).map { "{\"n\":\($0)}" }, "in order, once each")
@@ -87,7 +93,8 @@ struct SpooledSinkTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let collector = FakeCollector()
         collector.setDown(true)
-        let spool = try SpooledSink(directory: directory, maxBytes: 90, transport: collector)
+        let spool = try SpooledSink(directory: directory, maxBytes: 90, transport: collector,
+                                    confirmMilliseconds: Self.confirmMilliseconds)
         try spool.write(Self.lines(0..<8))  // 8 × 8 bytes = 64
         try spool.write(Self.lines(8..<12))  // 34 more would pass 90
         #expect(spool.counters.droppedEvents == 4)

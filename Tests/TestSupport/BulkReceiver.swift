@@ -57,6 +57,7 @@ public final class BulkReceiver {
                 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 context.load_cert_chain(sys.argv[3], sys.argv[4])
                 server.socket = context.wrap_socket(server.socket, server_side=True)
+            open(os.path.join(directory, "listening"), "w").close()
             server.serve_forever()
             """
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -64,7 +65,11 @@ public final class BulkReceiver {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.runWithStopSignalsUnblocked()
-        usleep(500_000)
+        let listening = directory.appendingPathComponent("listening").path
+        Wait.until { FileManager.default.fileExists(atPath: listening) || !process.isRunning }
+        guard FileManager.default.fileExists(atPath: listening) else {
+            throw Command.CommandError.failed("the HTTP receiver on port \(port) did not start")
+        }
     }
 
     /// Answers 503 for the next `seconds`.
@@ -74,7 +79,7 @@ public final class BulkReceiver {
 
     public func documents() throws -> [[String: Any]] {
         guard let data = try? Data(contentsOf: directory.appendingPathComponent("documents.jsonl")) else { return [] }
-        return try Command.jsonLines(data)
+        return try Command.completeJSONLines(data)
     }
 
     public func remove() {

@@ -18,11 +18,14 @@ public struct Command {
         return nil
     }
 
-    /// Runs `executable` with `arguments`, feeding `stdinFile` when given.
-    public static func run(_ executable: String, _ arguments: [String], stdinFile: String? = nil) throws -> Result {
+    /// Runs `executable` with `arguments`, feeding `stdinFile` when given, in `directory`
+    /// (by default the test's own working directory).
+    public static func run(_ executable: String, _ arguments: [String], stdinFile: String? = nil,
+                           in directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -47,6 +50,13 @@ public struct Command {
         return Result(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// The JSON objects of the complete lines of a file another process is still writing:
+    /// a last line without its newline is not there yet.
+    public static func completeJSONLines(_ data: Data) throws -> [[String: Any]] {
+        guard let end = data.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
+        return try jsonLines(data[data.startIndex..<end])
+    }
+
     /// The JSON objects of a JSON-lines output.
     public static func jsonLines(_ data: Data) throws -> [[String: Any]] {
         try data.split(separator: UInt8(ascii: "\n")).map { line in
@@ -59,6 +69,7 @@ public struct Command {
 
     public enum CommandError: Error {
         case notAnObject(String)
+        case failed(String)
     }
 }
 

@@ -2,29 +2,17 @@ import AuditRecords
 import Foundation
 
 /// Real audit lines for tests: `Tests/Fixtures` (recorded by Scripts/capture-fixtures)
-/// and the shared corpus beside the repository (`../shared/corpus`, or
-/// `$NODEAUDIT_CORPUS`).
+/// and the corpus of whole logs in `Tests/Corpus` (see its README), both in the
+/// repository, so that a fresh clone tests with nothing beside it.
 public enum Fixtures {
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    public static var corpusDirectory: URL {
-        if let override = ProcessInfo.processInfo.environment["NODEAUDIT_CORPUS"] {
-            return URL(fileURLWithPath: override)
-        }
-        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
-    }
+    public static let corpusDirectory: URL = repositoryRoot.appendingPathComponent("Tests/Corpus")
 
-    /// A corpus file's path; fails with where the corpus was looked for when it is absent.
+    /// A corpus log's path (`Tests/Corpus/NAME`).
     public static func corpusFile(_ name: String) -> String {
         corpusDirectory.appendingPathComponent(name).path
-    }
-
-    /// Throws unless the shared corpus is where the tests look for it.
-    public static func requireCorpus() throws {
-        guard FileManager.default.fileExists(atPath: corpusDirectory.path) else {
-            throw FixtureError.noCorpus(corpusDirectory.path)
-        }
     }
 
     public static func fixtureFile(_ name: String) -> String {
@@ -33,7 +21,6 @@ public enum Fixtures {
 
     /// The lines of a fixture or corpus file.
     public static func lines(ofFile path: String) throws -> [String] {
-        if path.hasPrefix(corpusDirectory.path) { try requireCorpus() }
         return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
@@ -60,12 +47,9 @@ public enum Fixtures {
 
     public enum FixtureError: Error, CustomStringConvertible {
         case noLine(String, String)
-        case noCorpus(String)
         public var description: String {
             switch self {
             case .noLine(let what, let file): return "no line with \(what) in \(file)"
-            case .noCorpus(let path):
-                return "the shared audit corpus is not at \(path): check out shared/ beside the repository or set NODEAUDIT_CORPUS"
             }
         }
     }

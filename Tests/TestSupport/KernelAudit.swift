@@ -4,16 +4,21 @@ import Foundation
 /// tests that change the kernel take a `KernelAudit.Snapshot` first and restore it after,
 /// so rules, the enabled flag and the backlog settings are as they were.
 public enum KernelAudit {
-    /// Whether this process can control kernel audit (root, audit in the kernel,
-    /// auditctl installed). On this project's machines it can; elsewhere the kernel
-    /// tests are skipped.
+    /// Whether this process can control kernel audit: root, and a kernel whose audit
+    /// subsystem answers a status request (asked through nodeaudit itself, so that a
+    /// missing reference tool fails the tests instead of skipping them). On this
+    /// project's machines it can; elsewhere the kernel tests are skipped.
     public static let isAvailable: Bool = {
-        guard geteuid() == 0, let auditctl = Command.which("auditctl") else { return false }
-        return (try? Command.run(auditctl, ["-s"]).status) == 0
+        guard geteuid() == 0 else { return false }
+        return (try? NodeAuditBinary.run("status").status) == 0
     }()
 
     public static func auditctl(_ arguments: String...) throws -> Command.Result {
-        try Command.run(Command.which("auditctl") ?? "/sbin/auditctl", arguments)
+        try auditctl(arguments)
+    }
+
+    public static func auditctl(_ arguments: [String]) throws -> Command.Result {
+        try Command.run(try ReferenceTools.path("auditctl", package: "auditd"), arguments)
     }
 
     /// The kernel's rules as `auditctl -l` prints them (empty for none).

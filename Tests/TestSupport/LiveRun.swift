@@ -38,13 +38,8 @@ public final class LiveRun {
     /// Returns false when it exited or never got there.
     public func start(timeout: Double = 20) throws -> Bool {
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if stderr.contains("nodeaudit: reading ") { return true }
-            if !process.isRunning { return false }
-            usleep(50_000)
-        }
-        return false
+        return Wait.until(seconds: timeout) { stderr.contains("nodeaudit: reading ") || !process.isRunning }
+            && stderr.contains("nodeaudit: reading ")
     }
 
     /// Sends `signal` and waits for the process to end; returns its exit status. One that
@@ -52,9 +47,7 @@ public final class LiveRun {
     @discardableResult
     public func stop(signal: Int32 = SIGTERM) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        guard !process.isRunning else {
+        guard Wait.until(seconds: 30, { !process.isRunning }) else {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             return -1
@@ -65,6 +58,48 @@ public final class LiveRun {
 
     public var stderr: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
 
+    /// Waits until every event the kernel logged before this call has been written to
+    /// stdout (the events file): it execs `/bin/true` with a fresh word and waits for that
+    /// exec's event. The kernel delivers records in order and nodeaudit writes events in
+    /// the order they complete, so what came before is out by then. Needs a rule that
+    /// logs execs (the default rules do) and events in `file` (by default stdout's).
+    /// The marker is exec'd again each second it is not seen, in case the kernel or a
+    /// full receive buffer lost it (a test of such losses still gets its barrier).
+    public func barrier(in file: URL? = nil, seconds: Double = 60) throws -> Bool {
+        let path = (file ?? stdoutFile).path
+        let word = "nodeaudit-barrier-\(UUID().uuidString.prefix(8).lowercased())"
+        let needle = Data(word.utf8)
+        var scanned = 0
+        var lastExec = Date.distantPast
+        return try Wait.until(seconds: seconds) {
+            if Date().timeIntervalSince(lastExec) >= 1 {
+                let marker = Process()
+                marker.executableURL = URL(fileURLWithPath: "/bin/true")
+                marker.arguments = [word]
+                try marker.run()
+                marker.waitUntilExit()
+                lastExec = Date()
+            }
+            guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+            defer { try? handle.close() }
+            let size = try handle.seekToEnd()
+            if size < UInt64(scanned) { scanned = 0 }  // rotated
+            let from = max(0, scanned - needle.count)
+            try handle.seek(toOffset: UInt64(from))
+            let data = try handle.readToEnd() ?? Data()
+            scanned = from + data.count
+            return data.range(of: needle) != nil
+        }
+    }
+
+    /// The value of `name=` in the newest statistics line on stderr (periodic or final).
+    public func counter(_ name: String) -> Int? {
+        guard let line = stderr.split(separator: "\n").last(where: { $0.contains("nodeaudit: stats: ") || $0.contains("nodeaudit: final: ") }) else {
+            return nil
+        }
+        return Self.value(of: name, in: line)
+    }
+
     /// The events written so far.
     public func events() throws -> [[String: Any]] {
         try Command.jsonLines(try Data(contentsOf: stdoutFile))
@@ -73,6 +108,10 @@ public final class LiveRun {
     /// The value of `name=` in the final statistics line.
     public func finalCounter(_ name: String) -> Int? {
         guard let line = stderr.split(separator: "\n").last(where: { $0.contains("nodeaudit: final: ") }) else { return nil }
+        return Self.value(of: name, in: line)
+    }
+
+    private static func value(of name: String, in line: Substring) -> Int? {
         for word in line.split(separator: " ") where word.hasPrefix(name + "=") {
             return Int(word.dropFirst(name.count + 1))
         }

@@ -79,7 +79,7 @@ public final class RsyslogServer {
     /// The JSON objects received so far.
     public func received() throws -> [[String: Any]] {
         guard let data = try? Data(contentsOf: receivedFile) else { return [] }
-        return try Command.jsonLines(data)
+        return try Command.completeJSONLines(data)
     }
 
     public func remove() {
@@ -106,7 +106,7 @@ public final class RsyslogServer {
 
         public var description: String {
             switch self {
-            case .tlsDriverMissing: "rsyslog's GnuTLS driver (rsyslog-gnutls) is missing: run Scripts/setup"
+            case .tlsDriverMissing: "rsyslog's GnuTLS driver (rsyslog-gnutls) is missing: run Scripts/setup --test"
             case .notListening(let port): "rsyslogd did not accept connections on 127.0.0.1:\(port) within 20 s"
             case .exited(let port, let status): "rsyslogd for port \(port) exited with status \(status)"
             }

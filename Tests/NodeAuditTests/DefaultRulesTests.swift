@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Where `nodeaudit run` and `nodeaudit rules` find their rules when none are named, from
+/// any working directory, and `rules install`, which puts the shipped set in the default
+/// directory.
+@Suite("default rules and rules install")
+struct DefaultRulesTests {
+    static let shipped = Fixtures.repositoryRoot.appendingPathComponent("Rules")
+
+    static func temporaryDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-rules-\(UUID().uuidString)")
+    }
+
+    /// Runs the binary in `directory`.
+    static func run(_ arguments: [String], in directory: String) throws -> Command.Result {
+        try Command.run(NodeAuditBinary.path, arguments, in: directory)
+    }
+
+    @Test("rules check with no path works from / and checks as many rules as Rules/ holds (or the installed copy)")
+    func checkFromRoot() throws {
+        let fromRoot = try Self.run(["rules", "check"], in: "/")
+        #expect(fromRoot.status == 0, "\(fromRoot.stderr)")
+        let explicit = try NodeAuditBinary.run(["rules", "check", Self.shipped.path])
+        #expect(explicit.status == 0)
+        if !FileManager.default.fileExists(atPath: "/etc/nodeaudit/rules.d") {
+            #expect(fromRoot.stdoutText == explicit.stdoutText, "\(fromRoot.stdoutText) vs \(explicit.stdoutText)")
+        }
+        #expect(fromRoot.stdoutText.hasSuffix("settings: OK\n"), "\(fromRoot.stdoutText)")
+    }
+
+    @Test("a missing rule path is named in the message")
+    func missingPathNamed() throws {
+        let missing = Self.temporaryDirectory().path
+        let result = try Self.run(["rules", "check", missing], in: "/")
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(missing): No such file or directory"), "\(result.stderr)")
+    }
+
+    @Test("rules install copies the shipped files; again changes nothing; an edited copy is kept unless --force")
+    func install() throws {
+        let target = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: target) }
+        let directory = target.appendingPathComponent("rules.d").path
+        let first = try NodeAuditBinary.run(["rules", "install", "--to", directory])
+        #expect(first.status == 0, "\(first.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.shipped.path).filter { $0.hasSuffix(".rules") }.sorted()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == names)
+        for name in names {
+            #expect(FileManager.default.contentsEqual(atPath: directory + "/" + name, andPath: Self.shipped.path + "/" + name))
+        }
+        #expect(first.stdoutText.split(separator: "\n").filter { $0.hasPrefix("+ ") }.count == names.count)
+
+        let again = try NodeAuditBinary.run(["rules", "install", "--to", directory])
+        #expect(again.status == 0)
+        #expect(again.stdoutText.split(separator: "\n").allSatisfy { $0.hasPrefix("= ") })
+
+        let edited = directory + "/" + names[0]
+        try "## edited by the operator\n".write(toFile: edited, atomically: true, encoding: .utf8)
+        let kept = try NodeAuditBinary.run(["rules", "install", "--to", directory])
+        #expect(kept.status == 2)
+        #expect(kept.stderr.contains("\(edited) differs"), "\(kept.stderr)")
+        #expect(try String(contentsOfFile: edited, encoding: .utf8) == "## edited by the operator\n")
+        let forced = try NodeAuditBinary.run(["rules", "install", "--to", directory, "--force"])
+        #expect(forced.status == 0)
+        #expect(FileManager.default.contentsEqual(atPath: edited, andPath: Self.shipped.path + "/" + names[0]))
+
+        let check = try NodeAuditBinary.run(["rules", "check", directory])
+        #expect(check.status == 0, "\(check.stderr)")
+    }
+}
