@@ -22,6 +22,11 @@ let package = Package(
         ),
         // OpenSSL for TLS to collectors (Debian's libssl-dev), linked statically below.
         .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
+        // The host-I/O layer: errno text, clocks, whole-file reads and atomic writes,
+        // directory listings, worker threads. Every other target's system calls go here.
+        .target(name: "HostIO", dependencies: ["CLinux"]),
+        // Linux calls Swift's Glibc module lacks (epoll, accept4).
+        .systemLibrary(name: "CLinux"),
         // Pure core: records, values, interpretation. No I/O.
         .target(name: "AuditRecords", dependencies: ["CAudit"]),
         // Pure core: the auditctl rule language, encoded through libaudit. No I/O.
@@ -33,14 +38,14 @@ let package = Package(
         // Pure core: cgroup paths and Kubernetes file names -> workloads; the process table. No I/O.
         .target(name: "Attribution", dependencies: ["AuditEvents"]),
         // What the kernel does not say, from the host: user names, processes, containers, pods.
-        .target(name: "Enrichment", dependencies: ["AuditEvents", "Attribution"]),
+        .target(name: "Enrichment", dependencies: ["AuditEvents", "Attribution", "HostIO"]),
         // The settings table and the configuration file (YAML), environment and flag layers.
         .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Encoders and sinks.
-        .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL"],
+        .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL", "HostIO"],
                 linkerSettings: [.linkedLibrary(":libssl.a"), .linkedLibrary(":libcrypto.a")]),
         // Pipeline wiring, configuration, counters.
-        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration"]),
+        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO"]),
         // The executable: command-line parsing only.
         .executableTarget(
             name: "nodeaudit",
@@ -55,7 +60,7 @@ let package = Package(
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "TestSupport"]),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "TestSupport"]),
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
-        .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "AuditEvents"]),
+        .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "AuditEvents", "HostIO", "TestSupport"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),

@@ -28,8 +28,9 @@ public struct Configuration: Sendable, Equatable {
     }
 
     /// The whole configuration as a YAML file, each setting with its meaning; with
-    /// `origins`, also where its value came from.
-    public func yaml(showingOrigins: Bool = false) -> String {
+    /// `origins`, also where its value came from. Secret values are masked unless
+    /// `revealingSecrets`.
+    public func yaml(showingOrigins: Bool = false, revealingSecrets: Bool = false) -> String {
         var text = ""
         var section = ""
         for setting in Setting.all {
@@ -38,11 +39,56 @@ public struct Configuration: Sendable, Equatable {
                 text += (text.isEmpty ? "" : "\n") + "\(section):\n"
             }
             text += "  # \(setting.help)\n"
-            var line = "  \(setting.name): \(self[setting])"
+            let value = setting.isSecret && !revealingSecrets ? Self.masked(self[setting]) : self[setting]
+            var line = "  \(setting.name): \(value)"
             if showingOrigins { line += "  # from \(origins[setting.key] ?? "default")" }
             text += line + "\n"
         }
         return text
+    }
+}
+
+extension Configuration {
+    /// A secret value with what follows `Name:` (or all of it) replaced by `***`.
+    static func masked(_ value: Value) -> Value {
+        func mask(_ text: String) -> String {
+            guard !text.isEmpty else { return text }
+            guard let colon = text.firstIndex(of: ":") else { return "***" }
+            return String(text[...colon]) + " ***"
+        }
+        switch value {
+        case .text(let text): return .text(mask(text))
+        case .texts(let texts): return .texts(texts.map(mask))
+        default: return value
+        }
+    }
+
+    /// What no single setting's type can say: settings that exclude or need each other,
+    /// and values that would break a protocol. `run` and `config check` both refuse a
+    /// configuration with any of these, so a checked file is one `run` accepts.
+    public func problems() -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        func at(_ setting: Setting) -> String { origins[setting.key] ?? "default" }
+        if !bool(.stdout), text(.outputFile).isEmpty, text(.syslog).isEmpty, text(.http).isEmpty {
+            problems.append(ConfigurationError(at(.stdout), "no output: output.stdout is false and no output.file, output.syslog or output.http is set"))
+        }
+        if bool(.takeOver), text(.mode) == "multicast" {
+            problems.append(ConfigurationError(at(.takeOver), "audit.take_over and audit.mode multicast exclude each other"))
+        }
+        if text(.syslogCertificate).isEmpty != text(.syslogKey).isEmpty {
+            problems.append(ConfigurationError(at(text(.syslogKey).isEmpty ? .syslogCertificate : .syslogKey),
+                                               "output.syslog_cert_file and output.syslog_key_file go together"))
+        }
+        for header in texts(.httpHeaders) {
+            let name = header.prefix { $0 != ":" }
+            let valid = name.count < header.count && !name.isEmpty
+                && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                && !header.unicodeScalars.contains { $0 == "\r" || $0 == "\n" }
+            if !valid {
+                problems.append(ConfigurationError(at(.httpHeaders), "output.http_headers: '\(Self.masked(.text(header)))' is not a `Name: value` header on one line"))
+            }
+        }
+        return problems
     }
 }
 

@@ -20,6 +20,8 @@ public struct Setting: Sendable, Hashable {
     public let kind: Kind
     public let defaultValue: Value
     public let help: String
+    /// A value that grants access (credentials in headers): masked by `config show`.
+    public var isSecret = false
 
     /// `NODEAUDIT_SECTION_NAME`.
     public var environmentName: String {
@@ -32,6 +34,9 @@ public struct Setting: Sendable, Hashable {
 
 /// A setting's value.
 public enum Value: Sendable, Hashable, CustomStringConvertible {
+    /// The integer of an `.integer` value (0 for others): for library defaults read from the table.
+    public var integerValue: Int { if case .integer(let value) = self { value } else { 0 } }
+
     case bool(Bool)
     case integer(Int)
     case number(Double)
@@ -73,6 +78,8 @@ extension Setting {
         help: "Add every original record to its event.")
     public static let maxArgvBytes = Setting(key: "events.max_argv_bytes", kind: .integer(1...(16 << 20)), defaultValue: .integer(65536),
         help: "Bound on the argv bytes of one event; the cut is marked.")
+    public static let maxEventBytes = Setting(key: "events.max_event_bytes", kind: .integer(4096...(64 << 20)), defaultValue: .integer(1 << 20),
+        help: "Bound on one event's line; a longer event is written without its records, or as its summary, marked truncated.")
     public static let eventTimeout = Setting(key: "events.event_timeout_seconds", kind: .number(0.001...3600), defaultValue: .number(2),
         help: "An event whose last record never came is closed and emitted after this long.")
     public static let hostUsers = Setting(key: "events.host_users", kind: .bool, defaultValue: .bool(true),
@@ -120,7 +127,7 @@ extension Setting {
     public static let httpIndex = Setting(key: "output.http_index", kind: .text, defaultValue: .text("nodeaudit"),
         help: "The index (or data stream) events go to, for the elasticsearch format.")
     public static let httpHeaders = Setting(key: "output.http_headers", kind: .texts, defaultValue: .texts([]),
-        help: "Extra request headers, `Name: value` (e.g. Authorization).")
+        help: "Extra request headers, `Name: value` (e.g. Authorization); `config show` masks their values.", isSecret: true)
     public static let httpCA = Setting(key: "output.http_ca_file", kind: .text, defaultValue: .text(""),
         help: "https://: PEM file of the CAs that sign the server's certificate; empty: the system's CAs.")
     public static let outputQueue = Setting(key: "output.queue_mb", kind: .integer(1...16384), defaultValue: .integer(64),
@@ -132,7 +139,7 @@ extension Setting {
 
     /// Every setting, in the order the defaults are documented.
     public static let all: [Setting] = [
-        ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes,
+        ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
         eventTimeout, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
         format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, statsInterval, healthListen,
     ]

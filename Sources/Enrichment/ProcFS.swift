@@ -1,3 +1,4 @@
+import HostIO
 import AuditRecords
 #if canImport(Glibc)
 import Glibc
@@ -85,33 +86,5 @@ public struct ProcFS: Sendable {
         clock_gettime(CLOCK_REALTIME, &real)
         clock_gettime(CLOCK_BOOTTIME, &boot)
         return (Int64(real.tv_sec) - Int64(boot.tv_sec)) * 1000 + (Int64(real.tv_nsec) - Int64(boot.tv_nsec)) / 1_000_000
-    }
-}
-
-/// Wall-clock time in the unit audit stamps use.
-public enum WallClock {
-    public static func nowMilliseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec / 1_000_000)
-    }
-}
-
-/// Directory listings without Foundation.
-public enum HostDirectory {
-    /// The names in a directory, without `.` and `..`; empty when it cannot be read.
-    public static func entries(_ path: String, directoriesOnly: Bool = false) -> [String] {
-        guard let directory = opendir(path) else { return [] }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            if directoriesOnly, entry.pointee.d_type != UInt8(DT_DIR), entry.pointee.d_type != UInt8(DT_UNKNOWN) { continue }
-            names.append(name)
-        }
-        return names
     }
 }

@@ -1,4 +1,8 @@
+import HostIO
 import AuditRecords
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// User and group names by id, from passwd/group files: what `ausearch -i` shows for
 /// uid fields, for logs written without auditd's ENRICHED names.
@@ -29,5 +33,47 @@ public struct UserDatabase: Sendable {
             if table[id] == nil { table[id] = parts[0] }
         }
         return table
+    }
+}
+
+/// The passwd and group files behind a `UserDatabase`, and whether either changed since
+/// it was last read: a new inode (replaced by rename, as useradd and vipw do), another
+/// modification time or size.
+public final class UserDatabaseFiles: @unchecked Sendable {
+    private let passwdPath: String
+    private let groupPath: String
+    private var stamps: [FileStamp?] = []
+
+    public init(passwdPath: String, groupPath: String) {
+        self.passwdPath = passwdPath
+        self.groupPath = groupPath
+    }
+
+    public func read() -> UserDatabase {
+        stamps = currentStamps()
+        return UserDatabase(passwdPath: passwdPath, groupPath: groupPath)
+    }
+
+    public func changed() -> Bool { currentStamps() != stamps }
+
+    private func currentStamps() -> [FileStamp?] { [FileStamp(passwdPath), FileStamp(groupPath)] }
+}
+
+/// What tells one version of a file from the next without reading it.
+struct FileStamp: Equatable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+    let modifiedSeconds: Int
+    let modifiedNanoseconds: Int
+
+    init?(_ path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modifiedSeconds = info.st_mtim.tv_sec
+        modifiedNanoseconds = info.st_mtim.tv_nsec
     }
 }

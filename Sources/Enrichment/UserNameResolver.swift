@@ -1,17 +1,49 @@
+import HostIO
 import AuditEvents
 import AuditRecords
 
 /// Names the user and group ids of an event that the log left unnamed, from a
 /// `UserDatabase`. Names already in the event (from an ENRICHED log) are kept.
-public struct UserNameResolver: Sendable {
-    public let database: UserDatabase
+///
+/// On a live node the database follows the host's files: an account created while
+/// nodeaudit runs (useradd replaces /etc/passwd by rename) is named within a second.
+/// Used by the pipeline's one thread.
+public final class UserNameResolver: @unchecked Sendable {
+    public private(set) var database: UserDatabase
+    private let files: UserDatabaseFiles?
+    private var nextCheck: UInt64 = 0
     private static let unsetName: Bytes = Array("unset".utf8)[...]
+    private static let checkEveryMilliseconds: UInt64 = 1000
 
+    /// A fixed database (offline parsing, tests).
     public init(database: UserDatabase) {
         self.database = database
+        files = nil
+    }
+
+    /// The database of these files, read again whenever one of them changes.
+    public init(passwdPath: String, groupPath: String) {
+        let files = UserDatabaseFiles(passwdPath: passwdPath, groupPath: groupPath)
+        self.files = files
+        database = files.read()
+    }
+
+    /// Reads the files again now if they changed (SIGHUP); true when it did.
+    @discardableResult
+    public func reloadIfChanged() -> Bool {
+        guard let files, files.changed() else { return false }
+        database = files.read()
+        return true
     }
 
     public func enrich(_ event: inout AuditEvent) {
+        if files != nil {
+            let now = MonotonicClock.nowMilliseconds()
+            if now >= nextCheck {
+                nextCheck = now + Self.checkEveryMilliseconds
+                reloadIfChanged()
+            }
+        }
         event.nameIdentities(name)
     }
 

@@ -1,3 +1,4 @@
+import HostIO
 import Attribution
 import AuditEvents
 import AuditRecords

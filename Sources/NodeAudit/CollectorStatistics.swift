@@ -40,6 +40,8 @@ struct CollectorStatistics {
             counter("malformed", "malformed_records_total", "Messages that were not audit records.", pipeline.malformed),
             counter("malformed_events", "malformed_events_total", "Events emitted with malformed or missing fields.",
                     pipeline.eventsWithMalformedFields),
+            counter("truncated", "truncated_events_total", "Events longer than events.max_event_bytes, written reduced and marked truncated.",
+                    pipeline.eventsTruncated),
             counter("late", "late_records_total", "Records that arrived after their event was emitted.", pipeline.assembly.lateRecords),
             counter("in_flight", "events_in_flight", "Events waiting for their last record.", UInt64(inFlight), gauge: true),
             output("output_queued_bytes", "output_pending_bytes", "Bytes of events waiting for an output (memory queue or spool).",

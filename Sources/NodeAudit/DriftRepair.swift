@@ -1,3 +1,4 @@
+import HostIO
 import AuditEvents
 import AuditKernel
 import AuditRecords

@@ -1,6 +1,7 @@
 import AuditEvents
 import AuditRecords
 import Enrichment
+import Configuration
 import Output
 
 /// The one direction data flows: records → events → enrichment → encoding → sink.
@@ -32,11 +33,12 @@ public final class EventPipeline {
         interpreter: EventInterpreter = EventInterpreter(),
         enrichers: [any EventEnricher],
         encoder: any EventEncoder,
+        maxEventBytes: Int = Setting.maxEventBytes.defaultValue.integerValue,
         sink: any EventSink,
         renderingThread: Bool = false
     ) {
         self.assembler = EventAssembler(policy: assembly)
-        self.renderer = EventRenderer(interpreter: interpreter, enrichers: enrichers, encoder: encoder)
+        self.renderer = EventRenderer(interpreter: interpreter, enrichers: enrichers, encoder: encoder, maxEventBytes: maxEventBytes)
         self.sink = sink
         self.renderingThread = renderingThread
             ? RenderingThread(renderer: renderer, sink: sink, batchBytes: batchBytes) : nil
@@ -52,6 +54,7 @@ public final class EventPipeline {
             interpreter: EventInterpreter(argvByteLimit: options.maxArgvBytes),
             enrichers: options.enrichers() + extraSteps,
             encoder: options.ecs ? ECSEncoder() : NativeJSONEncoder(includeRecords: options.includeRecords),
+            maxEventBytes: options.maxEventBytes,
             sink: sink,
             renderingThread: renderingThread)
     }
@@ -124,6 +127,7 @@ public final class EventPipeline {
         counters.serialGaps = assembler.sequence.missing
         counters.eventsWritten = renderer.eventsWritten
         counters.eventsWithMalformedFields = renderer.eventsWithMalformedFields
+        counters.eventsTruncated = renderer.eventsTruncated
     }
 
     private func emitCatching(_ group: RecordGroup) -> SinkError? {

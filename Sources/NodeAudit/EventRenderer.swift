@@ -12,13 +12,17 @@ final class EventRenderer: @unchecked Sendable {
     private let interpreter: EventInterpreter
     private let enrichers: [any EventEnricher]
     private let encoder: any EventEncoder
+    /// The longest line an event may be; a longer one is cut and marked.
+    private let maxEventBytes: Int
     private(set) var eventsWritten: UInt64 = 0
     private(set) var eventsWithMalformedFields: UInt64 = 0
+    private(set) var eventsTruncated: UInt64 = 0
 
-    init(interpreter: EventInterpreter, enrichers: [any EventEnricher], encoder: any EventEncoder) {
+    init(interpreter: EventInterpreter, enrichers: [any EventEnricher], encoder: any EventEncoder, maxEventBytes: Int) {
         self.interpreter = interpreter
         self.enrichers = enrichers
         self.encoder = encoder
+        self.maxEventBytes = maxEventBytes
     }
 
     /// Appends the group's event, as one line, to `writer`.
@@ -40,7 +44,7 @@ final class EventRenderer: @unchecked Sendable {
         for enricher in enrichers { enricher.enrich(&event) }
         eventsWritten += 1
         if event.malformedFields > 0 { eventsWithMalformedFields += 1 }
-        encoder.encode(event, into: &writer)
+        if encoder.encode(event, into: &writer, maxBytes: maxEventBytes) { eventsTruncated += 1 }
     }
 
     /// Interprets a group without enriching it: stateless, so any thread may call it.

@@ -1,3 +1,4 @@
+import HostIO
 import Enrichment
 import Synchronization
 #if canImport(Glibc)
@@ -9,57 +10,101 @@ import Glibc
 /// It serves what the collector last published from its own thread, so a request never
 /// touches the reader: healthy means the read loop went round within `staleAfter`
 /// milliseconds; metrics are the counters of the last publication.
+///
+/// In a DaemonSet the port is on the node's network, where every pod can reach it, so no
+/// client may stall it: one thread serves every connection through epoll, without ever
+/// blocking on one; a connection has `requestMilliseconds` to send its request (at most
+/// `maxRequestBytes`); past `maxConnections` the oldest connection is closed to admit
+/// the new one; garbage is answered 400 and closed. The process never waits for this
+/// thread to stop.
 final class HealthServer: @unchecked Sendable {
     struct Published {
         var heartbeatMilliseconds: UInt64 = 0
         var metrics = ""
     }
 
-    private let descriptor: Int32
+    struct Limits {
+        /// Connections served at once; the oldest is closed to admit one more.
+        var maxConnections = 1024
+        /// Time from accept to a complete request, and to the answer sent.
+        var requestMilliseconds: UInt64 = 3000
+        /// The largest request head (request line and headers) read.
+        var maxRequestBytes = 4096
+    }
+
+    private let listener: Int32
+    private let poll: EventPoll
+    private let limits: Limits
     private let state = Mutex(Published())
     private let staleAfterMilliseconds: UInt64 = 10_000
 
+    /// One client: what it sent so far, what is left to send it, and its deadline.
+    private struct Connection {
+        var request: [UInt8] = []
+        var response: [UInt8] = []
+        var sent = 0
+        let number: UInt64
+        let deadline: UInt64
+    }
+
+    private var connections: [Int32: Connection] = [:]
+    /// Accepted connections, oldest first, so also by deadline (closed ones are skipped
+    /// when met, recognised by their number when the descriptor was reused).
+    private var acceptOrder: [(fd: Int32, number: UInt64, deadline: UInt64)] = []
+    private var acceptOrderStart = 0
+    private var accepted: UInt64 = 0
+
     /// Listens on `ADDRESS:PORT` (IPv4, `[IPv6]:PORT`, or `:PORT` for every address).
-    init(listen address: String) throws(ServerError) {
+    init(listen address: String, limits: Limits = Limits()) throws(ServerError) {
+        self.limits = limits
         guard let separator = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: separator)...]) else {
             throw ServerError("--listen takes ADDRESS:PORT, not '\(address)'")
         }
         var host = String(address[..<separator])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let isV6 = host.contains(":")
-        descriptor = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw ServerError("cannot open a socket for \(address): \(String(cString: strerror(errno)))") }
+        let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+        let listener = socket(isV6 ? AF_INET6 : AF_INET, flags, 0)
+        self.listener = listener
+        guard listener >= 0 else { throw ServerError("cannot open a socket for \(address): \(SystemError.text(errno))") }
         var yes: Int32 = 1
-        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         let bound: Int32
         if isV6 {
             var socketAddress = sockaddr_in6()
             socketAddress.sin6_family = sa_family_t(AF_INET6)
             socketAddress.sin6_port = port.bigEndian
             guard inet_pton(AF_INET6, host, &socketAddress.sin6_addr) == 1 else {
-                close(descriptor)
+                close(listener)
                 throw ServerError("'\(host)' is not an IPv6 address")
             }
             bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
             }
         } else {
             var socketAddress = sockaddr_in()
             socketAddress.sin_family = sa_family_t(AF_INET)
             socketAddress.sin_port = port.bigEndian
             guard inet_pton(AF_INET, host.isEmpty ? "0.0.0.0" : host, &socketAddress.sin_addr) == 1 else {
-                close(descriptor)
+                close(listener)
                 throw ServerError("'\(host)' is not an IPv4 address")
             }
             bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
         }
-        guard bound == 0, listen(descriptor, 16) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(descriptor)
+        guard bound == 0, Glibc.listen(listener, 1024) == 0 else {
+            let reason = SystemError.text(errno)
+            close(listener)
             throw ServerError("cannot listen on \(address): \(reason)")
         }
+        do throws(HostFile.Failure) {
+            poll = try EventPoll()
+        } catch {
+            close(listener)
+            throw ServerError("cannot serve \(address): \(error)")
+        }
+        poll.watch(listener, for: .readable)
     }
 
     struct ServerError: Error, CustomStringConvertible {
@@ -69,13 +114,7 @@ final class HealthServer: @unchecked Sendable {
 
     /// Serves requests on a thread of its own until the process ends.
     func start() {
-        var thread = pthread_t()
-        let retained = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { argument in
-            Unmanaged<HealthServer>.fromOpaque(argument!).takeRetainedValue().serve()
-            return nil
-        }, retained)
-        pthread_detach(thread)
+        WorkerThread.detach { self.serve() }
     }
 
     /// Called by the collector's loop: it is alive, and these are its counters.
@@ -86,33 +125,101 @@ final class HealthServer: @unchecked Sendable {
         }
     }
 
+    // MARK: - The event loop
+
     private func serve() {
         while true {
-            let client = accept(descriptor, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return
+            let now = MonotonicClock.nowMilliseconds()
+            closeExpired(now: now)
+            let wait = nextDeadline().map { Int32(clamping: $0 > now ? $0 - now : 0) } ?? 1000
+            // Clients first: a request that has arrived is answered before new
+            // connections may push its connection out.
+            var listenerReady = false
+            poll.wait(milliseconds: min(wait, 1000)) { fd, events in
+                if fd == listener { listenerReady = true } else { serviceClient(fd, events: events) }
             }
-            respond(client)
-            close(client)
+            if listenerReady { acceptAll() }
         }
     }
 
-    private func respond(_ client: Int32) {
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var request = [UInt8](repeating: 0, count: 2048)
-        let count = read(client, &request, request.count)
-        guard count > 0 else { return }
-        let line = request[..<count].split(separator: UInt8(ascii: "\r"), maxSplits: 1).first ?? []
-        let words = line.split(separator: UInt8(ascii: " "))
-        let method = words.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let path = words.count > 1 ? String(decoding: words[1], as: UTF8.self) : ""
+    private func acceptAll() {
+        while true {
+            let fd = EventPoll.acceptNonBlocking(listener)
+            if fd < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                // Out of descriptors: make room, or leave the rest waiting in the backlog.
+                if errno == EMFILE || errno == ENFILE, !connections.isEmpty {
+                    closeOldest()
+                    continue
+                }
+                return  // EAGAIN: all taken
+            }
+            if connections.count >= limits.maxConnections { closeOldest() }
+            let deadline = MonotonicClock.nowMilliseconds() + limits.requestMilliseconds
+            accepted += 1
+            connections[fd] = Connection(number: accepted, deadline: deadline)
+            acceptOrder.append((fd, accepted, deadline))
+            poll.watch(fd, for: [.readable, .peerClosed])
+        }
+    }
 
+    private func serviceClient(_ fd: Int32, events: EventPoll.Interest) {
+        guard var connection = connections[fd] else { return }
+        if !events.isDisjoint(with: .failed) { return drop(fd) }
+        if connection.response.isEmpty {
+            var chunk = [UInt8](repeating: 0, count: 1024)
+            while connection.response.isEmpty {
+                let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n < 0, errno == EINTR { continue }
+                if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { break }
+                if n <= 0 { return drop(fd) }
+                connection.request += chunk[..<n]
+                if let answer = answer(to: connection.request) { connection.response = answer }
+            }
+            if connection.response.isEmpty {
+                connections[fd] = connection
+                return
+            }
+            // Nothing more is read from it: only writability matters now.
+            poll.watch(fd, for: .writable, modifying: true)
+        }
+        while connection.sent < connection.response.count {
+            let n = connection.response.withUnsafeBytes {
+                send(fd, $0.baseAddress! + connection.sent, $0.count - connection.sent, Int32(MSG_NOSIGNAL))
+            }
+            if n < 0, errno == EINTR { continue }
+            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                connections[fd] = connection
+                return
+            }
+            if n <= 0 { return drop(fd) }
+            connection.sent += n
+        }
+        drop(fd)
+    }
+
+    /// The answer to a request head, nil while it is still incomplete.
+    private func answer(to request: [UInt8]) -> [UInt8]? {
+        guard let end = request.firstRange(of: Self.headEnd) ?? request.firstRange(of: Self.bareHeadEnd) else {
+            if request.count > limits.maxRequestBytes { return Self.response("431 Request Header Fields Too Large", "request too large\n") }
+            // A request line that cannot start an HTTP request is garbage already.
+            if let first = request.first, !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
+                return Self.response("400 Bad Request", "not an HTTP request\n")
+            }
+            return nil
+        }
+        let head = request[..<end.lowerBound]
+        let line = head.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }
+        let words = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        guard words.count == 3, words[2].starts(with: Array("HTTP/1.".utf8)) else {
+            return Self.response("400 Bad Request", "not an HTTP request\n")
+        }
+        let method = String(decoding: words[0], as: UTF8.self)
+        let target = words[1].prefix { $0 != UInt8(ascii: "?") }
+        let path = String(decoding: target, as: UTF8.self)
         let published = state.withLock { $0 }
         let (status, contentType, body): (String, String, String)
-        switch (method, path.split(separator: "?").first.map(String.init) ?? path) {
+        switch (method, path) {
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             let now = WallClock.nowMilliseconds()
             let alive = published.heartbeatMilliseconds > 0 && now - published.heartbeatMilliseconds < staleAfterMilliseconds
@@ -126,14 +233,49 @@ final class HealthServer: @unchecked Sendable {
         default:
             (status, contentType, body) = ("405 Method Not Allowed", "text/plain", "GET only\n")
         }
-        var response = "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-        if method != "HEAD" { response += body }
-        var bytes = Array(response.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { write(client, $0.baseAddress! + offset, $0.count - offset) }
-            if written <= 0 { return }
-            offset += written
+        return Self.response(status, body, contentType: contentType, withBody: method != "HEAD")
+    }
+
+    private static let headEnd = Array("\r\n\r\n".utf8)
+    private static let bareHeadEnd = Array("\n\n".utf8)
+
+    private static func response(_ status: String, _ body: String, contentType: String = "text/plain", withBody: Bool = true) -> [UInt8] {
+        var text = "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+        if withBody { text += body }
+        return Array(text.utf8)
+    }
+
+    // MARK: - Bookkeeping
+
+    private func drop(_ fd: Int32) {
+        guard connections.removeValue(forKey: fd) != nil else { return }
+        close(fd)  // also leaves the epoll set
+    }
+
+    /// The oldest live entry of `acceptOrder`, skipping those already closed (or whose
+    /// descriptor number was reused by a later connection).
+    private func oldest() -> (fd: Int32, number: UInt64, deadline: UInt64)? {
+        while acceptOrderStart < acceptOrder.count {
+            let entry = acceptOrder[acceptOrderStart]
+            if connections[entry.fd]?.number == entry.number { return entry }
+            acceptOrderStart += 1
+        }
+        acceptOrder.removeAll(keepingCapacity: true)
+        acceptOrderStart = 0
+        return nil
+    }
+
+    private func closeOldest() {
+        if let entry = oldest() { drop(entry.fd) }
+    }
+
+    private func closeExpired(now: UInt64) {
+        while let entry = oldest(), entry.deadline <= now { drop(entry.fd) }
+        if acceptOrderStart > 4096, acceptOrderStart * 2 > acceptOrder.count {
+            acceptOrder.removeFirst(acceptOrderStart)
+            acceptOrderStart = 0
         }
     }
+
+    private func nextDeadline() -> UInt64? { oldest()?.deadline }
 }

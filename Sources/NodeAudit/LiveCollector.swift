@@ -1,3 +1,4 @@
+import HostIO
 import AuditKernel
 import AuditRecords
 import AuditRules
@@ -105,8 +106,11 @@ public final class LiveCollector {
         }
         excludeSelf()
         if let address = options.healthListen {
+            let openFiles = ResourceLimits.raiseOpenFiles()
             do throws(HealthServer.ServerError) {
-                health = try HealthServer(listen: address)
+                var limits = HealthServer.Limits()
+                limits.maxConnections = min(limits.maxConnections, Int(clamping: openFiles / 2))
+                health = try HealthServer(listen: address, limits: limits)
                 health?.start()
                 diagnostics.notice("serving /healthz and /metrics on \(address)")
             } catch {

@@ -76,6 +76,8 @@ public struct EventOptions: Sendable {
     /// The Elastic Common Schema instead of nodeaudit's own.
     public var ecs: Bool
     public var maxArgvBytes: Int
+    /// The longest line an event may be; a longer one is cut and marked `truncated`.
+    public var maxEventBytes: Int
     /// The passwd and group files that name user and group ids; nil for none.
     public var userFiles: (passwd: String, group: String)?
     public var eventTimeoutMilliseconds: UInt64
@@ -89,6 +91,7 @@ public struct EventOptions: Sendable {
         includeRecords = c.bool(.includeRecords)
         ecs = c.text(.format) == "ecs"
         maxArgvBytes = c.integer(.maxArgvBytes)
+        maxEventBytes = c.integer(.maxEventBytes)
         userFiles = c.bool(.hostUsers) ? (c.text(.passwdFile), c.text(.groupFile)) : nil
         eventTimeoutMilliseconds = UInt64(c.number(.eventTimeout) * 1000)
         attribution = attribute
@@ -101,7 +104,7 @@ public struct EventOptions: Sendable {
     func enrichers() -> [any EventEnricher] {
         var steps: [any EventEnricher] = []
         if let nodeName { steps.append(NodeNamer(name: nodeName)) }
-        if let userFiles { steps.append(UserNameResolver(database: UserDatabase(passwdPath: userFiles.passwd, groupPath: userFiles.group))) }
+        if let userFiles { steps.append(UserNameResolver(passwdPath: userFiles.passwd, groupPath: userFiles.group)) }
         steps.append(LoginSessionTracker())
         if let attribution {
             let resolver = WorkloadResolver(

@@ -11,6 +11,8 @@ public struct PipelineCounters: Sendable {
     /// with parts missing (their `malformed_fields`).
     public var eventsWithMalformedFields: UInt64 = 0
     public var eventsWritten: UInt64 = 0
+    /// Events longer than `events.max_event_bytes`, written reduced and marked `truncated`.
+    public var eventsTruncated: UInt64 = 0
     public var assembly = AssemblyCounters()
     public var serialGaps: UInt64 = 0
 
@@ -23,6 +25,7 @@ public struct PipelineCounters: Sendable {
             "\(malformed) malformed", "\(assembly.lateRecords) late records", "\(serialGaps) missing serials",
         ]
         if eventsWithMalformedFields > 0 { parts.append("\(eventsWithMalformedFields) events with malformed fields") }
+        if eventsTruncated > 0 { parts.append("\(eventsTruncated) truncated") }
         if assembly.evicted > 0 { parts.append("\(assembly.evicted) closed early (too many open)") }
         if assembly.oversizeEvents > 0 { parts.append("\(assembly.oversizeEvents) oversize") }
         return parts.joined(separator: ", ")

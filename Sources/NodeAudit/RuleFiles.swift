@@ -1,3 +1,4 @@
+import HostIO
 import AuditRules
 import Enrichment
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import HostIO
 import AuditKernel
 import AuditRules
 import Enrichment

@@ -13,6 +13,39 @@ public struct ECSEncoder: EventEncoder {
         event.text.bytes.withUnsafeBufferPointer { encode(event, text: $0, into: &w) }
     }
 
+    /// ECS events carry no original records: nothing to leave out but everything.
+    public var reduced: any EventEncoder { self }
+
+    public func encodeSummary(_ event: AuditEvent, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("@timestamp")
+        w.time(event.key.stamp)
+        w.key("event")
+        w.beginObject()
+        w.key("id")
+        w.eventID(event.key)
+        w.key("kind")
+        w.string("event")
+        w.key("module")
+        w.string("nodeaudit")
+        w.key("dataset")
+        w.string("nodeaudit.audit")
+        w.key("sequence")
+        w.number(event.key.stamp.serial)
+        w.endObject()
+        w.key("nodeaudit")
+        w.beginObject()
+        w.key("category")
+        w.string(event.category.rawValue)
+        w.key("record_types")
+        w.beginArray()
+        event.records.forEach { record in record.withTypeName { w.string($0) } }
+        w.endArray()
+        w.endObject()
+        w.endObject()
+        w.newline()
+    }
+
     /// `text`: the event's text, which its sections point into.
     private func encode(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         let stamp = event.key.stamp

@@ -5,6 +5,44 @@ import AuditRecords
 public protocol EventEncoder: Sendable {
     /// Appends the event, as one line ending in `\n`, to `writer`.
     func encode(_ event: AuditEvent, into writer: inout JSONWriter)
+
+    /// The same schema with the bulkiest optional parts left out (the original
+    /// records), for an event whose full line exceeds the bound on an event's size.
+    var reduced: any EventEncoder { get }
+
+    /// The event's identity only (id, time, serial, category, record types, keys): the
+    /// last resort for an event too large even reduced.
+    func encodeSummary(_ event: AuditEvent, into writer: inout JSONWriter)
+}
+
+extension EventEncoder {
+    /// Appends the event, bounded to `maxBytes`: an event whose line would be longer is
+    /// written reduced, or else as its summary, and marked `"truncated":true` with its
+    /// full size in `original_bytes`. Every line then fits the spools' and collectors'
+    /// limits, whatever size of argv or records a local user makes. Returns whether it
+    /// was cut.
+    @discardableResult
+    public func encode(_ event: AuditEvent, into writer: inout JSONWriter, maxBytes: Int) -> Bool {
+        let start = writer.count
+        encode(event, into: &writer)
+        let original = writer.count - start
+        guard original > maxBytes else { return false }
+        writer.truncate(to: start)
+        reduced.encode(event, into: &writer)
+        if writer.count - start > maxBytes - 64 {
+            writer.truncate(to: start)
+            encodeSummary(event, into: &writer)
+        }
+        if writer.reopenLastObject() {
+            writer.key("truncated")
+            writer.bool(true)
+            writer.key("original_bytes")
+            writer.number(original)
+            writer.endObject()
+            writer.newline()
+        }
+        return true
+    }
 }
 
 extension JSONWriter {

@@ -96,15 +96,28 @@ public final class HTTPTransport: LineTransport {
         return body
     }
 
-    /// The value of the leading `"id":"…"` field nodeaudit writes first in every event.
+    /// The event's id, where both encoders put it at the start of the line: the native
+    /// form's leading `{"id":"…"`, or ECS's `{"@timestamp":"…","event":{"id":"…"` (the
+    /// timestamp holds no quote). nil for a line of neither shape.
     static func eventID(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
-        let prefix = Array("{\"id\":\"".utf8)
-        guard line.starts(with: prefix) else { return nil }
-        let start = line.startIndex + prefix.count
+        var start = line.startIndex
+        if line.starts(with: nativePrefix) {
+            start += nativePrefix.count
+        } else if line.starts(with: ecsTimestamp) {
+            guard let stampEnd = line[(start + ecsTimestamp.count)...].firstIndex(of: UInt8(ascii: "\"")),
+                  line[(stampEnd + 1)...].starts(with: ecsEventID) else { return nil }
+            start = stampEnd + 1 + ecsEventID.count
+        } else {
+            return nil
+        }
         guard let end = line[start...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }),
               line[end] == UInt8(ascii: "\"") else { return nil }
         return line[start..<end]
     }
+
+    private static let nativePrefix = Array("{\"id\":\"".utf8)
+    private static let ecsTimestamp = Array("{\"@timestamp\":\"".utf8)
+    private static let ecsEventID = Array(",\"event\":{\"id\":\"".utf8)
 
     private func post(_ body: [UInt8]) throws(SinkError) {
         if descriptor < 0 { try connect() }

@@ -36,6 +36,24 @@ public struct JSONWriter {
         needsComma = false
     }
 
+    /// Drops what was written after the first `count` bytes, which end a line.
+    public mutating func truncate(to count: Int) {
+        storage.count = min(count, storage.count)
+        needsComma = false
+    }
+
+    /// Reopens the object that ends the last line (`…}\n`), so members can be added to it.
+    /// False when the last line does not end that way.
+    mutating func reopenLastObject() -> Bool {
+        let bytes = storage.bytes
+        guard bytes.count >= 2, bytes[bytes.count - 1] == UInt8(ascii: "\n"), bytes[bytes.count - 2] == UInt8(ascii: "}") else {
+            return false
+        }
+        storage.count -= 2
+        needsComma = bytes.count > 2 && bytes[bytes.count - 3] != UInt8(ascii: "{")
+        return true
+    }
+
     // MARK: Structure
 
     public mutating func beginObject() { open(UInt8(ascii: "{")) }

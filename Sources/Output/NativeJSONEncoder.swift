@@ -25,6 +25,34 @@ public struct NativeJSONEncoder: EventEncoder {
         event.text.bytes.withUnsafeBufferPointer { encode(event, text: $0, into: &w) }
     }
 
+    public var reduced: any EventEncoder { NativeJSONEncoder(includeRecords: false) }
+
+    public func encodeSummary(_ event: AuditEvent, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("id")
+        w.eventID(event.key)
+        w.key("time")
+        w.time(event.key.stamp)
+        w.key("serial")
+        w.number(event.key.stamp.serial)
+        if let node = event.nodeName {
+            w.key("node")
+            w.string(node)
+        }
+        w.key("category")
+        w.string(event.category.rawValue)
+        w.key("record_types")
+        w.beginArray()
+        for record in event.records { record.withTypeName { w.string($0) } }
+        w.endArray()
+        if !event.keys.isEmpty {
+            w.key("keys")
+            event.text.bytes.withUnsafeBufferPointer { w.array(event.keys, in: $0) }
+        }
+        w.endObject()
+        w.newline()
+    }
+
     /// `text`: the event's text, which its sections point into.
     private func encode(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         let stamp = event.key.stamp

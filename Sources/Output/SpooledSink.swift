@@ -221,18 +221,30 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
         transport.reset()
     }
 
-    /// Whole lines from `position`, at most `batchBytes` (or one longer line).
+    /// Whole lines from `position`: as many as fit in `batchBytes`, or the one line there
+    /// when it is longer (an event up to `events.max_event_bytes`, or one an earlier
+    /// version wrote). nil while the line at `position` is still being written.
     private func read(at position: Position) -> ([UInt8], Int)? {
         let fd = open(Self.path(directory, position.segment), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { Glibc.close(fd) }
-        var buffer = [UInt8](repeating: 0, count: batchBytes)
-        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, batchBytes, off_t(position.offset)) }
-        guard count > 0 else { return nil }
-        buffer.removeSubrange(count...)
-        guard let lastNewline = buffer.lastIndex(of: UInt8(ascii: "\n")) else { return nil }
-        buffer.removeSubrange((lastNewline + 1)...)
-        return (buffer, buffer.count { $0 == UInt8(ascii: "\n") })
+        var buffer: [UInt8] = []
+        var wanted = batchBytes
+        while true {
+            let start = buffer.count
+            buffer += [UInt8](repeating: 0, count: wanted - start)
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + start, wanted - start, off_t(position.offset + start)) }
+            if count < 0, errno == EINTR { buffer.removeSubrange(start...); continue }
+            buffer.removeSubrange((start + max(0, count))...)
+            if let lastNewline = buffer.lastIndex(of: UInt8(ascii: "\n")) {
+                buffer.removeSubrange((lastNewline + 1)...)
+                return (buffer, buffer.count { $0 == UInt8(ascii: "\n") })
+            }
+            // No line end yet: the end of what is written (a line still being
+            // appended), or one line longer than the batch: read on.
+            if count <= 0 || buffer.count < wanted { return nil }
+            wanted *= 2
+        }
     }
 
     private func signal() {

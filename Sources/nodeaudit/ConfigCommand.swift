@@ -33,6 +33,8 @@ enum ConfigurationLayers {
         } catch let errors as ConfigurationErrors {
             throw ValidationError(errors.description)
         }
+        let problems = configuration.problems()
+        guard problems.isEmpty else { throw ValidationError(ConfigurationErrors(problems).description) }
         return configuration
     }
 }
@@ -64,13 +66,17 @@ struct ConfigCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the configuration `nodeaudit run` would use, and where each value comes from.")
+            abstract: "Print the configuration `nodeaudit run` would use, and where each value comes from; secrets (header values) masked.")
 
         @Option(help: "YAML configuration file (default: $NODEAUDIT_CONFIG).")
         var config: String?
 
+        @Flag(help: "Print secret values as they are.")
+        var revealSecrets = false
+
         func run() throws {
-            print(try ConfigurationLayers.load(file: config, flags: []).yaml(showingOrigins: true), terminator: "")
+            let configuration = try ConfigurationLayers.load(file: config, flags: [])
+            print(configuration.yaml(showingOrigins: true, revealingSecrets: revealSecrets), terminator: "")
         }
     }
 

@@ -125,13 +125,6 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try ConfigurationLayers.load(file: config, flags: given)
-        guard configuration.bool(.stdout) || !configuration.text(.outputFile).isEmpty || !configuration.text(.syslog).isEmpty
-                || !configuration.text(.http).isEmpty else {
-            throw ValidationError("no output: --no-stdout needs --file, --syslog or --http (output.file, output.syslog, output.http)")
-        }
-        guard !(configuration.bool(.takeOver) && configuration.text(.mode) == "multicast") else {
-            throw ValidationError("take_over (--take-over) and multicast mode (--multicast) exclude each other")
-        }
         let collector: LiveCollector
         do {
             collector = try LiveCollector(options: LiveOptions(configuration: configuration))

@@ -1,3 +1,4 @@
+import HostIO
 import AuditEvents
 import AuditRecords
 import Enrichment

@@ -46,4 +46,34 @@ struct ConfigCommandTests {
         let flag = try NodeAuditBinary.run(["run", "--rules", "/nonexistent/nodeaudit-rules", "--output-queue-mb", "lots"])
         #expect(flag.status == 2 && flag.stderr.contains("--output-queue-mb: output.queue_mb must be an integer"), "\(flag.stderr)")
     }
+
+    @Test("config show masks header values (credentials) unless --reveal-secrets")
+    func showMasksSecrets() throws {
+        let config = try Self.file("output:\n  http_headers: [\"Authorization: Basic c2VjcmV0\", \"X-Scope-OrgID: tenant\"]\n")
+        defer { try? FileManager.default.removeItem(at: config) }
+        let shown = try NodeAuditBinary.run(["config", "show", "--config", config.path])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(!shown.stdoutText.contains("c2VjcmV0"), "the credential was printed")
+        #expect(shown.stdoutText.contains(#"http_headers: ["Authorization: ***", "X-Scope-OrgID: ***"]"#), "\(shown.stdoutText)")
+        let revealed = try NodeAuditBinary.run(["config", "show", "--config", config.path, "--reveal-secrets"])
+        #expect(revealed.stdoutText.contains("Authorization: Basic c2VjcmV0"))
+    }
+
+    @Test("config check refuses what run refuses: no output, take_over with multicast, a half client certificate, a header that breaks lines",
+          arguments: [
+            ("output:\n  stdout: false\n", ":2:3: no output"),
+            ("audit:\n  mode: multicast\n  take_over: true\n", ":3:3: audit.take_over and audit.mode multicast exclude each other"),
+            ("output:\n  syslog_cert_file: /etc/ssl/client.pem\n", ":2:3: output.syslog_cert_file and output.syslog_key_file go together"),
+            ("output:\n  http_headers: [\"X-Evil: a\\r\\nHost: b\"]\n", "is not a `Name: value` header on one line"),
+          ])
+    func checkEqualsRun(yaml: String, message: String) throws {
+        let config = try Self.file(yaml)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let check = try NodeAuditBinary.run(["config", "check", config.path])
+        #expect(check.status == 2)
+        #expect(check.stderr.contains(message), "\(check.stderr)")
+        let run = try NodeAuditBinary.run(["run", "--config", config.path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+    }
 }

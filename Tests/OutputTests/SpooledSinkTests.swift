@@ -102,4 +102,19 @@ struct SpooledSinkTests {
         collector.setDown(false)
         #expect(spool.close(timeoutMilliseconds: 10_000))
     }
+
+    @Test("a line longer than a delivery batch (256 KiB) is delivered whole, and the lines after it too")
+    func lineLongerThanABatch() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-spool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let collector = FakeCollector()
+        let spool = try SpooledSink(directory: directory, maxBytes: 16 << 20, transport: collector,
+                                    confirmMilliseconds: Self.confirmMilliseconds)
+        let big = "{\"big\":\"" + String(repeating: "x", count: 1 << 20) + "\"}"
+        try spool.write(Self.lines(0..<5))
+        try spool.write(Array((big + "\n").utf8))
+        try spool.write(Self.lines(5..<100))
+        #expect(spool.close(timeoutMilliseconds: 10_000))
+        #expect(collector.received == (0..<5).map { "{\"n\":\($0)}" } + [big] + (5..<100).map { "{\"n\":\($0)}" })
+    }
 }

@@ -10,7 +10,7 @@ public enum HostFile {
     public struct Failure: Error, CustomStringConvertible {
         public var path: String
         public var errno: Int32
-        public var description: String { "\(path): \(String(cString: strerror(errno)))" }
+        public var description: String { "\(path): \(SystemError.text(errno))" }
     }
 
     public static func read(_ path: String, limit: Int = 64 << 20) throws(Failure) -> [UInt8] {
