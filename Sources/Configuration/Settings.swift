@@ -116,6 +116,8 @@ extension Setting {
         help: "tls://: client certificate (PEM) for collectors that ask for one; empty: none.")
     public static let syslogKey = Setting(key: "output.syslog_key_file", kind: .text, defaultValue: .text(""),
         help: "tls://: the client certificate's key (PEM).")
+    public static let stateDirectory = Setting(key: "state.directory", kind: .text, defaultValue: .text("/var/lib/nodeaudit/state"),
+        help: "Where nodeaudit keeps what the next run needs (the last serial written, the kernel's lost counter), so that a gap between runs is reported.")
     public static let spoolDirectory = Setting(key: "spool.directory", kind: .text, defaultValue: .text("/var/lib/nodeaudit/spool"),
         help: "Where events for collectors wait on disk until delivered (one spool per collector output).")
     public static let spoolMB = Setting(key: "spool.max_mb", kind: .integer(1...1_048_576), defaultValue: .integer(1024),
@@ -141,6 +143,6 @@ extension Setting {
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
         eventTimeout, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
-        format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, statsInterval, healthListen,
+        format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen,
     ]
 }

@@ -4,9 +4,17 @@ import AuditRecords
 /// One enrichment step of the pipeline: adds what the kernel did not say to an event.
 public protocol EventEnricher {
     func enrich(_ event: inout AuditEvent)
+    /// Reads again what it read from the host (SIGHUP); most steps read nothing.
+    func reload()
 }
 
-extension UserNameResolver: EventEnricher {}
+extension EventEnricher {
+    public func reload() {}
+}
+
+extension UserNameResolver: EventEnricher {
+    public func reload() { reloadIfChanged() }
+}
 
 /// Names the node on events that came without a `node=` (the live stream): the
 /// Kubernetes node name (`NODE_NAME`, set from the downward API) or the host name.

@@ -11,6 +11,11 @@ public enum HostFile {
         public var path: String
         public var errno: Int32
         public var description: String { "\(path): \(SystemError.text(errno))" }
+
+        public init(path: String, errno: Int32) {
+            self.path = path
+            self.errno = errno
+        }
     }
 
     public static func read(_ path: String, limit: Int = 64 << 20) throws(Failure) -> [UInt8] {
@@ -37,17 +42,12 @@ public enum HostFile {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw Failure(path: temporary, errno: errno) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let failed = errno
-                close(fd)
-                unlink(temporary)
-                throw Failure(path: temporary, errno: failed)
-            }
-            written += n
+        do throws(Failure) {
+            try writeAll(fd, bytes[...], path: temporary)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
         }
         let synced = fsync(fd) == 0 ? 0 : errno
         close(fd)
@@ -65,6 +65,27 @@ public enum HostFile {
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + component
             if mkdir(prefix, mode) != 0, errno != EEXIST { throw Failure(path: prefix, errno: errno) }
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`: again after EINTR, and after waiting for the
+    /// descriptor to take more when it is non-blocking and full (EAGAIN). The one write
+    /// loop of nodeaudit; `path` names the destination in the error.
+    public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String = "output") throws(Failure) {
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                switch errno {
+                case EINTR: continue
+                case EAGAIN, EWOULDBLOCK:
+                    var waiting = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&waiting, 1, 1000)
+                    continue
+                default: throw Failure(path: path, errno: errno)
+                }
+            }
+            offset += written
         }
     }
 }

@@ -19,7 +19,7 @@ struct CollectorStatistics {
     let counters: [Counter]
 
     init(pipeline: PipelineCounters, inFlight: Int, kernelLost: UInt64?, backlog: UInt64?, overflows: UInt64,
-         outputs: [(name: String, counters: DeliveryCounters)], driftRepairs: UInt64) {
+         outputs: [(name: String, counters: DeliveryCounters)], driftRepairs: UInt64, restartMissing: UInt64 = 0) {
         let delivery = outputs.reduce(DeliveryCounters()) { $0 + $1.counters }
         /// A counter of the outputs: their total on the stderr line, one labelled value each in /metrics.
         func output(_ name: String, _ metric: String, _ help: String, gauge: Bool = false,
@@ -49,6 +49,8 @@ struct CollectorStatistics {
             output("output_dropped", "output_dropped_events_total",
                    "Events dropped because an output's queue or spool was full or the output failed.") { String($0.droppedEvents) },
             output("output_delivered", "output_delivered_events_total", "Events an output delivered.") { String($0.deliveredEvents) },
+            output("output_refused", "output_refused_events_total",
+                   "Events a collector refused for good (4xx), kept in the output's dead-letter file.") { String($0.refusedEvents) },
             output("output_resent", "output_resent_events_total", "Events sent again after a collector connection broke.") {
                 String($0.resentEvents)
             },
@@ -56,6 +58,8 @@ struct CollectorStatistics {
             output("output_last_send_seconds", "output_last_send_seconds", "How long the last send to a collector took.",
                    gauge: true) { String(Double($0.lastSendMilliseconds) / 1000) },
             counter("drift_repairs", "drift_repairs_total", "Times the kernel's rules or settings were found changed and restored.", driftRepairs),
+            counter("restart_missing", "restart_missing_events_total",
+                    "Events the kernel logged between the previous run's last event and this run's first, which neither read.", restartMissing),
         ]
     }
 

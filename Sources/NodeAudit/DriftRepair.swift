@@ -15,7 +15,8 @@ import Glibc
 ///
 /// Only what the rule files ask for is restored; rules other tools added are left alone.
 final class DriftRepair {
-    private let wanted: WantedRules
+    /// What the kernel must hold; replaced when the rule files are reloaded.
+    var wanted: WantedRules
     private let selfExclusion: EncodedRule?
     private let recorder: ConfigChangeRecorder
     private let node: String?

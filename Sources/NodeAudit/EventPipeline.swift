@@ -64,12 +64,16 @@ public final class EventPipeline {
     /// Adds one record; completed events go to the sink.
     public func add(_ record: AuditRecord) throws(SinkError) {
         newestRecordMilliseconds = max(newestRecordMilliseconds, record.stamp.epochMilliseconds)
+        if firstSerial == nil { firstSerial = record.stamp.serial }
         var failure: SinkError?
         assembler.add(record) { group in
             if failure == nil { failure = emitCatching(group) }
         }
         if let failure { throw failure }
     }
+
+    /// Has the enrichment steps read the host again (user databases; SIGHUP).
+    public func reloadEnrichers() { renderer.reloadEnrichers() }
 
     /// Counts input that was not a record.
     public func countMalformed() { counters.malformed += 1 }
@@ -108,6 +112,14 @@ public final class EventPipeline {
         syncCounters()
     }
 
+    /// The highest serial of an event rendered on this thread (live input), and of those
+    /// handed to the sink: what a restart compares with (`StreamState`).
+    @exclusivity(unchecked) private var highestSerialRendered: UInt64 = 0
+    public private(set) var highestSerialWritten: UInt64 = 0
+
+    /// The serial of the first record added, nil before any.
+    public private(set) var firstSerial: UInt64?
+
     /// The stamp time of the newest record added, in milliseconds since the epoch.
     @exclusivity(unchecked) public private(set) var newestRecordMilliseconds: UInt64 = 0
 
@@ -138,6 +150,7 @@ public final class EventPipeline {
             return nil
         }
         renderer.render(group, into: &writer)
+        if group.key.stamp.serial > highestSerialRendered { highestSerialRendered = group.key.stamp.serial }
         if writer.count >= batchBytes {
             do throws(SinkError) { try drain() } catch { return error }
         }
@@ -155,6 +168,7 @@ public final class EventPipeline {
         guard !writer.isEmpty else { return }
         try writer.withBytes { (bytes) throws(SinkError) in try sink.write(contentsOf: bytes) }
         writer.removeAll()
+        highestSerialWritten = highestSerialRendered
     }
 
     /// When the rendering thread is behind, this thread interprets the batch itself before

@@ -47,6 +47,9 @@ final class EventRenderer: @unchecked Sendable {
         if encoder.encode(event, into: &writer, maxBytes: maxEventBytes) { eventsTruncated += 1 }
     }
 
+    /// Has every enrichment step read the host again (SIGHUP).
+    func reloadEnrichers() { enrichers.forEach { $0.reload() } }
+
     /// Interprets a group without enriching it: stateless, so any thread may call it.
     func interpret(_ group: RecordGroup) -> AuditEvent { interpreter.interpret(group) }
 

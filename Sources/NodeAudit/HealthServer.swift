@@ -43,6 +43,10 @@ final class HealthServer: @unchecked Sendable {
         var request: [UInt8] = []
         var response: [UInt8] = []
         var sent = 0
+        /// Answered and shut for writing: what still comes is read and dropped until the
+        /// client closes (or the deadline), so that closing never resets the connection
+        /// before the client has read the answer.
+        var lingering = false
         let number: UInt64
         let deadline: UInt64
     }
@@ -69,6 +73,8 @@ final class HealthServer: @unchecked Sendable {
         guard listener >= 0 else { throw ServerError("cannot open a socket for \(address): \(SystemError.text(errno))") }
         var yes: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        // Two runs listen at once during a hand-over (a rolling update with maxSurge).
+        setsockopt(listener, SOL_SOCKET, SO_REUSEPORT, &yes, socklen_t(MemoryLayout<Int32>.size))
         let bound: Int32
         if isV6 {
             var socketAddress = sockaddr_in6()
@@ -166,6 +172,7 @@ final class HealthServer: @unchecked Sendable {
     private func serviceClient(_ fd: Int32, events: EventPoll.Interest) {
         guard var connection = connections[fd] else { return }
         if !events.isDisjoint(with: .failed) { return drop(fd) }
+        if connection.lingering { return discardInput(fd) }
         if connection.response.isEmpty {
             var chunk = [UInt8](repeating: 0, count: 1024)
             while connection.response.isEmpty {
@@ -195,7 +202,25 @@ final class HealthServer: @unchecked Sendable {
             if n <= 0 { return drop(fd) }
             connection.sent += n
         }
-        drop(fd)
+        connection.lingering = true
+        connection.response = []
+        connection.request = []
+        connections[fd] = connection
+        shutdown(fd, Int32(SHUT_WR))
+        poll.watch(fd, for: [.readable, .peerClosed], modifying: true)
+        discardInput(fd)
+    }
+
+    /// Reads and drops what a client still sends after its answer; closes at its end.
+    private func discardInput(_ fd: Int32) {
+        var sink = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = sink.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 { continue }
+            if n < 0, errno == EINTR { continue }
+            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
+            return drop(fd)
+        }
     }
 
     /// The answer to a request head, nil while it is still incomplete.

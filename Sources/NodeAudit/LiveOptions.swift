@@ -36,6 +36,8 @@ public struct LiveOptions: Sendable {
     /// Where spools of collector outputs live, and their size each.
     public var spoolDirectory: String
     public var spoolBytes: Int
+    /// Where the stream state for the next run is kept.
+    public var stateDirectory: String
     /// `ADDRESS:PORT` for /healthz and /metrics; nil for none.
     public var healthListen: String?
     public var events: EventOptions
@@ -63,6 +65,7 @@ public struct LiveOptions: Sendable {
         }
         spoolDirectory = c.text(.spoolDirectory)
         spoolBytes = c.integer(.spoolMB) << 20
+        stateDirectory = c.text(.stateDirectory)
         file = c.text(.outputFile).isEmpty ? nil : (c.text(.outputFile), c.integer(.fileMaxMB) << 20, c.integer(.fileGenerations))
         let nodeName = c.text(.nodeName)
         events = EventOptions(configuration: c, attribute: c.bool(.attribution),

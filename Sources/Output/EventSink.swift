@@ -35,6 +35,10 @@ public struct DeliveryCounters: Sendable, Equatable {
     /// Events sent again after a connection broke (at-least-once delivery).
     public var resentEvents: UInt64 = 0
     public var sendErrors: UInt64 = 0
+    /// Events the collector refused for good, put in the dead-letter file.
+    public var refusedEvents: UInt64 = 0
+    /// Why the last refusal happened (the collector's answer), empty before any.
+    public var lastRefusal = ""
     /// Milliseconds the last successful send took.
     public var lastSendMilliseconds: UInt64 = 0
 
@@ -47,6 +51,8 @@ public struct DeliveryCounters: Sendable, Equatable {
         sum.droppedEvents = a.droppedEvents + b.droppedEvents
         sum.resentEvents = a.resentEvents + b.resentEvents
         sum.sendErrors = a.sendErrors + b.sendErrors
+        sum.refusedEvents = a.refusedEvents + b.refusedEvents
+        sum.lastRefusal = b.lastRefusal.isEmpty ? a.lastRefusal : b.lastRefusal
         sum.lastSendMilliseconds = max(a.lastSendMilliseconds, b.lastSendMilliseconds)
         return sum
     }

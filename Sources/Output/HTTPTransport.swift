@@ -7,6 +7,11 @@ import Glibc
 /// again after a failure adds nothing twice), or a plain JSON-lines body for generic
 /// collectors (Vector, Fluent Bit, Loki's push gateways…). A batch counts as sent only
 /// when the server answered 2xx (and, for `_bulk`, every item was created or existed).
+///
+/// Answers are sorted: no connection, 408, 429 and 5xx are retried (the spool keeps the
+/// batch); any other 4xx, and `_bulk` items refused with such a status (a mapping error),
+/// are refused for good: no resend can fix them, so they go to the dead-letter file and
+/// the spool flows on.
 public final class HTTPTransport: LineTransport {
     public enum Format: String, Sendable { case elasticsearch, ndjson }
 
@@ -56,22 +61,30 @@ public final class HTTPTransport: LineTransport {
         return (secure, String(host), port, rest.isEmpty ? "/" : String(rest))
     }
 
-    public func send(_ lines: ArraySlice<UInt8>) throws(SinkError) {
+    public func send(_ lines: ArraySlice<UInt8>) throws(SinkError) -> Refusal? {
         let body = format == .elasticsearch ? bulkBody(lines) : Array(lines)
+        let lineCount = lines.count { $0 == UInt8(ascii: "\n") }
         // A kept-alive connection the server has closed fails at once: try a fresh one.
         for attempt in 0..<2 {
             do throws(SinkError) {
-                try post(body)
-                return
+                return try post(body, lineCount: lineCount)
             } catch {
                 reset()
                 if attempt == 1 { throw error }
             }
         }
+        return nil
     }
 
     /// Acknowledged per request: a closed idle connection loses nothing.
     public func isHealthy() -> Bool { true }
+
+    public var acknowledgesDelivery: Bool { true }
+
+    /// Whether an answer's status says "try again later" rather than "never".
+    static func isRetryable(_ status: Int) -> Bool {
+        status == 408 || status == 429 || status >= 500 || status < 100
+    }
 
     public func reset() {
         tls = nil
@@ -119,7 +132,7 @@ public final class HTTPTransport: LineTransport {
     private static let ecsTimestamp = Array("{\"@timestamp\":\"".utf8)
     private static let ecsEventID = Array(",\"event\":{\"id\":\"".utf8)
 
-    private func post(_ body: [UInt8]) throws(SinkError) {
+    private func post(_ body: [UInt8], lineCount: Int) throws(SinkError) -> Refusal? {
         if descriptor < 0 { try connect() }
         var request = "POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: nodeaudit\r\n"
         request += "Content-Type: application/x-ndjson\r\nContent-Length: \(body.count)\r\n"
@@ -127,27 +140,62 @@ public final class HTTPTransport: LineTransport {
         request += "\r\n"
         try transmit(Array(request.utf8) + body)
         let (status, responseBody) = try readResponse()
+        let answer = "HTTP \(status) \(String(decoding: responseBody.prefix(300), as: UTF8.self))"
         guard (200..<300).contains(status) else {
-            throw SinkError("POST \(url): HTTP \(status) \(String(decoding: responseBody.prefix(200), as: UTF8.self))")
+            if Self.isRetryable(status) { throw SinkError("POST \(url): \(answer)") }
+            return Refusal(lines: Array(0..<lineCount), reason: "POST \(url): \(answer)")
         }
-        if format == .elasticsearch, let failure = Self.bulkFailure(responseBody) {
-            throw SinkError("POST \(url): \(failure)")
+        guard format == .elasticsearch else { return nil }
+        switch Self.bulkItems(responseBody, count: lineCount) {
+        case .allStored: return nil
+        case .retry(let itemStatus): throw SinkError("POST \(url): an item was answered \(itemStatus): \(answer)")
+        case .refused(let lines): return Refusal(lines: lines, reason: "POST \(url): \(lines.count) items refused: \(answer)")
         }
     }
 
-    /// For `_bulk`: nil when every item was created or already existed (409), else why not.
-    static func bulkFailure(_ body: [UInt8]) -> String? {
-        let text = String(decoding: body, as: UTF8.self)
-        guard text.contains("\"errors\":true") else { return nil }
-        var rest = Substring(text)
-        while let range = rest.firstRange(of: "\"status\":") {
+    enum BulkAnswer: Equatable {
+        /// Every item was created, or existed already (409: a resend).
+        case allStored
+        /// An item may be stored if sent again (429, 5xx): the batch is resent (creates
+        /// by id store nothing twice).
+        case retry(Int)
+        /// These items (by position) were refused for good.
+        case refused([Int])
+    }
+
+    /// The text after `"key"` and its colon (blanks skipped), or after the colon that
+    /// starts `text` when `key` is nil; nil when there is no such member.
+    private static func value(of key: String?, in text: Substring) -> Substring? {
+        var rest = text
+        if let key {
+            guard let range = rest.firstRange(of: "\"\(key)\"") else { return nil }
             rest = rest[range.upperBound...]
-            let digits = rest.prefix { $0.isNumber }
-            if let status = Int(digits), !(200..<300).contains(status), status != 409 {
-                return "an item was refused with status \(status): \(text.prefix(300))"
-            }
         }
-        return nil
+        rest = rest.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard rest.first == ":" else { return nil }
+        return rest.dropFirst().drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+    }
+
+    /// Reads a `_bulk` answer's per-item statuses, in item order. An answer whose items
+    /// do not match the batch is refused whole: the store said something nodeaudit cannot map.
+    static func bulkItems(_ body: [UInt8], count: Int) -> BulkAnswer {
+        let text = Substring(String(decoding: body, as: UTF8.self))
+        guard let errors = value(of: "errors", in: text), errors.hasPrefix("true") else { return .allStored }
+        // Item objects hold one "status" each; error reasons are strings, where a quote
+        // is escaped, so `"status"` never matches inside them.
+        var statuses: [Int] = []
+        var rest = text
+        while let range = rest.firstRange(of: "\"status\"") {
+            rest = rest[range.upperBound...]
+            guard let status = value(of: nil, in: rest) else { continue }
+            statuses.append(Int(status.prefix { $0.isNumber }) ?? 0)
+        }
+        guard statuses.count == count else { return .refused(Array(0..<count)) }
+        if let retryable = statuses.first(where: { !(200..<300).contains($0) && $0 != 409 && isRetryable($0) }) {
+            return .retry(retryable)
+        }
+        let refused = statuses.indices.filter { !(200..<300).contains(statuses[$0]) && statuses[$0] != 409 }
+        return refused.isEmpty ? .allStored : .refused(refused)
     }
 
     private func connect() throws(SinkError) {

@@ -1,3 +1,5 @@
+import HostIO
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -8,6 +10,9 @@ import Musl
 /// file becomes `FILE.1` (the older `FILE.1` becomes `FILE.2`, …) and a new one starts;
 /// beyond `generations` old files the oldest is deleted. Files are cut between lines only,
 /// so every file is whole JSON lines.
+///
+/// When someone else moves or deletes the file (logrotate), the next write within a
+/// second starts a new one at `path`; `requestReopen()` (SIGHUP) makes it immediate.
 public final class RotatingFileSink: EventSink {
     public let path: String
     public let maxBytes: Int
@@ -15,6 +20,14 @@ public final class RotatingFileSink: EventSink {
     private var descriptor: Int32 = -1
     private var size = 0
     public private(set) var rotations = 0
+    /// The file's identity when opened, and when it was last compared with `path`.
+    private var openedInode: (device: UInt64, inode: UInt64) = (0, 0)
+    private var nextCheck: UInt64 = 0
+    private var reopenGeneration = RotatingFileSink.reopenRequests.load(ordering: .relaxed)
+    private static let reopenRequests = Atomic<UInt64>(0)
+
+    /// Every file output opens its path again before its next write (SIGHUP).
+    public static func requestReopen() { reopenRequests.add(1, ordering: .relaxed) }
 
     public init(path: String, maxBytes: Int, generations: Int) throws(SinkError) {
         self.path = path
@@ -28,6 +41,7 @@ public final class RotatingFileSink: EventSink {
     }
 
     public func write(_ lines: [UInt8]) throws(SinkError) {
+        try reopenIfMoved()
         func endOfLine(from index: Int) -> Int {
             (lines[index...].firstIndex(of: UInt8(ascii: "\n")) ?? lines.count - 1) + 1
         }
@@ -49,25 +63,38 @@ public final class RotatingFileSink: EventSink {
     public func flush() throws(SinkError) {}
 
     private func append(_ bytes: ArraySlice<UInt8>) throws(SinkError) {
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let written = bytes.withUnsafeBytes { buffer in
-                Glibc.write(descriptor, buffer.baseAddress! + (offset - bytes.startIndex), bytes.endIndex - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SinkError("writing to \(path): \(String(cString: strerror(errno)))")
-            }
-            offset += written
-            size += written
+        do throws(HostFile.Failure) {
+            try HostFile.writeAll(descriptor, bytes, path: path)
+        } catch {
+            throw SinkError("writing to \(error)")
         }
+        size += bytes.count
     }
 
     private func open() throws(SinkError) {
         descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { throw SinkError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw SinkError("cannot open \(path): \(SystemError.current)") }
         var info = stat()
         size = fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
+        openedInode = (UInt64(info.st_dev), UInt64(info.st_ino))
+    }
+
+    /// Opens `path` again when a reopen was requested, or (checked once a second) when
+    /// the file there is no longer the one written to.
+    private func reopenIfMoved() throws(SinkError) {
+        let requested = Self.reopenRequests.load(ordering: .relaxed)
+        var moved = requested != reopenGeneration
+        let now = MonotonicClock.nowMilliseconds()
+        if !moved, now >= nextCheck {
+            nextCheck = now + 1000
+            var info = stat()
+            moved = stat(path, &info) != 0 || (UInt64(info.st_dev), UInt64(info.st_ino)) != openedInode
+        }
+        guard moved else { return }
+        reopenGeneration = requested
+        close(descriptor)
+        descriptor = -1
+        try open()
     }
 
     /// FILE.N-1 → FILE.N … FILE → FILE.1, the oldest beyond `generations` deleted.

@@ -1,3 +1,4 @@
+import HostIO
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -5,13 +6,35 @@ import Glibc
 
 /// Sends complete lines to a collector over some protocol.
 public protocol LineTransport: AnyObject {
-    /// Sends the lines (each ending in a newline). Throws when they could not be sent.
-    func send(_ lines: ArraySlice<UInt8>) throws(SinkError)
+    /// Sends the lines (each ending in a newline). Throws when they could not be sent and
+    /// sending them again may succeed (no connection, 429, 5xx); returns the lines the
+    /// collector refused for good (a 4xx answer, an item no resend can fix), which then
+    /// go to the dead-letter file instead of blocking the spool.
+    func send(_ lines: ArraySlice<UInt8>) throws(SinkError) -> Refusal?
     /// Whether the connection is still up: a collector that closed or reset it has not
     /// necessarily read what was sent last.
     func isHealthy() -> Bool
     /// Drops the connection after a failure; the next `send` connects again.
     func reset()
+    /// Whether a `send` that returned means the collector has the lines (an HTTP answer),
+    /// rather than only that they left (a stream without acknowledgements).
+    var acknowledgesDelivery: Bool { get }
+}
+
+extension LineTransport {
+    public var acknowledgesDelivery: Bool { false }
+}
+
+/// Lines of a batch that a collector refused for good, and why.
+public struct Refusal: Sendable, Equatable {
+    /// Which lines of the batch, counted from 0.
+    public var lines: [Int]
+    public var reason: String
+
+    public init(lines: [Int], reason: String) {
+        self.lines = lines
+        self.reason = reason
+    }
 }
 
 /// A durable queue on disk in front of a collector: events are appended to segment files
@@ -49,6 +72,10 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
         var closing = false
     }
     private let state: Mutex<State>
+    /// Events refused for good, one per line as they were spooled (`dead-letter.jsonl` in
+    /// the spool's directory), up to `deadLetterMaxBytes`; beyond, they are only counted.
+    public var deadLetterPath: String { directory + "/dead-letter.jsonl" }
+    private let deadLetterMaxBytes: Int
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let wakeMutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let cursorFD: Int32
@@ -56,6 +83,7 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
     public init(directory: String, maxBytes: Int, transport: any LineTransport, segmentBytes: Int = 4 << 20,
                 confirmMilliseconds: UInt64 = 5000) throws(SinkError) {
         self.confirmMilliseconds = confirmMilliseconds
+        self.deadLetterMaxBytes = max(maxBytes / 4, 1 << 20)
         self.directory = directory
         self.maxBytes = maxBytes
         self.segmentBytes = segmentBytes
@@ -167,9 +195,11 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
             let started = Self.now()
             do throws(SinkError) {
                 guard transport.isHealthy() || unconfirmed.isEmpty else { throw SinkError("the collector closed the connection") }
-                try transport.send(chunk[...])
+                let refusal = try transport.send(chunk[...])
+                if let refusal { deadLetter(refusal, in: chunk) }
                 let end = Position(segment: sent.segment, offset: sent.offset + chunk.count)
-                unconfirmed.append((end, Self.now(), UInt64(lineCount)))
+                let acknowledged = transport.acknowledgesDelivery
+                unconfirmed.append((end, acknowledged ? 0 : Self.now(), UInt64(lineCount - (refusal?.lines.count ?? 0))))
                 sent = end
                 backoff = 100
                 state.withLock { $0.counters.lastSendMilliseconds = Self.now() - started }
@@ -210,6 +240,31 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
             state.counters.deliveredEvents += lines
         }
         Self.writeCursor(cursorFD, last)
+    }
+
+    /// Appends the refused lines of `batch` to the dead-letter file and counts them.
+    private func deadLetter(_ refusal: Refusal, in batch: [UInt8]) {
+        var lines: [UInt8] = []
+        var index = 0
+        var start = 0
+        let wanted = Set(refusal.lines)
+        for end in batch.indices where batch[end] == UInt8(ascii: "\n") {
+            if wanted.contains(index) { lines += batch[start...end] }
+            index += 1
+            start = end + 1
+        }
+        let kept = Self.size(deadLetterPath) + lines.count <= deadLetterMaxBytes
+        if kept {
+            let fd = open(deadLetterPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            if fd >= 0 {
+                _ = try? HostFile.writeAll(fd, lines[...])
+                Glibc.close(fd)
+            }
+        }
+        state.withLock { state in
+            state.counters.refusedEvents += UInt64(refusal.lines.count)
+            state.counters.lastRefusal = refusal.reason + (kept ? "" : " (the dead-letter file is full: not kept)")
+        }
     }
 
     /// After a broken connection, everything not yet confirmed is sent again.

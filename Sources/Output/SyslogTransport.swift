@@ -27,7 +27,8 @@ public final class SyslogTransport: LineTransport {
 
     deinit { reset() }
 
-    public func send(_ lines: ArraySlice<UInt8>) throws(SinkError) {
+    /// A syslog collector never refuses a message: nothing comes back.
+    public func send(_ lines: ArraySlice<UInt8>) throws(SinkError) -> Refusal? {
         if descriptor < 0 { try connect() }
         var frames: [UInt8] = []
         frames.reserveCapacity(lines.count + lines.count / 8)
@@ -44,6 +45,7 @@ public final class SyslogTransport: LineTransport {
             start = end + 1
         }
         if transportProtocol != .udp { try transmit(frames[...]) }
+        return nil
     }
 
     /// A TCP peer that closed or reset the connection shows it as readable with nothing

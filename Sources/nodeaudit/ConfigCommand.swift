@@ -16,7 +16,8 @@ enum ConfigurationLayers {
         }
     }
 
-    private static func layered(file: String?, flags: [(setting: Setting, text: String, origin: String)],
+    /// The configuration from its layers; throws `ValidationError` with every problem.
+    static func layered(file: String?, flags: [(setting: Setting, text: String, origin: String)],
                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
         var configuration = Configuration()
         do {

@@ -90,6 +90,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Directory of the spools that keep events for collectors until delivered (default: /var/lib/nodeaudit/spool).")
     var spoolDirectory: String?
 
+    @Option(help: "Directory of the state kept for the next run (the last serial written, the kernel's lost counter).")
+    var stateDirectory: String?
+
     @Option(help: "ADDRESS:PORT to serve /healthz and /metrics on over HTTP (default: none).")
     var listen: String?
 
@@ -118,6 +121,7 @@ struct RunCommand: ParsableCommand {
             (.syslog, syslog, "--syslog"), (.syslogCA, syslogCa, "--syslog-ca"),
             (.syslogCertificate, syslogCert, "--syslog-cert"), (.syslogKey, syslogKey, "--syslog-key"),
             (.http, http, "--http"), (.httpFormat, httpFormat, "--http-format"), (.spoolDirectory, spoolDirectory, "--spool-directory"),
+            (.stateDirectory, stateDirectory, "--state-directory"),
         ]
         for case let (setting, text?, flag) in options { given.append((setting, text, flag)) }
         return given
@@ -126,8 +130,12 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let configuration = try ConfigurationLayers.load(file: config, flags: given)
         let collector: LiveCollector
+        let file = config
+        let flags = given
         do {
-            collector = try LiveCollector(options: LiveOptions(configuration: configuration))
+            collector = try LiveCollector(configuration: configuration) {
+                try ConfigurationLayers.layered(file: file, flags: flags)
+            }
         } catch {
             throw ValidationError("\(error)")
         }

@@ -269,3 +269,75 @@ extension KernelSuite.DeliveryKernelTests {
         #expect(Set(Self.markerNumbers(try receiver.documents(), marker: marker)) == Set(0..<300), "\(run.stderr.suffix(300))")
     }
 }
+
+extension KernelSuite.DeliveryKernelTests {
+    @Test("_bulk answering 400 for one item and 413 for one batch: the spool flows on, the dead-letter file holds exactly the refused events, the counters say so")
+    func permanentRefusals() throws {
+        let marker = Live.marker()
+        let receiver = try BulkReceiver(tag: String(marker.suffix(8)))
+        defer { receiver.remove() }
+        let spool = receiver.directory.appendingPathComponent("spool").path
+        let count = 200
+        func ids(_ events: [[String: Any]]) -> Set<String> { Set(events.compactMap { $0["id"] as? String }) }
+        let run = try Live.withLiveRun(["--no-stdout", "--http", receiver.bulkURL, "--spool-directory", spool]) { _ in
+            for (index, poison) in [BulkReceiver.poisonItem, BulkReceiver.poisonBatch].enumerated() {
+                let before = try Command.run(KernelSuite.FaultKernelTests.execBurst, ["50", marker])
+                try #require(before.status == 0, "\(before.stderr)")
+                _ = try Live.spawn("/bin/true", [marker, poison, String(index)])
+            }
+            let burst = try Command.run(KernelSuite.FaultKernelTests.execBurst, [String(count), marker + "-after"])
+            try #require(burst.status == 0, "\(burst.stderr)")
+            // Everything after the refusals arrives: nothing blocks the spool.
+            try Wait.until { Set(Self.markerNumbers(try receiver.documents(), marker: marker + "-after")).count >= count }
+        }
+        #expect(Set(Self.markerNumbers(try receiver.documents(), marker: marker + "-after")) == Set(0..<count), "\(run.stderr.suffix(400))")
+        let refused = try receiver.refused()
+        #expect(refused.contains { Live.argv($0).contains(BulkReceiver.poisonItem) })
+        #expect(refused.contains { Live.argv($0).contains(BulkReceiver.poisonBatch) })
+        let deadLetters = try Command.jsonLines(try Data(contentsOf: URL(fileURLWithPath: spool + "/http/dead-letter.jsonl")))
+        #expect(ids(deadLetters) == ids(refused), "dead letters \(deadLetters.count), refused \(refused.count)")
+        #expect(deadLetters.count == ids(deadLetters).count, "an event was dead-lettered twice")
+        #expect(run.finalCounter("output_refused") == deadLetters.count, "\(run.stderr.suffix(400))")
+        #expect(run.stderr.contains("refused for good"), "no refusal was reported on stderr")
+        // Nothing refused was also stored, and everything else was.
+        #expect(ids(try receiver.documents()).isDisjoint(with: ids(refused)))
+    }
+}
+
+extension KernelSuite.DeliveryKernelTests {
+    @Test("include_records and a 400 KB argv, then 1,000 execs: all 1,001 reach rsyslog and an HTTP store, the big one marked truncated to the bound")
+    func bigEventThenMore() throws {
+        try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup --test")
+        let marker = Live.marker()
+        let server = try RsyslogServer(tag: String(marker.suffix(8)))
+        defer { server.remove() }
+        try server.start()
+        let receiver = try BulkReceiver(tag: String(marker.suffix(8)))
+        defer { receiver.remove() }
+        let config = receiver.directory.appendingPathComponent("nodeaudit.yaml")
+        // The collector takes messages up to 256 KiB: the bound keeps every event below it.
+        try "events:\n  include_records: true\n  max_event_bytes: 200000\n".write(to: config, atomically: true, encoding: .utf8)
+        let bigArguments = (0..<400).map { "\(String(format: "%03d", $0))" + String(repeating: "x", count: 997) }
+        let spawnBig = "import os, sys; os.waitpid(os.posix_spawn('/bin/true', ['/bin/true', sys.argv[1], 'big'] + sys.argv[2:], {}), 0)"
+        func isBig(_ event: [String: Any]) -> Bool { Array(Live.argv(event).prefix(3)) == ["/bin/true", marker, "big"] }
+        let run = try Live.withLiveRun(["--config", config.path, "--no-stdout", "--syslog", server.url, "--http", receiver.bulkURL,
+                                        "--spool-directory", server.directory.appendingPathComponent("spool").path]) { _ in
+            let big = try Command.run("/usr/bin/python3", ["-c", spawnBig, marker] + bigArguments)
+            try #require(big.status == 0, "\(big.stderr)")
+            let burst = try Command.run(KernelSuite.FaultKernelTests.execBurst, ["1000", marker])
+            try #require(burst.status == 0, "\(burst.stderr)")
+            func complete(_ events: [[String: Any]]) -> Bool { Set(Self.markerNumbers(events, marker: marker)).count >= 1000 && events.contains(where: isBig) }
+            try Wait.until { complete(try server.received()) }
+            try Wait.until { complete(try receiver.documents()) }
+        }
+        for (name, events) in [("rsyslog", try server.received()), ("http", try receiver.documents())] {
+            #expect(Set(Self.markerNumbers(events, marker: marker)) == Set(0..<1000), "\(name): \(run.stderr.suffix(300))")
+            let big = events.filter(isBig)
+            try #require(big.count == 1, "\(name): the big event came \(big.count) times")
+            #expect(big[0]["truncated"] as? Bool == true, "\(name): the big event is not marked")
+            #expect((big[0]["original_bytes"] as? Int ?? 0) > 200_000)
+        }
+        // Two: python's own exec carried the same 400 KB of arguments.
+        #expect(run.finalCounter("truncated") == 2)
+    }
+}

@@ -9,11 +9,14 @@ private final class FakeCollector: LineTransport, @unchecked Sendable {
     var received: [String] = []
     var down = false
 
-    func send(_ lines: ArraySlice<UInt8>) throws(SinkError) {
+    func send(_ lines: ArraySlice<UInt8>) throws(SinkError) -> Refusal? {
         lock.lock()
         defer { lock.unlock() }
         if down { throw SinkError("collector down") }
-        received += String(decoding: lines, as: UTF8.self).split(separator: "\n").map(String.init)
+        let batch = String(decoding: lines, as: UTF8.self).split(separator: "\n").map(String.init)
+        let refused = batch.indices.filter { batch[$0].contains("refuse-me") }
+        received += batch.indices.filter { !refused.contains($0) }.map { batch[$0] }
+        return refused.isEmpty ? nil : Refusal(lines: refused, reason: "refused by the test")
     }
 
     func isHealthy() -> Bool {
@@ -116,5 +119,25 @@ struct SpooledSinkTests {
         try spool.write(Self.lines(5..<100))
         #expect(spool.close(timeoutMilliseconds: 10_000))
         #expect(collector.received == (0..<5).map { "{\"n\":\($0)}" } + [big] + (5..<100).map { "{\"n\":\($0)}" })
+    }
+
+    @Test("lines the collector refuses for good go to the dead-letter file, counted; the rest flows on")
+    func refusedLinesToDeadLetter() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-spool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let collector = FakeCollector()
+        let spool = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: collector,
+                                    confirmMilliseconds: Self.confirmMilliseconds)
+        let poisoned: Set<Int> = [3, 17, 18, 60]
+        for n in 0..<100 {
+            try spool.write(Array((poisoned.contains(n) ? "{\"n\":\(n),\"refuse-me\":true}\n" : "{\"n\":\(n)}\n").utf8))
+        }
+        #expect(spool.close(timeoutMilliseconds: 10_000))
+        #expect(collector.received == (0..<100).filter { !poisoned.contains($0) }.map { "{\"n\":\($0)}" })
+        let dead = try String(contentsOfFile: spool.deadLetterPath, encoding: .utf8)
+        #expect(dead == poisoned.sorted().map { "{\"n\":\($0),\"refuse-me\":true}\n" }.joined())
+        #expect(spool.counters.refusedEvents == 4)
+        #expect(spool.counters.deliveredEvents == 96)
+        #expect(spool.counters.lastRefusal == "refused by the test")
     }
 }

@@ -3,7 +3,9 @@ import Foundation
 /// An HTTP receiver on 127.0.0.1 speaking the part of Elasticsearch's `_bulk` API that
 /// nodeaudit uses (create by `_id`, 409 for an id it has, per-item statuses), and taking
 /// plain JSON lines on any other path. Python's http.server; documents go to files the test
-/// reads. `refuse(seconds:)` answers 503 for a while, as a store under maintenance.
+/// reads. `refuse(seconds:)` answers 503 for a while, as a store under maintenance. A
+/// document holding `poisonItem` is refused with 400 (a mapping error), a batch holding
+/// `poisonBatch` with 413; what it refused goes to `refused.jsonl`.
 public final class BulkReceiver {
     public let port = Int.random(in: 20000...29000)
     public let directory: URL
@@ -31,6 +33,10 @@ public final class BulkReceiver {
                     if os.path.exists(refuse) and time.time() < float(open(refuse).read()):
                         return self.answer(503, b'{"error":"unavailable"}')
                     lines = body.decode().splitlines()
+                    if b"nodeaudit-poison-batch" in body:
+                        with open(os.path.join(directory, "refused.jsonl"), "a") as out:
+                            out.writelines(line + "\\n" for line in (lines[1::2] if self.path == "/_bulk" else lines))
+                        return self.answer(413, b'{"error":"request entity too large"}')
                     if self.path != "/_bulk":
                         with open(os.path.join(directory, "lines.jsonl"), "a") as out:
                             out.writelines(line + "\\n" for line in lines)
@@ -39,7 +45,12 @@ public final class BulkReceiver {
                     with open(os.path.join(directory, "documents.jsonl"), "a") as out:
                         for action, document in zip(lines[0::2], lines[1::2]):
                             meta = json.loads(action)["create"]
-                            if meta.get("_id") in ids:
+                            if "nodeaudit-poison-item" in document:
+                                with open(os.path.join(directory, "refused.jsonl"), "a") as refused:
+                                    refused.write(document + "\\n")
+                                items.append({"create": {"_id": meta.get("_id"), "status": 400,
+                                              "error": {"type": "mapper_parsing_exception", "reason": "failed to parse \\"status\\":x"}}}); errors = True
+                            elif meta.get("_id") in ids:
                                 items.append({"create": {"_id": meta["_id"], "status": 409}}); errors = True
                             else:
                                 ids.add(meta.get("_id")); out.write(document + "\\n")
@@ -75,6 +86,15 @@ public final class BulkReceiver {
     /// Answers 503 for the next `seconds`.
     public func refuse(seconds: Double) throws {
         try String(Date().timeIntervalSince1970 + seconds).write(to: directory.appendingPathComponent("refuse-until"), atomically: true, encoding: .utf8)
+    }
+
+    public static let poisonItem = "nodeaudit-poison-item"
+    public static let poisonBatch = "nodeaudit-poison-batch"
+
+    /// The documents it refused (400 items and 413 batches).
+    public func refused() throws -> [[String: Any]] {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent("refused.jsonl")) else { return [] }
+        return try Command.completeJSONLines(data)
     }
 
     public func documents() throws -> [[String: Any]] {

@@ -18,7 +18,10 @@ public final class LiveRun {
         _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: NodeAuditBinary.path)
-        process.arguments = ["run"] + arguments
+        // Each run its own state directory unless the test shares one between runs: a gap
+        // since another test's run is not this test's business.
+        let state = arguments.contains("--state-directory") ? [] : ["--state-directory", directory.appendingPathComponent("state").path]
+        process.arguments = ["run"] + arguments + state
         process.currentDirectoryURL = Fixtures.repositoryRoot
         if let pipe {
             process.standardOutput = pipe

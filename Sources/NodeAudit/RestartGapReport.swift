@@ -1,0 +1,54 @@
+import HostIO
+import Output
+
+/// What was lost between the previous `nodeaudit run` and this one: an event of its own
+/// in the stream, so that whoever reads the events sees the gap where it happened.
+///
+/// `missing_events` counts the kernel's event serials that came after the last event the
+/// previous run wrote and before the first this run read (0 when the runs overlapped, as
+/// in a rolling update that reads the multicast copy first). `kernel_lost_records` is the
+/// growth of the kernel's own `lost` counter meanwhile: records dropped while no daemon
+/// was registered, which a multicast reader may still have seen.
+struct RestartGapReport {
+    var epochMilliseconds: UInt64
+    var node: String?
+    var previousSerial: UInt64
+    var firstSerial: UInt64
+    var kernelLostRecords: UInt64
+    var previousStoppedMilliseconds: UInt64
+
+    var missingEvents: UInt64 { firstSerial > previousSerial + 1 ? firstSerial - previousSerial - 1 : 0 }
+
+    func encode(into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("id")
+        w.string("nodeaudit-restart-\(epochMilliseconds)")
+        w.key("time")
+        w.string(String(decoding: Timestamp.rfc3339(seconds: epochMilliseconds / 1000, milliseconds: UInt16(epochMilliseconds % 1000)),
+                        as: UTF8.self))
+        if let node {
+            w.key("node")
+            w.string(node)
+        }
+        w.key("category")
+        w.string("daemon")
+        w.key("type")
+        w.string("nodeaudit_restart_gap")
+        w.key("gap")
+        w.beginObject()
+        w.key("previous_serial")
+        w.number(previousSerial)
+        w.key("first_serial")
+        w.number(firstSerial)
+        w.key("missing_events")
+        w.number(missingEvents)
+        w.key("kernel_lost_records")
+        w.number(kernelLostRecords)
+        w.key("previous_written_at")
+        w.string(String(decoding: Timestamp.rfc3339(seconds: previousStoppedMilliseconds / 1000,
+                                                    milliseconds: UInt16(previousStoppedMilliseconds % 1000)), as: UTF8.self))
+        w.endObject()
+        w.endObject()
+        w.newline()
+    }
+}
