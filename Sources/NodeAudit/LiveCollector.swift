@@ -44,14 +44,18 @@ public final class LiveCollector {
     /// registers once the previous one has left, and drops records read on both sockets.
     private struct Handover {
         let previousPID: UInt32
-        let multicast: AuditEventSocket
+        /// Closed after the overlap; the deduplicator then still guards the unicast
+        /// socket a moment, for the copies of what multicast delivered first.
+        var multicast: AuditEventSocket?
         var registeredAt: UInt64?
         var deduplicator = RecordDeduplicator()
     }
     private var handover: Handover?
     /// Both copies are read this long after registering, to take what the multicast
-    /// socket still held of the time before.
+    /// socket still held of the time before; unicast records are compared with what
+    /// multicast delivered for this long more.
     static let handoverOverlapMilliseconds: UInt64 = 2000
+    static let handoverTailMilliseconds: UInt64 = 1000
     /// The kernel's rules and settings before nodeaudit changed them, for `cleanup`.
     private var kernelAtStart: KernelAuditState?
     private var loadedRules: WantedRules?
@@ -233,7 +237,7 @@ public final class LiveCollector {
             // at once). An idle node sleeps in poll until the first record.
             if lastRead > 0, lastRead < Self.batchMessages { usleep(Self.gatherMicroseconds) }
             var pollers = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)]
-            if let handover { pollers.append(pollfd(fd: handover.multicast.descriptor, events: Int16(POLLIN), revents: 0)) }
+            if let multicast = handover?.multicast { pollers.append(pollfd(fd: multicast.descriptor, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&pollers, nfds_t(pollers.count), 100)
             if ready < 0, errno != EINTR {
                 diagnostics.error("waiting for audit records: \(String(cString: strerror(errno)))")
@@ -439,10 +443,14 @@ public final class LiveCollector {
     /// ends the hand-over after the overlap. Returns the records read.
     private func readHandover() throws(LoopFailure) -> Int {
         guard let current = handover, let socket else { return 0 }
-        let read = try readAvailable(current.multicast, deduplicating: current.registeredAt != nil)
+        let read = try current.multicast.map { (multicast) throws(LoopFailure) in
+            try readAvailable(multicast, deduplicating: current.registeredAt != nil)
+        } ?? 0
         let now = MonotonicClock.nowMilliseconds()
         if let registeredAt = current.registeredAt {
-            if now - registeredAt >= Self.handoverOverlapMilliseconds {
+            if current.multicast != nil, now - registeredAt >= Self.handoverOverlapMilliseconds {
+                handover?.multicast = nil
+            } else if now - registeredAt >= Self.handoverOverlapMilliseconds + Self.handoverTailMilliseconds {
                 diagnostics.notice("hand-over complete: reading as the audit daemon only "
                     + "(\(current.deduplicator.duplicates) records read on both sockets were written once)")
                 handover = nil
@@ -473,7 +481,9 @@ public final class LiveCollector {
             socket.unregister()
             _ = try? readAvailable(socket, deduplicating: handover?.registeredAt != nil)
         }
-        if let handover { _ = try? readAvailable(handover.multicast, deduplicating: handover.registeredAt != nil) }
+        if let handover, let multicast = handover.multicast {
+            _ = try? readAvailable(multicast, deduplicating: handover.registeredAt != nil)
+        }
         do throws(SinkError) {
             try pipeline.finish()
             if !restartChecked, pipeline.firstSerial != nil { try reportRestartGap() }

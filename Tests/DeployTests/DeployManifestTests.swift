@@ -38,7 +38,7 @@ struct DeployManifestTests {
 
     @Test("a broken manifest fails the validation", arguments: [
         ("hostPID: true", "hostPIDs: true"),
-        ("              port: 9477", "              port: health-port"),
+        ("              path: /healthz", "              pth: /healthz"),
         ("            - name: NODE_NAME", "            - nam: NODE_NAME"),
         ("apiVersion: apps/v1", "apiVersion: apps/v1beta1"),
         ("            periodSeconds: 10", "            periodSeconds: ten"),

@@ -71,7 +71,8 @@ extension KernelSuite {
 
                 let old = try Self.markerEvents(current, marker)
                 let new = try Self.markerEvents(next, marker)
-                #expect(Set(Self.ids(new)).count == new.count, "round \(round): the new run wrote an event twice")
+                let repeated = Dictionary(grouping: new, by: { $0["id"] as? String ?? "" }).filter { $0.value.count > 1 }
+                #expect(repeated.isEmpty, "round \(round): the new run wrote events twice: \(repeated.values.flatMap { $0 }.map { "\($0["id"] ?? "") \($0["record_types"] ?? "") late=\($0["late"] ?? false)" })")
                 #expect(Set(Self.ids(old)).count == old.count, "round \(round): the old run wrote an event twice")
                 let union = Set(Self.numbers(old) + Self.numbers(new))
                 let missing = Set(0..<3000).subtracting(union)
