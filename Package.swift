@@ -6,7 +6,7 @@ let package = Package(
     name: "nodeaudit",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "nodeaudit", targets: ["nodeaudit"]),
+        .executable(name: "nodeaudit", targets: ["NodeAuditCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,9 +46,10 @@ let package = Package(
                 linkerSettings: [.linkedLibrary(":libssl.a"), .linkedLibrary(":libcrypto.a")]),
         // Pipeline wiring, configuration, counters.
         .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO"]),
-        // The executable: command-line parsing only.
+        // The executable `nodeaudit`: command-line parsing only. (Its target is not named
+        // `nodeaudit`: it would differ from the library `NodeAudit` only by case.)
         .executableTarget(
-            name: "nodeaudit",
+            name: "NodeAuditCLI",
             dependencies: [
                 "NodeAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

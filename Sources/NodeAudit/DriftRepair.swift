@@ -1,10 +1,6 @@
 import HostIO
-import AuditEvents
 import AuditKernel
-import AuditRecords
 import AuditRules
-import Enrichment
-import Output
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -76,30 +72,5 @@ final class DriftRepair {
         guard !report.isEmpty else { return nil }
         repairs += 1
         return report
-    }
-}
-
-/// Remembers the CONFIG_CHANGE events that came with a process (a tool's syscall, such
-/// as auditctl's), for the next drift report. nodeaudit's own changes come without one:
-/// its syscalls are excluded from auditing.
-final class ConfigChangeRecorder: EventEnricher {
-    private var changes: [DriftReport.Change] = []
-    private let capacity = 64
-
-    func enrich(_ event: inout AuditEvent) {
-        guard event.category == .config, let process = event.process, let pid = process.pid, pid != UInt32(getpid()),
-              let record = event.records.first(where: { $0.type == .configChange }) else { return }
-        let text = { (bytes: Bytes?) in bytes.map { String(decoding: $0, as: UTF8.self) } }
-        let change = DriftReport.Change(
-            eventID: event.id, operation: text(record.string("op")), key: text(record.string("key")),
-            pid: pid, auid: record.unsigned("auid").flatMap { UInt32(exactly: $0) },
-            session: record.unsigned("ses").flatMap { UInt32(exactly: $0) }, exe: event.string(process.exe), result: text(record.word("res")))
-        if changes.count == capacity { changes.removeFirst() }
-        changes.append(change)
-    }
-
-    func takeChanges() -> [DriftReport.Change] {
-        defer { changes.removeAll() }
-        return changes
     }
 }

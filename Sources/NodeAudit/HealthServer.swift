@@ -1,5 +1,4 @@
 import HostIO
-import Enrichment
 import Synchronization
 #if canImport(Glibc)
 import Glibc

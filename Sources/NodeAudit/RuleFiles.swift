@@ -1,6 +1,5 @@
 import HostIO
 import AuditRules
-import Enrichment
 #if canImport(Glibc)
 import Glibc
 #endif

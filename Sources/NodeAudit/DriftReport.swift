@@ -1,3 +1,5 @@
+import Output
+
 /// What nodeaudit found changed in the kernel's audit configuration and put back: an
 /// event of its own, in the same stream as the kernel's, so that whoever watches the
 /// events sees that someone removed the rules (and who, when the kernel said so).

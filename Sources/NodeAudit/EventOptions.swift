@@ -1,0 +1,62 @@
+import Configuration
+import Enrichment
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How events are built and written, the same for `parse` and `run`.
+public struct EventOptions: Sendable {
+    public var includeRecords: Bool
+    /// The Elastic Common Schema instead of nodeaudit's own.
+    public var ecs: Bool
+    public var maxArgvBytes: Int
+    /// The longest line an event may be; a longer one is cut and marked `truncated`.
+    public var maxEventBytes: Int
+    /// The passwd and group files that name user and group ids; nil for none.
+    public var userFiles: (passwd: String, group: String)?
+    public var eventTimeoutMilliseconds: UInt64
+    /// Container and pod attribution from this host's /proc and kubelet log directories;
+    /// nil for none (logs from another machine).
+    public var attribution: AttributionOptions?
+    /// The node name for events without `node=`; nil leaves them unnamed.
+    public var nodeName: String?
+
+    public init(configuration c: Configuration, attribute: Bool, nodeName: String?) {
+        includeRecords = c.bool(.includeRecords)
+        ecs = c.text(.format) == "ecs"
+        maxArgvBytes = c.integer(.maxArgvBytes)
+        maxEventBytes = c.integer(.maxEventBytes)
+        userFiles = c.bool(.hostUsers) ? (c.text(.passwdFile), c.text(.groupFile)) : nil
+        eventTimeoutMilliseconds = UInt64(c.number(.eventTimeout) * 1000)
+        attribution = attribute
+            ? AttributionOptions(procRoot: c.text(.procRoot), podLogRoot: c.text(.podLogs), containerLogRoot: c.text(.containerLogs))
+            : nil
+        self.nodeName = nodeName
+    }
+
+    /// The enrichment steps these options ask for, in pipeline order.
+    func enrichers() -> [any EventEnricher] {
+        var steps: [any EventEnricher] = []
+        if let nodeName { steps.append(NodeNamer(name: nodeName)) }
+        if let userFiles { steps.append(UserNameResolver(passwdPath: userFiles.passwd, groupPath: userFiles.group)) }
+        steps.append(LoginSessionTracker())
+        if let attribution {
+            let resolver = WorkloadResolver(
+                proc: ProcFS(root: attribution.procRoot),
+                kubernetes: KubernetesLogDirectories(podLogRoot: attribution.podLogRoot, containerLogRoot: attribution.containerLogRoot))
+            resolver.scanProcesses()
+            steps.append(resolver)
+        }
+        return steps
+    }
+}
+
+extension EventOptions {
+    /// The node's name as Kubernetes knows it (`NODE_NAME` from the downward API), else the host name.
+    public static func localNodeName() -> String {
+        if let name = getenv("NODE_NAME").map({ String(cString: $0) }), !name.isEmpty { return name }
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
