@@ -1,3 +1,4 @@
+import HostIO
 import AuditRules
 import CAudit
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        var reason = String(cString: strerror(errno))
+        var reason = SystemError.text(errno)
         if errno == EPERM || errno == EACCES { reason += " (needs root: CAP_AUDIT_CONTROL)" }
         if errno == ECONNREFUSED { reason += " (audit is not available in this kernel or namespace)" }
         return "\(operation): \(reason)"

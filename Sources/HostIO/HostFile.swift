@@ -72,10 +72,30 @@ public enum HostFile {
     /// descriptor to take more when it is non-blocking and full (EAGAIN). The one write
     /// loop of nodeaudit; `path` names the destination in the error.
     public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String = "output") throws(Failure) {
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if written < 0 {
+        var written = 0
+        try writeAll(fd, bytes, written: &written, path: path)
+    }
+
+    /// `writeAll`, counting in `written` how many bytes went (also when it throws), and
+    /// with `send(2)` without SIGPIPE for a socket.
+    public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, written: inout Int, path: String,
+                                socket: Bool = false) throws(Failure) {
+        var failure: Failure?
+        var progress = written
+        bytes.withUnsafeBytes { raw in
+            do throws(Failure) { try writeAll(fd, raw, written: &progress, path: path, socket: socket) } catch { failure = error }
+        }
+        written = progress
+        if let failure { throw failure }
+    }
+
+    /// `writeAll` of bytes in place (the output's hot path: no copy).
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, written: inout Int, path: String,
+                                socket: Bool = false) throws(Failure) {
+        while written < bytes.count {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[written...])
+            let count = socket ? send(fd, rest.baseAddress, rest.count, Int32(MSG_NOSIGNAL)) : Glibc.write(fd, rest.baseAddress, rest.count)
+            if count < 0 {
                 switch errno {
                 case EINTR: continue
                 case EAGAIN, EWOULDBLOCK:
@@ -85,7 +105,7 @@ public enum HostFile {
                 default: throw Failure(path: path, errno: errno)
                 }
             }
-            offset += written
+            written += count
         }
     }
 }

@@ -1,5 +1,4 @@
 import HostIO
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +33,7 @@ final class HealthServer: @unchecked Sendable {
     private let listener: Int32
     private let poll: EventPoll
     private let limits: Limits
-    private let state = Mutex(Published())
+    private let state = Monitor(Published())
     private let staleAfterMilliseconds: UInt64 = 10_000
 
     /// One client: what it sent so far, what is left to send it, and its deadline.

@@ -1,3 +1,4 @@
+import HostIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -15,7 +16,7 @@ public struct LineReader {
 
     public struct ReadError: Error, CustomStringConvertible {
         public var errno: Int32
-        public var description: String { String(cString: strerror(errno)) }
+        public var description: String { SystemError.text(errno) }
     }
 
     private let fd: Int32

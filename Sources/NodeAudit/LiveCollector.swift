@@ -240,7 +240,7 @@ public final class LiveCollector {
             if let multicast = handover?.multicast { pollers.append(pollfd(fd: multicast.descriptor, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&pollers, nfds_t(pollers.count), 100)
             if ready < 0, errno != EINTR {
-                diagnostics.error("waiting for audit records: \(String(cString: strerror(errno)))")
+                diagnostics.error("waiting for audit records: \(SystemError.current)")
                 return 2
             }
             do throws(LoopFailure) {

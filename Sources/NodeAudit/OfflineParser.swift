@@ -1,3 +1,4 @@
+import HostIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -38,7 +39,7 @@ public struct OfflineParser {
         let inputs = paths.isEmpty ? ["-"] : paths
         for path in inputs {
             let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+            guard fd >= 0 else { throw .cannotOpen(path: path, reason: SystemError.current) }
             defer { if fd != 0 { close(fd) } }
             try read(fd: fd, name: path == "-" ? "<stdin>" : path)
         }

@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import AuditEvents
+import HostIO
 import Output
 
 /// Renders and writes events on a thread of its own, in the order their record groups
@@ -22,38 +18,25 @@ final class RenderingThread: @unchecked Sendable {
     private let sink: any EventSink
     private let depth: Int
     private let batchBytes: Int
-    // Guarded by `mutex`.
-    private var queue: [RenderBatch] = []
-    /// Batches written, to be freed by the handing thread.
-    private var written: [RenderBatch] = []
-    private var encoding = false
-    private var stopping = false
-    private var failure: SinkError?
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var thread = pthread_t()
+
+    private struct State {
+        var queue: [RenderBatch] = []
+        /// Batches written, to be freed by the handing thread.
+        var written: [RenderBatch] = []
+        var encoding = false
+        var stopping = false
+        var failure: SinkError?
+    }
+    private let state = Monitor(State())
+    private var thread: WorkerThread?
 
     init(renderer: EventRenderer, sink: any EventSink, depth: Int = 8, batchBytes: Int) {
         self.renderer = renderer
         self.sink = sink
         self.depth = depth
         self.batchBytes = batchBytes
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(changed, nil)
         // The thread holds a reference until `stop` joins it.
-        let retained = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { argument in
-            let worker = Unmanaged<RenderingThread>.fromOpaque(argument!).takeRetainedValue()
-            worker.run()
-            return nil
-        }, retained)
-    }
-
-    deinit {
-        pthread_cond_destroy(changed)
-        pthread_mutex_destroy(mutex)
-        changed.deallocate()
-        mutex.deallocate()
+        thread = WorkerThread.start { self.run() }
     }
 
     /// Hands over a batch, waiting while `depth` batches are queued. Throws the sink's
@@ -61,61 +44,51 @@ final class RenderingThread: @unchecked Sendable {
     /// Returns the batches written since the last call, for the caller to free (or reuse)
     /// on its own thread, outside the lock.
     func submit(_ batch: RenderBatch) throws(SinkError) -> [RenderBatch] {
-        var done: [RenderBatch] = []
-        pthread_mutex_lock(mutex)
-        while queue.count >= depth, failure == nil { pthread_cond_wait(changed, mutex) }
-        if let failure {
-            pthread_mutex_unlock(mutex)
-            throw failure
+        let depth = self.depth
+        let outcome = state.wait(until: { $0.queue.count < depth || $0.failure != nil }) { state -> Result<[RenderBatch], SinkError> in
+            if let failure = state.failure { return .failure(failure) }
+            state.queue.append(batch)
+            var done: [RenderBatch] = []
+            swap(&done, &state.written)
+            return .success(done)
         }
-        queue.append(batch)
-        swap(&done, &written)
-        pthread_cond_broadcast(changed)
-        pthread_mutex_unlock(mutex)
-        return done
+        return try outcome!.get()
     }
 
     /// Whether a batch waits that the thread has not started on: the handing thread then
     /// interprets the next batch itself rather than only queue it (measured: stealing
     /// whenever one waits balanced the threads better than only when the queue is full).
-    var isBehind: Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return !queue.isEmpty
-    }
+    var isBehind: Bool { state.withLock { !$0.queue.isEmpty } }
 
     /// Waits until every event handed over is written to the sink. The sink and the
     /// renderer are then idle and may be used by the caller until the next `submit`.
     func drain() throws(SinkError) {
-        var done: [RenderBatch] = []
-        pthread_mutex_lock(mutex)
-        while !queue.isEmpty || encoding, failure == nil { pthread_cond_wait(changed, mutex) }
-        swap(&done, &written)
-        let failure = self.failure
-        pthread_mutex_unlock(mutex)
+        var (done, failure) = state.wait(until: { ($0.queue.isEmpty && !$0.encoding) || $0.failure != nil }) { state in
+            var done: [RenderBatch] = []
+            swap(&done, &state.written)
+            return (done, state.failure)
+        }!
         done.removeAll()
         if let failure { throw failure }
     }
 
     /// Ends the thread after the queued events are written.
     func stop() {
-        pthread_mutex_lock(mutex)
-        stopping = true
-        pthread_cond_broadcast(changed)
-        pthread_mutex_unlock(mutex)
-        pthread_join(thread, nil)
+        state.update { $0.stopping = true }
+        thread?.join()
+        thread = nil
     }
 
     private func run() {
         var writer = JSONWriter(capacity: batchBytes + 64 * 1024)
-        pthread_mutex_lock(mutex)
         while true {
-            while queue.isEmpty, !stopping { pthread_cond_wait(changed, mutex) }
-            if queue.isEmpty { break }
-            var batch = queue.removeFirst()
-            encoding = true
-            let failed = failure != nil
-            pthread_mutex_unlock(mutex)
+            let next = state.wait(until: { !$0.queue.isEmpty || $0.stopping }) { state -> (RenderBatch, Bool)? in
+                if state.queue.isEmpty { return nil }
+                state.encoding = true
+                return (state.queue.removeFirst(), state.failure != nil)
+            } ?? nil
+            guard let (taken, failed) = next else { return }
+            var batch = taken
 
             var result: SinkError?
             if !failed {
@@ -140,13 +113,11 @@ final class RenderingThread: @unchecked Sendable {
                     result = error
                 }
             }
-
-            pthread_mutex_lock(mutex)
-            written.append(batch)
-            if let result, failure == nil { failure = result }
-            encoding = false
-            pthread_cond_broadcast(changed)
+            state.update { state in
+                state.written.append(batch)
+                if let result, state.failure == nil { state.failure = result }
+                state.encoding = false
+            }
         }
-        pthread_mutex_unlock(mutex)
     }
 }

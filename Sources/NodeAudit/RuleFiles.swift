@@ -18,20 +18,12 @@ public enum RuleFiles {
             var info = stat()
             guard stat(path, &info) == 0 else {
                 if path == DefaultRules.installedDirectory, errno == ENOENT { throw LoadError(description: DefaultRules.searched) }
-                throw LoadError(description: "\(path): \(String(cString: strerror(errno)))")
+                throw LoadError(description: "\(path): \(SystemError.current)")
             }
             if (info.st_mode & S_IFMT) == S_IFDIR {
-                guard let directory = opendir(path) else {
-                    throw LoadError(description: "\(path): \(String(cString: strerror(errno)))")
-                }
-                defer { closedir(directory) }
-                var names: [String] = []
-                while let entry = readdir(directory) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                    if name.hasSuffix(".rules") { names.append(name) }
-                }
+                guard access(path, R_OK | X_OK) == 0 else { throw LoadError(description: "\(path): \(SystemError.current)") }
                 let base = path.hasSuffix("/") ? path : path + "/"
-                files += names.sorted().map { base + $0 }
+                files += HostDirectory.entries(path).filter { $0.hasSuffix(".rules") }.sorted().map { base + $0 }
             } else {
                 files.append(path)
             }

@@ -1,3 +1,4 @@
+import HostIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,7 +42,7 @@ struct Connection {
             }
             entry = info.pointee.ai_next
         }
-        throw SinkError("\(name): \(String(cString: strerror(lastError)))")
+        throw SinkError("\(name): \(SystemError.text(lastError))")
     }
 
     /// Sends every byte (over TLS when the connection has it).
@@ -50,16 +51,11 @@ struct Connection {
             do throws(SinkError) { try tls.write(bytes) } catch { throw SinkError("\(name): \(error.description)") }
             return
         }
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let written = bytes.withUnsafeBytes { buffer in
-                Glibc.send(descriptor, buffer.baseAddress! + (offset - bytes.startIndex), bytes.endIndex - offset, Int32(MSG_NOSIGNAL))
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SinkError("\(name): \(String(cString: strerror(errno)))")
-            }
-            offset += written
+        var written = 0
+        do throws(HostFile.Failure) {
+            try HostFile.writeAll(descriptor, bytes, written: &written, path: name, socket: true)
+        } catch {
+            throw SinkError(error.description)
         }
     }
 }

@@ -1,3 +1,4 @@
+import HostIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -47,14 +48,11 @@ public final class FileDescriptorSink: EventSink {
 
     /// Writes `bytes` from `written` on, counting in `written`; the error, if any.
     private func writeAll(_ bytes: UnsafeRawBufferPointer, written: inout Int) -> SinkError? {
-        while written < bytes.count {
-            let count = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
-            if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return SinkError("writing to \(name): \(String(cString: strerror(errno)))")
-            }
-            written += count
+        do throws(HostFile.Failure) {
+            try HostFile.writeAll(fd, bytes, written: &written, path: name)
+            return nil
+        } catch {
+            return SinkError("writing to \(error)")
         }
-        return nil
     }
 }

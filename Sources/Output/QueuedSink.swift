@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import HostIO
 
 /// A bounded queue between the netlink reader and a sink, delivered by a thread of its
 /// own: a slow or stalled consumer (a stdout pipe nobody reads, a collector that hangs)
@@ -11,97 +7,63 @@ import Musl
 public final class QueuedSink: OutputChannel, @unchecked Sendable {
     public let capacityBytes: Int
     private let sink: any EventSink
-    // Everything below is guarded by `mutex`.
-    private var batches: [[UInt8]] = []
-    private var delivery = DeliveryCounters()
-    /// The delivery thread holds taken batches (counted in `queuedBytes` until written).
-    private var delivering = false
-    private var closing = false
-    private var failure: SinkError?
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    private struct State {
+        var batches: [[UInt8]] = []
+        var delivery = DeliveryCounters()
+        /// The delivery thread holds taken batches (counted in `pendingBytes` until written).
+        var delivering = false
+        var closing = false
+        var failure: SinkError?
+    }
+    private let state = Monitor(State())
 
     public init(_ sink: any EventSink, capacityBytes: Int) {
         self.sink = sink
         self.capacityBytes = capacityBytes
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(changed, nil)
-        var thread = pthread_t()
-        // The thread owns a reference until it ends (after `close`).
-        let retained = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { argument in
-            let queue = Unmanaged<QueuedSink>.fromOpaque(argument!).takeRetainedValue()
-            queue.deliver()
-            return nil
-        }, retained)
-        pthread_detach(thread)
-    }
-
-    deinit {
-        pthread_cond_destroy(changed)
-        pthread_mutex_destroy(mutex)
-        changed.deallocate()
-        mutex.deallocate()
+        // The thread keeps the queue alive until it ends (after `close`).
+        WorkerThread.detach { self.deliver() }
     }
 
     /// Queues a batch of lines, or drops and counts it when the queue is full. Throws the
     /// sink's failure once delivery has failed for good.
     public func write(_ lines: [UInt8]) throws(SinkError) {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        if let failure { throw failure }
-        if delivery.pendingBytes + lines.count > capacityBytes {
-            delivery.droppedEvents += Self.lineCount(lines)
-            return
+        try state.update { (state) throws(SinkError) in
+            if let failure = state.failure { throw failure }
+            if state.delivery.pendingBytes + lines.count > capacityBytes {
+                state.delivery.droppedEvents += Self.lineCount(lines)
+                return
+            }
+            state.batches.append(lines)
+            state.delivery.pendingBytes += lines.count
         }
-        batches.append(lines)
-        delivery.pendingBytes += lines.count
-        pthread_cond_broadcast(changed)
     }
 
     /// Delivery is continuous; nothing to wait for here.
     public func flush() throws(SinkError) {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        if let failure { throw failure }
+        try state.withLock { (state) throws(SinkError) in
+            if let failure = state.failure { throw failure }
+        }
     }
 
-    public var counters: DeliveryCounters {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return delivery
-    }
+    public var counters: DeliveryCounters { state.withLock { $0.delivery } }
 
     /// Waits up to `timeoutMilliseconds` for everything queued to be delivered, then ends
-    /// the delivery thread. Returns false when the sink did not take it all in time .
+    /// the delivery thread. Returns false when the sink did not take it all in time.
     public func close(timeoutMilliseconds: Int) -> Bool {
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        deadline.tv_sec += timeoutMilliseconds / 1000
-        deadline.tv_nsec += (timeoutMilliseconds % 1000) * 1_000_000
-        if deadline.tv_nsec >= 1_000_000_000 {
-            deadline.tv_sec += 1
-            deadline.tv_nsec -= 1_000_000_000
-        }
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        closing = true
-        pthread_cond_broadcast(changed)
-        while !batches.isEmpty || delivering {
-            if pthread_cond_timedwait(changed, mutex, &deadline) == ETIMEDOUT { return false }
-        }
-        return true
+        state.update { $0.closing = true }
+        return state.wait(until: { $0.batches.isEmpty && !$0.delivering }, timeoutMilliseconds: timeoutMilliseconds) { _ in } != nil
     }
 
     private func deliver() {
-        pthread_mutex_lock(mutex)
         while true {
-            while batches.isEmpty, !closing { pthread_cond_wait(changed, mutex) }
-            if batches.isEmpty, closing { break }
-            let taken = batches
-            batches.removeAll(keepingCapacity: true)
-            delivering = true
-            pthread_mutex_unlock(mutex)
+            let taken = state.wait(until: { !$0.batches.isEmpty || $0.closing }) { state -> [[UInt8]]? in
+                if state.batches.isEmpty { return nil }  // closing, and all delivered
+                defer { state.batches.removeAll(keepingCapacity: true) }
+                state.delivering = true
+                return state.batches
+            } ?? nil
+            guard let taken else { return }
 
             var result: SinkError?
             do throws(SinkError) {
@@ -111,21 +73,20 @@ public final class QueuedSink: OutputChannel, @unchecked Sendable {
                 result = error
             }
 
-            pthread_mutex_lock(mutex)
             let bytes = taken.reduce(0) { $0 + $1.count }
             let lines = taken.reduce(UInt64(0)) { $0 + Self.lineCount($1) }
-            delivery.pendingBytes -= bytes
-            if let result {
-                failure = failure ?? result
-                delivery.droppedEvents += lines
-                delivery.sendErrors += 1
-            } else {
-                delivery.deliveredEvents += lines
+            state.update { state in
+                state.delivery.pendingBytes -= bytes
+                if let result {
+                    state.failure = state.failure ?? result
+                    state.delivery.droppedEvents += lines
+                    state.delivery.sendErrors += 1
+                } else {
+                    state.delivery.deliveredEvents += lines
+                }
+                state.delivering = false
             }
-            delivering = false
-            pthread_cond_broadcast(changed)
         }
-        pthread_mutex_unlock(mutex)
     }
 
     private static func lineCount(_ bytes: [UInt8]) -> UInt64 {

@@ -1,5 +1,4 @@
 import HostIO
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -71,13 +70,11 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
         var confirmed = Position(segment: 0, offset: 0)
         var closing = false
     }
-    private let state: Mutex<State>
+    private let state: Monitor<State>
     /// Events refused for good, one per line as they were spooled (`dead-letter.jsonl` in
     /// the spool's directory), up to `deadLetterMaxBytes`; beyond, they are only counted.
     public var deadLetterPath: String { directory + "/dead-letter.jsonl" }
     private let deadLetterMaxBytes: Int
-    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private let wakeMutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let cursorFD: Int32
 
     public init(directory: String, maxBytes: Int, transport: any LineTransport, segmentBytes: Int = 4 << 20,
@@ -88,13 +85,13 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
         self.maxBytes = maxBytes
         self.segmentBytes = segmentBytes
         self.transport = transport
-        // mkdir -p: each prefix ending before a `/`, then the whole path.
-        for index in directory.indices where directory[index] == "/" && index != directory.startIndex {
-            mkdir(String(directory[..<index]), 0o700)
+        do throws(HostFile.Failure) {
+            try HostFile.createDirectories(directory, mode: 0o700)
+        } catch {
+            throw SinkError("cannot make the spool directory: \(error)")
         }
-        mkdir(directory, 0o700)
         cursorFD = open("\(directory)/cursor", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard cursorFD >= 0 else { throw SinkError("cannot open the spool in \(directory): \(String(cString: strerror(errno)))") }
+        guard cursorFD >= 0 else { throw SinkError("cannot open the spool in \(directory): \(SystemError.current)") }
         var initial = State()
         let segments = Self.segments(in: directory)
         initial.confirmed = Self.readCursor(cursorFD) ?? Position(segment: segments.first ?? 0, offset: 0)
@@ -103,18 +100,11 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
         initial.counters.pendingBytes = kept.reduce(0) { $0 + Self.size(Self.path(directory, $1)) } - initial.confirmed.offset
         initial.writeSegment = max(kept.last ?? initial.confirmed.segment, initial.confirmed.segment)
         initial.writeFD = open(Self.path(directory, initial.writeSegment), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard initial.writeFD >= 0 else { throw SinkError("cannot write the spool in \(directory): \(String(cString: strerror(errno)))") }
+        guard initial.writeFD >= 0 else { throw SinkError("cannot write the spool in \(directory): \(SystemError.current)") }
         initial.writeSize = Self.size(Self.path(directory, initial.writeSegment))
-        state = Mutex(initial)
-        pthread_cond_init(wake, nil)
-        pthread_mutex_init(wakeMutex, nil)
-        var thread = pthread_t()
-        let retained = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { argument in
-            Unmanaged<SpooledSink>.fromOpaque(argument!).takeRetainedValue().deliver()
-            return nil
-        }, retained)
-        pthread_detach(thread)
+        state = Monitor(initial)
+        // The thread keeps the spool alive for as long as it delivers.
+        WorkerThread.detach { self.deliver() }
     }
 
     public var counters: DeliveryCounters { state.withLock { $0.counters } }
@@ -131,23 +121,19 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
                 state.writeSegment += 1
                 state.writeFD = open(Self.path(directory, state.writeSegment), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
                 state.writeSize = 0
-                guard state.writeFD >= 0 else { return SinkError("cannot write the spool in \(directory): \(String(cString: strerror(errno)))") }
+                guard state.writeFD >= 0 else { return SinkError("cannot write the spool in \(directory): \(SystemError.current)") }
             }
-            var offset = 0
-            while offset < lines.count {
-                let written = lines.withUnsafeBytes { Glibc.write(state.writeFD, $0.baseAddress! + offset, lines.count - offset) }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return SinkError("writing the spool in \(directory): \(String(cString: strerror(errno)))")
-                }
-                offset += written
+            do throws(HostFile.Failure) {
+                try HostFile.writeAll(state.writeFD, lines[...], path: Self.path(directory, state.writeSegment))
+            } catch {
+                return SinkError("writing the spool: \(error)")
             }
             state.writeSize += lines.count
             state.counters.pendingBytes += lines.count
             return nil
         }
         if let failure { throw failure }
-        signal()
+        state.wake()
     }
 
     public func flush() throws(SinkError) {}
@@ -155,14 +141,8 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
     /// Waits up to `timeoutMilliseconds` until everything spooled was delivered. What is
     /// left stays in the spool for the next start.
     public func close(timeoutMilliseconds: Int) -> Bool {
-        state.withLock { $0.closing = true }
-        signal()
-        let deadline = Self.now() + UInt64(timeoutMilliseconds)
-        while Self.now() < deadline {
-            if state.withLock({ $0.counters.pendingBytes == 0 }) { return true }
-            usleep(20_000)
-        }
-        return false
+        state.update { $0.closing = true }
+        return state.wait(until: { $0.counters.pendingBytes == 0 }, timeoutMilliseconds: timeoutMilliseconds) { _ in } != nil
     }
 
     // MARK: - Delivery
@@ -226,7 +206,7 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
             unconfirmed.removeFirst()
         }
         guard let last else { return }
-        state.withLock { state in
+        state.update { state in
             var released = 0
             var position = state.confirmed
             while position.segment < last.segment {
@@ -302,21 +282,8 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
         }
     }
 
-    private func signal() {
-        pthread_mutex_lock(wakeMutex)
-        pthread_cond_signal(wake)
-        pthread_mutex_unlock(wakeMutex)
-    }
-
     private func waitForWork(milliseconds: Int) {
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        let nanoseconds = deadline.tv_nsec + (milliseconds % 1000) * 1_000_000
-        deadline.tv_sec += milliseconds / 1000 + nanoseconds / 1_000_000_000
-        deadline.tv_nsec = nanoseconds % 1_000_000_000
-        pthread_mutex_lock(wakeMutex)
-        pthread_cond_timedwait(wake, wakeMutex, &deadline)
-        pthread_mutex_unlock(wakeMutex)
+        state.pause(milliseconds: milliseconds)
     }
 
     // MARK: - Files
@@ -327,14 +294,7 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
     }
 
     static func segments(in directory: String) -> [UInt64] {
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
-        var found: [UInt64] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(".spool"), let number = UInt64(name.dropLast(6)) { found.append(number) }
-        }
-        return found.sorted()
+        HostDirectory.entries(directory).compactMap { name in name.hasSuffix(".spool") ? UInt64(name.dropLast(6)) : nil }.sorted()
     }
 
     static func size(_ path: String) -> Int {
