@@ -34,7 +34,7 @@ let package = Package(
         // Pure core: records -> correlated, interpreted events. No I/O.
         .target(name: "AuditEvents", dependencies: ["AuditRecords"]),
         // The kernel's audit control channel (netlink through libaudit): status, settings, rules.
-        .target(name: "AuditKernel", dependencies: ["CAudit", "AuditRules", "HostIO"]),
+        .target(name: "AuditKernel", dependencies: ["CAudit", "AuditRecords", "AuditRules", "HostIO"]),
         // Pure core: cgroup paths and Kubernetes file names -> workloads; the process table. No I/O.
         .target(name: "Attribution", dependencies: ["AuditEvents"]),
         // What the kernel does not say, from the host: user names, processes, containers, pods.

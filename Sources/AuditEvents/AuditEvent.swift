@@ -161,11 +161,24 @@ public struct Identity: Sendable, Equatable {
 }
 
 /// Which credential of a process an `Identity` is.
-public enum IdentityRole: String, Sendable, CaseIterable {
+public enum IdentityRole: Int, Sendable, CaseIterable {
     case auid, uid, gid, euid, suid, fsuid, egid, sgid, fsgid
 
-    /// Whether the id names a group rather than a user.
-    public var isGroup: Bool { self == .gid || self == .egid || self == .sgid || self == .fsgid }
+    /// Each role in one row, in case order: its field in records (and its key in the
+    /// JSON), the name auditd gives its interpretation in ENRICHED logs, and whether the
+    /// id names a group rather than a user.
+    private static let table: [(field: StaticString, interpretation: StaticString, isGroup: Bool)] = [
+        ("auid", "AUID", false), ("uid", "UID", false), ("gid", "GID", true), ("euid", "EUID", false),
+        ("suid", "SUID", false), ("fsuid", "FSUID", false), ("egid", "EGID", true), ("sgid", "SGID", true),
+        ("fsgid", "FSGID", true),
+    ]
+
+    public var field: StaticString { Self.table[rawValue].field }
+    public var interpretationName: StaticString { Self.table[rawValue].interpretation }
+    public var isGroup: Bool { Self.table[rawValue].isGroup }
+
+    /// The position of the role in `ProcessInfo.identities`.
+    public var index: Int { rawValue }
 }
 
 /// The process that caused the event. Its byte values are in the event's text.
@@ -191,23 +204,6 @@ public struct ProcessInfo: Sendable {
     public subscript(role: IdentityRole) -> Identity? {
         get { identities[role.index] }
         set { identities[role.index] = newValue }
-    }
-}
-
-extension IdentityRole {
-    /// The position of the role in `ProcessInfo.identities`.
-    public var index: Int {
-        switch self {
-        case .auid: 0
-        case .uid: 1
-        case .gid: 2
-        case .euid: 3
-        case .suid: 4
-        case .fsuid: 5
-        case .egid: 6
-        case .sgid: 7
-        case .fsgid: 8
-        }
     }
 }
 

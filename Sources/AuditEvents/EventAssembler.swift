@@ -66,7 +66,7 @@ public struct EventAssembler: Sendable {
         }
         if wasClosed {
             counters.lateRecords += 1
-        } else if !(1200...1299).contains(record.type.number) {
+        } else if !record.type.isDaemonMessage {
             // auditd's own DAEMON_* records carry auditd's serials, not the kernel's.
             sequence.observe(record.stamp.serial)
         }

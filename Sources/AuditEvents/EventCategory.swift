@@ -30,7 +30,7 @@ public enum EventCategory: String, Sendable, CaseIterable {
             case RecordType.path.number: hasPath = true
             case RecordType.configChange.number: return .config
             case RecordType.tty.number, RecordType.userTTY.number: return .tty
-            case 1330: return .module  // KERN_MODULE
+            case RecordType.kernelModule.number: return .module
             default: break
             }
         }

@@ -99,17 +99,7 @@ public struct EventInterpreter: Sendable {
 
     /// The name auditd gave an id in an ENRICHED log (`UID="root"`).
     private func name(of role: IdentityRole, in record: AuditRecord, text: inout EventText) -> TextRange? {
-        switch role {
-        case .auid: record.interpretation("AUID", into: &text)
-        case .uid: record.interpretation("UID", into: &text)
-        case .gid: record.interpretation("GID", into: &text)
-        case .euid: record.interpretation("EUID", into: &text)
-        case .suid: record.interpretation("SUID", into: &text)
-        case .fsuid: record.interpretation("FSUID", into: &text)
-        case .egid: record.interpretation("EGID", into: &text)
-        case .sgid: record.interpretation("SGID", into: &text)
-        case .fsgid: record.interpretation("FSGID", into: &text)
-        }
+        record.interpretation(role.interpretationName, into: &text)
     }
 
     /// Reads a SYSCALL record: the syscall, its process and its rule keys, in one pass

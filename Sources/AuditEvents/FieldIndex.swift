@@ -92,18 +92,8 @@ enum ProcessField: UInt8, InterpretedField {
         }
     }
 
-    /// The id field of a credential.
+    /// The id field of a credential: the credentials follow `auid` in `IdentityRole` order.
     static func of(_ role: IdentityRole) -> ProcessField {
-        switch role {
-        case .auid: .auid
-        case .uid: .uid
-        case .gid: .gid
-        case .euid: .euid
-        case .suid: .suid
-        case .fsuid: .fsuid
-        case .egid: .egid
-        case .sgid: .sgid
-        case .fsgid: .fsgid
-        }
+        ProcessField(rawValue: ProcessField.auid.rawValue + UInt8(role.rawValue))!
     }
 }

@@ -87,7 +87,7 @@ public final class AuditControl {
             let type = try receive("listing audit rules")
             if type == Int32(NLMSG_DONE) { return rules }
             if type == Int32(AUDIT_LIST_RULES), let data = reply.pointee.ruledata, let header = reply.pointee.nlh {
-                let length = Int(header.pointee.nlmsg_len) - MemoryLayout<nlmsghdr>.size
+                let length = Int(header.pointee.nlmsg_len) - AuditEventSocket.netlinkHeaderBytes
                 if let rule = AuditRuleData(pointer: UnsafeRawPointer(data), length: length) { rules.append(rule) }
             }
         }

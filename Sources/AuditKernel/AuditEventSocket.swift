@@ -1,3 +1,4 @@
+import AuditRecords
 import CAudit
 #if canImport(Glibc)
 import Glibc
@@ -44,6 +45,8 @@ public final class AuditEventSocket {
     /// Netlink multicast group of the audit log (linux/audit.h AUDIT_NLGRP_READLOG).
     private static let readLogGroup: Int32 = 1
     private static let solNetlink: Int32 = 270
+    /// struct nlmsghdr, before every message's payload.
+    static let netlinkHeaderBytes = MemoryLayout<nlmsghdr>.size
     private static let netlinkAddMembership: Int32 = 1
 
     /// Opens the socket and asks for a receive buffer of `receiveBufferBytes` (forced past
@@ -159,24 +162,22 @@ public final class AuditEventSocket {
                        _ record: (UInt16, UnsafeRawBufferPointer) -> Void) -> Int {
         var records = 0
         var offset = 0
-        while offset + 16 <= raw.count {
+        let header = Self.netlinkHeaderBytes
+        while offset + header <= raw.count {
             var length = Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
             let type = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self)
-            // AUDIT_REPLACE (1329) is the kernel's binary ping to a registered daemon.
-            let isRecord = (type == 1006 || type >= 1100) && type != 1329
+            let isRecord = RecordType(number: UInt32(type)).isRecord
             // The kernel sets nlmsg_len of audit records to the payload length alone (a
             // historical quirk kept for compatibility); every other message counts its header.
-            if isRecord { length = min(length + 16, raw.count - offset) }
-            guard length >= 16, offset + length <= raw.count else { break }
-            let payload = UnsafeRawBufferPointer(rebasing: raw[(offset + 16)..<(offset + length)])
+            if isRecord { length = min(length + header, raw.count - offset) }
+            guard length >= header, offset + length <= raw.count else { break }
+            let payload = UnsafeRawBufferPointer(rebasing: raw[(offset + header)..<(offset + length)])
             counters.messages += 1
             if type == UInt16(NLMSG_ERROR) {
                 counters.controlMessages += 1
                 let code = payload.count >= 4 ? payload.loadUnaligned(as: Int32.self) : 0
                 if code != 0 { refusal = KernelError("the kernel refused a request", errno: -code) }
             } else if isRecord {
-                // AUDIT_LOGIN (1006) and every type from 1100 up are records; the rest
-                // of 1000–1099 are replies to control requests.
                 record(type, payload)
                 records += 1
             } else {

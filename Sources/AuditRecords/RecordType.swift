@@ -48,6 +48,30 @@ public struct RecordType: Hashable, Sendable, CustomStringConvertible {
     public static let userStart = RecordType(number: 1105)
     public static let userEnd = RecordType(number: 1106)
     public static let userLogin = RecordType(number: 1112)
+    public static let kernelModule = RecordType(number: 1330)
+    /// AUDIT_REPLACE: the kernel's binary ping to a registered daemon, not a record.
+    public static let replace = RecordType(number: 1329)
+    /// AUDIT_KERNEL: the kernel's own start message.
+    public static let kernel = RecordType(number: 2000)
+
+    /// The ranges of linux/audit.h: user-space messages (1100–1199, and the second user
+    /// range 2100–2999), the audit daemon's own records (1200–1299), and replies to
+    /// control requests (1000–1099, AUDIT_LOGIN aside).
+    public static let userMessages: ClosedRange<UInt32> = 1100...1199
+    public static let secondUserMessages: ClosedRange<UInt32> = 2100...2999
+    public static let daemonMessages: ClosedRange<UInt32> = 1200...1299
+    public static let controlMessages: ClosedRange<UInt32> = 1000...1099
+    /// Every message type libaudit names.
+    public static let allMessages: ClosedRange<UInt32> = 1000...2999
+
+    /// The audit daemon's own records (DAEMON_START…), which carry its serials, not the kernel's.
+    public var isDaemonMessage: Bool { Self.daemonMessages.contains(number) }
+
+    /// Whether a netlink message of this type is an audit record rather than a control
+    /// reply or the kernel's ping.
+    public var isRecord: Bool {
+        number == Self.login.number || (number > Self.controlMessages.upperBound && number != Self.replace.number)
+    }
 
     /// How a record of this type takes part in an event; see `EventRole`.
     public var role: EventRole {
@@ -56,7 +80,7 @@ public struct RecordType: Hashable, Sendable, CustomStringConvertible {
         case RecordType.proctitle.number: return .lastOfSyscall
         // Userspace messages (PAM, logins, account changes, USER_TTY, …) and the audit
         // daemon's own records are sent one per event; so is the kernel's AUDIT_KERNEL.
-        case 1100...1199, 1200...1299, 2000, 2100...2999: return .standalone
+        case Self.userMessages, Self.daemonMessages, Self.kernel.number, Self.secondUserMessages: return .standalone
         default: return .part
         }
     }
@@ -78,8 +102,7 @@ public enum EventRole: Sendable {
 final class RecordTypeTable: @unchecked Sendable {  // filled in init, read-only after
     static let shared = RecordTypeTable()
 
-    /// Kernel message types live in 1000...2999.
-    private static let range: ClosedRange<UInt32> = 1000...2999
+    private static let range = RecordType.allMessages
     private let names: [String?]
 
     /// The names' bytes, back to back, and where each is (start, length; length 0: none),

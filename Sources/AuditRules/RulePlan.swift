@@ -19,10 +19,35 @@ public struct RulePlan: Sendable {
 
     public var deletions: [Deletion] = []
     public var additions: [Addition] = []
-    /// Settings to change; `enabled` comes last so that rules are in place first.
+    /// Settings to change (`steps` puts `enabled` last).
     public var settings: [SettingChange] = []
     public var resetLost = false
     public var loginuidImmutable = false
+
+    /// One change to make, in `steps`.
+    public enum Step: Sendable {
+        case delete(Deletion)
+        case setting(SettingChange)
+        case add(Addition)
+
+        /// `- RULE`, `+ RULE` or `~ name: old -> new`.
+        public var line: String {
+            switch self {
+            case .delete(let deletion): "- \(deletion.text)"
+            case .add(let addition): "+ \(addition.text)"
+            case .setting(let change): "~ \(change.setting.name): \(change.current) -> \(change.setting.value)"
+            }
+        }
+    }
+
+    /// Every change in the order to make it: deletions, settings, additions, and the
+    /// `enabled` switch last. `rules apply`, drift repair and `rules diff` all go by it.
+    public var steps: [Step] {
+        deletions.map(Step.delete)
+            + settings.filter { !$0.setting.isEnabledSwitch }.map(Step.setting)
+            + additions.map(Step.add)
+            + settings.filter(\.setting.isEnabledSwitch).map(Step.setting)
+    }
 
     public var isEmpty: Bool {
         deletions.isEmpty && additions.isEmpty && settings.isEmpty && !resetLost && !loginuidImmutable
@@ -55,13 +80,9 @@ public struct RulePlan: Sendable {
             }
         }
 
-        for (setting, _) in wanted.settings where setting.name != "enabled" {
+        for (setting, _) in wanted.settings {
             let value = currentSetting(setting)
             if value != setting.value { settings.append(SettingChange(setting: setting, current: value)) }
-        }
-        if let enabled = wanted.settings.first(where: { $0.setting.name == "enabled" })?.setting {
-            let value = currentSetting(enabled)
-            if value != enabled.value { settings.append(SettingChange(setting: enabled, current: value)) }
         }
         resetLost = wanted.resetLost
         loginuidImmutable = wanted.loginuidImmutable != nil
@@ -70,10 +91,7 @@ public struct RulePlan: Sendable {
     /// One line per change: `- RULE`, `+ RULE`, `~ name: old -> new`, in the order
     /// `apply` performs them.
     public var lines: [String] {
-        var out = deletions.map { "- \($0.text)" }
-        out += settings.filter { $0.setting.name != "enabled" }.map { "~ \($0.setting.name): \($0.current) -> \($0.setting.value)" }
-        out += additions.map { "+ \($0.text)" }
-        out += settings.filter { $0.setting.name == "enabled" }.map { "~ \($0.setting.name): \($0.current) -> \($0.setting.value)" }
+        var out = steps.map(\.line)
         if resetLost { out.append("~ lost: reset to 0") }
         if loginuidImmutable { out.append("~ loginuid_immutable: on (until reboot)") }
         return out

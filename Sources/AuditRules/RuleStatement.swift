@@ -38,6 +38,12 @@ public enum StatusSetting: Sendable, Equatable, Hashable {
         }
     }
 
+    /// Whether this is the switch that turns auditing on or off: it goes after every
+    /// other change, so that the rules and settings are in place when auditing starts.
+    public var isEnabledSwitch: Bool {
+        if case .enabled = self { true } else { false }
+    }
+
     /// The status field's name, as `auditctl -s` prints it.
     public var name: String {
         switch self {

@@ -48,17 +48,16 @@ final class DriftRepair {
             }
         }
         let plan = RulePlan(wanted: wanted, current: rules, currentSetting: status.current, prune: false)
-        for change in plan.settings where change.setting.name != "enabled" {
-            attempt(change.setting.name, { () throws(KernelError) in try control.apply(change.setting) }) {
-                report.restoredSettings.append(.init(name: change.setting.name, found: change.current, restored: change.setting.value))
-            }
-        }
-        for addition in plan.additions {
-            attempt(addition.text, { () throws(KernelError) in try control.add(addition.rule) }) { report.restoredRules.append(addition.text) }
-        }
-        for change in plan.settings where change.setting.name == "enabled" {
-            attempt("enabled", { () throws(KernelError) in try control.apply(change.setting) }) {
-                report.restoredSettings.append(.init(name: "enabled", found: change.current, restored: change.setting.value))
+        // Repair restores, never prunes: the plan has no deletions without `prune`.
+        for step in plan.steps {
+            switch step {
+            case .delete: continue
+            case .setting(let change):
+                attempt(change.setting.name, { () throws(KernelError) in try control.apply(change.setting) }) {
+                    report.restoredSettings.append(.init(name: change.setting.name, found: change.current, restored: change.setting.value))
+                }
+            case .add(let addition):
+                attempt(addition.text, { () throws(KernelError) in try control.add(addition.rule) }) { report.restoredRules.append(addition.text) }
             }
         }
         if unicast, status.pid != UInt32(getpid()) {

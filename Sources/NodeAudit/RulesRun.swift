@@ -63,21 +63,21 @@ public struct RulesRun {
                 diagnostics.error("\(line.dropFirst(2)): \(error)")
             }
         }
-        for deletion in plan.deletions { attempt("- \(deletion.text)") { () throws(KernelError) in try control.delete(deletion.rule) } }
-        for change in plan.settings where change.setting.name != "enabled" {
-            attempt("~ \(change.setting.name): \(change.current) -> \(change.setting.value)") { () throws(KernelError) in try control.apply(change.setting) }
-        }
-        for addition in plan.additions {
-            do throws(KernelError) {
-                try control.add(addition.rule)
-                output("+ \(addition.text)")
-            } catch {
-                failures += 1
-                diagnostics.error("\(addition.rule.source): the kernel refused '\(addition.text)': \(error)")
+        for step in plan.steps {
+            switch step {
+            case .delete(let deletion):
+                attempt(step.line) { () throws(KernelError) in try control.delete(deletion.rule) }
+            case .setting(let change):
+                attempt(step.line) { () throws(KernelError) in try control.apply(change.setting) }
+            case .add(let addition):
+                do throws(KernelError) {
+                    try control.add(addition.rule)
+                    output(step.line)
+                } catch {
+                    failures += 1
+                    diagnostics.error("\(addition.rule.source): the kernel refused '\(addition.text)': \(error)")
+                }
             }
-        }
-        for change in plan.settings where change.setting.name == "enabled" {
-            attempt("~ enabled: \(change.current) -> \(change.setting.value)") { () throws(KernelError) in try control.apply(change.setting) }
         }
         if plan.resetLost { attempt("~ lost: reset to 0") { () throws(KernelError) in try control.resetLost() } }
         if plan.loginuidImmutable { attempt("~ loginuid_immutable: on") { () throws(KernelError) in try control.setLoginuidImmutable() } }

@@ -165,7 +165,7 @@ public struct NativeJSONEncoder: EventEncoder {
         w.member("session", p.session)
         for role in IdentityRole.allCases {
             guard let identity = p.identities[role.index] else { continue }
-            w.key(Self.key(of: role))
+            w.key(role.field)
             writeIdentity(identity, text: text, into: &w)
         }
         if let cgroup = workload?.cgroup { w.key("cgroup"); w.string(cgroup) }
@@ -211,20 +211,6 @@ public struct NativeJSONEncoder: EventEncoder {
         if workload.isHost {
             w.key("host")
             w.bool(true)
-        }
-    }
-
-    private static func key(of role: IdentityRole) -> StaticString {
-        switch role {
-        case .auid: "auid"
-        case .uid: "uid"
-        case .gid: "gid"
-        case .euid: "euid"
-        case .suid: "suid"
-        case .fsuid: "fsuid"
-        case .egid: "egid"
-        case .sgid: "sgid"
-        case .fsgid: "fsgid"
         }
     }
 
