@@ -13,9 +13,11 @@ public struct AssemblyPolicy: Sendable {
     /// How many closed events are remembered, to recognise their late records and EOEs.
     public var closedEventMemory: Int
 
+    /// `maxEventAgeMilliseconds` has no default here: `events.event_timeout_seconds` in
+    /// the settings table is its one default.
     public init(
         maxEventsInFlight: Int = 256,
-        maxEventAgeMilliseconds: UInt64 = 2000,
+        maxEventAgeMilliseconds: UInt64,
         maxRecordsPerEvent: Int = 4096,
         closedEventMemory: Int = 1024
     ) {

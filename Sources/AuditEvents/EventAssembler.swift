@@ -28,7 +28,7 @@ public struct EventAssembler: Sendable {
     /// The newest record time seen, which ages open events.
     private var newestMilliseconds: UInt64 = 0
 
-    public init(policy: AssemblyPolicy = AssemblyPolicy()) {
+    public init(policy: AssemblyPolicy) {
         self.policy = policy
         closed = RecentlyClosedEvents(capacity: policy.closedEventMemory)
     }

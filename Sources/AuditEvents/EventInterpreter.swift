@@ -7,7 +7,7 @@ public struct EventInterpreter: Sendable {
     public var argvByteLimit: Int
     private let syscalls: SyscallTable
 
-    public init(argvByteLimit: Int = 64 * 1024, syscalls: SyscallTable = .shared) {
+    public init(argvByteLimit: Int, syscalls: SyscallTable = .shared) {
         self.argvByteLimit = argvByteLimit
         self.syscalls = syscalls
     }

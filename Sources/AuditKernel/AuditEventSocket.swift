@@ -51,7 +51,7 @@ public final class AuditEventSocket {
 
     /// Opens the socket and asks for a receive buffer of `receiveBufferBytes` (forced past
     /// the system limit where CAP_NET_ADMIN allows).
-    public init(mode: Mode, receiveBufferBytes: Int32 = 16 << 20) throws(KernelError) {
+    public init(mode: Mode, receiveBufferBytes: Int32) throws(KernelError) {
         self.mode = mode
         switch mode {
         case .unicast:

@@ -36,6 +36,8 @@ public struct Setting: Sendable, Hashable {
 public enum Value: Sendable, Hashable, CustomStringConvertible {
     /// The integer of an `.integer` value (0 for others): for library defaults read from the table.
     public var integerValue: Int { if case .integer(let value) = self { value } else { 0 } }
+    /// The number of a `.number` value (0 for others).
+    public var numberValue: Double { if case .number(let value) = self { value } else { 0 } }
 
     case bool(Bool)
     case integer(Int)

@@ -17,7 +17,7 @@ public struct UserDatabase: Sendable {
 
     /// Reads `passwd` and `group` files (the host's, or a mounted copy in a container).
     /// A file that cannot be read leaves its map empty.
-    public init(passwdPath: String = "/etc/passwd", groupPath: String = "/etc/group") {
+    public init(passwdPath: String, groupPath: String) {
         users = (try? HostFile.read(passwdPath)).map(Self.parse) ?? [:]
         groups = (try? HostFile.read(groupPath)).map(Self.parse) ?? [:]
     }

@@ -4,7 +4,7 @@ public struct AttributionOptions: Sendable {
     public var podLogRoot: String
     public var containerLogRoot: String
 
-    public init(procRoot: String = "/proc", podLogRoot: String = "/var/log/pods", containerLogRoot: String = "/var/log/containers") {
+    public init(procRoot: String, podLogRoot: String, containerLogRoot: String) {
         self.procRoot = procRoot
         self.podLogRoot = podLogRoot
         self.containerLogRoot = containerLogRoot

@@ -29,8 +29,8 @@ public final class EventPipeline {
     /// With `renderingThread`, events are interpreted, enriched, encoded and written on a
     /// thread of their own (offline input, where throughput counts more than CPU per event).
     public init(
-        assembly: AssemblyPolicy = AssemblyPolicy(),
-        interpreter: EventInterpreter = EventInterpreter(),
+        assembly: AssemblyPolicy = AssemblyPolicy(maxEventAgeMilliseconds: UInt64(Setting.eventTimeout.defaultValue.numberValue * 1000)),
+        interpreter: EventInterpreter = EventInterpreter(argvByteLimit: Setting.maxArgvBytes.defaultValue.integerValue),
         enrichers: [any EventEnricher],
         encoder: any EventEncoder,
         maxEventBytes: Int = Setting.maxEventBytes.defaultValue.integerValue,

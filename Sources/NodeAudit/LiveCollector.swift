@@ -95,14 +95,14 @@ public final class LiveCollector {
     }
 
     /// Runs until SIGINT or SIGTERM; returns the process exit status.
-    public func run() -> Int32 {
+    public func run() -> ExitStatus {
         ProcessSignals.install()
         do throws(StartFailure) {
             try start()
         } catch {
             diagnostics.error(error.description)
             stop()
-            return 2
+            return error.status
         }
         let status = loop()
         stop()
@@ -113,6 +113,9 @@ public final class LiveCollector {
 
     struct StartFailure: Error, CustomStringConvertible {
         var description: String
+        /// A rule file that cannot be used is the operator's to fix (usage); anything
+        /// else failed on this node.
+        var status: ExitStatus = .failure
     }
 
     private func start() throws(StartFailure) {
@@ -148,11 +151,11 @@ public final class LiveCollector {
             do throws(RuleLoadFailure) {
                 wanted = try RuleFiles.wanted(options.ruleFiles, allowImmutable: false)
             } catch {
-                throw StartFailure(description: "the rules cannot be used:\n" + error.description)
+                throw StartFailure(description: "the rules cannot be used:\n" + error.description, status: .usage)
             }
             loadedRules = wanted
             let outcome = RulesRun(output: { self.diagnostics.notice("rules: \($0)") }).apply(options.ruleFiles, dryRun: false)
-            if outcome == .failed { diagnostics.notice("some rules were refused by the kernel (above); running with the rest") }
+            if outcome == .failure { diagnostics.notice("some rules were refused by the kernel (above); running with the rest") }
         }
         excludeSelf()
         if let address = options.healthListen {
@@ -221,8 +224,8 @@ public final class LiveCollector {
 
     // MARK: - Loop
 
-    private func loop() -> Int32 {
-        guard let socket else { return 2 }
+    private func loop() -> ExitStatus {
+        guard let socket else { return .failure }
         var lastStats = WallClock.nowMilliseconds()
         var lastDriftCheck = lastStats
         var lastPublished: UInt64 = 0
@@ -241,7 +244,7 @@ public final class LiveCollector {
             let ready = poll(&pollers, nfds_t(pollers.count), 100)
             if ready < 0, errno != EINTR {
                 diagnostics.error("waiting for audit records: \(SystemError.current)")
-                return 2
+                return .failure
             }
             do throws(LoopFailure) {
                 lastRead = try readAvailable(socket, deduplicating: handover?.registeredAt != nil)
@@ -292,10 +295,10 @@ public final class LiveCollector {
                 }
             } catch {
                 diagnostics.error(error.description)
-                return error.isOutput ? 1 : 2
+                return .failure
             }
         }
-        return 0
+        return .success
     }
 
     /// A read of fewer messages than this waits `gatherMicroseconds` before the next one.
@@ -315,7 +318,6 @@ public final class LiveCollector {
             }
         }
 
-        var isOutput: Bool { if case .output = self { return true } else { return false } }
     }
 
     /// Says on stderr when outputs dropped events, or collectors refused them for good,

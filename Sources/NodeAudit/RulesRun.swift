@@ -17,37 +17,41 @@ public struct RulesRun {
         self.output = output
     }
 
-    /// Exit statuses, like `git diff --exit-code`: 0 nothing to do, 1 drift, 2 error.
-    public enum Outcome: Int32 {
-        case clean = 0
-        case drift = 1
-        case failed = 2
-    }
+    /// The exit status of a rules command.
+    public typealias Outcome = ExitStatus
 
     /// `rules check`: parse and encode offline; no kernel, no root.
     public func check(_ paths: [String]) -> Outcome {
-        guard let wanted = wantedRules(paths, allowImmutable: true, changesKernel: false) else { return .failed }
+        guard let wanted = wantedRules(paths, allowImmutable: true, changesKernel: false) else { return .usage }
         let settings = wanted.settings.map { "\($0.setting.option) (\($0.source))" }
         output("\(wanted.rules.count) rules, \(wanted.absent.count) deletions, \(settings.count) settings: OK")
         for (setting, source) in wanted.settings where setting == .enabled(2) {
             diagnostics.notice("\(source): -e 2 locks audit until reboot; apply it only with --allow-immutable")
         }
-        return .clean
+        return .success
     }
 
-    /// `rules diff`: what `apply` would change; drift exits 1.
+    /// `rules diff`: what `apply` would change; drift exits 3.
     public func diff(_ paths: [String]) -> Outcome {
-        guard let (plan, _) = plan(paths) else { return .failed }
+        let plan: RulePlan
+        switch self.plan(paths) {
+        case .failure(let failure): return failure.status
+        case .success(let planned): plan = planned.plan
+        }
         plan.lines.forEach(output)
-        return plan.isEmpty ? .clean : .drift
+        return plan.isEmpty ? .success : .drift
     }
 
     /// `rules apply`: make the kernel hold the files' rules and settings.
     public func apply(_ paths: [String], dryRun: Bool) -> Outcome {
-        guard let (plan, control) = plan(paths) else { return .failed }
+        let (plan, control): (RulePlan, AuditControl)
+        switch self.plan(paths) {
+        case .failure(let failure): return failure.status
+        case .success(let planned): (plan, control) = planned
+        }
         if plan.isEmpty {
             output("no changes: the kernel already holds these rules and settings")
-            return .clean
+            return .success
         }
         if dryRun {
             plan.lines.forEach(output)
@@ -81,7 +85,7 @@ public struct RulesRun {
         }
         if plan.resetLost { attempt("~ lost: reset to 0") { () throws(KernelError) in try control.resetLost() } }
         if plan.loginuidImmutable { attempt("~ loginuid_immutable: on") { () throws(KernelError) in try control.setLoginuidImmutable() } }
-        return failures == 0 ? .clean : .failed
+        return failures == 0 ? .success : .failure
     }
 
     /// `rules list`: the kernel's rules in auditctl form.
@@ -90,16 +94,16 @@ public struct RulesRun {
             let rules = try AuditControl().rules()
             if rules.isEmpty { output("No rules") }
             rules.map(RuleFormatter.text).forEach(output)
-            return .clean
+            return .success
         } catch {
             diagnostics.error(error.description)
-            return .failed
+            return .failure
         }
     }
 
     /// `rules delete`: remove the kernel rules that the files name.
     public func delete(_ paths: [String]) -> Outcome {
-        guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .failed }
+        guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .usage }
         do throws(KernelError) {
             let control = try AuditControl()
             let managed = Set(wanted.rules.map { RuleFormatter.text($0.data) })
@@ -115,10 +119,10 @@ public struct RulesRun {
                     diagnostics.error("\(text): \(error)")
                 }
             }
-            return failures == 0 ? .clean : .failed
+            return failures == 0 ? .success : .failure
         } catch {
             diagnostics.error(error.description)
-            return .failed
+            return .failure
         }
     }
 
@@ -127,7 +131,7 @@ public struct RulesRun {
     public func install(into directory: String, force: Bool) -> Outcome {
         guard let shipped = DefaultRules.shippedDirectory() else {
             diagnostics.error("no Rules/ directory was found beside the nodeaudit binary; nothing to install")
-            return .failed
+            return .failure
         }
         do {
             try HostFile.createDirectories(directory)
@@ -147,10 +151,10 @@ public struct RulesRun {
                 try HostFile.write(contents, to: target)
                 output("+ \(target)")
             }
-            return kept == 0 ? .clean : .failed
+            return kept == 0 ? .success : .usage
         } catch {
             diagnostics.error("\(error)")
-            return .failed
+            return .failure
         }
     }
 
@@ -163,10 +167,10 @@ public struct RulesRun {
             } else {
                 status.fields.forEach { output("\($0.0) \($0.1)") }
             }
-            return .clean
+            return .success
         } catch {
             diagnostics.error(error.description)
-            return .failed
+            return .failure
         }
     }
 
@@ -185,20 +189,25 @@ public struct RulesRun {
         }
     }
 
-    private func plan(_ paths: [String]) -> (RulePlan, AuditControl)? {
-        guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return nil }
+    /// Why no plan could be made, as the exit status to end with.
+    private struct PlanFailure: Error {
+        let status: ExitStatus
+    }
+
+    private func plan(_ paths: [String]) -> Result<(plan: RulePlan, control: AuditControl), PlanFailure> {
+        guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .failure(PlanFailure(status: .usage)) }
         do throws(KernelError) {
             let control = try AuditControl()
             let status = try control.status()
             if status.enabled == 2 {
                 diagnostics.error("the kernel's audit configuration is locked (enabled 2) until reboot; nothing can be changed")
-                return nil
+                return .failure(PlanFailure(status: .failure))
             }
             let plan = RulePlan(wanted: wanted, current: try control.rules(), currentSetting: status.current, prune: prune)
-            return (plan, control)
+            return .success((plan, control))
         } catch {
             diagnostics.error(error.description)
-            return nil
+            return .failure(PlanFailure(status: .failure))
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import NodeAudit
 import Foundation
 
 /// Builds the configuration from its layers: defaults, the file, `NODEAUDIT_*`
@@ -12,7 +13,7 @@ enum ConfigurationLayers {
             return try layered(file: file, flags: flags, environment: environment)
         } catch let error as ValidationError {
             FileHandle.standardError.write(Data("nodeaudit: \(error.message)\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode(ExitStatus.usage.rawValue)
         }
     }
 

@@ -1,8 +1,23 @@
 import ArgumentParser
+import Foundation
 import NodeAudit
 
 @main
 struct NodeAuditCommand: ParsableCommand {
+    /// Runs the command; a usage error (which ArgumentParser ends with 64) ends with 2,
+    /// as `ExitStatus` documents.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            guard code == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "nodeaudit",
         abstract: "Linux audit collector for Kubernetes nodes: kernel audit rules, correlated events, container attribution.",

@@ -64,22 +64,22 @@ struct EventArguments: ParsableArguments {
     @Flag(help: "Include every original record (type and text) in each event.")
     var records = false
 
-    @Option(help: "native (docs/events.md) or ecs, the Elastic Common Schema (docs/ecs.md). (default: native)")
+    @Option(help: .setting(.format))
     var format: String?
 
-    @Option(help: "Never emit more than this many bytes of argv per event; the rest is counted in argv_truncated. (default: 65536)")
+    @Option(help: .setting(.maxArgvBytes))
     var maxArgvBytes: String?
 
     @Flag(help: "Do not name user and group ids from this host's /etc/passwd and /etc/group (names in ENRICHED logs are kept).")
     var noHostUsers = false
 
-    @Option(help: "Seconds after which an event whose last record never came is closed and emitted. (default: 2)")
+    @Option(help: .setting(.eventTimeout))
     var eventTimeout: String?
 
-    @Option(help: "The kubelet's pod log directory (<namespace>_<pod>_<uid>/<container>/), for pod and container names. (default: /var/log/pods)")
+    @Option(help: .setting(.podLogs))
     var podLogs: String?
 
-    @Option(help: "The kubelet's container log links (<pod>_<namespace>_<container>-<id>.log), for container names. (default: /var/log/containers)")
+    @Option(help: .setting(.containerLogs))
     var containerLogs: String?
 
     /// The options given, as configuration values.

@@ -12,7 +12,8 @@ struct RulesCommand: ParsableCommand {
             kernel's in canonical form (`auditctl -l` form), so the same rule written two \
             ways is one rule.
 
-            Exit status: 0 nothing to change / success, 1 drift (diff, --dry-run), 2 error.
+            Exit status: 0 success (nothing to change), 1 failure (the kernel refused), \
+            2 a bad rule file or command line (nothing was changed), 3 drift (diff, --dry-run).
             """,
         subcommands: [Check.self, Diff.self, Apply.self, List.self, Delete.self, Install.self]
     )
@@ -91,6 +92,6 @@ struct StatusCommand: ParsableCommand {
 }
 
 /// Ends the command with the outcome's exit status.
-func finish(_ outcome: RulesRun.Outcome) throws {
-    if outcome != .clean { throw ExitCode(outcome.rawValue) }
+func finish(_ outcome: ExitStatus) throws {
+    if outcome != .success { throw ExitCode(outcome.rawValue) }
 }

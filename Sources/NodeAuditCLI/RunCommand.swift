@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import Foundation
 import NodeAudit
 
 struct RunCommand: ParsableCommand {
@@ -34,7 +35,7 @@ struct RunCommand: ParsableCommand {
     var config: String?
 
     @Option(name: .customLong("rules"), parsing: .singleValue,
-            help: "Rule files or directories to load (repeatable; default: /etc/nodeaudit/rules.d, else the Rules/ shipped with nodeaudit).")
+            help: .setting(.ruleFiles, discussion: "Repeatable."))
     var rules: [String] = []
 
     @Flag(help: "Do not load rules; read with whatever rules the kernel has.")
@@ -49,57 +50,55 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "On exit, leave the kernel's audit rules and settings exactly as they were at start (a trial run).")
     var cleanup = false
 
-    @Option(help: "Seconds between checks that the kernel still has the rules and settings; drift is repaired and reported as an event (0: never; default: 30).")
+    @Option(help: .setting(.driftCheck))
     var driftInterval: String?
 
-    @Option(help: "Seconds between statistics lines on stderr (0: only on exit; default: 60).")
+    @Option(help: .setting(.statsInterval))
     var statsInterval: String?
 
-    @Option(help: "Receive buffer for the audit socket, in bytes (default: 16 MiB).")
+    @Option(help: .setting(.receiveBuffer))
     var receiveBuffer: String?
 
-    @Option(help: ArgumentHelp(
-        "MiB of events that may wait for a slow output (stdout) before new events are dropped (default: 64).",
-        discussion: "The reader never waits for the output, so the kernel never loses records because of it; what is dropped here is counted as output_dropped."))
+    @Option(help: .setting(.outputQueue, discussion: "The reader never waits for the output, so the kernel never loses records because of it; what is dropped here is counted as output_dropped."))
     var outputQueueMb: String?
 
     @Flag(help: "Do not write events to stdout (with --file or --syslog).")
     var noStdout = false
 
-    @Option(help: "Also write events to this file, rotated by size (output.file_max_mb, output.file_generations).")
+    @Option(help: .setting(.outputFile))
     var file: String?
 
-    @Option(help: "Also send events to a syslog collector: tcp://, tls:// or udp://HOST:PORT, through a spool on disk (spool.directory).")
+    @Option(help: .setting(.syslog))
     var syslog: String?
 
-    @Option(help: "tls://: the CAs (PEM) that sign the collector's certificate (default: the system's).")
+    @Option(help: .setting(.syslogCA))
     var syslogCa: String?
 
-    @Option(help: "tls://: a client certificate (PEM) for collectors that ask for one, with --syslog-key.")
+    @Option(help: .setting(.syslogCertificate))
     var syslogCert: String?
 
-    @Option(help: "tls://: the client certificate's key (PEM).")
+    @Option(help: .setting(.syslogKey))
     var syslogKey: String?
 
-    @Option(help: "Also POST events in batches to this http(s):// URL (Elasticsearch/OpenSearch _bulk by default, see --http-format).")
+    @Option(help: .setting(.http))
     var http: String?
 
-    @Option(help: "elasticsearch (_bulk, idempotent by event id) or ndjson (the JSON lines as the body).")
+    @Option(help: .setting(.httpFormat))
     var httpFormat: String?
 
-    @Option(help: "Directory of the spools that keep events for collectors until delivered (default: /var/lib/nodeaudit/spool).")
+    @Option(help: .setting(.spoolDirectory))
     var spoolDirectory: String?
 
-    @Option(help: "Directory of the state kept for the next run (the last serial written, the kernel's lost counter).")
+    @Option(help: .setting(.stateDirectory))
     var stateDirectory: String?
 
-    @Option(help: "ADDRESS:PORT to serve /healthz and /metrics on over HTTP (default: none).")
+    @Option(help: .setting(.healthListen))
     var listen: String?
 
     @Flag(help: "Do not attribute events to containers, pods and the host.")
     var noContainers = false
 
-    @Option(help: "The node name put on every event (default: $NODE_NAME, else the host name).")
+    @Option(help: .setting(.nodeName))
     var nodeName: String?
 
     @OptionGroup var events: EventArguments
@@ -137,9 +136,10 @@ struct RunCommand: ParsableCommand {
                 try ConfigurationLayers.layered(file: file, flags: flags)
             }
         } catch {
-            throw ValidationError("\(error)")
+            FileHandle.standardError.write(Data("nodeaudit: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.failure.rawValue)
         }
         let status = collector.run()
-        if status != 0 { throw ExitCode(status) }
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }

@@ -16,7 +16,7 @@ struct EventAssemblerTests {
         return try payload.withUnsafeBytes { try RecordParser.parseNetlink(type: 1320, payload: $0) }
     }
 
-    private func run(_ records: [AuditRecord], policy: AssemblyPolicy = AssemblyPolicy(), flush: Bool = true)
+    private func run(_ records: [AuditRecord], policy: AssemblyPolicy = AssemblyPolicy(maxEventAgeMilliseconds: 2000), flush: Bool = true)
         -> (groups: [RecordGroup], assembler: EventAssembler)
     {
         var assembler = EventAssembler(policy: policy)
@@ -97,7 +97,7 @@ struct EventAssemblerTests {
     @Test("beyond the in-flight bound the oldest event is closed, and counted")
     func evictsOldest() throws {
         let heads = try [11, 12, 13].map { try records($0)[0] }
-        let (groups, assembler) = run(heads, policy: AssemblyPolicy(maxEventsInFlight: 2), flush: false)
+        let (groups, assembler) = run(heads, policy: AssemblyPolicy(maxEventsInFlight: 2, maxEventAgeMilliseconds: 2000), flush: false)
         #expect(groups.map(\.key.stamp.serial) == [11])
         #expect(groups[0].closeReason == .evicted)
         #expect(assembler.counters.evicted == 1)
@@ -120,7 +120,7 @@ struct EventAssemblerTests {
         // still remembered must be recognised (every eviction reorders the index), and
         // at the end EOEs for forgotten events are orphans.
         let memory = 100
-        var assembler = EventAssembler(policy: AssemblyPolicy(closedEventMemory: memory))
+        var assembler = EventAssembler(policy: AssemblyPolicy(maxEventAgeMilliseconds: 2000, closedEventMemory: memory))
         let stamps = (0..<5000).map {
             AuditStamp(seconds: 1_700_000_000 + UInt64($0 / 7), milliseconds: UInt16($0 % 1000), serial: UInt64($0) * 4099)
         }
@@ -146,7 +146,7 @@ struct EventAssemblerTests {
     @Test("an event over the record limit is split, and counted")
     func recordLimit() throws {
         let event = try records(6)
-        let (groups, assembler) = run(event, policy: AssemblyPolicy(maxRecordsPerEvent: 8))
+        let (groups, assembler) = run(event, policy: AssemblyPolicy(maxEventAgeMilliseconds: 2000, maxRecordsPerEvent: 8))
         #expect(event.count > 8)
         #expect(groups.count == 2)
         #expect(groups[0].closeReason == .recordLimit)

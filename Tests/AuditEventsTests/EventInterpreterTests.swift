@@ -8,7 +8,7 @@ struct EventInterpreterTests {
     private func event(_ serial: UInt64, file: String = "kernel-cases.raw.log") throws -> AuditEvent {
         let records = try Fixtures.event(serial: serial, in: file).map(Fixtures.record)
         let group = RecordGroup(key: EventKey(records[0]), records: records, closeReason: .lastRecord)
-        return EventInterpreter().interpret(group)
+        return EventInterpreter(argvByteLimit: 65536).interpret(group)
     }
 
     private func corpusEvent(_ file: String, where predicate: (String) -> Bool) throws -> AuditEvent {
@@ -18,7 +18,7 @@ struct EventInterpreterTests {
         let stampEnd = try #require(first.range(of: "):"))
         let stamp = String(first[first.range(of: "audit(")!.upperBound..<stampEnd.lowerBound])
         let records = try lines.filter { $0.contains("audit(\(stamp)):") }.map(Fixtures.record)
-        return EventInterpreter().interpret(RecordGroup(key: EventKey(records[0]), records: records, closeReason: .flushed))
+        return EventInterpreter(argvByteLimit: 65536).interpret(RecordGroup(key: EventKey(records[0]), records: records, closeReason: .flushed))
     }
 
     @Test("an exec event: process, argv, cwd, syscall, paths, key")

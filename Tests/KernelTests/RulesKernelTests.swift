@@ -72,7 +72,7 @@ extension KernelSuite {
             #expect(!(try KernelAudit.listing().contains(removed)))
 
             let diff = try NodeAuditBinary.run("rules", "diff", rules)
-            #expect(diff.status == 1)
+            #expect(diff.status == 3)
             #expect(diff.stdoutText == "+ \(removed)\n")
 
             let repair = try NodeAuditBinary.run("rules", "apply", rules)
@@ -126,7 +126,7 @@ extension KernelSuite {
             #expect(try KernelAudit.listing() == [foreign, own])
 
             let dryRun = try NodeAuditBinary.run("rules", "apply", "--prune", "--dry-run", file.path)
-            #expect(dryRun.status == 1)
+            #expect(dryRun.status == 3)
             #expect(dryRun.stdoutText == "- \(foreign)\n")
             #expect(try KernelAudit.listing() == [foreign, own])
 

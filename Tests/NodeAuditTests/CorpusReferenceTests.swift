@@ -10,7 +10,7 @@ import TestSupport
 func parseEvents(_ paths: [String], includeRecords: Bool = false) throws -> (events: [[String: Any]], counters: PipelineCounters) {
     let sink = MemorySink()
     let pipeline = EventPipeline(
-        enrichers: [UserNameResolver(database: UserDatabase()), LoginSessionTracker()],
+        enrichers: [UserNameResolver(database: UserDatabase(passwdPath: "/etc/passwd", groupPath: "/etc/group")), LoginSessionTracker()],
         encoder: NativeJSONEncoder(includeRecords: includeRecords), sink: sink)
     try OfflineParser(pipeline: pipeline, diagnostics: Diagnostics(quiet: true)).run(paths: paths)
     return (try Command.jsonLines(Data(sink.bytes)), pipeline.snapshot())

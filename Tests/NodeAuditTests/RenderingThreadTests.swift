@@ -24,7 +24,7 @@ private final class FailingSink: EventSink {
 struct RenderingThreadTests {
     private func parse(_ paths: [String], renderingThread: Bool, sink: any EventSink) throws -> PipelineCounters {
         let pipeline = EventPipeline(
-            enrichers: [UserNameResolver(database: UserDatabase()), LoginSessionTracker()],
+            enrichers: [UserNameResolver(database: UserDatabase(passwdPath: "/etc/passwd", groupPath: "/etc/group")), LoginSessionTracker()],
             encoder: NativeJSONEncoder(), sink: sink, renderingThread: renderingThread)
         try OfflineParser(pipeline: pipeline, diagnostics: Diagnostics(quiet: true)).run(paths: paths)
         return pipeline.snapshot()

@@ -10,13 +10,13 @@ import TestSupport
 @Suite("_bulk ids for both encoders")
 struct BulkIdentityTests {
     static func events() throws -> [AuditEvent] {
-        var assembler = EventAssembler()
+        var assembler = EventAssembler(policy: AssemblyPolicy(maxEventAgeMilliseconds: 2000))
         var groups: [RecordGroup] = []
         for line in try Fixtures.lines(ofFile: Fixtures.fixtureFile("kernel-cases.raw.log")) where !line.isEmpty {
             assembler.add(try Fixtures.record(line)) { groups.append($0) }
         }
         assembler.flush { groups.append($0) }
-        let interpreter = EventInterpreter()
+        let interpreter = EventInterpreter(argvByteLimit: 65536)
         return groups.map { interpreter.interpret($0) }
     }
 

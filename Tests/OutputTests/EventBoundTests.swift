@@ -18,7 +18,7 @@ struct EventBoundTests {
             #"type=EXECVE msg=audit(1700000000.123:42): argc=2 a0="/bin/true" a1=""# + argument + #"""#,
             #"type=PROCTITLE msg=audit(1700000000.123:42): proctitle=2F62696E2F74727565"#,
         ]
-        var assembler = EventAssembler()
+        var assembler = EventAssembler(policy: AssemblyPolicy(maxEventAgeMilliseconds: 2000))
         var groups: [RecordGroup] = []
         for line in lines { assembler.add(try Fixtures.record(line)) { groups.append($0) } }
         assembler.flush { groups.append($0) }

@@ -9,7 +9,7 @@ import TestSupport
 @Suite("Events interpreted in place")
 struct EventReuseTests {
     private func groups(ofFile path: String) throws -> [RecordGroup] {
-        var assembler = EventAssembler()
+        var assembler = EventAssembler(policy: AssemblyPolicy(maxEventAgeMilliseconds: 2000))
         var groups: [RecordGroup] = []
         for line in try Fixtures.lines(ofFile: path) where !line.isEmpty {
             assembler.add(try Fixtures.record(line)) { groups.append($0) }
@@ -29,7 +29,7 @@ struct EventReuseTests {
     func reuseMatchesFresh(path: String) throws {
         let groups = try groups(ofFile: path)
         try #require(groups.count > 5)
-        let interpreter = EventInterpreter()
+        let interpreter = EventInterpreter(argvByteLimit: 65536)
         var reused = interpreter.interpret(groups[0])
         var differing = 0
         for group in groups.dropFirst() {

@@ -10,7 +10,7 @@ import Output
 public func fuzzEventPipeline(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let sink = MemorySink()
     let pipeline = EventPipeline(
-        assembly: AssemblyPolicy(maxEventsInFlight: 64),
+        assembly: AssemblyPolicy(maxEventsInFlight: 64, maxEventAgeMilliseconds: 2000),
         enrichers: [], encoder: NativeJSONEncoder(includeRecords: true), sink: sink)
     let input = UnsafeBufferPointer(start: data, count: size)
     for line in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
