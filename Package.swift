@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // libaudit from Debian's libaudit-dev: message, syscall, machine and errno tables,
@@ -45,7 +46,8 @@ let package = Package(
         .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL", "HostIO"],
                 linkerSettings: [.linkedLibrary(":libssl.a"), .linkedLibrary(":libcrypto.a")]),
         // Pipeline wiring, configuration, counters.
-        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO"]),
+        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO",
+                                                  .product(name: "Logging", package: "swift-log")]),
         // The executable `nodeaudit`: command-line parsing only. (Its target is not named
         // `nodeaudit`: it would differ from the library `NodeAudit` only by case.)
         .executableTarget(
@@ -53,6 +55,7 @@ let package = Package(
             dependencies: [
                 "NodeAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Fixture and corpus access and reference-tool runners shared by the tests.

@@ -138,6 +138,10 @@ extension Setting {
         help: "MiB of events that may wait for a slow output before new events are dropped (and counted).")
     public static let statsInterval = Setting(key: "stats.interval_seconds", kind: .number(0...86400), defaultValue: .number(60),
         help: "Seconds between statistics lines on stderr (0: only on exit).")
+    public static let logLevel = Setting(key: "log.level", kind: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"]),
+        defaultValue: .text("info"), help: "The least severe of nodeaudit's own messages (stderr) that are written.")
+    public static let logFormat = Setting(key: "log.format", kind: .choice(["text", "json"]), defaultValue: .text("text"),
+        help: "text: `TIME LEVEL nodeaudit: message` lines; json: one object per message, for log pipelines (in a pod, stderr shares the container log with the events).")
     public static let healthListen = Setting(key: "health.listen", kind: .text, defaultValue: .text(""),
         help: "ADDRESS:PORT for /healthz and /metrics over HTTP (e.g. 0.0.0.0:9477); empty: none.")
 
@@ -145,6 +149,6 @@ extension Setting {
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
         eventTimeout, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
-        format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen,
+        format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
     ]
 }

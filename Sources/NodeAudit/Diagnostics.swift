@@ -1,16 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import Logging
 
-/// nodeaudit's own messages, on stderr and never mixed with events on stdout. Problems in
-/// the input are shown up to a limit and then only counted, so a broken file cannot
-/// flood the terminal.
+/// nodeaudit's own messages, through swift-log to stderr (`StderrLogHandler`), never
+/// mixed with events on stdout. Problems in the input are shown up to a limit and then
+/// only counted, so a broken file cannot flood the terminal.
 public final class Diagnostics {
     public private(set) var inputProblems: UInt64 = 0
     private let inputProblemLimit: UInt64
     private let quiet: Bool
+    private let logger = Logger(label: "nodeaudit")
 
     public init(inputProblemLimit: UInt64 = 20, quiet: Bool = false) {
         self.inputProblemLimit = inputProblemLimit
@@ -21,24 +18,19 @@ public final class Diagnostics {
     public func inputProblem(_ location: String, _ message: String) {
         inputProblems += 1
         if inputProblems <= inputProblemLimit {
-            emit("\(location): \(message)")
+            logger.warning("\(location): \(message)")
         } else if inputProblems == inputProblemLimit + 1 {
-            emit("further input problems are counted, not shown")
+            logger.warning("further input problems are counted, not shown")
         }
     }
 
     /// A one-line notice (statistics, progress); suppressed with `quiet`.
     public func notice(_ message: String) {
-        if !quiet { emit(message) }
+        if !quiet { logger.notice("\(message)") }
     }
 
     /// An error the user must see.
     public func error(_ message: String) {
-        emit("error: \(message)")
-    }
-
-    private func emit(_ message: String) {
-        let line = Array("nodeaudit: \(message)\n".utf8)
-        line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+        logger.error("\(message)")
     }
 }

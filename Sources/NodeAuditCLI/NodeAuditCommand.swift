@@ -9,6 +9,7 @@ struct NodeAuditCommand: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
+            if !(command is BootstrapsLogging) { try LogArguments.bootstrap(flags: []) }
             try command.run()
         } catch {
             let code = exitCode(for: error)

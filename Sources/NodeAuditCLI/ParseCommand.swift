@@ -2,7 +2,7 @@ import ArgumentParser
 import Configuration
 import NodeAudit
 
-struct ParseCommand: ParsableCommand {
+struct ParseCommand: ParsableCommand, BootstrapsLogging {
     static let configuration = CommandConfiguration(
         commandName: "parse",
         abstract: "Correlate and interpret audit logs offline; print one JSON event per line.",
@@ -43,7 +43,10 @@ struct ParseCommand: ParsableCommand {
         if let threads, !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
     }
 
+    @OptionGroup var log: LogArguments
+
     func run() throws {
+        try log.bootstrap()
         var configuration = Configuration()
         do {
             try configuration.apply(texts: events.given)

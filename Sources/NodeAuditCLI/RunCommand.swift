@@ -3,7 +3,7 @@ import Configuration
 import Foundation
 import NodeAudit
 
-struct RunCommand: ParsableCommand {
+struct RunCommand: ParsableCommand, BootstrapsLogging {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Load the audit rules and stream the kernel's audit events as JSON lines to stdout.",
@@ -103,9 +103,11 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var events: EventArguments
 
+    @OptionGroup var log: LogArguments
+
     /// The flags given, as configuration values.
     var given: [(setting: Setting, text: String, origin: String)] {
-        var given: [(setting: Setting, text: String, origin: String)] = events.given
+        var given: [(setting: Setting, text: String, origin: String)] = events.given + log.given
         if !rules.isEmpty { given.append((.ruleFiles, rules.joined(separator: ","), "--rules")) }
         if noRules { given.append((.applyRules, "false", "--no-rules")) }
         if multicast { given.append((.mode, "multicast", "--multicast")) }
@@ -128,6 +130,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try ConfigurationLayers.load(file: config, flags: given)
+        LogArguments.bootstrap(configuration)
         let collector: LiveCollector
         let file = config
         let flags = given
