@@ -1,0 +1,228 @@
+import AuditEvents
+import AuditKernel
+import AuditRules
+import HostIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One run's hold on the kernel's audit stream: the daemon role (or the read-only
+/// multicast copy), taking over from another daemon or being handed over from a previous
+/// nodeaudit, the rule that excludes nodeaudit's own syscalls, and, when asked, leaving
+/// the kernel's rules and settings as they were found.
+final class KernelSession {
+    let control: AuditControl
+    let socket: AuditEventSocket
+    private let mode: AuditEventSocket.Mode
+    private let diagnostics: Diagnostics
+    /// The rule that keeps nodeaudit's own syscalls out of the stream.
+    private(set) var selfExclusion: EncodedRule?
+    /// The kernel's rules and settings before this run changed them, for `cleanup`.
+    private var kernelAtStart: KernelAuditState?
+    /// The kernel's `lost` counter when the run started.
+    let lostAtStart: UInt32
+
+    /// A hand-over from a previous nodeaudit that still holds the audit stream (a rolling
+    /// update with `maxSurge`): this run reads the kernel's multicast copy meanwhile,
+    /// registers once the previous one has left, and drops records read on both sockets.
+    private struct Handover {
+        let previousPID: UInt32
+        /// Closed after the overlap; the deduplicator then still guards the unicast
+        /// socket a moment, for the copies of what multicast delivered first.
+        var multicast: AuditEventSocket?
+        var registeredAt: UInt64?
+        var deduplicator = RecordDeduplicator()
+    }
+    private var handover: Handover?
+    private var nextHandoverCheck: UInt64 = 0
+    /// Both copies are read this long after registering, to take what the multicast
+    /// socket still held of the time before; unicast records are compared with what
+    /// multicast delivered for this long more.
+    static let handoverOverlapMilliseconds: UInt64 = 2000
+    static let handoverTailMilliseconds: UInt64 = 1000
+
+    struct StartFailure: Error, CustomStringConvertible {
+        var description: String
+        /// A rule file that cannot be used is the operator's to fix (usage); anything
+        /// else failed on this node.
+        var status: ExitStatus = .failure
+    }
+
+    /// Opens the control channel and reads the kernel's state; with `takeOver`, stops
+    /// another audit daemon first. The stream is not read until `open`.
+    init(options: LiveOptions, diagnostics: Diagnostics) throws(StartFailure) {
+        self.diagnostics = diagnostics
+        mode = options.mode
+        let status: AuditStatus
+        do throws(KernelError) {
+            control = try AuditControl()
+            status = try control.status()
+        } catch {
+            throw StartFailure(description: error.description)
+        }
+        lostAtStart = status.lost
+        var handoverFrom: UInt32?
+        if options.mode == .unicast, status.pid != 0, status.pid != UInt32(getpid()), Self.isAlive(status.pid) {
+            let holder = "pid \(status.pid) (\(Self.command(of: status.pid)))"
+            if !options.takeOver, Self.command(of: status.pid) == "nodeaudit" {
+                handoverFrom = status.pid
+            } else if !options.takeOver {
+                throw StartFailure(description: """
+                    the audit stream already goes to \(holder); the kernel lets only one audit daemon \
+                    register. Stop it, run with --multicast to read beside it, or --take-over to replace it.
+                    """)
+            } else {
+                try Self.takeOver(from: status.pid, holder: holder, control: control, diagnostics: diagnostics)
+            }
+        }
+        do throws(KernelError) {
+            if options.cleanup { kernelAtStart = try .read(control) }
+            socket = try AuditEventSocket(mode: options.mode, receiveBufferBytes: options.receiveBufferBytes)
+            if let previous = handoverFrom {
+                handover = Handover(previousPID: previous,
+                                    multicast: try AuditEventSocket(mode: .multicast, receiveBufferBytes: options.receiveBufferBytes))
+            }
+        } catch {
+            throw StartFailure(description: error.description)
+        }
+    }
+
+    /// Whether this run began beside a previous nodeaudit (the runs overlap).
+    var isHandedOver: Bool { handover != nil }
+
+    /// Whether this run still waits for the previous one to leave the audit stream.
+    var awaitingHandover: Bool { handover != nil && handover?.registeredAt == nil }
+
+    /// Receive-buffer overflows of the event socket.
+    var overflows: UInt64 { socket.counters.overflows }
+
+    /// Excludes nodeaudit's own syscalls and starts reading: registers as the audit daemon,
+    /// or during a hand-over reads the multicast copy until the previous run has left.
+    func open() throws(StartFailure) {
+        excludeSelf()
+        do throws(KernelError) {
+            if let handover, let multicast = handover.multicast {
+                diagnostics.notice("reading from the audit multicast group while pid \(handover.previousPID) (nodeaudit) holds the "
+                    + "audit stream; taking its place when it leaves (pid \(getpid()), receive buffer \(multicast.receiveBufferBytes) bytes)")
+            } else {
+                try socket.register()
+                let how = mode == .unicast ? "as the audit daemon" : "from the audit multicast group"
+                diagnostics.notice("reading \(how) (pid \(getpid()), receive buffer \(socket.receiveBufferBytes) bytes)")
+            }
+        } catch {
+            throw StartFailure(description: error.description)
+        }
+    }
+
+    /// Registers again as the audit daemon (drift repair, when the pid was cleared).
+    func register() throws(KernelError) { try socket.register() }
+
+    // MARK: - Reading
+
+    /// Waits up to `milliseconds` for records on any of the session's sockets; false on
+    /// an error other than an interruption.
+    func waitForRecords(milliseconds: Int32) -> Bool {
+        var pollers = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)]
+        if let multicast = handover?.multicast { pollers.append(pollfd(fd: multicast.descriptor, events: Int16(POLLIN), revents: 0)) }
+        return poll(&pollers, nfds_t(pollers.count), milliseconds) >= 0 || errno == EINTR
+    }
+
+    /// Hands every waiting record, of every socket, to `record` (once, during a
+    /// hand-over), and moves the hand-over on. Returns the records read.
+    func read(_ record: (UInt16, UnsafeRawBufferPointer) -> Void) throws(KernelError) -> Int {
+        var read = try drain(socket, into: record)
+        if let multicast = handover?.multicast { read += try drain(multicast, into: record) }
+        advanceHandover()
+        return read
+    }
+
+    private func drain(_ socket: AuditEventSocket, into record: (UInt16, UnsafeRawBufferPointer) -> Void) throws(KernelError) -> Int {
+        let deduplicating = handover?.registeredAt != nil
+        return try socket.drain { type, payload in
+            if deduplicating, handover?.deduplicator.isNew(type: type, payload: payload) == false { return }
+            record(type, payload)
+        }
+    }
+
+    /// Registers once the previous run has left the stream (polled every 100 ms); ends
+    /// the hand-over after the overlap.
+    private func advanceHandover() {
+        guard let current = handover else { return }
+        let now = MonotonicClock.nowMilliseconds()
+        if let registeredAt = current.registeredAt {
+            if current.multicast != nil, now - registeredAt >= Self.handoverOverlapMilliseconds {
+                handover?.multicast = nil
+            } else if now - registeredAt >= Self.handoverOverlapMilliseconds + Self.handoverTailMilliseconds {
+                diagnostics.notice("hand-over complete: reading as the audit daemon only "
+                    + "(\(current.deduplicator.duplicates) records read on both sockets were written once)")
+                handover = nil
+            }
+        } else if now >= nextHandoverCheck {
+            nextHandoverCheck = now + 100
+            guard let status = try? control.status(), status.pid == 0 || !Self.isAlive(status.pid) else { return }
+            do throws(KernelError) {
+                try socket.register()
+                handover?.registeredAt = now
+                diagnostics.notice("pid \(current.previousPID) (nodeaudit) left the audit stream: reading as the audit daemon")
+            } catch {
+                // Someone else was quicker, or the previous run is still being cleared: try again.
+                if error.errno != EEXIST { diagnostics.error("taking over the audit stream: \(error)") }
+            }
+        }
+    }
+
+    // MARK: - Stop
+
+    /// Gives the audit pid back, reads what is left, removes the self-exclusion and,
+    /// with cleanup, puts the kernel's rules and settings back as they were found.
+    func close(readingRest record: (UInt16, UnsafeRawBufferPointer) -> Void) {
+        socket.unregister()
+        _ = try? read(record)
+        if let selfExclusion { try? control.delete(selfExclusion.data) }
+        if let kernelAtStart {
+            let (changes, failures) = kernelAtStart.restore(control)
+            changes.forEach { diagnostics.notice("cleanup: \($0)") }
+            failures.forEach { diagnostics.error("cleanup: \($0)") }
+        }
+    }
+
+    // MARK: -
+
+    /// nodeaudit's own syscalls (netlink reads, writes to stdout) would match broad exit
+    /// rules and feed back into the stream; a `never` rule for its pid goes first.
+    private func excludeSelf() {
+        let spec = RuleSpec.excludingProcess(getpid())
+        let source = RuleSource(file: "<nodeaudit>", line: 0, text: "-A never,exit -F pid=\(getpid())")
+        do {
+            let rule = try RuleEncoder.encode(spec, prepend: true, source: source)
+            try control.add(rule)
+            selfExclusion = rule
+        } catch {
+            diagnostics.notice("could not exclude nodeaudit's own syscalls: \(error)")
+        }
+    }
+
+    /// The kernel never lets a second daemon replace a live one (EEXIST), so taking over
+    /// means asking the holder to stop (SIGTERM) and waiting until it gave the pid back.
+    private static func takeOver(from pid: UInt32, holder: String, control: AuditControl,
+                                 diagnostics: Diagnostics) throws(StartFailure) {
+        diagnostics.notice("--take-over: stopping \(holder), which holds the audit stream")
+        kill(pid_t(pid), SIGTERM)
+        for _ in 0..<100 {
+            usleep(50_000)
+            guard let now = try? control.status() else { continue }
+            if now.pid == 0 || !isAlive(now.pid) { return }
+        }
+        throw StartFailure(description: "\(holder) did not give the audit stream back within 5 s of SIGTERM")
+    }
+
+    private static func isAlive(_ pid: UInt32) -> Bool {
+        kill(pid_t(pid), 0) == 0 || errno == EPERM
+    }
+
+    private static func command(of pid: UInt32) -> String {
+        let bytes = (try? HostFile.read("/proc/\(pid)/comm")) ?? []
+        let name = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        return name.isEmpty ? "unknown program" : name
+    }
+}

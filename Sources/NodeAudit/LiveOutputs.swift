@@ -1,0 +1,27 @@
+import Output
+
+extension OutputSet {
+    /// The outputs a run's options ask for: stdout and a file behind memory queues (the
+    /// reader never waits for them), collectors behind spools on disk.
+    static func live(_ options: LiveOptions) throws -> OutputSet {
+        var outputs: [(name: String, channel: any OutputChannel)] = []
+        if options.stdout { outputs.append(("stdout", QueuedSink(FileDescriptorSink(), capacityBytes: options.outputQueueBytes))) }
+        if let file = options.file {
+            let sink = try RotatingFileSink(path: file.path, maxBytes: file.maxBytes, generations: file.generations)
+            outputs.append(("file", QueuedSink(sink, capacityBytes: options.outputQueueBytes)))
+        }
+        if let syslog = options.syslog {
+            let transport = SyslogTransport(host: syslog.host, port: syslog.port, protocol: syslog.transport,
+                                            hostname: options.events.nodeName ?? "", tls: options.syslogTLS)
+            outputs.append(("syslog", try SpooledSink(directory: options.spoolDirectory + "/syslog", maxBytes: options.spoolBytes,
+                                                      transport: transport)))
+        }
+        if let http = options.http {
+            guard let transport = HTTPTransport(url: http.url, format: http.format, index: http.index, headers: http.headers, tls: http.tls) else {
+                throw SinkError("output.http: '\(http.url)' is not an http:// or https:// URL")
+            }
+            outputs.append(("http", try SpooledSink(directory: options.spoolDirectory + "/http", maxBytes: options.spoolBytes, transport: transport)))
+        }
+        return OutputSet(outputs)
+    }
+}

@@ -1,0 +1,53 @@
+import HostIO
+import Output
+
+/// What links one `nodeaudit run` to the next: the state kept in `state.directory` (the
+/// highest serial written, the kernel's lost counter), and the report of a gap since the
+/// previous run, made once the first record has come.
+final class StreamContinuity {
+    private let stateFile: StreamStateFile?
+    private let boot = StreamState.currentBoot()
+    private let lostAtStart: UInt32
+    private let node: String?
+    /// The kernel's lost counter as last read.
+    var kernelLost: UInt32
+    /// Whether the gap since the previous run was looked at (or needs no look: the runs
+    /// overlapped in a hand-over).
+    private(set) var checked: Bool
+    /// Events between the previous run's last and this run's first that neither read.
+    private(set) var missing: UInt64 = 0
+
+    init(directory: String, lostAtStart: UInt32, node: String?, overlapping: Bool, diagnostics: Diagnostics) {
+        var file: StreamStateFile?
+        do throws(HostFile.Failure) {
+            file = try StreamStateFile(directory: directory)
+        } catch {
+            diagnostics.error("state directory: \(error); a gap between this run and the next will not be reported")
+        }
+        stateFile = file
+        self.lostAtStart = lostAtStart
+        kernelLost = lostAtStart
+        self.node = node
+        checked = overlapping
+    }
+
+    /// Writes what the next run compares with: the highest serial handed to the outputs.
+    func save(highestSerialWritten: UInt64, now: UInt64) {
+        guard let stateFile, highestSerialWritten > 0 else { return }
+        stateFile.write(StreamState(boot: boot, highestSerialWritten: highestSerialWritten, kernelLost: kernelLost,
+                                    epochMilliseconds: now))
+    }
+
+    /// The gap since the previous run, given this run's first serial: nil when there is
+    /// none to report (no previous run on this boot, or nothing was lost).
+    func gap(firstSerial: UInt64) -> RestartGapReport? {
+        checked = true
+        guard let previous = stateFile?.previous, previous.boot == boot else { return nil }
+        let report = RestartGapReport(
+            epochMilliseconds: WallClock.nowMilliseconds(), node: node, previousSerial: previous.highestSerialWritten,
+            firstSerial: firstSerial, kernelLostRecords: UInt64(lostAtStart >= previous.kernelLost ? lostAtStart - previous.kernelLost : 0),
+            previousStoppedMilliseconds: previous.epochMilliseconds)
+        missing = report.missingEvents
+        return report.missingEvents > 0 || report.kernelLostRecords > 0 ? report : nil
+    }
+}
