@@ -58,20 +58,7 @@ public struct DriftReport: Sendable {
 
     /// One JSON line: `{"id":"nodeaudit-drift-MS","time":…,"category":"config","type":"nodeaudit_drift",…}`.
     public func encode(into w: inout JSONWriter) {
-        w.beginObject()
-        w.key("id")
-        w.string("nodeaudit-drift-\(epochMilliseconds)")
-        w.key("time")
-        w.string(String(decoding: Timestamp.rfc3339(seconds: epochMilliseconds / 1000, milliseconds: UInt16(epochMilliseconds % 1000)),
-                        as: UTF8.self))
-        if let node {
-            w.key("node")
-            w.string(node)
-        }
-        w.key("category")
-        w.string("config")
-        w.key("type")
-        w.string("nodeaudit_drift")
+        w.beginOwnEvent(kind: "drift", epochMilliseconds: epochMilliseconds, node: node, category: "config")
         w.key("drift")
         w.beginObject()
         w.key("restored_rules")

@@ -20,20 +20,7 @@ struct RestartGapReport {
     var missingEvents: UInt64 { firstSerial > previousSerial + 1 ? firstSerial - previousSerial - 1 : 0 }
 
     func encode(into w: inout JSONWriter) {
-        w.beginObject()
-        w.key("id")
-        w.string("nodeaudit-restart-\(epochMilliseconds)")
-        w.key("time")
-        w.string(String(decoding: Timestamp.rfc3339(seconds: epochMilliseconds / 1000, milliseconds: UInt16(epochMilliseconds % 1000)),
-                        as: UTF8.self))
-        if let node {
-            w.key("node")
-            w.string(node)
-        }
-        w.key("category")
-        w.string("daemon")
-        w.key("type")
-        w.string("nodeaudit_restart_gap")
+        w.beginOwnEvent(kind: "restart-gap", epochMilliseconds: epochMilliseconds, node: node, category: "daemon")
         w.key("gap")
         w.beginObject()
         w.key("previous_serial")
@@ -45,8 +32,7 @@ struct RestartGapReport {
         w.key("kernel_lost_records")
         w.number(kernelLostRecords)
         w.key("previous_written_at")
-        w.string(String(decoding: Timestamp.rfc3339(seconds: previousStoppedMilliseconds / 1000,
-                                                    milliseconds: UInt16(previousStoppedMilliseconds % 1000)), as: UTF8.self))
+        w.string(JSONWriter.rfc3339(previousStoppedMilliseconds))
         w.endObject()
         w.endObject()
         w.newline()

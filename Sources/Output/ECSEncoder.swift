@@ -22,6 +22,19 @@ public struct ECSEncoder: EventEncoder {
         w.time(event.key.stamp)
         w.key("event")
         w.beginObject()
+        writeEventIdentity(event, into: &w)
+        w.endObject()
+        w.key("nodeaudit")
+        w.beginObject()
+        writeVendorIdentity(event, into: &w)
+        w.endObject()
+        w.endObject()
+        w.newline()
+    }
+
+    /// `event.id`, `kind`, `module`, `dataset`, `sequence`: first in `event` of every
+    /// line, and all of it in a summary.
+    private func writeEventIdentity(_ event: AuditEvent, into w: inout JSONWriter) {
         w.key("id")
         w.eventID(event.key)
         w.key("kind")
@@ -32,18 +45,16 @@ public struct ECSEncoder: EventEncoder {
         w.string("nodeaudit.audit")
         w.key("sequence")
         w.number(event.key.stamp.serial)
-        w.endObject()
-        w.key("nodeaudit")
-        w.beginObject()
+    }
+
+    /// `nodeaudit.category` and `record_types`, first in `nodeaudit` of every line.
+    private func writeVendorIdentity(_ event: AuditEvent, into w: inout JSONWriter) {
         w.key("category")
         w.string(event.category.rawValue)
         w.key("record_types")
         w.beginArray()
         event.records.forEach { record in record.withTypeName { w.string($0) } }
         w.endArray()
-        w.endObject()
-        w.endObject()
-        w.newline()
     }
 
     /// `text`: the event's text, which its sections point into.
@@ -91,16 +102,7 @@ public struct ECSEncoder: EventEncoder {
         let (categories, types) = Self.classification(event)
         w.key("event")
         w.beginObject()
-        w.key("id")
-        w.eventID(event.key)
-        w.key("kind")
-        w.string("event")
-        w.key("module")
-        w.string("nodeaudit")
-        w.key("dataset")
-        w.string("nodeaudit.audit")
-        w.key("sequence")
-        w.number(event.key.stamp.serial)
+        writeEventIdentity(event, into: &w)
         w.key("category")
         w.beginArray()
         categories.forEach { w.string($0) }
@@ -335,12 +337,7 @@ public struct ECSEncoder: EventEncoder {
     private func writeVendor(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.key("nodeaudit")
         w.beginObject()
-        w.key("category")
-        w.string(event.category.rawValue)
-        w.key("record_types")
-        w.beginArray()
-        event.records.forEach { record in record.withTypeName { w.string($0) } }
-        w.endArray()
+        writeVendorIdentity(event, into: &w)
         if let syscall = event.syscall {
             w.key("syscall")
             w.beginObject()

@@ -29,34 +29,15 @@ public struct NativeJSONEncoder: EventEncoder {
 
     public func encodeSummary(_ event: AuditEvent, into w: inout JSONWriter) {
         w.beginObject()
-        w.key("id")
-        w.eventID(event.key)
-        w.key("time")
-        w.time(event.key.stamp)
-        w.key("serial")
-        w.number(event.key.stamp.serial)
-        if let node = event.nodeName {
-            w.key("node")
-            w.string(node)
-        }
-        w.key("category")
-        w.string(event.category.rawValue)
-        w.key("record_types")
-        w.beginArray()
-        for record in event.records { record.withTypeName { w.string($0) } }
-        w.endArray()
-        if !event.keys.isEmpty {
-            w.key("keys")
-            event.text.bytes.withUnsafeBufferPointer { w.array(event.keys, in: $0) }
-        }
+        event.text.bytes.withUnsafeBufferPointer { writeIdentity(event, text: $0, into: &w) }
         w.endObject()
         w.newline()
     }
 
-    /// `text`: the event's text, which its sections point into.
-    private func encode(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+    /// What says which event this is, first in every line and all of a summary: id,
+    /// time, serial, node, category, record types, rule keys.
+    private func writeIdentity(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         let stamp = event.key.stamp
-        w.beginObject()
         w.key("id")
         w.eventID(event.key)
         w.key("time")
@@ -77,6 +58,12 @@ public struct NativeJSONEncoder: EventEncoder {
             w.key("keys")
             w.array(event.keys, in: text)
         }
+    }
+
+    /// `text`: the event's text, which its sections point into.
+    private func encode(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+        w.beginObject()
+        writeIdentity(event, text: text, into: &w)
         // Sections are passed on as `event.x!`, not bound with `if let`: a binding would
         // copy the struct (a retain per field), and this runs for every event.
         if event.process != nil {

@@ -23,6 +23,18 @@ extension KernelSuite {
             return numbers
         }
 
+        /// A started rsyslog and HTTP store for one test, with its marker.
+        static func withRsyslogAndStore(_ body: (RsyslogServer, BulkReceiver, String) throws -> Void) throws {
+            try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup --test")
+            let marker = Live.marker()
+            let server = try RsyslogServer(tag: String(marker.suffix(8)))
+            defer { server.remove() }
+            try server.start()
+            let receiver = try BulkReceiver(tag: String(marker.suffix(8)))
+            defer { receiver.remove() }
+            try body(server, receiver, marker)
+        }
+
         /// The events in a spool directory's segments, delivered or not.
         static func spooledEvents(_ directory: String) throws -> [[String: Any]] {
             let segments = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".spool") }
@@ -223,30 +235,25 @@ extension KernelSuite.DeliveryKernelTests {
 extension KernelSuite.DeliveryKernelTests {
     @Test("syslog over UDP and plain JSON lines over HTTP, at the same time as stdout")
     func udpAndJSONLines() throws {
-        try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup --test")
-        let marker = Live.marker()
-        let server = try RsyslogServer(tag: String(marker.suffix(8)))
-        defer { server.remove() }
-        try server.start()
-        let receiver = try BulkReceiver(tag: String(marker.suffix(8)))
-        defer { receiver.remove() }
-        let run = try Live.withLiveRun(["--syslog", server.udpURL, "--http", receiver.linesURL, "--http-format", "ndjson",
-                                        "--spool-directory", server.directory.appendingPathComponent("spool").path]) { live in
-            // A gentle rate: UDP has no flow control, and loopback drops what rsyslog cannot take in time.
-            let burst = try Command.run(KernelSuite.FaultKernelTests.execBurst, ["100", marker, "200"])
-            try #require(burst.status == 0, "\(burst.stderr)")
-            try #require(try live.barrier(), "the events did not reach stdout")
-            try Wait.until { Set(Self.markerNumbers(try server.received(), marker: marker)).count >= 100 }
-            try Wait.until {
-                let lines = (try? Data(contentsOf: receiver.directory.appendingPathComponent("lines.jsonl"))) ?? Data()
-                return Set(Self.markerNumbers(try Command.completeJSONLines(lines), marker: marker)).count >= 100
+        try Self.withRsyslogAndStore { server, receiver, marker in
+            let run = try Live.withLiveRun(["--syslog", server.udpURL, "--http", receiver.linesURL, "--http-format", "ndjson",
+                                            "--spool-directory", server.directory.appendingPathComponent("spool").path]) { live in
+                // A gentle rate: UDP has no flow control, and loopback drops what rsyslog cannot take in time.
+                let burst = try Command.run(KernelSuite.FaultKernelTests.execBurst, ["100", marker, "200"])
+                try #require(burst.status == 0, "\(burst.stderr)")
+                try #require(try live.barrier(), "the events did not reach stdout")
+                try Wait.until { Set(Self.markerNumbers(try server.received(), marker: marker)).count >= 100 }
+                try Wait.until {
+                    let lines = (try? Data(contentsOf: receiver.directory.appendingPathComponent("lines.jsonl"))) ?? Data()
+                    return Set(Self.markerNumbers(try Command.completeJSONLines(lines), marker: marker)).count >= 100
+                }
             }
+            let overUDP = Set(Self.markerNumbers(try server.received(), marker: marker))
+            #expect(overUDP == Set(0..<100), "\(100 - overUDP.count) missing over UDP")
+            let lines = try Data(contentsOf: receiver.directory.appendingPathComponent("lines.jsonl"))
+            #expect(Set(Self.markerNumbers(try Command.jsonLines(lines), marker: marker)) == Set(0..<100))
+            #expect(Set(Self.markerNumbers(try run.events(), marker: marker)) == Set(0..<100), "stdout")
         }
-        let overUDP = Set(Self.markerNumbers(try server.received(), marker: marker))
-        #expect(overUDP == Set(0..<100), "\(100 - overUDP.count) missing over UDP")
-        let lines = try Data(contentsOf: receiver.directory.appendingPathComponent("lines.jsonl"))
-        #expect(Set(Self.markerNumbers(try Command.jsonLines(lines), marker: marker)) == Set(0..<100))
-        #expect(Set(Self.markerNumbers(try run.events(), marker: marker)) == Set(0..<100), "stdout")
     }
 }
 
@@ -307,37 +314,32 @@ extension KernelSuite.DeliveryKernelTests {
 extension KernelSuite.DeliveryKernelTests {
     @Test("include_records and a 400 KB argv, then 1,000 execs: all 1,001 reach rsyslog and an HTTP store, the big one marked truncated to the bound")
     func bigEventThenMore() throws {
-        try #require(RsyslogServer.isAvailable, "rsyslog is missing: run Scripts/setup --test")
-        let marker = Live.marker()
-        let server = try RsyslogServer(tag: String(marker.suffix(8)))
-        defer { server.remove() }
-        try server.start()
-        let receiver = try BulkReceiver(tag: String(marker.suffix(8)))
-        defer { receiver.remove() }
-        let config = receiver.directory.appendingPathComponent("nodeaudit.yaml")
-        // The collector takes messages up to 256 KiB: the bound keeps every event below it.
-        try "events:\n  include_records: true\n  max_event_bytes: 200000\n".write(to: config, atomically: true, encoding: .utf8)
-        let bigArguments = (0..<400).map { "\(String(format: "%03d", $0))" + String(repeating: "x", count: 997) }
-        let spawnBig = "import os, sys; os.waitpid(os.posix_spawn('/bin/true', ['/bin/true', sys.argv[1], 'big'] + sys.argv[2:], {}), 0)"
-        func isBig(_ event: [String: Any]) -> Bool { Array(Live.argv(event).prefix(3)) == ["/bin/true", marker, "big"] }
-        let run = try Live.withLiveRun(["--config", config.path, "--no-stdout", "--syslog", server.url, "--http", receiver.bulkURL,
-                                        "--spool-directory", server.directory.appendingPathComponent("spool").path]) { _ in
-            let big = try Command.run("/usr/bin/python3", ["-c", spawnBig, marker] + bigArguments)
-            try #require(big.status == 0, "\(big.stderr)")
-            let burst = try Command.run(KernelSuite.FaultKernelTests.execBurst, ["1000", marker])
-            try #require(burst.status == 0, "\(burst.stderr)")
-            func complete(_ events: [[String: Any]]) -> Bool { Set(Self.markerNumbers(events, marker: marker)).count >= 1000 && events.contains(where: isBig) }
-            try Wait.until { complete(try server.received()) }
-            try Wait.until { complete(try receiver.documents()) }
+        try Self.withRsyslogAndStore { server, receiver, marker in
+            let config = receiver.directory.appendingPathComponent("nodeaudit.yaml")
+            // The collector takes messages up to 256 KiB: the bound keeps every event below it.
+            try "events:\n  include_records: true\n  max_event_bytes: 200000\n".write(to: config, atomically: true, encoding: .utf8)
+            let bigArguments = (0..<400).map { "\(String(format: "%03d", $0))" + String(repeating: "x", count: 997) }
+            let spawnBig = "import os, sys; os.waitpid(os.posix_spawn('/bin/true', ['/bin/true', sys.argv[1], 'big'] + sys.argv[2:], {}), 0)"
+            func isBig(_ event: [String: Any]) -> Bool { Array(Live.argv(event).prefix(3)) == ["/bin/true", marker, "big"] }
+            let run = try Live.withLiveRun(["--config", config.path, "--no-stdout", "--syslog", server.url, "--http", receiver.bulkURL,
+                                            "--spool-directory", server.directory.appendingPathComponent("spool").path]) { _ in
+                let big = try Command.run("/usr/bin/python3", ["-c", spawnBig, marker] + bigArguments)
+                try #require(big.status == 0, "\(big.stderr)")
+                let burst = try Command.run(KernelSuite.FaultKernelTests.execBurst, ["1000", marker])
+                try #require(burst.status == 0, "\(burst.stderr)")
+                func complete(_ events: [[String: Any]]) -> Bool { Set(Self.markerNumbers(events, marker: marker)).count >= 1000 && events.contains(where: isBig) }
+                try Wait.until { complete(try server.received()) }
+                try Wait.until { complete(try receiver.documents()) }
+            }
+            for (name, events) in [("rsyslog", try server.received()), ("http", try receiver.documents())] {
+                #expect(Set(Self.markerNumbers(events, marker: marker)) == Set(0..<1000), "\(name): \(run.stderr.suffix(300))")
+                let big = events.filter(isBig)
+                try #require(big.count == 1, "\(name): the big event came \(big.count) times")
+                #expect(big[0]["truncated"] as? Bool == true, "\(name): the big event is not marked")
+                #expect((big[0]["original_bytes"] as? Int ?? 0) > 200_000)
+            }
+            // Two: python's own exec carried the same 400 KB of arguments.
+            #expect(run.finalCounter("truncated") == 2)
         }
-        for (name, events) in [("rsyslog", try server.received()), ("http", try receiver.documents())] {
-            #expect(Set(Self.markerNumbers(events, marker: marker)) == Set(0..<1000), "\(name): \(run.stderr.suffix(300))")
-            let big = events.filter(isBig)
-            try #require(big.count == 1, "\(name): the big event came \(big.count) times")
-            #expect(big[0]["truncated"] as? Bool == true, "\(name): the big event is not marked")
-            #expect((big[0]["original_bytes"] as? Int ?? 0) > 200_000)
-        }
-        // Two: python's own exec carried the same 400 KB of arguments.
-        #expect(run.finalCounter("truncated") == 2)
     }
 }

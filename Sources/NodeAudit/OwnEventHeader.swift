@@ -1,0 +1,27 @@
+import Output
+
+extension JSONWriter {
+    /// Opens one of nodeaudit's own events (drift, restart gap) and writes what every
+    /// event starts with: `id` (`nodeaudit-KIND-MILLISECONDS`), `time`, `node`,
+    /// `category` and `type` (`nodeaudit_KIND`), so consumers read them like the kernel's.
+    mutating func beginOwnEvent(kind: String, epochMilliseconds: UInt64, node: String?, category: String) {
+        beginObject()
+        key("id")
+        string("nodeaudit-\(kind)-\(epochMilliseconds)")
+        key("time")
+        string(Self.rfc3339(epochMilliseconds))
+        if let node {
+            key("node")
+            string(node)
+        }
+        key("category")
+        string(category)
+        key("type")
+        string("nodeaudit_" + kind.replacing("-", with: "_"))
+    }
+
+    /// RFC 3339 text of a wall-clock time in milliseconds.
+    static func rfc3339(_ epochMilliseconds: UInt64) -> String {
+        String(decoding: Timestamp.rfc3339(seconds: epochMilliseconds / 1000, milliseconds: UInt16(epochMilliseconds % 1000)), as: UTF8.self)
+    }
+}
