@@ -164,18 +164,31 @@ public struct Identity: Sendable, Equatable {
 public enum IdentityRole: Int, Sendable, CaseIterable {
     case auid, uid, gid, euid, suid, fsuid, egid, sgid, fsgid
 
-    /// Each role in one row, in case order: its field in records (and its key in the
-    /// JSON), the name auditd gives its interpretation in ENRICHED logs, and whether the
-    /// id names a group rather than a user.
-    private static let table: [(field: StaticString, interpretation: StaticString, isGroup: Bool)] = [
-        ("auid", "AUID", false), ("uid", "UID", false), ("gid", "GID", true), ("euid", "EUID", false),
-        ("suid", "SUID", false), ("fsuid", "FSUID", false), ("egid", "EGID", true), ("sgid", "SGID", true),
-        ("fsgid", "FSGID", true),
-    ]
+    /// Each role in one row: its field in records (and its key in the JSON), the name
+    /// auditd gives its interpretation in ENRICHED logs, and whether the id names a
+    /// group rather than a user. (A switch, not an array: inlined, it folds to constants
+    /// on the encoder's path.)
+    @inline(__always)
+    private var row: (field: StaticString, interpretation: StaticString, isGroup: Bool, recordField: ProcessField) {
+        switch self {
+        case .auid: ("auid", "AUID", false, .auid)
+        case .uid: ("uid", "UID", false, .uid)
+        case .gid: ("gid", "GID", true, .gid)
+        case .euid: ("euid", "EUID", false, .euid)
+        case .suid: ("suid", "SUID", false, .suid)
+        case .fsuid: ("fsuid", "FSUID", false, .fsuid)
+        case .egid: ("egid", "EGID", true, .egid)
+        case .sgid: ("sgid", "SGID", true, .sgid)
+        case .fsgid: ("fsgid", "FSGID", true, .fsgid)
+        }
+    }
 
-    public var field: StaticString { Self.table[rawValue].field }
-    public var interpretationName: StaticString { Self.table[rawValue].interpretation }
-    public var isGroup: Bool { Self.table[rawValue].isGroup }
+    /// The field that carries the id in a SYSCALL record, for `FieldIndex`.
+    @inline(__always) var recordField: ProcessField { row.recordField }
+
+    @inline(__always) public var field: StaticString { row.field }
+    @inline(__always) public var interpretationName: StaticString { row.interpretation }
+    @inline(__always) public var isGroup: Bool { row.isGroup }
 
     /// The position of the role in `ProcessInfo.identities`.
     public var index: Int { rawValue }

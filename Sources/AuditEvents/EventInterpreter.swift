@@ -92,7 +92,7 @@ public struct EventInterpreter: Sendable {
             info.session = UInt32(truncatingIfNeeded: ses)
         }
         for role in IdentityRole.allCases {
-            guard let id = fields.unsigned(ProcessField.of(role), of: record), let id32 = UInt32(exactly: id) else { continue }
+            guard let id = fields.unsigned(role.recordField, of: record), let id32 = UInt32(exactly: id) else { continue }
             info[role] = Identity(id: id32, name: !record.hasInterpretations ? nil : name(of: role, in: record, text: &text))
         }
     }

@@ -92,8 +92,4 @@ enum ProcessField: UInt8, InterpretedField {
         }
     }
 
-    /// The id field of a credential: the credentials follow `auid` in `IdentityRole` order.
-    static func of(_ role: IdentityRole) -> ProcessField {
-        ProcessField(rawValue: ProcessField.auid.rawValue + UInt8(role.rawValue))!
-    }
 }

@@ -9,9 +9,11 @@ import AuditRecords
 /// nodeaudit runs (useradd replaces /etc/passwd by rename) is named within a second.
 /// Used by the pipeline's one thread.
 public final class UserNameResolver: @unchecked Sendable {
-    public private(set) var database: UserDatabase
+    /// Read and replaced by the pipeline's one thread only: the run-time exclusivity
+    /// checks (two per event) are left out.
+    @exclusivity(unchecked) public private(set) var database: UserDatabase
     private let files: UserDatabaseFiles?
-    private var nextCheck: UInt64 = 0
+    @exclusivity(unchecked) private var nextCheck: UInt64 = 0
     private static let unsetName: Bytes = Array("unset".utf8)[...]
     private static let checkEveryMilliseconds: UInt64 = 1000
 

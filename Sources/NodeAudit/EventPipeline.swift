@@ -114,11 +114,13 @@ public final class EventPipeline {
 
     /// The highest serial of an event rendered on this thread (live input), and of those
     /// handed to the sink: what a restart compares with (`StreamState`).
+    /// Like the other hot properties here, used by the pipeline's one thread: the
+    /// run-time exclusivity checks are left out.
     @exclusivity(unchecked) private var highestSerialRendered: UInt64 = 0
-    public private(set) var highestSerialWritten: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var highestSerialWritten: UInt64 = 0
 
     /// The serial of the first record added, nil before any.
-    public private(set) var firstSerial: UInt64?
+    @exclusivity(unchecked) public private(set) var firstSerial: UInt64?
 
     /// The stamp time of the newest record added, in milliseconds since the epoch.
     @exclusivity(unchecked) public private(set) var newestRecordMilliseconds: UInt64 = 0
