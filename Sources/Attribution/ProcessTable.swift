@@ -13,7 +13,6 @@ public struct ProcessTable: Sendable {
         /// Start time in clock ticks since boot (`/proc/PID/stat` field 22); nil when the
         /// process was only seen in events.
         public var startTicks: UInt64?
-        public var exe: String?
         public var workload: Workload?
         /// The exec session into a container this process belongs to, once known.
         public var execSession: ExecSession?
@@ -22,12 +21,10 @@ public struct ProcessTable: Sendable {
         /// Set when the process was found gone; it is forgotten `goneRetention` later.
         public var goneSince: UInt64?
 
-        public init(pid: UInt32, ppid: UInt32?, startTicks: UInt64?, exe: String? = nil, workload: Workload?,
-                    confirmedAt: UInt64) {
+        public init(pid: UInt32, ppid: UInt32?, startTicks: UInt64?, workload: Workload?, confirmedAt: UInt64) {
             self.pid = pid
             self.ppid = ppid
             self.startTicks = startTicks
-            self.exe = exe
             self.workload = workload
             self.confirmedAt = confirmedAt
         }
@@ -52,7 +49,6 @@ public struct ProcessTable: Sendable {
     public mutating func remember(_ entry: Entry) {
         var entry = entry
         if let old = entries[entry.pid], old.startTicks == entry.startTicks || entry.startTicks == nil || old.startTicks == nil {
-            entry.exe = entry.exe ?? old.exe
             entry.ppid = entry.ppid ?? old.ppid
             entry.startTicks = entry.startTicks ?? old.startTicks
             entry.workload = entry.workload ?? old.workload
@@ -76,22 +72,6 @@ public struct ProcessTable: Sendable {
             guard let gone = entry.goneSince else { return true }
             return now - gone <= goneRetentionMilliseconds
         }
-    }
-
-    /// The workload of `pid` from the table alone: its own entry when its parent matches
-    /// the event's (`ppid`), else its ancestors', nearest first.
-    public func inheritedWorkload(pid: UInt32, ppid: UInt32?) -> Workload? {
-        if let own = entries[pid], let workload = own.workload, ppid == nil || own.ppid == nil || own.ppid == ppid {
-            return workload
-        }
-        var next = ppid
-        var depth = 0
-        while let parent = next, depth < 16, let entry = entries[parent] {
-            if let workload = entry.workload { return workload }
-            next = entry.ppid
-            depth += 1
-        }
-        return nil
     }
 
     private mutating func shrink() {

@@ -6,7 +6,7 @@ import Output
 
 /// The one direction data flows: records → events → enrichment → encoding → sink.
 ///
-/// Sources (files, stdin, later the kernel) push records in; everything after is the
+/// Sources (files, stdin, the kernel) push records in; everything after is the
 /// same for offline and live input.
 public final class EventPipeline {
     // The pipeline is used from one thread, and its methods never reach one of these

@@ -73,8 +73,8 @@ public struct JSONWriter {
     }
 
     /// Writes `"key":` inside an object; the next write is its value. Keys are nodeaudit's
-    /// own ASCII names. Inlined: the literal's length is then a constant, and the copy
-    /// some stores (an event has some sixty keys).
+    /// own ASCII names. Inlined: the literal's length is then a constant, and the copy a
+    /// few stores (an event has some sixty keys).
     @inline(__always)
     public mutating func key(_ key: StaticString) {
         if key.hasPointerRepresentation {

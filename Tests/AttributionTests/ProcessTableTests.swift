@@ -7,34 +7,16 @@ struct ProcessTableTests {
     static let pod = Workload(container: .init(id: String(repeating: "a", count: 64)), pod: .init(uid: "p"))
     static let host = Workload(cgroup: "/")
 
-    @Test("a gone child inherits from its nearest known ancestor")
-    func inheritance() {
-        var table = ProcessTable()
-        table.remember(.init(pid: 100, ppid: 1, startTicks: 5, workload: Self.pod, confirmedAt: 0))
-        table.remember(.init(pid: 200, ppid: 100, startTicks: 6, workload: nil, confirmedAt: 0))
-        #expect(table.inheritedWorkload(pid: 300, ppid: 200) == Self.pod)
-        #expect(table.inheritedWorkload(pid: 300, ppid: 999) == nil)
-    }
-
-    @Test("an entry whose parent differs from the event's is another process that had the pid")
-    func reusedPID() {
-        var table = ProcessTable()
-        table.remember(.init(pid: 100, ppid: 1, startTicks: 5, workload: Self.host, confirmedAt: 0))
-        table.remember(.init(pid: 50, ppid: 1, startTicks: 2, workload: Self.pod, confirmedAt: 0))
-        #expect(table.inheritedWorkload(pid: 100, ppid: 1) == Self.host)
-        #expect(table.inheritedWorkload(pid: 100, ppid: 50) == Self.pod)
-    }
-
     @Test("a new start time replaces the entry; the same start time merges what is known")
     func startTimes() {
         var table = ProcessTable()
-        table.remember(.init(pid: 7, ppid: 1, startTicks: 10, exe: "/bin/sh", workload: Self.pod, confirmedAt: 0))
+        table.remember(.init(pid: 7, ppid: 1, startTicks: 10, workload: Self.pod, confirmedAt: 0))
         table.remember(.init(pid: 7, ppid: nil, startTicks: 10, workload: nil, confirmedAt: 5))
         #expect(table[7]?.workload == Self.pod)
-        #expect(table[7]?.exe == "/bin/sh")
+        #expect(table[7]?.ppid == 1, "the same process: what was known stays")
         table.remember(.init(pid: 7, ppid: 2, startTicks: 99, workload: Self.host, confirmedAt: 6))
         #expect(table[7]?.workload == Self.host)
-        #expect(table[7]?.exe == nil)
+        #expect(table[7]?.ppid == 2)
     }
 
     @Test("exited processes are forgotten after the retention; the table stays within its capacity")
