@@ -42,8 +42,10 @@ public struct AuditStatus: Sendable, Equatable {
 
     /// Name and value pairs in `auditctl -s` order.
     public var fields: [(String, UInt32)] {
-        [("enabled", enabled), ("failure", failure), ("pid", pid), ("rate_limit", rateLimit),
-         ("backlog_limit", backlogLimit), ("lost", lost), ("backlog", backlog),
-         ("backlog_wait_time", backlogWaitTime), ("backlog_wait_time_actual", backlogWaitTimeActual)]
+        // The settings' names are StatusSetting's, as rule files and `rules diff` say them.
+        [(StatusSetting.enabled(enabled).name, enabled), (StatusSetting.failure(failure).name, failure), ("pid", pid),
+         (StatusSetting.rateLimit(rateLimit).name, rateLimit), (StatusSetting.backlogLimit(backlogLimit).name, backlogLimit),
+         ("lost", lost), ("backlog", backlog), (StatusSetting.backlogWaitTime(backlogWaitTime).name, backlogWaitTime),
+         ("backlog_wait_time_actual", backlogWaitTimeActual)]
     }
 }
