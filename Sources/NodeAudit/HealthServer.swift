@@ -210,9 +210,11 @@ final class HealthServer: @unchecked Sendable {
     }
 
     /// Reads and drops what a client still sends after its answer; closes at its end.
+    /// At most 64 KiB a turn: a client that keeps sending must not hold the thread (its
+    /// deadline closes it).
     private func discardInput(_ fd: Int32) {
         var sink = [UInt8](repeating: 0, count: 4096)
-        while true {
+        for _ in 0..<16 {
             let n = sink.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 { continue }
             if n < 0, errno == EINTR { continue }
