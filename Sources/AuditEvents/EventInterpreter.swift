@@ -46,13 +46,23 @@ public struct EventInterpreter: Sendable {
             case RecordType.path.number:
                 event.paths.append(readPath(record, text: &event.text))
             case RecordType.proctitle.number:
-                if event.process == nil { event.process = ProcessInfo() }
-                event.process!.title = ProcessTitle.argv(record, into: &event.text)
+                var malformed = false
+                let title = ProcessTitle.argv(record, into: &event.text, malformed: &malformed)
+                if malformed { event.malformedFields += 1 }
+                if title != nil {
+                    if event.process == nil { event.process = ProcessInfo() }
+                    event.process!.title = title
+                }
             case RecordType.tty.number, RecordType.userTTY.number:
                 if let data = record.string("data") { ttyInput = (ttyInput ?? []) + TTYInput.readable(data) }
                 if record.type.role == .standalone || event.process?.pid == nil { readProcess(record, into: &event) }
             case RecordType.sockaddr.number:
-                if let bytes = record.string("saddr") { event.socketAddress = SocketAddress(bytes) }
+                // Bad hex would decode into garbage (a family that does not exist): flagged instead.
+                if record.isMalformed("saddr") {
+                    event.malformedFields += 1
+                } else if let bytes = record.string("saddr") {
+                    event.socketAddress = SocketAddress(bytes)
+                }
             default:
                 // The SYSCALL record speaks for the process; others (LOGIN, CONFIG_CHANGE)
                 // only when there is none, as in user-space messages.
@@ -64,6 +74,8 @@ public struct EventInterpreter: Sendable {
             }
         }
         if hasExec {
+            // EXECVE alone (a filtered log, one cut at a file boundary) still has a process.
+            if event.process == nil { event.process = ProcessInfo() }
             let exec = ExecArguments(records: group.records, byteLimit: argvByteLimit, into: &event.text)
             event.malformedFields += exec.malformedFields
             event.exec = exec

@@ -213,6 +213,12 @@ public struct AuditRecord: @unchecked Sendable {
     @inlinable
     public func hexadecimal(_ key: StaticString) -> UInt64? { withRaw(key, ByteNumbers.hexadecimal) }
 
+    /// Whether the user-controlled string field `key` is in neither of the kernel's forms
+    /// (not quoted, and not hex of even length): decoded, it would be garbage.
+    public func isMalformed(_ key: StaticString) -> Bool {
+        withRaw(key) { UntrustedString.isMalformed($0) ? true : nil } ?? false
+    }
+
     /// A user-controlled string field, decoded from its quoted or hex form; nil for `(null)`.
     public func string(_ key: StaticString) -> Bytes? {
         withRaw(key, UntrustedString.decode)

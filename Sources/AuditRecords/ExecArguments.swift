@@ -99,9 +99,17 @@ public struct ExecArguments: Sendable, Equatable {
 /// The command line from a PROCTITLE record: the process's argv as the kernel saw it in
 /// its memory, NUL-separated and cut at 128 bytes by the kernel.
 public enum ProcessTitle {
-    /// The arguments, decoded into `text`; nil when the record has no title.
-    public static func argv(_ record: AuditRecord, into text: inout EventText) -> [TextRange]? {
-        guard let title = record.string("proctitle", into: &text) else { return nil }
+    /// The arguments, decoded into `text`; nil when the record has no title, or one in
+    /// neither of the kernel's forms (`malformed` then says so: decoded, it would be garbage).
+    public static func argv(_ record: AuditRecord, into text: inout EventText, malformed: inout Bool) -> [TextRange]? {
+        guard let (title, wasMalformed) = record.withRaw("proctitle", { raw in
+            let decoded = text.appendDecoded(raw)
+            return decoded.range.map { ($0, decoded.wasMalformed) }
+        }) else { return nil }
+        if wasMalformed {
+            malformed = true
+            return nil
+        }
         return text.split(title, separator: 0)
     }
 }

@@ -42,7 +42,13 @@ enum FieldTokenizer {
             i += 1
             let valueStart = i
             var valueEnd: Int
-            if i < end, let close = closing(b[i]) {
+            if i < end, depth == 0, b[i] == UInt8(ascii: "'"), isKey("msg", b, keyStart, keyEnd) {
+                // A user-space message: its values may be double-quoted and hold a `'`
+                // (libaudit does not encode it in `acct="a'b"`), so the message ends at the
+                // first `'` outside double quotes.
+                i = endOfMessage(b, from: i + 1, to: end)
+                valueEnd = i
+            } else if i < end, let close = closing(b[i]) {
                 i = firstIndex(of: close, or: close, in: b, from: i + 1, to: end)
                 if i < end { i += 1 }  // include the closing delimiter
                 valueEnd = i
@@ -50,9 +56,7 @@ enum FieldTokenizer {
                 i = firstIndex(of: space, or: space, in: b, from: i, to: end)
                 valueEnd = i
             }
-            let isNestedMessage = depth == 0 && keyEnd - keyStart == 3
-                && b[keyStart] == UInt8(ascii: "m") && b[keyStart + 1] == UInt8(ascii: "s")
-                && b[keyStart + 2] == UInt8(ascii: "g") && valueEnd - valueStart >= 2
+            let isNestedMessage = depth == 0 && isKey("msg", b, keyStart, keyEnd) && valueEnd - valueStart >= 2
                 && b[valueStart] == UInt8(ascii: "'") && b[valueEnd - 1] == UInt8(ascii: "'")
             if isNestedMessage {
                 tokenize(b, valueStart + 1, valueEnd - 1, into: &fields, floor: floor, depth: depth + 1)
@@ -84,6 +88,29 @@ enum FieldTokenizer {
         }
         while i < end, b[i] != first, b[i] != second { i += 1 }
         return i
+    }
+
+    @inline(__always)
+    private static func isKey(_ name: StaticString, _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        UnsafeBufferPointer(rebasing: b[start..<end]).equals(name)
+    }
+
+    /// The index after the `'` that closes a message begun before `start`: the first one
+    /// outside double quotes; without one, the first `'` at all (a message cut short
+    /// keeps what the plain rule gives), else `end`.
+    private static func endOfMessage(_ b: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int {
+        var i = start
+        var inQuotes = false
+        while i < end {
+            switch b[i] {
+            case UInt8(ascii: "\""): inQuotes.toggle()
+            case UInt8(ascii: "'") where !inQuotes: return i + 1
+            default: break
+            }
+            i += 1
+        }
+        let plain = firstIndex(of: UInt8(ascii: "'"), or: UInt8(ascii: "'"), in: b, from: start, to: end)
+        return plain < end ? plain + 1 : end
     }
 
     /// Whether anything but spaces lies between the previous value and this word (then

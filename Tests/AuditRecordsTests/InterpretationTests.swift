@@ -45,7 +45,9 @@ struct InterpretationTests {
     @Test("PROCTITLE decodes to its NUL-separated argv")
     func proctitle() throws {
         var text = EventText()
-        let title = try #require(ProcessTitle.argv(try records(serial: 8, type: "PROCTITLE")[0], into: &text))
+        var malformed = false
+        let title = try #require(ProcessTitle.argv(try records(serial: 8, type: "PROCTITLE")[0], into: &text, malformed: &malformed))
+        #expect(!malformed)
         #expect(title.map { text[$0].utf8String } == ["/tmp/nodeaudit-fixture-dir/tru e", "arg"])
     }
 

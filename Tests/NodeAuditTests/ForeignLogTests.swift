@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Audit logs written elsewhere (filtered logs, SELinux and PAM hosts, hostile account
+/// names): record kinds the corpus of this machine does not have, as libauparse reads them.
+@Suite("logs written elsewhere")
+struct ForeignLogTests {
+    static func events(_ lines: [String]) throws -> [[String: Any]] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-foreign-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        return try parseEvents([file.path]).events
+    }
+
+    @Test("EXECVE without SYSCALL (a filtered log, one cut at a file boundary) keeps its argv", arguments: [
+        [#"type=EXECVE msg=audit(1614788539.386:13232): argc=1 a0="whoami""#],
+        [#"type=EXECVE msg=audit(1614788539.386:13232): argc=2 a0="ls" a1="-l""#,
+         #"type=PATH msg=audit(1614788539.386:13232): item=0 name="/bin/ls" inode=5 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0"#],
+    ])
+    func execveAlone(lines: [String]) throws {
+        let events = try Self.events(lines)
+        try #require(events.count == 1)
+        let process = try #require(events[0]["process"] as? [String: Any], "\(events[0])")
+        #expect((process["argv"] as? [String])?.first == (lines.count == 1 ? "whoami" : "ls"))
+        #expect(events[0]["malformed_fields"] == nil)
+    }
+
+    @Test("a ' inside a double-quoted value of a user-space message does not end the message")
+    func quoteInsideMessage() throws {
+        let line = #"type=USER_AUTH msg=audit(1700000000.100:5): pid=1 uid=0 auid=4294967295 ses=4294967295 msg='op=PAM:authentication acct="a'b" exe="/usr/sbin/sshd" hostname=10.0.0.9 addr=10.0.0.9 terminal=ssh res=failed'"#
+        let login = try #require(try Self.events([line]).first?["login"] as? [String: Any])
+        #expect(login["account"] as? String == "a'b")
+        #expect(login["address"] as? String == "10.0.0.9")
+        #expect(login["result"] as? String == "failed")
+    }
+
+    @Test("bad hex in saddr and proctitle is flagged, not decoded into garbage", arguments: [
+        "type=SOCKADDR msg=audit(1614788539.400:13233): saddr=ZZ",
+        "type=SOCKADDR msg=audit(1614788539.400:13234): saddr=020",
+        "type=PROCTITLE msg=audit(1614788539.400:13235): proctitle=ABC",
+    ])
+    func badHexFlagged(line: String) throws {
+        let event = try #require(try Self.events([line]).first)
+        #expect(event["malformed_fields"] as? Int == 1, "\(event)")
+        #expect(event["socket"] == nil)
+        #expect((event["process"] as? [String: Any])?["proctitle"] == nil)
+    }
+}
