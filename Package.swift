@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "HostIO", dependencies: ["CLinux"]),
         // Linux calls Swift's Glibc module lacks (epoll, accept4).
         .systemLibrary(name: "CLinux"),
+        // zlib (Debian's zlib1g-dev), for gzip-compressed rotated audit logs.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure core: records, values, interpretation. No I/O.
         .target(name: "AuditRecords", dependencies: ["CAudit"]),
         // Pure core: the auditctl rule language, encoded through libaudit. No I/O.
@@ -46,7 +48,7 @@ let package = Package(
         .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL", "HostIO"],
                 linkerSettings: [.linkedLibrary(":libssl.a"), .linkedLibrary(":libcrypto.a")]),
         // Pipeline wiring, configuration, counters.
-        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO",
+        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO", "CZlib",
                                                   .product(name: "Logging", package: "swift-log")]),
         // The executable `nodeaudit`: command-line parsing only. (Its target is not named
         // `nodeaudit`: it would differ from the library `NodeAudit` only by case.)

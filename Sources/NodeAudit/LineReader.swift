@@ -16,18 +16,32 @@ public struct LineReader {
 
     public struct ReadError: Error, CustomStringConvertible {
         public var errno: Int32
-        public var description: String { SystemError.text(errno) }
+        /// Said instead of errno's text when set (a corrupt compressed stream).
+        public var message: String?
+        public var description: String { message ?? SystemError.text(errno) }
+
+        public init(errno: Int32, message: String? = nil) {
+            self.errno = errno
+            self.message = message
+        }
     }
 
     private let fd: Int32
+    /// Set for a gzip-compressed file: the bytes come decompressed from it.
+    private let gzip: GzipReader?
     private let chunkSize: Int
     private let maximumLineBytes: Int
 
-    public init(fd: Int32, chunkSize: Int = 1 << 20, maximumLineBytes: Int) {
+    /// `decompressing`: read the file through gzip (see `GzipReader.isGzip`).
+    public init(fd: Int32, chunkSize: Int = 1 << 20, maximumLineBytes: Int, decompressing: Bool = false) throws(ReadError) {
         self.fd = fd
+        gzip = decompressing ? try GzipReader(fd: fd) : nil
         self.chunkSize = chunkSize
         self.maximumLineBytes = maximumLineBytes
     }
+
+    /// Whether `fd` is a gzip-compressed file.
+    public static func isCompressed(_ fd: Int32) -> Bool { GzipReader.isGzip(fd) }
 
     /// Calls `body` for every line, in order; returns the bytes read.
     @discardableResult
@@ -37,10 +51,15 @@ public struct LineReader {
         var carryOverflow = 0  // bytes of an over-long line being skipped
         var total: UInt64 = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(errno: errno)
+            let n: Int
+            if let gzip {
+                n = try chunk.withUnsafeMutableBytes { (raw) throws(ReadError) in try gzip.read(into: raw) }
+            } else {
+                n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ReadError(errno: errno)
+                }
             }
             if n == 0 { break }
             total += UInt64(n)

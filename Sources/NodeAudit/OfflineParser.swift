@@ -47,7 +47,13 @@ public struct OfflineParser {
     }
 
     private func read(fd: Int32, name: String) throws(Failure) {
-        let reader = LineReader(fd: fd, maximumLineBytes: RecordParser.maximumRecordBytes)
+        let reader: LineReader
+        do throws(LineReader.ReadError) {
+            reader = try LineReader(fd: fd, maximumLineBytes: RecordParser.maximumRecordBytes,
+                                    decompressing: fd != 0 && LineReader.isCompressed(fd))
+        } catch {
+            throw .cannotRead(path: name, reason: error.description)
+        }
         var lineNumber = 0
         var bytes: UInt64 = 0
         do {

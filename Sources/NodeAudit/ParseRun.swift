@@ -19,7 +19,12 @@ public enum ParseRun {
             diagnostics.error(error.description)
             return false
         }
-        diagnostics.notice("parse: " + pipeline.snapshot().summary)
+        let counters = pipeline.snapshot()
+        diagnostics.notice("parse: " + counters.summary)
+        if counters.lines > 0, counters.assembly.records == 0 {
+            diagnostics.error("not one of the \(counters.lines) lines read was an audit record: is this an audit log?")
+            return false
+        }
         return true
     }
 }

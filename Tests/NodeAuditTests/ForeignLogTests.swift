@@ -46,4 +46,48 @@ struct ForeignLogTests {
         #expect(event["socket"] == nil)
         #expect((event["process"] as? [String: Any])?["proctitle"] == nil)
     }
+
+    @Test("a gzip-compressed log reads as the plain one; two members one after another; a cut stream and a fake one are errors")
+    func gzipLogs() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-gzip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let plain = Fixtures.fixtureFile("kernel-cases.raw.log")
+        let compressed = directory.appendingPathComponent("audit.log.1.gz").path
+        let gzip = try ReferenceTools.path("gzip", package: "gzip")
+        let zipped = try Command.run(gzip, ["-c", plain])
+        try zipped.stdout.write(to: URL(fileURLWithPath: compressed))
+        let fromPlain = try NodeAuditBinary.run(["parse", plain])
+        let fromGzip = try NodeAuditBinary.run(["parse", compressed])
+        #expect(fromGzip.status == 0, "\(fromGzip.stderr)")
+        #expect(fromGzip.stdout == fromPlain.stdout)
+
+        let twice = directory.appendingPathComponent("twice.gz").path
+        try (zipped.stdout + zipped.stdout).write(to: URL(fileURLWithPath: twice))
+        let both = try NodeAuditBinary.run(["parse", twice])
+        #expect(both.status == 0)
+        #expect(both.stderr.contains("\(2 * (try Fixtures.lines(ofFile: plain).count)) lines"), "\(both.stderr)")
+
+        let cut = directory.appendingPathComponent("cut.gz").path
+        try zipped.stdout.prefix(zipped.stdout.count / 2).write(to: URL(fileURLWithPath: cut))
+        let cutShort = try NodeAuditBinary.run(["parse", cut])
+        #expect(cutShort.status == 1)
+        #expect(cutShort.stderr.contains("the gzip stream ends early"), "\(cutShort.stderr)")
+
+        let fake = directory.appendingPathComponent("fake.gz").path
+        try Data([0x1f, 0x8b] + Array("not gzip at all".utf8)).write(to: URL(fileURLWithPath: fake))
+        let notGzip = try NodeAuditBinary.run(["parse", fake])
+        #expect(notGzip.status == 1)
+        #expect(notGzip.stderr.contains("not a valid gzip stream"), "\(notGzip.stderr)")
+    }
+
+    @Test("input without a single audit record is said to be one, and exits 1; an empty input is no error")
+    func noRecordAtAll() throws {
+        let passwd = try NodeAuditBinary.run(["parse", "/etc/passwd"])
+        #expect(passwd.status == 1)
+        #expect(passwd.stderr.contains("was an audit record: is this an audit log?"), "\(passwd.stderr)")
+        #expect(passwd.stdout.isEmpty)
+        let empty = try NodeAuditBinary.run(["parse", "/dev/null"])
+        #expect(empty.status == 0, "\(empty.stderr)")
+    }
 }
