@@ -27,6 +27,9 @@ public struct EventAssembler: Sendable {
     private var closed: RecentlyClosedEvents
     /// The newest record time seen, which ages open events.
     private var newestMilliseconds: UInt64 = 0
+    /// Set once the input separates its events itself (ausearch's `----`): its order of
+    /// records is its own (PROCTITLE first), so only the separators close events.
+    private var separatedInput = false
 
     public init(policy: AssemblyPolicy) {
         self.policy = policy
@@ -50,7 +53,7 @@ public struct EventAssembler: Sendable {
             }
             open[index].records.append(record)
             if open[index].isLate { counters.lateRecords += 1 }
-            if role == .lastOfSyscall {
+            if role == .lastOfSyscall, !separatedInput {
                 close(at: index, reason: .lastRecord, emit: emit)
             } else if open[index].records.count >= policy.maxRecordsPerEvent {
                 counters.oversizeEvents += 1
@@ -85,7 +88,14 @@ public struct EventAssembler: Sendable {
             close(at: 0, reason: .evicted, emit: emit)
         }
         open.append(OpenEvent(key: key, records: [record], isLate: wasClosed, openedAt: max(time, newestMilliseconds)))
-        if role == .lastOfSyscall && !wasClosed { close(at: open.count - 1, reason: .lastRecord, emit: emit) }
+        if role == .lastOfSyscall && !wasClosed && !separatedInput { close(at: open.count - 1, reason: .lastRecord, emit: emit) }
+    }
+
+    /// An event separator in the input (ausearch's `----`): every open event is complete,
+    /// and from now on only separators, EOE and the bounds close events.
+    public mutating func separator(emit: (RecordGroup) -> Void) {
+        separatedInput = true
+        while !open.isEmpty { close(at: 0, reason: .separator, emit: emit) }
     }
 
     /// Closes events older than `nowMilliseconds - maxEventAgeMilliseconds` by the wall

@@ -30,6 +30,8 @@ public enum CloseReason: String, Sendable {
     case flushed
     /// The event reached the record limit; further records start a continuation.
     case recordLimit = "record_limit"
+    /// The input's own event separator (ausearch's `----`).
+    case separator
     /// Records that arrived after their event was already closed.
     case late
 }

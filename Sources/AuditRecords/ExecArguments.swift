@@ -23,7 +23,7 @@ public struct ExecArguments: Sendable, Equatable {
     public init(records: [AuditRecord], byteLimit: Int, into text: inout EventText) {
         argc = nil
         argv = []
-        for record in records where record.type == .execve {
+        for record in Self.inArgumentOrder(records.filter { $0.type == .execve }) {
             record.withContents { body, fields, _ in
                 for field in fields {
                     let key = UnsafeBufferPointer(rebasing: body[field.keyRange])
@@ -76,7 +76,24 @@ public struct ExecArguments: Sendable, Equatable {
         argv.removeSubrange(kept...)
     }
 
-    private struct ArgumentIndex { var number: Int; var isLength: Bool }
+    /// The EXECVE records ordered by the first argument (and chunk) each holds: the kernel
+    /// writes them in that order, but ausearch prints an event's records last first.
+    private static func inArgumentOrder(_ records: [AuditRecord]) -> [AuditRecord] {
+        guard records.count > 1 else { return records }
+        let positions = records.map { record in
+            record.withContents { body, fields, _ -> (Int, Int) in
+                for field in fields {
+                    if let index = argumentIndex(UnsafeBufferPointer(rebasing: body[field.keyRange])), !index.isLength {
+                        return (index.number, index.chunk)
+                    }
+                }
+                return (Int.max, Int.max)
+            }
+        }
+        return records.indices.sorted { positions[$0] < positions[$1] }.map { records[$0] }
+    }
+
+    private struct ArgumentIndex { var number: Int; var isLength: Bool; var chunk = 0 }
 
     /// Reads `aN`, `aN_len` and `aN[i]` keys.
     private static func argumentIndex(_ key: UnsafeBufferPointer<UInt8>) -> ArgumentIndex? {
@@ -91,7 +108,10 @@ public struct ExecArguments: Sendable, Equatable {
         if i == key.count { return ArgumentIndex(number: number, isLength: false) }
         let rest = UnsafeBufferPointer(rebasing: key[i...])
         if rest.equals("_len") { return ArgumentIndex(number: number, isLength: true) }
-        if key[i] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]") { return ArgumentIndex(number: number, isLength: false) }
+        if key[i] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]") {
+            let chunk = ByteNumbers.decimal(UnsafeBufferPointer(rebasing: key[(i + 1)..<(key.count - 1)])).flatMap { Int(exactly: $0) } ?? 0
+            return ArgumentIndex(number: number, isLength: false, chunk: chunk)
+        }
         return nil
     }
 }

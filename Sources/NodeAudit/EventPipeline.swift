@@ -75,6 +75,15 @@ public final class EventPipeline {
     /// Has the enrichment steps read the host again (user databases; SIGHUP).
     public func reloadEnrichers() { renderer.reloadEnrichers() }
 
+    /// An event separator in the input (ausearch's `----`): the open events are complete.
+    public func separator() throws(SinkError) {
+        var failure: SinkError?
+        assembler.separator { group in
+            if failure == nil { failure = emitCatching(group) }
+        }
+        if let failure { throw failure }
+    }
+
     /// Counts input that was not a record.
     public func countMalformed() { counters.malformed += 1 }
 

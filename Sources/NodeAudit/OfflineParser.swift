@@ -34,6 +34,8 @@ public struct OfflineParser {
         }
     }
 
+    private static let ausearchTime = Array("time->".utf8)
+
     /// Reads each path (`-` or none for stdin) and finishes the pipeline.
     public func run(paths: [String]) throws(Failure) {
         let inputs = paths.isEmpty ? ["-"] : paths
@@ -65,6 +67,9 @@ public struct OfflineParser {
                     diagnostics.inputProblem("\(name):\(lineNumber)", RecordParseError.tooLong(count).description)
                 case .text(let text):
                     if text.isEmpty { return }
+                    // ausearch's output: `----` between events, `time->…` before each.
+                    if text.equals("----") { return try pipeline.separator() }
+                    if text.starts(with: Self.ausearchTime) { return }
                     do {
                         try pipeline.add(try RecordParser.parseLogLine(text))
                     } catch let error as RecordParseError {

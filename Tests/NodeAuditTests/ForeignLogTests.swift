@@ -90,4 +90,30 @@ struct ForeignLogTests {
         let empty = try NodeAuditBinary.run(["parse", "/dev/null"])
         #expect(empty.status == 0, "\(empty.stderr)")
     }
+
+    @Test("ausearch's output (PROCTITLE first, `----` and `time->` between events) gives the same events as the log it searched",
+          arguments: [Fixtures.fixtureFile("kernel-cases.raw.log"), Fixtures.corpusFile("exec-net-login.raw.log")])
+    func ausearchOutput(log: String) throws {
+        let ausearch = try ReferenceTools.path("ausearch", package: "auditd")
+        let searched = try Command.run(ausearch, ["-if", log])
+        try #require(searched.status == 0 && searched.stdoutText.hasPrefix("----"), "\(searched.stderr)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-ausearch-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try searched.stdout.write(to: file)
+        let fromAusearch = try parseEvents([file.path])
+        let fromLog = try parseEvents([log])
+        #expect(fromAusearch.counters.assembly.lateRecords == 0)
+        #expect(fromAusearch.counters.malformed == 0, "`----` and `time->` lines are not records, nor malformed")
+        func byID(_ events: [[String: Any]]) -> [String: [String: Any]] {
+            Dictionary(events.map { ($0["id"] as? String ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        let searchedEvents = byID(fromAusearch.events)
+        let logged = byID(fromLog.events)
+        #expect(Set(searchedEvents.keys) == Set(logged.keys))
+        #expect(fromAusearch.events.count == fromLog.events.count, "one event per `----`")
+        let argvDiffers = logged.filter { id, event in
+            ((searchedEvents[id]?["process"] as? [String: Any])?["argv"] as? [String]) != ((event["process"] as? [String: Any])?["argv"] as? [String])
+        }
+        #expect(argvDiffers.isEmpty, "\(argvDiffers.count) execs differ, e.g. \(argvDiffers.keys.first ?? "")")
+    }
 }
