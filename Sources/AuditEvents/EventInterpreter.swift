@@ -138,8 +138,12 @@ public struct EventInterpreter: Sendable {
             arguments[count] = record.withValue(at: value) { text.append($0) }
             count += 1
         }
+        var name = syscalls.syscallName(number, arch: arch)
+        if let multiplexer = name, multiplexer == "socketcall" || multiplexer == "ipc" {
+            name = Subcall.name(multiplexer, firstArgument: fields[.a0].flatMap { record.withValue(at: $0, ByteNumbers.hexadecimal) })
+        }
         return SyscallInfo(
-            number: number, name: syscalls.syscallName(number, arch: arch), arch: arch,
+            number: number, name: name, arch: arch,
             archName: syscalls.architectureName(arch: arch), success: success, exit: exit, errnoName: errnoName,
             arguments: arguments, items: fields.unsigned(.items, of: record).flatMap { UInt32(exactly: $0) })
     }

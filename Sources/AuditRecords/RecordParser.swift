@@ -28,8 +28,11 @@ public enum RecordParseError: Error, Equatable, Sendable, CustomStringConvertibl
 /// Turns audit.log lines and netlink payloads into `AuditRecord`s.
 ///
 /// Log lines: `[node=NAME ]type=TYPE msg=audit(SEC.MS:SERIAL): FIELDS[0x1d INTERPRETATIONS]`
-/// (auditd's RAW and ENRICHED formats). Netlink: the message type comes from the netlink
-/// header and the payload is `audit(SEC.MS:SERIAL): FIELDS`.
+/// (auditd's RAW and ENRICHED formats), also behind a syslog or kernel-log prefix
+/// (`… kernel: audit: type=1300 audit(…): …` from dmesg and journald on nodes without
+/// auditd, `… audispd: node=… type=…` from syslog forwarding), with a numeric type and
+/// without `msg=`. Netlink: the message type comes from the netlink header and the
+/// payload is `audit(SEC.MS:SERIAL): FIELDS`.
 public enum RecordParser {
     /// Larger inputs are rejected: the kernel's own limit is 8970 bytes per record
     /// (MAX_AUDIT_MESSAGE_LENGTH); this leaves room for auditd's interpretations.
@@ -46,7 +49,11 @@ public enum RecordParser {
         let line = UnsafeBufferPointer(rebasing: line[..<end])
         var i = 0
         var node: Range<Int>?
-        if startsWith(line, at: 0, "node=") {
+        if !startsWith(line, at: 0, "node=") && !startsWith(line, at: 0, "type="), let record = recordStart(line) {
+            // A prefix before the record: syslog's time, host and tag, or the kernel log's.
+            i = record.start
+            node = record.node
+        } else if startsWith(line, at: 0, "node=") {
             let start = 5
             i = start
             while i < end, line[i] != UInt8(ascii: " ") { i += 1 }
@@ -60,13 +67,21 @@ public enum RecordParser {
         let typeName = UnsafeBufferPointer(rebasing: line[typeStart..<i])
         let typeRange = typeStart..<i
         while i < end, line[i] == UInt8(ascii: " ") { i += 1 }
-        guard startsWith(line, at: i, "msg=") else { throw .missingStamp }
-        i += 4
+        // The kernel log writes the stamp without `msg=`.
+        if startsWith(line, at: i, "msg=") {
+            i += 4
+        } else if !startsWith(line, at: i, "audit(") {
+            throw .missingStamp
+        }
 
         let type: RecordType
         var unresolved: Range<Int>?
         if let known = RecordType(name: typeName) {
             type = known
+        } else if let number = ByteNumbers.decimal(typeName), RecordType.allMessages.contains(UInt32(truncatingIfNeeded: number)),
+                  number <= UInt64(RecordType.allMessages.upperBound) {
+            // The kernel log names types by number (`type=1300`).
+            type = RecordType(number: UInt32(number))
         } else {
             guard !typeName.isEmpty, typeName.allSatisfy(isTypeNameByte) else {
                 throw .unknownType(String(decoding: typeName, as: UTF8.self))
@@ -78,6 +93,25 @@ public enum RecordParser {
         }
         // The record keeps the whole line: `node` and the type name index into it.
         return try makeRecord(line, stampStart: i, type: type, node: node, unresolvedTypeName: unresolved)
+    }
+
+    /// Where the record starts in a line with a prefix: the `type=` after a space (with
+    /// the `node=` word right before it, when there is one); nil when there is none.
+    private static func recordStart(_ line: UnsafeBufferPointer<UInt8>) -> (start: Int, node: Range<Int>?)? {
+        var i = 1
+        while i + 5 <= line.count {
+            if line[i - 1] == UInt8(ascii: " "), startsWith(line, at: i, "type=") {
+                // The word before, if it is `node=NAME`.
+                var wordEnd = i - 1
+                while wordEnd > 0, line[wordEnd - 1] == UInt8(ascii: " ") { wordEnd -= 1 }
+                var wordStart = wordEnd
+                while wordStart > 0, line[wordStart - 1] != UInt8(ascii: " ") { wordStart -= 1 }
+                let node = startsWith(line, at: wordStart, "node=") && wordEnd > wordStart + 5 ? (wordStart + 5)..<wordEnd : nil
+                return (i, node)
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// Parses one audit.log line from an array of bytes.
