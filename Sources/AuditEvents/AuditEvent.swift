@@ -36,6 +36,9 @@ public struct AuditEvent: Sendable {
     public var loginSession: LoginSession?
     /// The exec session into a container the process belongs to (enrichment).
     public var execSession: ExecSession?
+    /// An SELinux access decision (AVC, USER_AVC): `denied` or `granted`, and the
+    /// permissions in its braces (what libauparse calls seresult and seperms).
+    public var accessDecision: AccessDecision?
 
     /// A new event; `reset` turns a spent one into the next, keeping its buffers.
     public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
@@ -57,6 +60,7 @@ public struct AuditEvent: Sendable {
         self.ttyInput = nil
         self.loginSession = nil
         self.execSession = nil
+        self.accessDecision = nil
     }
 
     /// Makes this the empty event of another group, as `init` would, keeping the capacity
@@ -80,6 +84,7 @@ public struct AuditEvent: Sendable {
         ttyInput = nil
         loginSession = nil
         execSession = nil
+        accessDecision = nil
     }
 
     /// `[NODE/]SECONDS.MILLIS:SERIAL`: the same for the same kernel event wherever it is
@@ -298,5 +303,17 @@ public struct ExecSession: Sendable, Equatable {
         self.id = id
         self.rootPID = rootPID
         self.hasTTY = hasTTY
+    }
+}
+
+/// `avc:  denied  { read write } for …`: the verdict and permissions an SELinux AVC record
+/// carries before its fields, in the event's text.
+public struct AccessDecision: Sendable {
+    public var result: TextRange
+    public var permissions: [TextRange]
+
+    public init(result: TextRange, permissions: [TextRange]) {
+        self.result = result
+        self.permissions = permissions
     }
 }

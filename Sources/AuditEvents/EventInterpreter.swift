@@ -63,6 +63,9 @@ public struct EventInterpreter: Sendable {
                 } else if let bytes = record.string("saddr") {
                     event.socketAddress = SocketAddress(bytes)
                 }
+            case RecordType.avc.number, RecordType.userAVC.number:
+                if event.accessDecision == nil { event.accessDecision = Self.accessDecision(record, text: &event.text) }
+                fallthrough
             default:
                 // The SYSCALL record speaks for the process; others (LOGIN, CONFIG_CHANGE)
                 // only when there is none, as in user-space messages.
@@ -85,6 +88,36 @@ public struct EventInterpreter: Sendable {
     }
 
     // MARK: - Records
+
+    /// The verdict and permissions of `avc:  VERDICT  { PERM … } for …` in the record's
+    /// text (a USER_AVC has it inside its `msg='…'`); nil when it has none (AppArmor).
+    static func accessDecision(_ record: AuditRecord, text: inout EventText) -> AccessDecision? {
+        record.withText { body -> (verdict: Range<Int>, permissions: [Range<Int>])? in
+            guard let marker = body.firstRange(of: Self.avcMarker) else { return nil }
+            var words: [Range<Int>] = []
+            var i = marker.upperBound
+            while i < body.count, words.count < 64 {
+                while i < body.count, body[i] == UInt8(ascii: " ") { i += 1 }
+                let start = i
+                while i < body.count, body[i] != UInt8(ascii: " ") { i += 1 }
+                guard start < i else { break }
+                let word = UnsafeBufferPointer(rebasing: body[start..<i])
+                if word.equals("for") || word.equals("}") { if word.equals("}") { words.append(start..<i) }; break }
+                words.append(start..<i)
+            }
+            // VERDICT { PERM … }
+            guard words.count >= 3, UnsafeBufferPointer(rebasing: body[words[1]]).equals("{"),
+                  let close = words.lastIndex(where: { UnsafeBufferPointer(rebasing: body[$0]).equals("}") }), close > 2 else { return nil }
+            return (words[0], Array(words[2..<close]))
+        }.map { found in
+            record.withText { body in
+                AccessDecision(result: text.append(UnsafeBufferPointer(rebasing: body[found.verdict])),
+                               permissions: found.permissions.map { text.append(UnsafeBufferPointer(rebasing: body[$0])) })
+            }
+        }
+    }
+
+    private static let avcMarker = Array("avc:".utf8)
 
     /// Reads the process fields of `record` into the event's process, creating it when absent.
     private func readProcess(_ record: AuditRecord, into event: inout AuditEvent) {

@@ -26,19 +26,22 @@ enum FieldTokenizer {
         while i < end {
             while i < end, b[i] == space { i += 1 }
             guard i < end else { return }
-            let keyStart = i
+            var keyStart = i
             i = firstIndex(of: equals, or: space, in: b, from: i, to: end)
             guard i < end, b[i] == equals else {
                 // A word without '=': part of the previous bare value when it directly follows one.
                 if fields.count > floor, case let last = fields.last, Int(last.valueEnd) < keyStart,
                    last.valueEnd > last.valueStart, closing(b[Int(last.valueStart)]) == nil,
-                   !isNestedBoundary(b, Int(last.valueEnd), keyStart) {
+                   !isNestedBoundary(b, Int(last.valueEnd), keyStart), hasWordCharacter(b, keyStart, i) {
                     fields.replaceLast(RecordField(keyStart: Int(last.keyStart), keyEnd: Int(last.keyEnd),
                                                    valueStart: Int(last.valueStart), valueEnd: i))
                 }
                 continue
             }
             let keyEnd = i
+            // Old PAM messages: `PAM: session open acct=root : exe="…" (hostname=?, addr=?, …)`;
+            // inside a message, a key may follow a parenthesis.
+            if depth > 0, b[keyStart] == UInt8(ascii: "("), keyStart + 1 < keyEnd { keyStart += 1 }
             i += 1
             let valueStart = i
             var valueEnd: Int
@@ -55,6 +58,10 @@ enum FieldTokenizer {
             } else {
                 i = firstIndex(of: space, or: space, in: b, from: i, to: end)
                 valueEnd = i
+                // … and a bare value may end the list (`hostname=?,`, `res=success)`).
+                while depth > 0, valueEnd > valueStart, b[valueEnd - 1] == UInt8(ascii: ",") || b[valueEnd - 1] == UInt8(ascii: ")") {
+                    valueEnd -= 1
+                }
             }
             let isNestedMessage = depth == 0 && isKey("msg", b, keyStart, keyEnd) && valueEnd - valueStart >= 2
                 && b[valueStart] == UInt8(ascii: "'") && b[valueEnd - 1] == UInt8(ascii: "'")
@@ -111,6 +118,20 @@ enum FieldTokenizer {
         }
         let plain = firstIndex(of: UInt8(ascii: "'"), or: UInt8(ascii: "'"), in: b, from: start, to: end)
         return plain < end ? plain + 1 : end
+    }
+
+    /// Whether `start..<end` holds a letter or digit: punctuation alone (the `:` of old PAM
+    /// messages) continues no value.
+    private static func hasWordCharacter(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var k = start
+        while k < end {
+            let byte = b[k] | 0x20
+            if (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (b[k] >= UInt8(ascii: "0") && b[k] <= UInt8(ascii: "9")) || b[k] >= 0x80 {
+                return true
+            }
+            k += 1
+        }
+        return false
     }
 
     /// Whether anything but spaces lies between the previous value and this word (then

@@ -49,6 +49,8 @@ public struct RecordType: Hashable, Sendable, CustomStringConvertible {
     public static let userEnd = RecordType(number: 1106)
     public static let userLogin = RecordType(number: 1112)
     public static let kernelModule = RecordType(number: 1330)
+    public static let avc = RecordType(number: 1400)
+    public static let userAVC = RecordType(number: 1107)
     /// AUDIT_REPLACE: the kernel's binary ping to a registered daemon, not a record.
     public static let replace = RecordType(number: 1329)
     /// AUDIT_KERNEL: the kernel's own start message.

@@ -338,6 +338,7 @@ public struct ECSEncoder: EventEncoder {
         w.key("nodeaudit")
         w.beginObject()
         writeVendorIdentity(event, into: &w)
+        if let decision = event.accessDecision { w.accessDecision(decision, in: text) }
         if let syscall = event.syscall {
             w.key("syscall")
             w.beginObject()

@@ -69,3 +69,28 @@ extension JSONWriter {
         endString()
     }
 }
+
+extension JSONWriter {
+    /// `"selinux":{"result":"denied","permissions":["setuid"]}`, in both schemas.
+    mutating func accessDecision(_ decision: AccessDecision, in text: UnsafeBufferPointer<UInt8>) {
+        key("selinux")
+        beginObject()
+        member("result", decision.result, in: text)
+        key("permissions")
+        array(decision.permissions, in: text)
+        endObject()
+    }
+}
+
+/// The fields libaudit hex-encodes when their value holds a space, a quote or a control
+/// byte, whatever the record type (libauparse interprets them as "escaped"): unquoted,
+/// such a value is hex, and is decoded where it is written as it stands.
+enum EscapedFields {
+    private static let names: [StaticString] = [
+        "path", "name", "comm", "exe", "file", "watch", "cwd", "cmd", "acct", "dir", "vm", "device", "cgroup",
+        "apparmor", "operation", "denied_mask", "requested_mask", "info", "profile", "label", "old-chardev",
+        "new-chardev", "old-disk", "new-disk", "old-fs", "new-fs", "old-net", "new-net",
+    ]
+
+    static func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool { names.contains(where: key.equals) }
+}

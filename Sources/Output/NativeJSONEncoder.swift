@@ -101,6 +101,7 @@ public struct NativeJSONEncoder: EventEncoder {
             w.bool(session.hasTTY)
             w.endObject()
         }
+        if let decision = event.accessDecision { w.accessDecision(decision, in: text) }
         writeDetails(event, into: &w)
         if let workload = event.workload { writeWorkload(workload, into: &w) }
         if event.isLate {
@@ -339,6 +340,9 @@ public struct NativeJSONEncoder: EventEncoder {
                 if value.count >= 2, value[0] == value[value.count - 1],
                    value[0] == UInt8(ascii: "\"") || value[0] == UInt8(ascii: "'") {
                     w.string(UnsafeBufferPointer(rebasing: value[1..<(value.count - 1)]))
+                } else if EscapedFields.contains(key), let decoded = UntrustedString.hex(Array(value)[...]) {
+                    // A field libaudit hex-encodes when it holds a space or a quote (sudo's cmd, AppArmor's profile).
+                    decoded.withUnsafeBufferPointer { w.string($0) }
                 } else {
                     w.string(value)
                 }
