@@ -78,10 +78,10 @@ public enum RecordParser {
         var unresolved: Range<Int>?
         if let known = RecordType(name: typeName) {
             type = known
-        } else if let number = ByteNumbers.decimal(typeName), RecordType.allMessages.contains(UInt32(truncatingIfNeeded: number)),
-                  number <= UInt64(RecordType.allMessages.upperBound) {
+        } else if let number = ByteNumbers.decimal(typeName), number <= UInt64(RecordType.allMessages.upperBound),
+                  case let numbered = RecordType(number: UInt32(number)), numbered.name != nil {
             // The kernel log names types by number (`type=1300`).
-            type = RecordType(number: UInt32(number))
+            type = numbered
         } else {
             guard !typeName.isEmpty, typeName.allSatisfy(isTypeNameByte) else {
                 throw .unknownType(String(decoding: typeName, as: UTF8.self))

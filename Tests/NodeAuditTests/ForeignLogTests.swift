@@ -116,4 +116,30 @@ struct ForeignLogTests {
         }
         #expect(argvDiffers.isEmpty, "\(argvDiffers.count) execs differ, e.g. \(argvDiffers.keys.first ?? "")")
     }
+
+    @Test("old-format PAM messages: no key keeps its parenthesis, no value its comma or parenthesis or a lone colon")
+    func oldPAMFormat() throws {
+        let line = #"type=USER_START msg=audit(1700000013.000:903): pid=4000 uid=0 auid=0 ses=5 msg='PAM: session open acct=root : exe="/usr/sbin/crond" (hostname=?, addr=?, terminal=cron res=success)'"#
+        let event = try #require(try Self.events([line]).first)
+        let login = try #require(event["login"] as? [String: Any])
+        #expect(login["account"] as? String == "root")
+        #expect(login["terminal"] as? String == "cron")
+        #expect(login["result"] as? String == "success")
+        let keys = ((event["details"] as? [[String: Any]]) ?? []).flatMap(\.keys)
+        #expect(!keys.contains { $0.hasPrefix("(") }, "\(keys)")
+    }
+
+    @Test("SELinux verdicts and permissions come out in both schemas; AppArmor's fields are details")
+    func accessDecisions() throws {
+        let avc = "type=AVC msg=audit(1631798689.100:65688): avc:  granted  { read write } for  pid=1200 comm=\"sshd\" tclass=chr_file"
+        let event = try #require(try Self.events([avc]).first)
+        let selinux = event["selinux"] as? [String: Any]
+        #expect(selinux?["result"] as? String == "granted")
+        #expect(selinux?["permissions"] as? [String] == ["read", "write"])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-avc-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try (avc + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let ecs = try Command.jsonLines(try NodeAuditBinary.run(["parse", "--format", "ecs", file.path]).stdout)
+        #expect(((ecs.first?["nodeaudit"] as? [String: Any])?["selinux"] as? [String: Any])?["result"] as? String == "granted")
+    }
 }
