@@ -23,7 +23,10 @@ public struct ExecArguments: Sendable, Equatable {
     public init(records: [AuditRecord], byteLimit: Int, into text: inout EventText) {
         argc = nil
         argv = []
-        for record in Self.inArgumentOrder(records.filter { $0.type == .execve }) {
+        // One EXECVE record (nearly every exec) is read in place; several are put in order.
+        var execveRecords = 0
+        for record in records where record.type == .execve { execveRecords += 1 }
+        for record in execveRecords > 1 ? Self.inArgumentOrder(records.filter { $0.type == .execve }) : records where record.type == .execve {
             record.withContents { body, fields, _ in
                 for field in fields {
                     let key = UnsafeBufferPointer(rebasing: body[field.keyRange])
@@ -79,7 +82,6 @@ public struct ExecArguments: Sendable, Equatable {
     /// The EXECVE records ordered by the first argument (and chunk) each holds: the kernel
     /// writes them in that order, but ausearch prints an event's records last first.
     private static func inArgumentOrder(_ records: [AuditRecord]) -> [AuditRecord] {
-        guard records.count > 1 else { return records }
         let positions = records.map { record in
             record.withContents { body, fields, _ -> (Int, Int) in
                 for field in fields {

@@ -49,11 +49,12 @@ public enum RecordParser {
         let line = UnsafeBufferPointer(rebasing: line[..<end])
         var i = 0
         var node: Range<Int>?
-        if !startsWith(line, at: 0, "node=") && !startsWith(line, at: 0, "type="), let record = recordStart(line) {
+        let hasNode = startsWith(line, at: 0, "node=")
+        if !hasNode, line[0] != UInt8(ascii: "t") || !startsWith(line, at: 0, "type="), let record = recordStart(line) {
             // A prefix before the record: syslog's time, host and tag, or the kernel log's.
             i = record.start
             node = record.node
-        } else if startsWith(line, at: 0, "node=") {
+        } else if hasNode {
             let start = 5
             i = start
             while i < end, line[i] != UInt8(ascii: " ") { i += 1 }

@@ -67,12 +67,12 @@ public struct OfflineParser {
                     diagnostics.inputProblem("\(name):\(lineNumber)", RecordParseError.tooLong(count).description)
                 case .text(let text):
                     if text.isEmpty { return }
-                    // ausearch's output: `----` between events, `time->…` before each.
-                    if text.equals("----") { return try pipeline.separator() }
-                    if text.starts(with: Self.ausearchTime) { return }
                     do {
                         try pipeline.add(try RecordParser.parseLogLine(text))
                     } catch let error as RecordParseError {
+                        // ausearch's output: `----` between events, `time->…` before each.
+                        if text.equals("----") { return try pipeline.separator() }
+                        if text.starts(with: Self.ausearchTime) { return }
                         pipeline.countMalformed()
                         diagnostics.inputProblem("\(name):\(lineNumber)", error.description)
                     }

@@ -86,11 +86,19 @@ extension JSONWriter {
 /// byte, whatever the record type (libauparse interprets them as "escaped"): unquoted,
 /// such a value is hex, and is decoded where it is written as it stands.
 enum EscapedFields {
-    private static let names: [StaticString] = [
-        "path", "name", "comm", "exe", "file", "watch", "cwd", "cmd", "acct", "dir", "vm", "device", "cgroup",
-        "apparmor", "operation", "denied_mask", "requested_mask", "info", "profile", "label", "old-chardev",
-        "new-chardev", "old-disk", "new-disk", "old-fs", "new-fs", "old-net", "new-net",
-    ]
+    /// The names, by length: a detail field is compared with the few of its length only.
+    private static let namesByLength: [[StaticString]] = {
+        let names: [StaticString] = [
+            "path", "name", "comm", "exe", "file", "watch", "cwd", "cmd", "acct", "dir", "vm", "device", "cgroup",
+            "apparmor", "operation", "denied_mask", "requested_mask", "info", "profile", "label", "old-chardev",
+            "new-chardev", "old-disk", "new-disk", "old-fs", "new-fs", "old-net", "new-net",
+        ]
+        var table = [[StaticString]](repeating: [], count: 16)
+        for name in names { table[name.utf8CodeUnitCount].append(name) }
+        return table
+    }()
 
-    static func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool { names.contains(where: key.equals) }
+    static func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        key.count < namesByLength.count && namesByLength[key.count].contains(where: key.equals)
+    }
 }

@@ -340,7 +340,8 @@ public struct NativeJSONEncoder: EventEncoder {
                 if value.count >= 2, value[0] == value[value.count - 1],
                    value[0] == UInt8(ascii: "\"") || value[0] == UInt8(ascii: "'") {
                     w.string(UnsafeBufferPointer(rebasing: value[1..<(value.count - 1)]))
-                } else if EscapedFields.contains(key), let decoded = UntrustedString.hex(Array(value)[...]) {
+                } else if value.count >= 2, value.count % 2 == 0, EscapedFields.contains(key),
+                          let decoded = UntrustedString.hex(Array(value)[...]) {
                     // A field libaudit hex-encodes when it holds a space or a quote (sudo's cmd, AppArmor's profile).
                     decoded.withUnsafeBufferPointer { w.string($0) }
                 } else {
