@@ -16,36 +16,36 @@ func parseEvents(_ paths: [String], includeRecords: Bool = false) throws -> (eve
     return (try Command.jsonLines(Data(sink.bytes)), pipeline.snapshot())
 }
 
+/// laurel's events for a file, with translation and enrichment off so only
+/// correlation and argv decoding are compared.
+func laurelEvents(_ path: String) throws -> [[String: Any]] {
+    let laurel = try ReferenceTools.path("laurel", package: "laurel")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-laurel-\(getpid())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let config = directory.appendingPathComponent("laurel.toml")
+    try """
+    directory = "\(directory.path)"
+    [auditlog]
+    file = "-"
+    [transform]
+    execve-argv = [ "array" ]
+    [translate]
+    universal = false
+    user-db = false
+    [enrich]
+    pid = false
+    container = false
+    script = false
+    execve-env = []
+    """.write(to: config, atomically: true, encoding: .utf8)
+    let result = try Command.run(laurel, ["-c", config.path], stdinFile: path)
+    #expect(result.status == 0, "laurel failed: \(result.stderr)")
+    return try Command.jsonLines(result.stdout)
+}
+
 @Suite("Corpus: nodeaudit agrees with laurel and libauparse", .serialized)
 struct CorpusReferenceTests {
-    /// laurel's events for a file, with translation and enrichment off so only
-    /// correlation and argv decoding are compared.
-    private func laurelEvents(_ path: String) throws -> [[String: Any]] {
-        let laurel = try ReferenceTools.path("laurel", package: "laurel")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-laurel-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let config = directory.appendingPathComponent("laurel.toml")
-        try """
-        directory = "\(directory.path)"
-        [auditlog]
-        file = "-"
-        [transform]
-        execve-argv = [ "array" ]
-        [translate]
-        universal = false
-        user-db = false
-        [enrich]
-        pid = false
-        container = false
-        script = false
-        execve-env = []
-        """.write(to: config, atomically: true, encoding: .utf8)
-        let result = try Command.run(laurel, ["-c", config.path], stdinFile: path)
-        #expect(result.status == 0, "laurel failed: \(result.stderr)")
-        return try Command.jsonLines(result.stdout)
-    }
-
     /// The number of events libauparse (python3-audit) finds in a file.
     private func auparseEventCount(_ path: String) throws -> Int {
         let script = """

@@ -6,8 +6,8 @@ import TestSupport
 /// dmesg's kernel-log lines, syslog forwarding, i386 multiplexed syscalls, a filtered
 /// log), written to the kernel's format in `Tests/Fixtures/other-hosts.log`, read by
 /// nodeaudit and by libauparse (python3-audit; kernel-log prefixes removed for it, as it
-/// reads audit.log lines only): field by field, the same.
-@Suite("other hosts' records against libauparse")
+/// reads audit.log lines only) and by laurel (events and argv): field by field, the same.
+@Suite("other hosts' records against libauparse and laurel")
 struct OtherHostsReferenceTests {
     /// Prints, per event, what libauparse interprets of the fields compared.
     static let reference = """
@@ -25,7 +25,7 @@ for line in open(source, encoding="utf-8", errors="surrogateescape"):
         name = audit.audit_msg_type_to_name(int(m.group(2)))
         line = (m.group(1) or "") + "type=" + name + " msg=audit(" + line[m.end():]
     out_lines.append(line)
-normalized = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
+normalized = open(sys.argv[2], "w") if len(sys.argv) > 2 else tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
 normalized.write("\\n".join(out_lines) + "\\n")
 normalized.close()
 au = auparse.AuParser(auparse.AUSOURCE_FILE, normalized.name)
@@ -64,7 +64,9 @@ print(json.dumps(events))
     @Test("0 mismatches in argv, socket addresses, syscall names (subcalls too), exit, success, cwd, path names, user ids and names, accounts, results, commands, SELinux verdicts and AppArmor profiles")
     func sameAsAuparse() throws {
         let file = Fixtures.fixtureFile("other-hosts.log")
-        let result = try Command.run("/usr/bin/python3", ["-c", Self.reference, file])
+        let normalized = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-other-hosts-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: normalized) }
+        let result = try Command.run("/usr/bin/python3", ["-c", Self.reference, file, normalized.path])
         try #require(result.status == 0, "libauparse (python3-audit installed?): \(result.stderr)")
         let reference = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])
         let events = try parseEvents([file]).events
@@ -115,6 +117,16 @@ print(json.dumps(events))
                 let shown = socket.map { "{ saddr_fam=\($0["family"] ?? "") laddr=\($0["address"] ?? "") lport=\($0["port"] ?? "") }" }
                 check(serial, "saddr", saddr, shown)
             }
+        }
+        // laurel reads the same records (without the kernel-log prefixes) into the same events and argv.
+        // (laurel's ids leave the node out; nodeaudit's say `NODE/` first.)
+        func withoutNode(_ id: String) -> String { String(id.split(separator: "/").last ?? "") }
+        let laurel = try laurelEvents(normalized.path)
+        #expect(Set(laurel.compactMap { $0["ID"] as? String }) == Set(events.compactMap { ($0["id"] as? String).map(withoutNode) }))
+        for event in laurel {
+            guard let argv = (event["EXECVE"] as? [String: Any])?["ARGV"] as? [String], let id = event["ID"] as? String else { continue }
+            let ours = events.first { ($0["id"] as? String).map(withoutNode) == id }?["process"] as? [String: Any]
+            check(-1, "laurel argv of \(id)", argv, ours?["argv"] as? [String])
         }
         #expect(compared > 60, "only \(compared) values were compared")
         #expect(mismatches.isEmpty, "\(mismatches.count) of \(compared): \(mismatches.joined(separator: "; "))")
