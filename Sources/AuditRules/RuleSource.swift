@@ -11,7 +11,8 @@ public struct RuleSource: Sendable, Equatable, CustomStringConvertible {
         self.text = text
     }
 
-    public var description: String { "\(file):\(line)" }
+    /// `FILE:LINE`, or `FILE` for what concerns a file or directory as a whole (line 0).
+    public var description: String { line > 0 ? "\(file):\(line)" : file }
 }
 
 /// A rule that cannot be used, with its location: `file:line: what is wrong`.

@@ -29,6 +29,11 @@ public final class Diagnostics {
         if !quiet { logger.notice("\(message)") }
     }
 
+    /// Something the user should know, that does not stop the work.
+    public func warning(_ message: String) {
+        logger.warning("\(message)")
+    }
+
     /// An error the user must see.
     public func error(_ message: String) {
         logger.error("\(message)")

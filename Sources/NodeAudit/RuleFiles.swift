@@ -46,7 +46,10 @@ public enum RuleFiles {
             errors += parsed.errors
         }
         do throws(RuleFileErrors) {
-            let wanted = try WantedRules(statements, allowImmutable: allowImmutable)
+            var wanted = try WantedRules(statements, allowImmutable: allowImmutable)
+            for path in paths where DefaultRules.isDirectory(path) && (try? expand([path]))?.isEmpty == true {
+                wanted.warnings.insert(RuleError(RuleSource(file: path, line: 0, text: ""), "holds no *.rules file"), at: 0)
+            }
             if errors.isEmpty { return wanted }
         } catch {
             errors += error.errors

@@ -20,14 +20,16 @@ public struct RulesRun {
     /// The exit status of a rules command.
     public typealias Outcome = ExitStatus
 
+    /// `1 rule`, `2 rules`.
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+
     /// `rules check`: parse and encode offline; no kernel, no root.
     public func check(_ paths: [String]) -> Outcome {
         guard let wanted = wantedRules(paths, allowImmutable: true, changesKernel: false) else { return .usage }
-        let settings = wanted.settings.map { "\($0.setting.option) (\($0.source))" }
-        output("\(wanted.rules.count) rules, \(wanted.absent.count) deletions, \(settings.count) settings: OK")
-        for (setting, source) in wanted.settings where setting == .enabled(2) {
-            diagnostics.notice("\(source): -e 2 locks audit until reboot; apply it only with --allow-immutable")
-        }
+        for warning in wanted.warnings { diagnostics.warning("\(warning)") }
+        output("\(Self.count(wanted.rules.count, "rule")), \(Self.count(wanted.absent.count, "deletion")), "
+            + "\(Self.count(wanted.settings.count, "setting")): OK"
+            + (wanted.warnings.isEmpty ? "" : " (\(Self.count(wanted.warnings.count, "warning")))"))
         return .success
     }
 
@@ -196,6 +198,7 @@ public struct RulesRun {
 
     private func plan(_ paths: [String]) -> Result<(plan: RulePlan, control: AuditControl), PlanFailure> {
         guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .failure(PlanFailure(status: .usage)) }
+        for warning in wanted.warnings { diagnostics.warning("\(warning)") }
         do throws(KernelError) {
             let control = try AuditControl()
             let status = try control.status()

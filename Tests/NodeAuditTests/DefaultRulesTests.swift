@@ -69,4 +69,23 @@ struct DefaultRulesTests {
         let check = try NodeAuditBinary.run(["rules", "check", directory])
         #expect(check.status == 0, "\(check.stderr)")
     }
+
+    @Test("rules check warns as auditctl does, with file:line, and counts in words: 1 rule, 2 settings")
+    func checkWarnings() throws {
+        let directory = Self.temporaryDirectory()
+        let empty = directory.appendingPathComponent("empty.d")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("w.rules")
+        // Checked offline only: a file with -e 2 is never loaded by a test.
+        try "-a always,exit -S openat -k noarch\n-b 8192\n-e 2\n".write(to: file, atomically: true, encoding: .utf8)
+        let check = try NodeAuditBinary.run(["rules", "check", file.path, empty.path])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdoutText == "1 rule, 0 deletions, 2 settings: OK (3 warnings)\n", "\(check.stdoutText)")
+        #expect(check.stderr.contains("\(file.path):1: a syscall rule without -F arch="), "\(check.stderr)")
+        #expect(check.stderr.contains("\(file.path):3: -e 2 locks the audit configuration until reboot"))
+        #expect(check.stderr.contains("\(empty.path): holds no *.rules file"))
+        let clean = try NodeAuditBinary.run(["rules", "check", Self.shipped.path])
+        #expect(clean.stderr.isEmpty, "the shipped rules warn: \(clean.stderr)")
+    }
 }

@@ -4,13 +4,16 @@ import Foundation
 /// tests that change the kernel take a `KernelAudit.Snapshot` first and restore it after,
 /// so rules, the enabled flag and the backlog settings are as they were.
 public enum KernelAudit {
-    /// Whether this process can control kernel audit: root, and a kernel whose audit
+    /// Whether this process can control kernel audit: root, a kernel whose audit
     /// subsystem answers a status request (asked through nodeaudit itself, so that a
-    /// missing reference tool fails the tests instead of skipping them). On this
-    /// project's machines it can; elsewhere the kernel tests are skipped.
+    /// missing reference tool fails the tests instead of skipping them), and an audit
+    /// configuration that is not locked until reboot (`enabled 2`: then no rule or
+    /// setting can change, and no test can do its work or restore what it changed). On
+    /// this project's machines it can; elsewhere the kernel tests are skipped, saying why.
     public static let isAvailable: Bool = {
-        guard geteuid() == 0 else { return false }
-        return (try? NodeAuditBinary.run("status").status) == 0
+        guard geteuid() == 0, let status = try? NodeAuditBinary.run("status", "--json"), status.status == 0,
+              let values = try? JSONSerialization.jsonObject(with: status.stdout) as? [String: Any] else { return false }
+        return values["enabled"] as? Int != 2
     }()
 
     public static func auditctl(_ arguments: String...) throws -> Command.Result {
