@@ -43,7 +43,7 @@ let package = Package(
         // What the kernel does not say, from the host: user names, processes, containers, pods.
         .target(name: "Enrichment", dependencies: ["AuditEvents", "Attribution", "HostIO"]),
         // The settings table and the configuration file (YAML), environment and flag layers.
-        .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Configuration", dependencies: ["AuditEvents", .product(name: "Yams", package: "Yams")]),
         // Encoders and sinks.
         .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL", "HostIO"],
                 linkerSettings: [.linkedLibrary(":libssl.a"), .linkedLibrary(":libcrypto.a")]),

@@ -1,3 +1,4 @@
+import AuditEvents
 import Foundation
 import Yams
 
@@ -63,6 +64,22 @@ extension Configuration {
         }
     }
 
+    /// `events.fields`, each as name and value; what `problems()` reports is left out.
+    public var staticFields: [(name: String, value: String)] { texts(.staticFields).compactMap(Self.staticField) }
+
+    /// `events.filters`, in order; what `problems()` reports is left out.
+    public var filters: [EventFilter] { texts(.filters).compactMap { try? EventFilter.parse($0).get() } }
+
+    /// `name=value`; nil when it is not that shape or the name is not one a log store
+    /// takes as a field name (letters, digits, `_`, `-`, and `.` inside).
+    static func staticField(_ text: String) -> (name: String, value: String)? {
+        guard let equals = text.firstIndex(of: "=") else { return nil }
+        let name = text[..<equals]
+        guard !name.isEmpty, name.first != ".", name.last != ".",
+              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else { return nil }
+        return (String(name), String(text[text.index(after: equals)...]))
+    }
+
     /// What no single setting's type can say: settings that exclude or need each other,
     /// and values that would break a protocol. `run` and `config check` both refuse a
     /// configuration with any of these, so a checked file is one `run` accepts.
@@ -86,6 +103,14 @@ extension Configuration {
                 && !header.unicodeScalars.contains { $0 == "\r" || $0 == "\n" }
             if !valid {
                 problems.append(ConfigurationError(at(.httpHeaders), "output.http_headers: '\(Self.masked(.text(header)))' is not a `Name: value` header on one line"))
+            }
+        }
+        for field in texts(.staticFields) where Self.staticField(field) == nil {
+            problems.append(ConfigurationError(at(.staticFields), "events.fields: '\(field)' is not `name=value` with a name of letters, digits, _, - and inner dots"))
+        }
+        for filter in texts(.filters) {
+            if case .failure(let error) = EventFilter.parse(filter) {
+                problems.append(ConfigurationError(at(.filters), "events.filters: \(error)"))
             }
         }
         return problems
@@ -194,11 +219,13 @@ extension Configuration {
         for (setting, value, origin) in layer { set(setting, value, origin: origin) }
     }
 
-    /// A value given as text (environment, flags), checked against its setting.
+    /// A value given as text (environment, flags), checked against its setting. A list is
+    /// split at newlines when it has any (repeated flags are joined with them, so that an
+    /// item may hold a comma), else at commas.
     public static func value(parsing text: String, for setting: Setting, at location: String) throws(ConfigurationError) -> Value {
         switch setting.kind {
         case .texts:
-            return .texts(text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            return .texts(text.split(separator: text.contains("\n") ? "\n" : ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         case .text, .choice, .address, .url:
             return try checked(.text(text), for: setting, at: location)
         case .bool:

@@ -84,6 +84,12 @@ extension Setting {
         help: "Bound on one event's line; a longer event is written without its records, or as its summary, marked truncated.")
     public static let eventTimeout = Setting(key: "events.event_timeout_seconds", kind: .number(0.001...3600), defaultValue: .number(2),
         help: "An event whose last record never came is closed and emitted after this long.")
+    public static let clusterName = Setting(key: "events.cluster_name", kind: .text, defaultValue: .text(""),
+        help: "The cluster's name, in every event (native cluster, ECS orchestrator.cluster.name); empty: none.")
+    public static let staticFields = Setting(key: "events.fields", kind: .texts, defaultValue: .texts([]),
+        help: "name=value pairs added to every event (native fields, ECS labels): environment, region, team.")
+    public static let filters = Setting(key: "events.filters", kind: .texts, defaultValue: .texts([]),
+        help: "Filters in order, `drop|keep FIELD=VALUE…` or `drop|keep all`: the first an event matches decides, an event none matches is kept (docs/configuration.md, Filters).")
     public static let hostUsers = Setting(key: "events.host_users", kind: .bool, defaultValue: .bool(true),
         help: "Name user and group ids from the passwd and group files below.")
     public static let passwdFile = Setting(key: "events.passwd_file", kind: .text, defaultValue: .text("/etc/passwd"),
@@ -148,7 +154,7 @@ extension Setting {
     /// Every setting, in the order the defaults are documented.
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
-        eventTimeout, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
+        eventTimeout, clusterName, staticFields, filters, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
         format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
     ]
 }

@@ -12,8 +12,9 @@ struct CollectorStatistics {
         /// As written (an integer, or seconds with a fraction); nil when it could not be read
         /// (the kernel did not answer).
         let value: String?
-        /// Per output, for the output counters: `(output name, value)`.
+        /// Per output or filter: `(label value, value)`, under `labelName`.
         var labelled: [(String, String)] = []
+        var labelName = "output"
     }
 
     let counters: [Counter]
@@ -42,6 +43,10 @@ struct CollectorStatistics {
                     pipeline.eventsWithMalformedFields),
             counter("truncated", "truncated_events_total", "Events longer than events.max_event_bytes, written reduced and marked truncated.",
                     pipeline.eventsTruncated),
+            Counter(name: "filtered", metric: "nodeaudit_filtered_events_total",
+                    help: "Events a filter of events.filters dropped, by filter.", isGauge: false,
+                    value: String(pipeline.filtered.reduce(0) { $0 + $1.dropped }),
+                    labelled: pipeline.filtered.map { ($0.filter, String($0.dropped)) }, labelName: "filter"),
             counter("late", "late_records_total", "Records that arrived after their event was emitted.", pipeline.assembly.lateRecords),
             counter("in_flight", "events_in_flight", "Events waiting for their last record.", UInt64(inFlight), gauge: true),
             output("output_queued_bytes", "output_pending_bytes", "Bytes of events waiting for an output (memory queue or spool).",
@@ -63,6 +68,12 @@ struct CollectorStatistics {
         ]
     }
 
+    /// A label value as the exposition format writes it: a filter's text may hold `"` and `\\`.
+    private static func escapedLabel(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+
     /// `records=… events=… kernel_lost=… …` for stderr.
     var line: String {
         counters.map { "\($0.name)=\($0.value ?? "?")" }.joined(separator: " ")
@@ -78,7 +89,9 @@ struct CollectorStatistics {
             if counter.labelled.isEmpty {
                 text += "\(counter.metric) \(value)\n"
             } else {
-                for (output, labelledValue) in counter.labelled { text += "\(counter.metric){output=\"\(output)\"} \(labelledValue)\n" }
+                for (label, labelledValue) in counter.labelled {
+                    text += "\(counter.metric){\(counter.labelName)=\"\(Self.escapedLabel(label))\"} \(labelledValue)\n"
+                }
             }
         }
         return text

@@ -1,5 +1,7 @@
+import AuditEvents
 import Configuration
 import Enrichment
+import Output
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,6 +22,10 @@ public struct EventOptions: Sendable {
     public var attribution: AttributionOptions?
     /// The node name for events without `node=`; nil leaves them unnamed.
     public var nodeName: String?
+    /// The cluster name and fields every event carries.
+    public var staticFields: StaticFields
+    /// Which events are dropped after enrichment, in order.
+    public var filters: [EventFilter]
 
     public init(configuration c: Configuration, attribute: Bool, nodeName: String?) {
         includeRecords = c.bool(.includeRecords)
@@ -32,6 +38,9 @@ public struct EventOptions: Sendable {
             ? AttributionOptions(procRoot: c.text(.procRoot), podLogRoot: c.text(.podLogs), containerLogRoot: c.text(.containerLogs))
             : nil
         self.nodeName = nodeName
+        let clusterName = c.text(.clusterName)
+        staticFields = StaticFields(clusterName: clusterName.isEmpty ? nil : clusterName, fields: c.staticFields)
+        filters = c.filters
     }
 
     /// The enrichment steps these options ask for, in pipeline order.

@@ -34,11 +34,13 @@ public final class EventPipeline {
         enrichers: [any EventEnricher],
         encoder: any EventEncoder,
         maxEventBytes: Int = Setting.maxEventBytes.defaultValue.integerValue,
+        filters: [EventFilter] = [],
         sink: any EventSink,
         renderingThread: Bool = false
     ) {
         self.assembler = EventAssembler(policy: assembly)
-        self.renderer = EventRenderer(interpreter: interpreter, enrichers: enrichers, encoder: encoder, maxEventBytes: maxEventBytes)
+        self.renderer = EventRenderer(
+            interpreter: interpreter, enrichers: enrichers, filters: EventFilterChain(filters), encoder: encoder, maxEventBytes: maxEventBytes)
         self.sink = sink
         self.renderingThread = renderingThread
             ? RenderingThread(renderer: renderer, sink: sink, batchBytes: batchBytes) : nil
@@ -53,8 +55,11 @@ public final class EventPipeline {
             assembly: AssemblyPolicy(maxEventAgeMilliseconds: options.eventTimeoutMilliseconds),
             interpreter: EventInterpreter(argvByteLimit: options.maxArgvBytes),
             enrichers: options.enrichers() + extraSteps,
-            encoder: options.ecs ? ECSEncoder() : NativeJSONEncoder(includeRecords: options.includeRecords),
+            encoder: options.ecs
+                ? ECSEncoder(staticFields: options.staticFields)
+                : NativeJSONEncoder(includeRecords: options.includeRecords, staticFields: options.staticFields),
             maxEventBytes: options.maxEventBytes,
+            filters: options.filters,
             sink: sink,
             renderingThread: renderingThread)
     }
@@ -74,6 +79,13 @@ public final class EventPipeline {
 
     /// Has the enrichment steps read the host again (user databases; SIGHUP).
     public func reloadEnrichers() { renderer.reloadEnrichers() }
+
+    /// Filters in place of the configured ones, from the next event on (SIGHUP; live
+    /// input, which has no rendering thread).
+    public func replaceFilters(_ filters: [EventFilter]) {
+        precondition(renderingThread == nil, "filters are replaced only in a pipeline without a rendering thread")
+        renderer.replaceFilters(filters)
+    }
 
     /// An event separator in the input (ausearch's `----`): the open events are complete.
     public func separator() throws(SinkError) {
@@ -151,6 +163,7 @@ public final class EventPipeline {
         counters.eventsWritten = renderer.eventsWritten
         counters.eventsWithMalformedFields = renderer.eventsWithMalformedFields
         counters.eventsTruncated = renderer.eventsTruncated
+        counters.filtered = renderer.filteredCounts
     }
 
     private func emitCatching(_ group: RecordGroup) -> SinkError? {

@@ -3,7 +3,7 @@ import Enrichment
 import Output
 
 /// The part of the pipeline after correlation: interpret a closed group of records,
-/// enrich the event (in input order: login sessions depend on it), encode it.
+/// enrich the event (in input order: login sessions depend on it), filter, encode it.
 ///
 /// Runs on the pipeline's thread, or — for offline input — on a `RenderingThread`, which
 /// then is the only thread using it until it is drained (except `interpret`, which is
@@ -11,6 +11,9 @@ import Output
 final class EventRenderer: @unchecked Sendable {
     private let interpreter: EventInterpreter
     private let enrichers: [any EventEnricher]
+    /// After enrichment, so that filters see containers and names, and every event still
+    /// teaches the enrichers (sessions, processes) even when it is dropped.
+    private var filters: EventFilterChain
     private let encoder: any EventEncoder
     /// The longest line an event may be; a longer one is cut and marked.
     private let maxEventBytes: Int
@@ -18,9 +21,11 @@ final class EventRenderer: @unchecked Sendable {
     private(set) var eventsWithMalformedFields: UInt64 = 0
     private(set) var eventsTruncated: UInt64 = 0
 
-    init(interpreter: EventInterpreter, enrichers: [any EventEnricher], encoder: any EventEncoder, maxEventBytes: Int) {
+    init(interpreter: EventInterpreter, enrichers: [any EventEnricher], filters: EventFilterChain,
+         encoder: any EventEncoder, maxEventBytes: Int) {
         self.interpreter = interpreter
         self.enrichers = enrichers
+        self.filters = filters
         self.encoder = encoder
         self.maxEventBytes = maxEventBytes
     }
@@ -42,9 +47,18 @@ final class EventRenderer: @unchecked Sendable {
     /// allocated: freeing them here would contend for the other thread's malloc arena.
     func render(interpreted event: inout AuditEvent, into writer: inout JSONWriter) {
         for enricher in enrichers { enricher.enrich(&event) }
+        if !filters.isEmpty, !filters.keeps(event) { return }
         eventsWritten += 1
         if event.malformedFields > 0 { eventsWithMalformedFields += 1 }
         if encoder.encode(event, into: &writer, maxBytes: maxEventBytes) { eventsTruncated += 1 }
+    }
+
+    /// Filters in place of the configured ones (SIGHUP); those written as before keep their counts.
+    func replaceFilters(_ new: [EventFilter]) { filters = EventFilterChain(new, replacing: filters) }
+
+    /// Each filter as written, with the events it dropped.
+    var filteredCounts: [(filter: String, dropped: UInt64)] {
+        zip(filters.filters, filters.dropped).map { ($0.description, $1) }
     }
 
     /// Has every enrichment step read the host again (SIGHUP).

@@ -276,7 +276,7 @@ public final class LiveCollector {
         do {
             let new = try reloadConfiguration()
             let changed = Setting.all.filter { new[$0] != configuration[$0] }
-            let live: Set<Setting> = [.ruleFiles, .driftCheck, .statsInterval]
+            let live: Set<Setting> = [.ruleFiles, .driftCheck, .statsInterval, .filters]
             let later = changed.filter { !live.contains($0) }.map(\.key)
             if !later.isEmpty {
                 diagnostics.notice("reload: \(later.joined(separator: ", ")) changed; in force from the next start")
@@ -286,6 +286,10 @@ public final class LiveCollector {
             options.ruleFiles = reloaded.ruleFiles
             options.driftCheckSeconds = reloaded.driftCheckSeconds
             options.statsIntervalSeconds = reloaded.statsIntervalSeconds
+            if changed.contains(.filters) {
+                pipeline.replaceFilters(reloaded.events.filters)
+                diagnostics.notice("reload: \(reloaded.events.filters.count) filters in force")
+            }
         } catch {
             diagnostics.error("reload: the configuration is refused, the running one stays: \(error)")
         }

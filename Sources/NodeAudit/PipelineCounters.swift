@@ -13,6 +13,8 @@ public struct PipelineCounters: Sendable {
     public var eventsWritten: UInt64 = 0
     /// Events longer than `events.max_event_bytes`, written reduced and marked `truncated`.
     public var eventsTruncated: UInt64 = 0
+    /// Each configured filter, as written, with the events it dropped.
+    public var filtered: [(filter: String, dropped: UInt64)] = []
     public var assembly = AssemblyCounters()
     public var serialGaps: UInt64 = 0
 
@@ -26,6 +28,10 @@ public struct PipelineCounters: Sendable {
         ]
         if eventsWithMalformedFields > 0 { parts.append("\(eventsWithMalformedFields) events with malformed fields") }
         if eventsTruncated > 0 { parts.append("\(eventsTruncated) truncated") }
+        if !filtered.isEmpty {
+            let each = filtered.map { "\($0.dropped) by '\($0.filter)'" }.joined(separator: ", ")
+            parts.append("\(filtered.reduce(0) { $0 + $1.dropped }) dropped by filters (\(each))")
+        }
         if assembly.evicted > 0 { parts.append("\(assembly.evicted) closed early (too many open)") }
         if assembly.oversizeEvents > 0 { parts.append("\(assembly.oversizeEvents) oversize") }
         return parts.joined(separator: ", ")

@@ -53,6 +53,7 @@ struct ParseCommand: ParsableCommand, BootstrapsLogging {
         } catch {
             throw ValidationError(error.description)
         }
+        if let problem = configuration.problems().first { throw ValidationError(problem.description) }
         let options = EventOptions(configuration: configuration, attribute: containers, nodeName: nil)
         let run = ParseOptions(files: files, events: options, quiet: quiet, threads: threads ?? ParseOptions.defaultThreads)
         guard ParseRun.execute(run) else {
@@ -82,6 +83,19 @@ struct EventArguments: ParsableArguments {
     @Option(help: .setting(.podLogs))
     var podLogs: String?
 
+    @Option(help: .setting(.clusterName))
+    var clusterName: String?
+
+    @Option(name: .customLong("field"), parsing: .singleValue, help: .setting(.staticFields, discussion: "Repeatable: --field env=prod --field team=platform."))
+    var fields: [String] = []
+
+    @Option(name: .customLong("filter"), parsing: .singleValue, help: .setting(.filters, discussion: """
+        Repeatable, tried in order: --filter 'keep exe=/usr/bin/sudo' --filter 'drop uid=0'. \
+        Fields: key, technique, exe, comm, uid, auid, syscall, category, container, namespace, pod; \
+        a value ending in * matches by prefix. Given here, they replace the configuration file's.
+        """))
+    var filters: [String] = []
+
     @Option(help: .setting(.containerLogs))
     var containerLogs: String?
 
@@ -94,6 +108,9 @@ struct EventArguments: ParsableArguments {
         if noHostUsers { given.append((.hostUsers, "false", "--no-host-users")) }
         if let eventTimeout { given.append((.eventTimeout, eventTimeout, "--event-timeout")) }
         if let podLogs { given.append((.podLogs, podLogs, "--pod-logs")) }
+        if let clusterName { given.append((.clusterName, clusterName, "--cluster-name")) }
+        if !fields.isEmpty { given.append((.staticFields, fields.joined(separator: "\n"), "--field")) }
+        if !filters.isEmpty { given.append((.filters, filters.joined(separator: "\n"), "--filter")) }
         if let containerLogs { given.append((.containerLogs, containerLogs, "--container-logs")) }
         return given
     }

@@ -7,7 +7,12 @@ import AuditRecords
 /// field for (syscall, audit session, exec session, TTY input, the kernel's other records)
 /// is under `nodeaudit.*`. docs/ecs.md lists every field.
 public struct ECSEncoder: EventEncoder {
-    public init() {}
+    /// The cluster name and fields of every event (`orchestrator.cluster.name`, `labels`).
+    public var staticFields: StaticFields
+
+    public init(staticFields: StaticFields = .none) {
+        self.staticFields = staticFields
+    }
 
     public func encode(_ event: AuditEvent, into w: inout JSONWriter) {
         event.text.bytes.withUnsafeBufferPointer { encode(event, text: $0, into: &w) }
@@ -76,11 +81,22 @@ public struct ECSEncoder: EventEncoder {
             w.string(node)
             w.endObject()
         }
+        w.staticFields("labels", staticFields.fields)
         if !event.keys.isEmpty {
             w.key("tags")
             w.beginArray()
             event.keys.forEach { w.string($0, in: text) }
             w.endArray()
+            if event.keys.contains(where: { AttackTechniques.occur(in: UnsafeBufferPointer(rebasing: text[$0.range])) }) {
+                w.key("threat")
+                w.beginObject()
+                w.member("framework", "MITRE ATT&CK")
+                w.key("technique")
+                w.beginObject()
+                w.techniques("id", of: event.keys, in: text)
+                w.endObject()
+                w.endObject()
+            }
         }
         if let process = event.process {
             writeProcess(process, exec: event.exec, text: text, into: &w)
@@ -90,7 +106,8 @@ public struct ECSEncoder: EventEncoder {
         if let path = event.paths.first(where: { $0.nametype.map { !event.text[$0].equals("PARENT") } ?? true }) {
             writeFile(path, text: text, into: &w)
         }
-        if let workload = event.workload { writeWorkload(workload, into: &w) }
+        if let container = event.workload?.container { w.container(container) }
+        writeOrchestrator(pod: event.workload?.pod, into: &w)
         writeVendor(event, text: text, into: &w)
         w.endObject()
         w.newline()
@@ -304,19 +321,18 @@ public struct ECSEncoder: EventEncoder {
         w.endObject()
     }
 
-    private func writeWorkload(_ workload: Workload, into w: inout JSONWriter) {
-        if let container = workload.container {
-            w.key("container")
+    /// `orchestrator.*`: the configured cluster's name, and the pod when there is one.
+    private func writeOrchestrator(pod: Workload.Pod?, into w: inout JSONWriter) {
+        guard pod != nil || staticFields.clusterName != nil else { return }
+        w.key("orchestrator")
+        w.beginObject()
+        if let clusterName = staticFields.clusterName {
+            w.key("cluster")
             w.beginObject()
-            w.key("id")
-            w.string(container.id)
-            w.member("runtime", container.runtime)
-            w.member("name", container.name)
+            w.member("name", clusterName)
             w.endObject()
         }
-        if let pod = workload.pod {
-            w.key("orchestrator")
-            w.beginObject()
+        if let pod {
             w.key("type")
             w.string("kubernetes")
             w.member("namespace", pod.namespace)
@@ -328,8 +344,8 @@ public struct ECSEncoder: EventEncoder {
             w.string(pod.uid)
             w.member("name", pod.name)
             w.endObject()
-            w.endObject()
         }
+        w.endObject()
     }
 
     // MARK: - nodeaudit.*

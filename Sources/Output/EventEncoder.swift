@@ -102,3 +102,16 @@ enum EscapedFields {
         key.count < namesByLength.count && namesByLength[key.count].contains(where: key.equals)
     }
 }
+
+extension JSONWriter {
+    /// `container: {id, runtime, name}`: the same object in both schemas.
+    mutating func container(_ container: Workload.Container) {
+        key("container")
+        beginObject()
+        key("id")
+        string(container.id)
+        member("runtime", container.runtime)
+        member("name", container.name)
+        endObject()
+    }
+}

@@ -5,9 +5,12 @@ import AuditRecords
 public struct NativeJSONEncoder: EventEncoder {
     /// Adds every original record (type and text) to each event.
     public var includeRecords: Bool
+    /// The cluster name and fields of every event (`cluster`, `fields`).
+    public var staticFields: StaticFields
 
-    public init(includeRecords: Bool = false) {
+    public init(includeRecords: Bool = false, staticFields: StaticFields = .none) {
         self.includeRecords = includeRecords
+        self.staticFields = staticFields
     }
 
     /// Record types whose content the structured sections already carry.
@@ -25,7 +28,7 @@ public struct NativeJSONEncoder: EventEncoder {
         event.text.bytes.withUnsafeBufferPointer { encode(event, text: $0, into: &w) }
     }
 
-    public var reduced: any EventEncoder { NativeJSONEncoder(includeRecords: false) }
+    public var reduced: any EventEncoder { NativeJSONEncoder(includeRecords: false, staticFields: staticFields) }
 
     public func encodeSummary(_ event: AuditEvent, into w: inout JSONWriter) {
         w.beginObject()
@@ -35,7 +38,7 @@ public struct NativeJSONEncoder: EventEncoder {
     }
 
     /// What says which event this is, first in every line and all of a summary: id,
-    /// time, serial, node, category, record types, rule keys.
+    /// time, serial, node, cluster, fields, category, record types, rule keys, techniques.
     private func writeIdentity(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         let stamp = event.key.stamp
         w.key("id")
@@ -48,6 +51,8 @@ public struct NativeJSONEncoder: EventEncoder {
             w.key("node")
             w.string(node)
         }
+        w.member("cluster", staticFields.clusterName)
+        w.staticFields("fields", staticFields.fields)
         w.key("category")
         w.string(event.category.rawValue)
         w.key("record_types")
@@ -57,6 +62,7 @@ public struct NativeJSONEncoder: EventEncoder {
         if !event.keys.isEmpty {
             w.key("keys")
             w.array(event.keys, in: text)
+            w.techniques("techniques", of: event.keys, in: text)
         }
     }
 
@@ -176,14 +182,7 @@ public struct NativeJSONEncoder: EventEncoder {
 
     /// `container`, `k8s` and `host` (docs/events.md).
     private func writeWorkload(_ workload: Workload, into w: inout JSONWriter) {
-        if let container = workload.container {
-            w.key("container")
-            w.beginObject()
-            w.key("id"); w.string(container.id)
-            w.member("runtime", container.runtime)
-            w.member("name", container.name)
-            w.endObject()
-        }
+        if let container = workload.container { w.container(container) }
         if let pod = workload.pod {
             w.key("k8s")
             w.beginObject()

@@ -98,4 +98,29 @@ struct ConfigurationTests {
         #expect(wrong == Configuration())
         #expect(throws: ConfigurationErrors.self) { try wrong.apply(environment: ["NODEAUDIT_AUDIT_TAKE_OVER": "sometimes"]) }
     }
+
+    @Test("filters and fields from a file: kept in order, each bad one reported where it was set")
+    func filtersAndFields() throws {
+        var configuration = Configuration()
+        try configuration.apply(yaml: """
+            events:
+              fields: [env=prod, "note=a,b", "bad name=x"]
+              filters:
+                - keep exe=/usr/bin/sudo
+                - drop user=root
+                - drop comm=kube-probe*
+            """, file: "node.yaml")
+        #expect(configuration.filters.map(\.description) == ["keep exe=/usr/bin/sudo", "drop comm=kube-probe*"])
+        #expect(configuration.staticFields.map { "\($0.name)=\($0.value)" } == ["env=prod", "note=a,b"])
+        let problems = configuration.problems().map(\.description)
+        #expect(problems.count == 2)
+        #expect(problems.contains { $0.hasPrefix("node.yaml:2:") && $0.contains("'bad name=x'") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("node.yaml:3:") && $0.contains("'drop user=root'") }, "\(problems)")
+    }
+
+    @Test("a list given as text splits at newlines when it has any (repeated flags), else at commas")
+    func listSplitting() throws {
+        #expect(try Configuration.value(parsing: "a=1,b=2", for: .staticFields, at: "$X") == .texts(["a=1", "b=2"]))
+        #expect(try Configuration.value(parsing: "a=1,2\nb=3", for: .staticFields, at: "--field") == .texts(["a=1,2", "b=3"]))
+    }
 }

@@ -1,0 +1,148 @@
+import AuditEvents
+import Foundation
+import NodeAudit
+import Output
+import Testing
+import TestSupport
+
+/// Filters, static fields and ATT&CK tags through `nodeaudit parse`, on the corpus: what a
+/// filter drops is checked against the unfiltered output, read back as JSON.
+@Suite("filters, static fields and technique tags")
+struct EventSelectionTests {
+    static let corpus = Fixtures.corpusFile("exec-net-login.raw.log")
+
+    static func parse(_ arguments: [String], file: String = corpus) throws -> (events: [[String: Any]], summary: String) {
+        let result = try NodeAuditBinary.run(["parse"] + arguments + [file])
+        try #require(result.status == 0, "\(result.stderr)")
+        return (try Command.jsonLines(result.stdout), result.stderr)
+    }
+
+    static func unfiltered() throws -> [[String: Any]] { try parse(["--quiet"]).events }
+
+    static func process(_ event: [String: Any]) -> [String: Any] { event["process"] as? [String: Any] ?? [:] }
+
+    /// What each filter of the test below names, read from the JSON the filter never saw.
+    static func named(by filter: String) -> ([String: Any]) -> Bool {
+        switch filter {
+        case "drop exe=/usr/bin/true": { process($0)["exe"] as? String == "/usr/bin/true" }
+        case "drop comm=sl*": { (process($0)["comm"] as? String)?.hasPrefix("sl") == true }
+        case "drop syscall=mmap": { ($0["syscall"] as? [String: Any])?["name"] as? String == "mmap" }
+        case "drop key=mmap_exec": { ($0["keys"] as? [String])?.contains("mmap_exec") == true }
+        case "drop category=exec uid=0":
+            { $0["category"] as? String == "exec" && (process($0)["uid"] as? [String: Any])?["id"] as? Int == 0 }
+        case "drop auid=unset": { (process($0)["auid"] as? [String: Any])?["id"] as? Int == 4294967295 }
+        default: { _ in false }
+        }
+    }
+
+    @Test("a filter drops exactly the events it names, and its count says how many", arguments: [
+        "drop exe=/usr/bin/true", "drop comm=sl*", "drop syscall=mmap", "drop key=mmap_exec", "drop category=exec uid=0", "drop auid=unset",
+    ])
+    func dropsWhatItNames(filter: String) throws {
+        let names = Self.named(by: filter)
+        let all = try Self.unfiltered()
+        try #require(all.count > 6000)
+        let expectedDropped = all.filter(names).count
+        try #require(expectedDropped > 0, "the corpus has events for \(filter)")
+        let (kept, summary) = try Self.parse(["--filter", filter])
+        #expect(kept.map { $0["id"] as? String } == all.filter { !names($0) }.map { $0["id"] as? String })
+        #expect(summary.contains("\(expectedDropped) dropped by filters (\(expectedDropped) by '\(filter)')"), "\(summary)")
+    }
+
+    @Test("the first filter an event matches decides: keep, then drop all, keeps only what keep names")
+    func firstMatchDecides() throws {
+        let (kept, summary) = try Self.parse(["--filter", "keep category=network", "--filter", "drop all"])
+        let all = try Self.unfiltered()
+        let network = all.filter { $0["category"] as? String == "network" }
+        #expect(!network.isEmpty)
+        #expect(kept.map { $0["id"] as? String } == network.map { $0["id"] as? String })
+        #expect(summary.contains("0 by 'keep category=network', \(all.count - network.count) by 'drop all'"), "\(summary)")
+    }
+
+    @Test("a filter that cannot be read stops parse with the reason", arguments: [
+        ("remove exe=/bin/sh", "starts with drop or keep"), ("drop", "drop what?"), ("drop user=root", "not FIELD=VALUE"),
+        ("drop uid=root", "uid takes a number"), ("drop exe=", "exe has no value"),
+    ])
+    func badFilter(filter: String, reason: String) throws {
+        let result = try NodeAuditBinary.run(["parse", "--filter", filter, Self.corpus])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(reason), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    static func syntheticLog(key: String) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-tags-\(UUID().uuidString).log")
+        let hexKey = key.utf8.map { String(format: "%02X", $0) }.joined()
+        let line = "type=SYSCALL msg=audit(1700000000.100:5): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=0 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"sh\" exe=\"/bin/sh\" subj=unconfined key=\(hexKey)\n"
+        try line.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    @Test("rule keys that name ATT&CK techniques become techniques (native) and threat.technique.id (ECS), each once")
+    func techniques() throws {
+        let file = try Self.syntheticLog(key: "T1059.004_Unix_Shell\u{1}mitre-T1078,T1059.004,CVE-T12345,aT1111,T1003.0011")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let native = try #require(try Self.parse(["--quiet"], file: file).events.first)
+        #expect(native["techniques"] as? [String] == ["T1059.004", "T1078"])
+        let ecs = try #require(try Self.parse(["--quiet", "--format", "ecs"], file: file).events.first)
+        let threat = try #require(ecs["threat"] as? [String: Any])
+        #expect(threat["framework"] as? String == "MITRE ATT&CK")
+        #expect((threat["technique"] as? [String: Any])?["id"] as? [String] == ["T1059.004", "T1078"])
+        let (kept, _) = try Self.parse(["--quiet", "--filter", "drop technique=T1078"], file: file)
+        #expect(kept.isEmpty)
+    }
+
+    @Test("keys that name no technique add no field", arguments: ["exec", "T123", "xT1059", "T10590"])
+    func noTechnique(key: String) throws {
+        let file = try Self.syntheticLog(key: key)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let native = try #require(try Self.parse(["--quiet"], file: file).events.first)
+        #expect(native["keys"] as? [String] == [key])
+        #expect(native["techniques"] == nil)
+        let ecs = try #require(try Self.parse(["--quiet", "--format", "ecs"], file: file).events.first)
+        #expect(ecs["threat"] == nil)
+    }
+
+    @Test("the cluster name and fields are in every event: native cluster and fields, ECS orchestrator.cluster.name and labels")
+    func staticFields() throws {
+        let flags = ["--quiet", "--cluster-name", "prod-eu-1", "--field", "env=prod", "--field", "note=a,b=c"]
+        let native = try Self.parse(flags).events
+        let ecs = try Self.parse(flags + ["--format", "ecs"]).events
+        #expect(native.count == (try Self.unfiltered()).count && ecs.count == native.count)
+        for event in native {
+            #expect(event["cluster"] as? String == "prod-eu-1")
+            #expect(event["fields"] as? [String: String] == ["env": "prod", "note": "a,b=c"])
+        }
+        for event in ecs {
+            #expect((event["orchestrator"] as? [String: Any])?["cluster"] as? [String: String] == ["name": "prod-eu-1"])
+            #expect(event["labels"] as? [String: String] == ["env": "prod", "note": "a,b=c"])
+        }
+        let bad = try NodeAuditBinary.run(["parse", "--field", "not a field", Self.corpus])
+        #expect(bad.status == 2 && bad.stderr.contains("events.fields"))
+    }
+
+    @Test("filters replaced midway (SIGHUP): the new one acts from then on, an unchanged one keeps its count")
+    func replacedMidway() throws {
+        let lines = try Fixtures.lines(ofFile: Self.corpus).filter { !$0.isEmpty }
+        let all = try Self.unfiltered()
+        func isTrue(_ e: [String: Any]) -> Bool { Self.named(by: "drop exe=/usr/bin/true")(e) }
+        func isMmap(_ e: [String: Any]) -> Bool { Self.named(by: "drop syscall=mmap")(e) }
+        let parse = { (text: String) in try #require(try EventFilter.parse(text).get()) }
+        let sink = MemorySink()
+        let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), filters: [try parse("drop exe=/usr/bin/true")], sink: sink)
+        for line in lines[..<(lines.count / 2)] { try pipeline.add(try Fixtures.record(line)) }
+        pipeline.replaceFilters([try parse("drop exe=/usr/bin/true"), try parse("drop syscall=mmap")])
+        for line in lines[(lines.count / 2)...] { try pipeline.add(try Fixtures.record(line)) }
+        try pipeline.finish()
+        let written = try Command.jsonLines(Data(sink.bytes))
+        let counts = pipeline.snapshot().filtered
+        #expect(counts.map(\.filter) == ["drop exe=/usr/bin/true", "drop syscall=mmap"])
+        #expect(!written.contains(where: isTrue))
+        #expect(counts[0].dropped == UInt64(all.filter(isTrue).count))
+        // The first filter that matches decides: mmap events of /usr/bin/true count there.
+        let mmapWritten = written.filter(isMmap).count
+        #expect(mmapWritten > 0 && counts[1].dropped > 0)
+        #expect(UInt64(mmapWritten) + counts[1].dropped == UInt64(all.filter { isMmap($0) && !isTrue($0) }.count))
+        #expect(written.count + Int(counts[0].dropped + counts[1].dropped) == all.count)
+    }
+}
