@@ -42,6 +42,8 @@ public struct RecordType: Hashable, Sendable, CustomStringConvertible {
     public static let execve = RecordType(number: 1309)
     public static let endOfEvent = RecordType(number: 1320)
     public static let proctitle = RecordType(number: 1327)
+    /// File capabilities granted at exec (one with each EXECVE of a file that has any, or of any as root).
+    public static let bprmFcaps = RecordType(number: 1321)
     public static let login = RecordType(number: 1006)
     public static let tty = RecordType(number: 1319)
     public static let userTTY = RecordType(number: 1124)

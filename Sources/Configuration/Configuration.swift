@@ -105,6 +105,9 @@ extension Configuration {
                 problems.append(ConfigurationError(at(.httpHeaders), "output.http_headers: '\(Self.masked(.text(header)))' is not a `Name: value` header on one line"))
             }
         }
+        if text(.profile) == "compact", text(.format) == "ecs" {
+            problems.append(ConfigurationError(at(.profile), "events.profile compact is a form of the native format; ECS events keep their fields"))
+        }
         for field in texts(.staticFields) where Self.staticField(field) == nil {
             problems.append(ConfigurationError(at(.staticFields), "events.fields: '\(field)' is not `name=value` with a name of letters, digits, _, - and inner dots"))
         }

@@ -84,6 +84,8 @@ extension Setting {
         help: "Bound on one event's line; a longer event is written without its records, or as its summary, marked truncated.")
     public static let eventTimeout = Setting(key: "events.event_timeout_seconds", kind: .number(0.001...3600), defaultValue: .number(2),
         help: "An event whose last record never came is closed and emitted after this long.")
+    public static let profile = Setting(key: "events.profile", kind: .choice(["full", "compact"]), defaultValue: .text("full"),
+        help: "compact leaves out of native events what repeats another field or says nothing (docs/events.md, Compact events): about half the bytes.")
     public static let clusterName = Setting(key: "events.cluster_name", kind: .text, defaultValue: .text(""),
         help: "The cluster's name, in every event (native cluster, ECS orchestrator.cluster.name); empty: none.")
     public static let staticFields = Setting(key: "events.fields", kind: .texts, defaultValue: .texts([]),
@@ -154,7 +156,7 @@ extension Setting {
     /// Every setting, in the order the defaults are documented.
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
-        eventTimeout, clusterName, staticFields, filters, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
+        eventTimeout, profile, clusterName, staticFields, filters, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
         format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
     ]
 }

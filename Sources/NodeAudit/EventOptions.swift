@@ -9,6 +9,8 @@ import Glibc
 /// How events are built and written, the same for `parse` and `run`.
 public struct EventOptions: Sendable {
     public var includeRecords: Bool
+    /// Native events without what repeats (`events.profile: compact`).
+    public var compact: Bool
     /// The Elastic Common Schema instead of nodeaudit's own.
     public var ecs: Bool
     public var maxArgvBytes: Int
@@ -29,6 +31,7 @@ public struct EventOptions: Sendable {
 
     public init(configuration c: Configuration, attribute: Bool, nodeName: String?) {
         includeRecords = c.bool(.includeRecords)
+        compact = c.text(.profile) == "compact"
         ecs = c.text(.format) == "ecs"
         maxArgvBytes = c.integer(.maxArgvBytes)
         maxEventBytes = c.integer(.maxEventBytes)

@@ -57,7 +57,7 @@ public final class EventPipeline {
             enrichers: options.enrichers() + extraSteps,
             encoder: options.ecs
                 ? ECSEncoder(staticFields: options.staticFields)
-                : NativeJSONEncoder(includeRecords: options.includeRecords, staticFields: options.staticFields),
+                : NativeJSONEncoder(includeRecords: options.includeRecords, staticFields: options.staticFields, compact: options.compact),
             maxEventBytes: options.maxEventBytes,
             filters: options.filters,
             sink: sink,

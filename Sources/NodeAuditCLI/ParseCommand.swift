@@ -71,6 +71,9 @@ struct EventArguments: ParsableArguments {
     @Option(help: .setting(.format))
     var format: String?
 
+    @Option(help: .setting(.profile))
+    var profile: String?
+
     @Option(help: .setting(.maxArgvBytes))
     var maxArgvBytes: String?
 
@@ -104,6 +107,7 @@ struct EventArguments: ParsableArguments {
         var given: [(setting: Setting, text: String, origin: String)] = []
         if records { given.append((.includeRecords, "true", "--records")) }
         if let format { given.append((.format, format, "--format")) }
+        if let profile { given.append((.profile, profile, "--profile")) }
         if let maxArgvBytes { given.append((.maxArgvBytes, maxArgvBytes, "--max-argv-bytes")) }
         if noHostUsers { given.append((.hostUsers, "false", "--no-host-users")) }
         if let eventTimeout { given.append((.eventTimeout, eventTimeout, "--event-timeout")) }

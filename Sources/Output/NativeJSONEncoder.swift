@@ -7,10 +7,14 @@ public struct NativeJSONEncoder: EventEncoder {
     public var includeRecords: Bool
     /// The cluster name and fields of every event (`cluster`, `fields`).
     public var staticFields: StaticFields
+    /// Leaves out what repeats another field or says nothing (`events.profile: compact`,
+    /// docs/events.md): log stores bill by the byte.
+    public var compact: Bool
 
-    public init(includeRecords: Bool = false, staticFields: StaticFields = .none) {
+    public init(includeRecords: Bool = false, staticFields: StaticFields = .none, compact: Bool = false) {
         self.includeRecords = includeRecords
         self.staticFields = staticFields
+        self.compact = compact
     }
 
     /// Record types whose content the structured sections already carry.
@@ -28,7 +32,7 @@ public struct NativeJSONEncoder: EventEncoder {
         event.text.bytes.withUnsafeBufferPointer { encode(event, text: $0, into: &w) }
     }
 
-    public var reduced: any EventEncoder { NativeJSONEncoder(includeRecords: false, staticFields: staticFields) }
+    public var reduced: any EventEncoder { NativeJSONEncoder(includeRecords: false, staticFields: staticFields, compact: compact) }
 
     public func encodeSummary(_ event: AuditEvent, into w: inout JSONWriter) {
         w.beginObject()
@@ -45,8 +49,10 @@ public struct NativeJSONEncoder: EventEncoder {
         w.eventID(event.key)
         w.key("time")
         w.time(stamp)
-        w.key("serial")
-        w.number(stamp.serial)
+        if !compact {
+            w.key("serial")
+            w.number(stamp.serial)
+        }
         if let node = event.nodeName {
             w.key("node")
             w.string(node)
@@ -55,10 +61,12 @@ public struct NativeJSONEncoder: EventEncoder {
         w.staticFields("fields", staticFields.fields)
         w.key("category")
         w.string(event.category.rawValue)
-        w.key("record_types")
-        w.beginArray()
-        for record in event.records { record.withTypeName { w.string($0) } }
-        w.endArray()
+        if !compact {
+            w.key("record_types")
+            w.beginArray()
+            for record in event.records { record.withTypeName { w.string($0) } }
+            w.endArray()
+        }
         if !event.keys.isEmpty {
             w.key("keys")
             w.array(event.keys, in: text)
@@ -75,7 +83,7 @@ public struct NativeJSONEncoder: EventEncoder {
         if event.process != nil {
             writeProcess(event.process!, exec: event.exec, workload: event.workload, text: text, into: &w)
         }
-        if event.syscall != nil { writeSyscall(event.syscall!, text: text, into: &w) }
+        if event.syscall != nil { writeSyscall(event.syscall!, hasExec: event.exec != nil, text: text, into: &w) }
         if !event.paths.isEmpty {
             w.key("paths")
             w.beginArray()
@@ -150,7 +158,7 @@ public struct NativeJSONEncoder: EventEncoder {
         w.member("exe", p.exe, in: text)
         w.member("comm", p.comm, in: text)
         if exec != nil { writeArguments(exec!, text: text, into: &w) }
-        if p.title != nil {
+        if p.title != nil, !(compact && exec != nil && Self.equal(p.title!, exec!.argv, in: text)) {
             w.key("proctitle")
             w.array(p.title!, in: text)
         }
@@ -159,6 +167,7 @@ public struct NativeJSONEncoder: EventEncoder {
         w.member("session", p.session)
         for role in IdentityRole.allCases {
             guard let identity = p.identities[role.index] else { continue }
+            if compact, Self.saysNothing(role, identity, in: p) { continue }
             w.key(role.field)
             writeIdentity(identity, text: text, into: &w)
         }
@@ -170,7 +179,7 @@ public struct NativeJSONEncoder: EventEncoder {
     private func writeArguments(_ exec: ExecArguments, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.key("argv")
         w.array(exec.argv, in: text)
-        w.member("argc", exec.argc)
+        if !(compact && !exec.isTruncated && exec.argc == exec.argv.count) { w.member("argc", exec.argc) }
         if exec.isTruncated {
             w.key("argv_truncated")
             w.beginObject()
@@ -209,17 +218,18 @@ public struct NativeJSONEncoder: EventEncoder {
         w.endObject()
     }
 
-    private func writeSyscall(_ s: SyscallInfo, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+    /// `hasExec`: the arguments are pointers into the process (execve's), which compact leaves out.
+    private func writeSyscall(_ s: SyscallInfo, hasExec: Bool, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.key("syscall")
         w.beginObject()
         w.member("name", s.name)
-        w.key("number"); w.number(s.number)
+        if !(compact && s.name != nil) { w.key("number"); w.number(s.number) }
         w.key("arch")
         if let archName = s.archName { w.string(archName) } else { w.string("0x" + String(s.arch, radix: 16)) }
         if let success = s.success { w.key("success"); w.bool(success) }
         w.member("exit", s.exit)
         w.member("errno", s.errnoName)
-        if s.arguments[0] != nil {
+        if s.arguments[0] != nil, !(compact && hasExec) {
             w.key("args")
             w.beginArray()
             for index in s.arguments.indices {
@@ -236,11 +246,15 @@ public struct NativeJSONEncoder: EventEncoder {
 
     private func writePath(_ p: PathInfo, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         w.beginObject()
-        w.member("item", p.item)
+        if !compact { w.member("item", p.item) }
         w.member("name", p.name, in: text)
-        w.member("nametype", p.nametype, in: text)
-        w.member("inode", p.inode)
-        w.member("dev", p.device, in: text)
+        if !(compact && p.nametype.map({ text[$0.range].elementsEqual("NORMAL".utf8) }) ?? true) {
+            w.member("nametype", p.nametype, in: text)
+        }
+        if !compact {
+            w.member("inode", p.inode)
+            w.member("dev", p.device, in: text)
+        }
         w.member("mode", p.mode, in: text)
         if let owner = p.owner { w.key("owner"); writeIdentity(owner, text: text, into: &w) }
         if let group = p.group { w.key("group"); writeIdentity(group, text: text, into: &w) }
@@ -324,7 +338,7 @@ public struct NativeJSONEncoder: EventEncoder {
                     if !Self.messageKeys.contains(where: key.equals) { any = true }
                 }
             }
-            if !any { continue }
+            if !any || (compact && Self.grantsNothing(record)) { continue }
             if !opened {
                 w.key("details")
                 w.beginArray()
@@ -350,6 +364,31 @@ public struct NativeJSONEncoder: EventEncoder {
             w.endObject()
         }
         if opened { w.endArray() }
+    }
+
+    /// Whether a compact event leaves the identity out: an unset auid (no login), or an
+    /// id that repeats the one of `role.compactlySameAs`.
+    private static func saysNothing(_ role: IdentityRole, _ identity: Identity, in p: ProcessInfo) -> Bool {
+        if role == .auid { return identity.isUnset }
+        return role.compactlySameAs.map { p.identities[$0.index]?.id == identity.id } ?? false
+    }
+
+    /// Whether two lists of the event's values are the same (proctitle and argv).
+    private static func equal(_ a: [TextRange], _ b: [TextRange], in text: UnsafeBufferPointer<UInt8>) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { text[$0.range].elementsEqual(text[$1.range]) }
+    }
+
+    /// A BPRM_FCAPS record of a file that carries no capability (fp, fi and fe all 0): it
+    /// only repeats the process's own sets, which compact leaves out.
+    private static func grantsNothing(_ record: AuditRecord) -> Bool {
+        guard record.type.number == RecordType.bprmFcaps.number else { return false }
+        var sets = 0
+        record.forEachField { key, value in
+            if key.equals("fp") || key.equals("fi") || key.equals("fe") {
+                if value.count == 1, value[0] == UInt8(ascii: "0") { sets += 1 } else { sets -= 3 }
+            }
+        }
+        return sets == 3
     }
 
     private func hex(_ bytes: Bytes) -> String {

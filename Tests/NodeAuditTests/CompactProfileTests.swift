@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `events.profile: compact` on the corpus: each event is its full form with exactly the
+/// documented omissions, and the whole is at most half the bytes.
+@Suite("compact events")
+struct CompactProfileTests {
+    static let corpus = Fixtures.corpusFile("exec-net-login.raw.log")
+
+    static func parse(_ arguments: [String]) throws -> (lines: Data, events: [[String: Any]]) {
+        let result = try NodeAuditBinary.run(["parse", "--quiet"] + arguments + [corpus])
+        try #require(result.status == 0, "\(result.stderr)")
+        return (result.stdout, try Command.jsonLines(result.stdout))
+    }
+
+    /// The full event with what docs/events.md says compact leaves out, removed.
+    static func compacted(_ full: [String: Any]) -> [String: Any] {
+        var event = full
+        event["serial"] = nil
+        event["record_types"] = nil
+        let unset = 4294967295
+        if var process = event["process"] as? [String: Any] {
+            func id(_ role: String) -> Int? { (process[role] as? [String: Any])?["id"] as? Int }
+            if let argv = process["argv"] as? [String] {
+                if process["proctitle"] as? [String] == argv { process["proctitle"] = nil }
+                if process["argv_truncated"] == nil, process["argc"] as? Int == argv.count { process["argc"] = nil }
+            }
+            for role in ["euid", "suid", "fsuid"] where id(role) != nil && id(role) == id("uid") { process[role] = nil }
+            for role in ["egid", "sgid", "fsgid"] where id(role) != nil && id(role) == id("gid") { process[role] = nil }
+            if id("auid") == unset { process["auid"] = nil }
+            event["process"] = process
+        }
+        if var syscall = event["syscall"] as? [String: Any] {
+            if syscall["name"] != nil { syscall["number"] = nil }
+            if (event["process"] as? [String: Any])?["argv"] != nil { syscall["args"] = nil }
+            event["syscall"] = syscall
+        }
+        if let paths = event["paths"] as? [[String: Any]] {
+            event["paths"] = paths.map { path in
+                var path = path
+                for key in ["item", "inode", "dev"] { path[key] = nil }
+                if path["nametype"] as? String == "NORMAL" { path["nametype"] = nil }
+                return path
+            }
+        }
+        if let details = event["details"] as? [[String: Any]] {
+            let kept = details.filter { detail in
+                !(detail["type"] as? String == "BPRM_FCAPS" && ["fp", "fi", "fe"].allSatisfy { detail[$0] as? String == "0" })
+            }
+            event["details"] = kept.isEmpty ? nil : kept
+        }
+        return event
+    }
+
+    @Test("each compact event is its full event less exactly the documented omissions; the corpus takes at most half the bytes")
+    func omissions() throws {
+        let full = try Self.parse([])
+        let compact = try Self.parse(["--profile", "compact"])
+        try #require(full.events.count == compact.events.count && full.events.count > 6000)
+        var differing = 0
+        for (f, c) in zip(full.events, compact.events) where !NSDictionary(dictionary: Self.compacted(f)).isEqual(to: c) {
+            differing += 1
+            if differing < 4 { Issue.record("\(f["id"] ?? "?"): expected \(Self.compacted(f)), got \(c)") }
+        }
+        #expect(differing == 0)
+        let omittedSomething = zip(full.lines.split(separator: 10), compact.lines.split(separator: 10)).filter { $0.count > $1.count }.count
+        #expect(omittedSomething == full.events.count, "every corpus event has something that repeats")
+        #expect(compact.lines.count * 2 <= full.lines.count, "compact \(compact.lines.count) bytes, full \(full.lines.count)")
+    }
+
+    @Test("compact is a form of the native format: with ECS it is refused")
+    func notWithECS() throws {
+        let result = try NodeAuditBinary.run(["parse", "--profile", "compact", "--format", "ecs", Self.corpus])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("events.profile compact"))
+    }
+}
