@@ -39,6 +39,8 @@ public struct AuditEvent: Sendable {
     /// An SELinux access decision (AVC, USER_AVC): `denied` or `granted`, and the
     /// permissions in its braces (what libauparse calls seresult and seperms).
     public var accessDecision: AccessDecision?
+    /// Labels of the process, configured or inherited from its ancestors (enrichment).
+    public var labels: [String]
 
     /// A new event; `reset` turns a spent one into the next, keeping its buffers.
     public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
@@ -61,6 +63,7 @@ public struct AuditEvent: Sendable {
         self.loginSession = nil
         self.execSession = nil
         self.accessDecision = nil
+        self.labels = []
     }
 
     /// Makes this the empty event of another group, as `init` would, keeping the capacity
@@ -85,6 +88,7 @@ public struct AuditEvent: Sendable {
         loginSession = nil
         execSession = nil
         accessDecision = nil
+        labels.removeAll(keepingCapacity: true)
     }
 
     /// `[NODE/]SECONDS.MILLIS:SERIAL`: the same for the same kernel event wherever it is

@@ -19,7 +19,7 @@ public struct EventFilter: Sendable, Equatable, CustomStringConvertible {
 
     /// What a condition compares.
     public enum Field: String, Sendable, CaseIterable {
-        case key, technique, exe, comm, uid, auid, syscall, category, container, namespace, pod
+        case key, technique, label, exe, comm, uid, auid, syscall, category, container, namespace, pod
     }
 
     public struct Condition: Sendable, Equatable {
@@ -52,11 +52,28 @@ public struct EventFilter: Sendable, Equatable, CustomStringConvertible {
         guard !rest.isEmpty else {
             return .failure(FilterSyntaxError("'\(text)': \(action) what? Give FIELD=VALUE conditions, or all"))
         }
-        var conditions: [Condition] = []
-        for word in rest {
-            guard let equals = word.firstIndex(of: "="), let field = Field(rawValue: String(word[..<equals])) else {
+        switch Condition.parse(rest, in: text) {
+        case .success(let conditions):
+            return .success(EventFilter(action: action, conditions: conditions, description: words.joined(separator: " ")))
+        case .failure(let error):
+            return .failure(error)
+        }
+    }
+
+    /// Whether every condition holds for `event`.
+    public func matches(_ event: AuditEvent) -> Bool {
+        conditions.allSatisfy { $0.holds(for: event) }
+    }
+}
+
+extension EventFilter.Condition {
+    /// `FIELD=VALUE` words, all of which must hold; `text` is the whole line, for messages.
+    public static func parse(_ words: some Sequence<Substring>, in text: String) -> Result<[Self], FilterSyntaxError> {
+        var conditions: [Self] = []
+        for word in words {
+            guard let equals = word.firstIndex(of: "="), let field = EventFilter.Field(rawValue: String(word[..<equals])) else {
                 return .failure(FilterSyntaxError(
-                    "'\(text)': '\(word)' is not FIELD=VALUE with a field of " + Field.allCases.map(\.rawValue).joined(separator: ", ")))
+                    "'\(text)': '\(word)' is not FIELD=VALUE with a field of " + EventFilter.Field.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             var value = Array(word[word.index(after: equals)...].utf8)
             let isPrefix = value.last == UInt8(ascii: "*")
@@ -71,18 +88,11 @@ public struct EventFilter: Sendable, Equatable, CustomStringConvertible {
                 }
                 number = id
             }
-            conditions.append(Condition(field: field, value: value, isPrefix: isPrefix, number: number))
+            conditions.append(Self(field: field, value: value, isPrefix: isPrefix, number: number))
         }
-        return .success(EventFilter(action: action, conditions: conditions, description: words.joined(separator: " ")))
+        return .success(conditions)
     }
 
-    /// Whether every condition holds for `event`.
-    public func matches(_ event: AuditEvent) -> Bool {
-        conditions.allSatisfy { $0.holds(for: event) }
-    }
-}
-
-extension EventFilter.Condition {
     func holds(for event: AuditEvent) -> Bool {
         switch field {
         case .key: return event.keys.contains { accepts(event.text[$0]) }
@@ -94,6 +104,7 @@ extension EventFilter.Condition {
                     return found
                 }
             }
+        case .label: return event.labels.contains { accepts(Array($0.utf8)[...]) }
         case .exe: return event.bytes(event.process?.exe).map(accepts) ?? false
         case .comm: return event.bytes(event.process?.comm).map(accepts) ?? false
         case .uid: return event.process?[.uid]?.id == number

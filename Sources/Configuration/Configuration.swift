@@ -70,6 +70,9 @@ extension Configuration {
     /// `events.filters`, in order; what `problems()` reports is left out.
     public var filters: [EventFilter] { texts(.filters).compactMap { try? EventFilter.parse($0).get() } }
 
+    /// `events.labels`, in order; what `problems()` reports is left out.
+    public var labelRules: [LabelRule] { texts(.labels).compactMap { try? LabelRule.parse($0).get() } }
+
     /// `name=value`; nil when it is not that shape or the name is not one a log store
     /// takes as a field name (letters, digits, `_`, `-`, and `.` inside).
     static func staticField(_ text: String) -> (name: String, value: String)? {
@@ -110,6 +113,11 @@ extension Configuration {
         }
         for field in texts(.staticFields) where Self.staticField(field) == nil {
             problems.append(ConfigurationError(at(.staticFields), "events.fields: '\(field)' is not `name=value` with a name of letters, digits, _, - and inner dots"))
+        }
+        for label in texts(.labels) {
+            if case .failure(let error) = LabelRule.parse(label) {
+                problems.append(ConfigurationError(at(.labels), "events.labels: \(error)"))
+            }
         }
         for filter in texts(.filters) {
             if case .failure(let error) = EventFilter.parse(filter) {

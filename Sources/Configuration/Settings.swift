@@ -92,6 +92,10 @@ extension Setting {
         help: "name=value pairs added to every event (native fields, ECS labels): environment, region, team.")
     public static let filters = Setting(key: "events.filters", kind: .texts, defaultValue: .texts([]),
         help: "Filters in order, `drop|keep FIELD=VALUE…` or `drop|keep all`: the first an event matches decides, an event none matches is kept (docs/configuration.md, Filters).")
+    public static let labels = Setting(key: "events.labels", kind: .texts, defaultValue: .texts([]),
+        help: "Labels, `NAME FIELD=VALUE…`: a process whose event matches gets NAME, and so do all its descendants (docs/configuration.md, Labels).")
+    public static let labelProcesses = Setting(key: "events.label_processes", kind: .integer(1...10_000_000), defaultValue: .integer(100_000),
+        help: "The most labelled processes remembered for their descendants; past it the longest-known are forgotten and counted.")
     public static let hostUsers = Setting(key: "events.host_users", kind: .bool, defaultValue: .bool(true),
         help: "Name user and group ids from the passwd and group files below.")
     public static let passwdFile = Setting(key: "events.passwd_file", kind: .text, defaultValue: .text("/etc/passwd"),
@@ -156,7 +160,7 @@ extension Setting {
     /// Every setting, in the order the defaults are documented.
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
-        eventTimeout, profile, clusterName, staticFields, filters, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
+        eventTimeout, profile, clusterName, staticFields, filters, labels, labelProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
         format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
     ]
 }

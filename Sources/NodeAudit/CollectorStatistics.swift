@@ -47,6 +47,8 @@ struct CollectorStatistics {
                     help: "Events a filter of events.filters dropped, by filter.", isGauge: false,
                     value: String(pipeline.filtered.reduce(0) { $0 + $1.dropped }),
                     labelled: pipeline.filtered.map { ($0.filter, String($0.dropped)) }, labelName: "filter"),
+            counter("label_evictions", "label_evictions_total",
+                    "Labelled processes forgotten because more than events.label_processes were known.", pipeline.labelEvictions),
             counter("late", "late_records_total", "Records that arrived after their event was emitted.", pipeline.assembly.lateRecords),
             counter("in_flight", "events_in_flight", "Events waiting for their last record.", UInt64(inFlight), gauge: true),
             output("output_queued_bytes", "output_pending_bytes", "Bytes of events waiting for an output (memory queue or spool).",

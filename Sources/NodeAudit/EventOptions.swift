@@ -28,6 +28,9 @@ public struct EventOptions: Sendable {
     public var staticFields: StaticFields
     /// Which events are dropped after enrichment, in order.
     public var filters: [EventFilter]
+    /// Labels given to processes and their descendants, and how many processes to remember.
+    public var labelRules: [LabelRule]
+    public var labelProcesses: Int
 
     public init(configuration c: Configuration, attribute: Bool, nodeName: String?) {
         includeRecords = c.bool(.includeRecords)
@@ -44,6 +47,8 @@ public struct EventOptions: Sendable {
         let clusterName = c.text(.clusterName)
         staticFields = StaticFields(clusterName: clusterName.isEmpty ? nil : clusterName, fields: c.staticFields)
         filters = c.filters
+        labelRules = c.labelRules
+        labelProcesses = c.integer(.labelProcesses)
     }
 
     /// The enrichment steps these options ask for, in pipeline order.

@@ -34,13 +34,15 @@ public final class EventPipeline {
         enrichers: [any EventEnricher],
         encoder: any EventEncoder,
         maxEventBytes: Int = Setting.maxEventBytes.defaultValue.integerValue,
+        labels: ProcessLabels? = nil,
         filters: [EventFilter] = [],
         sink: any EventSink,
         renderingThread: Bool = false
     ) {
         self.assembler = EventAssembler(policy: assembly)
         self.renderer = EventRenderer(
-            interpreter: interpreter, enrichers: enrichers, filters: EventFilterChain(filters), encoder: encoder, maxEventBytes: maxEventBytes)
+            interpreter: interpreter, enrichers: enrichers, labels: labels, filters: EventFilterChain(filters), encoder: encoder,
+            maxEventBytes: maxEventBytes)
         self.sink = sink
         self.renderingThread = renderingThread
             ? RenderingThread(renderer: renderer, sink: sink, batchBytes: batchBytes) : nil
@@ -59,6 +61,7 @@ public final class EventPipeline {
                 ? ECSEncoder(staticFields: options.staticFields)
                 : NativeJSONEncoder(includeRecords: options.includeRecords, staticFields: options.staticFields, compact: options.compact),
             maxEventBytes: options.maxEventBytes,
+            labels: options.labelRules.isEmpty ? nil : ProcessLabels(rules: options.labelRules, capacity: options.labelProcesses),
             filters: options.filters,
             sink: sink,
             renderingThread: renderingThread)
@@ -164,6 +167,7 @@ public final class EventPipeline {
         counters.eventsWithMalformedFields = renderer.eventsWithMalformedFields
         counters.eventsTruncated = renderer.eventsTruncated
         counters.filtered = renderer.filteredCounts
+        counters.labelEvictions = renderer.labelEvictions
     }
 
     private func emitCatching(_ group: RecordGroup) -> SinkError? {

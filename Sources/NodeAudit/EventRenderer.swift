@@ -11,7 +11,9 @@ import Output
 final class EventRenderer: @unchecked Sendable {
     private let interpreter: EventInterpreter
     private let enrichers: [any EventEnricher]
-    /// After enrichment, so that filters see containers and names, and every event still
+    /// After enrichment, so that label rules see containers and names; nil without rules.
+    private var labels: ProcessLabels?
+    /// After enrichment and labels, so that filters see containers, names and labels, and every event still
     /// teaches the enrichers (sessions, processes) even when it is dropped.
     private var filters: EventFilterChain
     private let encoder: any EventEncoder
@@ -21,10 +23,11 @@ final class EventRenderer: @unchecked Sendable {
     private(set) var eventsWithMalformedFields: UInt64 = 0
     private(set) var eventsTruncated: UInt64 = 0
 
-    init(interpreter: EventInterpreter, enrichers: [any EventEnricher], filters: EventFilterChain,
+    init(interpreter: EventInterpreter, enrichers: [any EventEnricher], labels: ProcessLabels?, filters: EventFilterChain,
          encoder: any EventEncoder, maxEventBytes: Int) {
         self.interpreter = interpreter
         self.enrichers = enrichers
+        self.labels = labels
         self.filters = filters
         self.encoder = encoder
         self.maxEventBytes = maxEventBytes
@@ -47,6 +50,7 @@ final class EventRenderer: @unchecked Sendable {
     /// allocated: freeing them here would contend for the other thread's malloc arena.
     func render(interpreted event: inout AuditEvent, into writer: inout JSONWriter) {
         for enricher in enrichers { enricher.enrich(&event) }
+        if labels != nil { labels!.label(&event) }
         if !filters.isEmpty, !filters.keeps(event) { return }
         eventsWritten += 1
         if event.malformedFields > 0 { eventsWithMalformedFields += 1 }
@@ -55,6 +59,9 @@ final class EventRenderer: @unchecked Sendable {
 
     /// Filters in place of the configured ones (SIGHUP); those written as before keep their counts.
     func replaceFilters(_ new: [EventFilter]) { filters = EventFilterChain(new, replacing: filters) }
+
+    /// Labelled processes forgotten because there were more than the configured most.
+    var labelEvictions: UInt64 { labels?.evicted ?? 0 }
 
     /// Each filter as written, with the events it dropped.
     var filteredCounts: [(filter: String, dropped: UInt64)] {

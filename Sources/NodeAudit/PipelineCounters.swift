@@ -15,6 +15,8 @@ public struct PipelineCounters: Sendable {
     public var eventsTruncated: UInt64 = 0
     /// Each configured filter, as written, with the events it dropped.
     public var filtered: [(filter: String, dropped: UInt64)] = []
+    /// Labelled processes forgotten past `events.label_processes`.
+    public var labelEvictions: UInt64 = 0
     public var assembly = AssemblyCounters()
     public var serialGaps: UInt64 = 0
 
@@ -32,6 +34,7 @@ public struct PipelineCounters: Sendable {
             let each = filtered.map { "\($0.dropped) by '\($0.filter)'" }.joined(separator: ", ")
             parts.append("\(filtered.reduce(0) { $0 + $1.dropped }) dropped by filters (\(each))")
         }
+        if labelEvictions > 0 { parts.append("\(labelEvictions) labelled processes forgotten (events.label_processes)") }
         if assembly.evicted > 0 { parts.append("\(assembly.evicted) closed early (too many open)") }
         if assembly.oversizeEvents > 0 { parts.append("\(assembly.oversizeEvents) oversize") }
         return parts.joined(separator: ", ")

@@ -99,6 +99,11 @@ struct EventArguments: ParsableArguments {
         """))
     var filters: [String] = []
 
+    @Option(name: .customLong("label"), parsing: .singleValue, help: .setting(.labels, discussion: """
+        Repeatable: --label 'remote exe=/usr/sbin/sshd'. Conditions as for --filter; a filter can then name label=NAME.
+        """))
+    var labels: [String] = []
+
     @Option(help: .setting(.containerLogs))
     var containerLogs: String?
 
@@ -115,6 +120,7 @@ struct EventArguments: ParsableArguments {
         if let clusterName { given.append((.clusterName, clusterName, "--cluster-name")) }
         if !fields.isEmpty { given.append((.staticFields, fields.joined(separator: "\n"), "--field")) }
         if !filters.isEmpty { given.append((.filters, filters.joined(separator: "\n"), "--filter")) }
+        if !labels.isEmpty { given.append((.labels, labels.joined(separator: "\n"), "--label")) }
         if let containerLogs { given.append((.containerLogs, containerLogs, "--container-logs")) }
         return given
     }

@@ -354,6 +354,9 @@ public struct ECSEncoder: EventEncoder {
         w.key("nodeaudit")
         w.beginObject()
         writeVendorIdentity(event, into: &w)
+        if !event.labels.isEmpty {
+            w.strings("labels", event.labels)
+        }
         if let decision = event.accessDecision { w.accessDecision(decision, in: text) }
         if let syscall = event.syscall {
             w.key("syscall")

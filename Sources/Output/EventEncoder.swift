@@ -115,3 +115,13 @@ extension JSONWriter {
         endObject()
     }
 }
+
+extension JSONWriter {
+    /// `name: ["…", …]`, strings the configuration gave (labels).
+    mutating func strings(_ name: StaticString, _ values: [String]) {
+        key(name)
+        beginArray()
+        for value in values { string(value) }
+        endArray()
+    }
+}

@@ -72,6 +72,9 @@ public struct NativeJSONEncoder: EventEncoder {
             w.array(event.keys, in: text)
             w.techniques("techniques", of: event.keys, in: text)
         }
+        if !event.labels.isEmpty {
+            w.strings("labels", event.labels)
+        }
     }
 
     /// `text`: the event's text, which its sections point into.

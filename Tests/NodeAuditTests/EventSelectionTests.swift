@@ -146,3 +146,71 @@ struct EventSelectionTests {
         #expect(written.count + Int(counts[0].dropped + counts[1].dropped) == all.count)
     }
 }
+
+/// Labels given by rules and carried to descendants, on the corpus's real process trees
+/// and on a hand-made one with a reused pid.
+@Suite("process labels")
+struct ProcessLabelTests {
+    static func process(_ event: [String: Any]) -> [String: Any] { event["process"] as? [String: Any] ?? [:] }
+
+    @Test("a label given to su reaches every event of its descendants (dash, id) and of no other process")
+    func corpusTree() throws {
+        let all = try EventSelectionTests.unfiltered()
+        var parent: [Int: Int] = [:]
+        for event in all {
+            if let pid = Self.process(event)["pid"] as? Int, let ppid = Self.process(event)["ppid"] as? Int { parent[pid] = parent[pid] ?? ppid }
+        }
+        let roots = Set(all.filter { Self.process($0)["exe"] as? String == "/usr/bin/su" }.compactMap { Self.process($0)["pid"] as? Int })
+        try #require(!roots.isEmpty)
+        func descends(_ pid: Int) -> Bool {
+            var current: Int? = pid
+            for _ in 0..<64 {
+                guard let pid = current else { return false }
+                if roots.contains(pid) { return true }
+                current = parent[pid]
+            }
+            return false
+        }
+        let expected = all.filter { (Self.process($0)["pid"] as? Int).map(descends) ?? false }.map { $0["id"] as? String }
+        let depth = Set(all.filter { (Self.process($0)["pid"] as? Int).map(descends) ?? false }.compactMap { Self.process($0)["pid"] as? Int })
+        #expect(depth.count >= 3, "su and at least two generations below it")
+        let labelled = try EventSelectionTests.parse(["--quiet", "--label", "su exe=/usr/bin/su"]).events
+        #expect(labelled.count == all.count)
+        #expect(labelled.filter { $0["labels"] as? [String] == ["su"] }.map { $0["id"] as? String } == expected)
+        #expect(labelled.allSatisfy { $0["labels"] == nil || $0["labels"] as? [String] == ["su"] })
+        let kept = try EventSelectionTests.parse(["--quiet", "--label", "su exe=/usr/bin/su", "--filter", "keep label=su", "--filter", "drop all"])
+        #expect(kept.events.map { $0["id"] as? String } == expected)
+    }
+
+    static func exec(_ serial: Int, pid: Int, ppid: Int, exe: String) -> String {
+        "type=SYSCALL msg=audit(1700000000.\(100 + serial):\(serial)): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=0 ppid=\(ppid) pid=\(pid) auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"x\" exe=\"\(exe)\" subj=unconfined key=\"exec\""
+    }
+
+    @Test("a 3-level tree whose parents exit first is labelled throughout; a reused pid under another parent is not; the cap forgets the oldest and counts it")
+    func handMadeTree() throws {
+        let lines = [
+            Self.exec(1, pid: 100, ppid: 1, exe: "/usr/bin/deploy"),
+            Self.exec(2, pid: 101, ppid: 100, exe: "/bin/sh"),
+            Self.exec(3, pid: 102, ppid: 101, exe: "/usr/bin/curl"),
+            Self.exec(4, pid: 103, ppid: 102, exe: "/usr/bin/tar"),
+            Self.exec(5, pid: 101, ppid: 1, exe: "/usr/sbin/cron"),  // pid 101 reused under another parent
+            Self.exec(6, pid: 104, ppid: 101, exe: "/bin/true"),
+        ]
+        let labels = ProcessLabels(rules: [try #require(try LabelRule.parse("deploy exe=/usr/bin/deploy").get())], capacity: 3)
+        let sink = MemorySink()
+        let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), labels: labels, sink: sink)
+        for line in lines { try pipeline.add(try Fixtures.record(line)) }
+        try pipeline.finish()
+        let events = try Command.jsonLines(Data(sink.bytes))
+        #expect(events.map { $0["labels"] as? [String] ?? [] } == [["deploy"], ["deploy"], ["deploy"], ["deploy"], [], []])
+        // Four labelled processes, room for three: the first labelled (100) is forgotten.
+        #expect(pipeline.snapshot().labelEvictions == 1)
+    }
+
+    @Test("a label that cannot be read is refused", arguments: ["deploy", "exe=/usr/bin/deploy", "deploy user=root"])
+    func badLabel(label: String) throws {
+        let result = try NodeAuditBinary.run(["parse", "--label", label, EventSelectionTests.corpus])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("events.labels"), "\(result.stderr)")
+    }
+}
