@@ -41,6 +41,8 @@ public struct AuditEvent: Sendable {
     public var accessDecision: AccessDecision?
     /// Labels of the process, configured or inherited from its ancestors (enrichment).
     public var labels: [String]
+    /// The process's parent and ancestors as the stream showed them (enrichment).
+    public var lineage: Lineage?
 
     /// A new event; `reset` turns a spent one into the next, keeping its buffers.
     public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
@@ -64,6 +66,7 @@ public struct AuditEvent: Sendable {
         self.execSession = nil
         self.accessDecision = nil
         self.labels = []
+        self.lineage = nil
     }
 
     /// Makes this the empty event of another group, as `init` would, keeping the capacity
@@ -89,6 +92,7 @@ public struct AuditEvent: Sendable {
         execSession = nil
         accessDecision = nil
         labels.removeAll(keepingCapacity: true)
+        lineage = nil
     }
 
     /// `[NODE/]SECONDS.MILLIS:SERIAL`: the same for the same kernel event wherever it is

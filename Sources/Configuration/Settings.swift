@@ -92,6 +92,10 @@ extension Setting {
         help: "name=value pairs added to every event (native fields, ECS labels): environment, region, team.")
     public static let filters = Setting(key: "events.filters", kind: .texts, defaultValue: .texts([]),
         help: "Filters in order, `drop|keep FIELD=VALUE…` or `drop|keep all`: the first an event matches decides, an event none matches is kept (docs/configuration.md, Filters).")
+    public static let ancestryDepth = Setting(key: "events.ancestry_depth", kind: .integer(0...64), defaultValue: .integer(0),
+        help: "Give each process event its parent (exe, name, arguments, exec event) and this many ancestors above it, from what the stream showed (0: none).")
+    public static let ancestryProcesses = Setting(key: "events.ancestry_processes", kind: .integer(2...10_000_000), defaultValue: .integer(100_000),
+        help: "The most processes remembered for ancestry; past it the least recently seen are forgotten and counted.")
     public static let labels = Setting(key: "events.labels", kind: .texts, defaultValue: .texts([]),
         help: "Labels, `NAME FIELD=VALUE…`: a process whose event matches gets NAME, and so do all its descendants (docs/configuration.md, Labels).")
     public static let labelProcesses = Setting(key: "events.label_processes", kind: .integer(1...10_000_000), defaultValue: .integer(100_000),
@@ -160,7 +164,7 @@ extension Setting {
     /// Every setting, in the order the defaults are documented.
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
-        eventTimeout, profile, clusterName, staticFields, filters, labels, labelProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
+        eventTimeout, profile, clusterName, staticFields, filters, labels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
         format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
     ]
 }

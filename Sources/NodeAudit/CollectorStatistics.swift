@@ -47,6 +47,8 @@ struct CollectorStatistics {
                     help: "Events a filter of events.filters dropped, by filter.", isGauge: false,
                     value: String(pipeline.filtered.reduce(0) { $0 + $1.dropped }),
                     labelled: pipeline.filtered.map { ($0.filter, String($0.dropped)) }, labelName: "filter"),
+            counter("ancestry_evictions", "ancestry_evictions_total",
+                    "Processes forgotten for ancestry because more than events.ancestry_processes were known.", pipeline.ancestryEvictions),
             counter("label_evictions", "label_evictions_total",
                     "Labelled processes forgotten because more than events.label_processes were known.", pipeline.labelEvictions),
             counter("late", "late_records_total", "Records that arrived after their event was emitted.", pipeline.assembly.lateRecords),

@@ -31,6 +31,9 @@ public struct EventOptions: Sendable {
     /// Labels given to processes and their descendants, and how many processes to remember.
     public var labelRules: [LabelRule]
     public var labelProcesses: Int
+    /// Ancestors listed above the parent (0: no parent or ancestry), and how many processes to remember.
+    public var ancestryDepth: Int
+    public var ancestryProcesses: Int
 
     public init(configuration c: Configuration, attribute: Bool, nodeName: String?) {
         includeRecords = c.bool(.includeRecords)
@@ -49,6 +52,8 @@ public struct EventOptions: Sendable {
         filters = c.filters
         labelRules = c.labelRules
         labelProcesses = c.integer(.labelProcesses)
+        ancestryDepth = c.integer(.ancestryDepth)
+        ancestryProcesses = c.integer(.ancestryProcesses)
     }
 
     /// The enrichment steps these options ask for, in pipeline order.

@@ -34,6 +34,7 @@ public final class EventPipeline {
         enrichers: [any EventEnricher],
         encoder: any EventEncoder,
         maxEventBytes: Int = Setting.maxEventBytes.defaultValue.integerValue,
+        lineage: ProcessLineage? = nil,
         labels: ProcessLabels? = nil,
         filters: [EventFilter] = [],
         sink: any EventSink,
@@ -41,7 +42,7 @@ public final class EventPipeline {
     ) {
         self.assembler = EventAssembler(policy: assembly)
         self.renderer = EventRenderer(
-            interpreter: interpreter, enrichers: enrichers, labels: labels, filters: EventFilterChain(filters), encoder: encoder,
+            interpreter: interpreter, enrichers: enrichers, lineage: lineage, labels: labels, filters: EventFilterChain(filters), encoder: encoder,
             maxEventBytes: maxEventBytes)
         self.sink = sink
         self.renderingThread = renderingThread
@@ -61,6 +62,7 @@ public final class EventPipeline {
                 ? ECSEncoder(staticFields: options.staticFields)
                 : NativeJSONEncoder(includeRecords: options.includeRecords, staticFields: options.staticFields, compact: options.compact),
             maxEventBytes: options.maxEventBytes,
+            lineage: options.ancestryDepth > 0 ? ProcessLineage(depth: options.ancestryDepth, capacity: options.ancestryProcesses) : nil,
             labels: options.labelRules.isEmpty ? nil : ProcessLabels(rules: options.labelRules, capacity: options.labelProcesses),
             filters: options.filters,
             sink: sink,
@@ -168,6 +170,7 @@ public final class EventPipeline {
         counters.eventsTruncated = renderer.eventsTruncated
         counters.filtered = renderer.filteredCounts
         counters.labelEvictions = renderer.labelEvictions
+        counters.ancestryEvictions = renderer.ancestryEvictions
     }
 
     private func emitCatching(_ group: RecordGroup) -> SinkError? {

@@ -11,6 +11,8 @@ import Output
 final class EventRenderer: @unchecked Sendable {
     private let interpreter: EventInterpreter
     private let enrichers: [any EventEnricher]
+    /// The process tree for each event's parent and ancestors; nil when not asked for.
+    private var lineage: ProcessLineage?
     /// After enrichment, so that label rules see containers and names; nil without rules.
     private var labels: ProcessLabels?
     /// After enrichment and labels, so that filters see containers, names and labels, and every event still
@@ -23,10 +25,11 @@ final class EventRenderer: @unchecked Sendable {
     private(set) var eventsWithMalformedFields: UInt64 = 0
     private(set) var eventsTruncated: UInt64 = 0
 
-    init(interpreter: EventInterpreter, enrichers: [any EventEnricher], labels: ProcessLabels?, filters: EventFilterChain,
+    init(interpreter: EventInterpreter, enrichers: [any EventEnricher], lineage: ProcessLineage?, labels: ProcessLabels?, filters: EventFilterChain,
          encoder: any EventEncoder, maxEventBytes: Int) {
         self.interpreter = interpreter
         self.enrichers = enrichers
+        self.lineage = lineage
         self.labels = labels
         self.filters = filters
         self.encoder = encoder
@@ -50,6 +53,7 @@ final class EventRenderer: @unchecked Sendable {
     /// allocated: freeing them here would contend for the other thread's malloc arena.
     func render(interpreted event: inout AuditEvent, into writer: inout JSONWriter) {
         for enricher in enrichers { enricher.enrich(&event) }
+        if lineage != nil { lineage!.trace(&event) }
         if labels != nil { labels!.label(&event) }
         if !filters.isEmpty, !filters.keeps(event) { return }
         eventsWritten += 1
@@ -62,6 +66,9 @@ final class EventRenderer: @unchecked Sendable {
 
     /// Labelled processes forgotten because there were more than the configured most.
     var labelEvictions: UInt64 { labels?.evicted ?? 0 }
+
+    /// Processes forgotten for ancestry past the configured most.
+    var ancestryEvictions: UInt64 { lineage?.evicted ?? 0 }
 
     /// Each filter as written, with the events it dropped.
     var filteredCounts: [(filter: String, dropped: UInt64)] {

@@ -17,6 +17,8 @@ public struct PipelineCounters: Sendable {
     public var filtered: [(filter: String, dropped: UInt64)] = []
     /// Labelled processes forgotten past `events.label_processes`.
     public var labelEvictions: UInt64 = 0
+    /// Processes forgotten for ancestry past `events.ancestry_processes`.
+    public var ancestryEvictions: UInt64 = 0
     public var assembly = AssemblyCounters()
     public var serialGaps: UInt64 = 0
 
@@ -34,6 +36,7 @@ public struct PipelineCounters: Sendable {
             let each = filtered.map { "\($0.dropped) by '\($0.filter)'" }.joined(separator: ", ")
             parts.append("\(filtered.reduce(0) { $0 + $1.dropped }) dropped by filters (\(each))")
         }
+        if ancestryEvictions > 0 { parts.append("\(ancestryEvictions) processes forgotten for ancestry (events.ancestry_processes)") }
         if labelEvictions > 0 { parts.append("\(labelEvictions) labelled processes forgotten (events.label_processes)") }
         if assembly.evicted > 0 { parts.append("\(assembly.evicted) closed early (too many open)") }
         if assembly.oversizeEvents > 0 { parts.append("\(assembly.oversizeEvents) oversize") }

@@ -74,6 +74,9 @@ struct EventArguments: ParsableArguments {
     @Option(help: .setting(.profile))
     var profile: String?
 
+    @Option(help: .setting(.ancestryDepth))
+    var ancestryDepth: String?
+
     @Option(help: .setting(.maxArgvBytes))
     var maxArgvBytes: String?
 
@@ -113,6 +116,7 @@ struct EventArguments: ParsableArguments {
         if records { given.append((.includeRecords, "true", "--records")) }
         if let format { given.append((.format, format, "--format")) }
         if let profile { given.append((.profile, profile, "--profile")) }
+        if let ancestryDepth { given.append((.ancestryDepth, ancestryDepth, "--ancestry-depth")) }
         if let maxArgvBytes { given.append((.maxArgvBytes, maxArgvBytes, "--max-argv-bytes")) }
         if noHostUsers { given.append((.hostUsers, "false", "--no-host-users")) }
         if let eventTimeout { given.append((.eventTimeout, eventTimeout, "--event-timeout")) }

@@ -99,7 +99,7 @@ public struct ECSEncoder: EventEncoder {
             }
         }
         if let process = event.process {
-            writeProcess(process, exec: event.exec, text: text, into: &w)
+            writeProcess(process, exec: event.exec, lineage: event.lineage, node: event.key.node, text: text, into: &w)
             writeUser(process, message: event.message, text: text, into: &w)
         }
         writeNetwork(event, text: text, into: &w)
@@ -179,11 +179,15 @@ public struct ECSEncoder: EventEncoder {
 
     // MARK: - process.*, user.*
 
-    private func writeProcess(_ p: ProcessInfo, exec: ExecArguments?, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+    private func writeProcess(
+        _ p: ProcessInfo, exec: ExecArguments?, lineage: Lineage?, node: Bytes?, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter
+    ) {
         w.key("process")
         w.beginObject()
         w.member("pid", p.pid)
-        if let ppid = p.ppid {
+        if let lineage {
+            w.lineage(lineage, node: node, parentKey: "parent", ancestorsKey: nil, executableKey: "executable", nameKey: "name")
+        } else if let ppid = p.ppid {
             w.key("parent")
             w.beginObject()
             w.key("pid")
@@ -354,6 +358,7 @@ public struct ECSEncoder: EventEncoder {
         w.key("nodeaudit")
         w.beginObject()
         writeVendorIdentity(event, into: &w)
+        if let lineage = event.lineage, !lineage.ancestors.isEmpty { w.ancestors("ancestors", lineage.ancestors, executableKey: "executable") }
         if !event.labels.isEmpty {
             w.strings("labels", event.labels)
         }

@@ -125,3 +125,48 @@ extension JSONWriter {
         endArray()
     }
 }
+
+extension JSONWriter {
+    /// The parent (`parentKey`: pid, executable, name, args, its exec event — on `node`,
+    /// the event's — and time) and,
+    /// with `ancestorsKey`, the ancestors above it; the field names are the schema's.
+    mutating func lineage(
+        _ lineage: Lineage, node: Bytes?, parentKey: StaticString, ancestorsKey: StaticString?, executableKey: StaticString, nameKey: StaticString
+    ) {
+        let parent = lineage.parent
+        key(parentKey)
+        beginObject()
+        key("pid")
+        number(parent.pid)
+        if let exe = parent.exe { key(executableKey); string(exe[...]) }
+        if let comm = parent.comm { key(nameKey); string(comm[...]) }
+        if let argv = parent.argv {
+            key("args")
+            beginArray()
+            for argument in argv { string(argument[...]) }
+            endArray()
+        }
+        if let exec = parent.exec {
+            key("exec_event")
+            eventID(EventKey(stamp: exec, node: node))
+            key("exec_time")
+            time(exec)
+        }
+        endObject()
+        if let ancestorsKey, !lineage.ancestors.isEmpty { ancestors(ancestorsKey, lineage.ancestors, executableKey: executableKey) }
+    }
+
+    /// `name: [{pid, exe}, …]`, nearest first.
+    mutating func ancestors(_ name: StaticString, _ ancestors: [Lineage.Ancestor], executableKey: StaticString) {
+        key(name)
+        beginArray()
+        for ancestor in ancestors {
+            beginObject()
+            key("pid")
+            number(ancestor.pid)
+            if let exe = ancestor.exe { key(executableKey); string(exe[...]) }
+            endObject()
+        }
+        endArray()
+    }
+}

@@ -84,7 +84,8 @@ public struct NativeJSONEncoder: EventEncoder {
         // Sections are passed on as `event.x!`, not bound with `if let`: a binding would
         // copy the struct (a retain per field), and this runs for every event.
         if event.process != nil {
-            writeProcess(event.process!, exec: event.exec, workload: event.workload, text: text, into: &w)
+            writeProcess(event.process!, exec: event.exec, lineage: event.lineage, node: event.key.node, workload: event.workload,
+                         text: text, into: &w)
         }
         if event.syscall != nil { writeSyscall(event.syscall!, hasExec: event.exec != nil, text: text, into: &w) }
         if !event.paths.isEmpty {
@@ -151,7 +152,7 @@ public struct NativeJSONEncoder: EventEncoder {
     }
 
     private func writeProcess(
-        _ p: ProcessInfo, exec: ExecArguments?, workload: Workload?, text: UnsafeBufferPointer<UInt8>,
+        _ p: ProcessInfo, exec: ExecArguments?, lineage: Lineage?, node: Bytes?, workload: Workload?, text: UnsafeBufferPointer<UInt8>,
         into w: inout JSONWriter
     ) {
         w.key("process")
@@ -174,6 +175,7 @@ public struct NativeJSONEncoder: EventEncoder {
             w.key(role.field)
             writeIdentity(identity, text: text, into: &w)
         }
+        if let lineage { w.lineage(lineage, node: node, parentKey: "parent", ancestorsKey: "ancestors", executableKey: "exe", nameKey: "comm") }
         if let cgroup = workload?.cgroup { w.key("cgroup"); w.string(cgroup) }
         if let unit = workload?.unit { w.key("unit"); w.string(unit) }
         w.endObject()

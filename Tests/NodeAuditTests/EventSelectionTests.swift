@@ -5,6 +5,9 @@ import Output
 import Testing
 import TestSupport
 
+/// The `process` object of an event read back as JSON; empty when it has none.
+private func processObject(_ event: [String: Any]) -> [String: Any] { event["process"] as? [String: Any] ?? [:] }
+
 /// Filters, static fields and ATT&CK tags through `nodeaudit parse`, on the corpus: what a
 /// filter drops is checked against the unfiltered output, read back as JSON.
 @Suite("filters, static fields and technique tags")
@@ -19,18 +22,17 @@ struct EventSelectionTests {
 
     static func unfiltered() throws -> [[String: Any]] { try parse(["--quiet"]).events }
 
-    static func process(_ event: [String: Any]) -> [String: Any] { event["process"] as? [String: Any] ?? [:] }
 
     /// What each filter of the test below names, read from the JSON the filter never saw.
     static func named(by filter: String) -> ([String: Any]) -> Bool {
         switch filter {
-        case "drop exe=/usr/bin/true": { process($0)["exe"] as? String == "/usr/bin/true" }
-        case "drop comm=sl*": { (process($0)["comm"] as? String)?.hasPrefix("sl") == true }
+        case "drop exe=/usr/bin/true": { processObject($0)["exe"] as? String == "/usr/bin/true" }
+        case "drop comm=sl*": { (processObject($0)["comm"] as? String)?.hasPrefix("sl") == true }
         case "drop syscall=mmap": { ($0["syscall"] as? [String: Any])?["name"] as? String == "mmap" }
         case "drop key=mmap_exec": { ($0["keys"] as? [String])?.contains("mmap_exec") == true }
         case "drop category=exec uid=0":
-            { $0["category"] as? String == "exec" && (process($0)["uid"] as? [String: Any])?["id"] as? Int == 0 }
-        case "drop auid=unset": { (process($0)["auid"] as? [String: Any])?["id"] as? Int == 4294967295 }
+            { $0["category"] as? String == "exec" && (processObject($0)["uid"] as? [String: Any])?["id"] as? Int == 0 }
+        case "drop auid=unset": { (processObject($0)["auid"] as? [String: Any])?["id"] as? Int == 4294967295 }
         default: { _ in false }
         }
     }
@@ -151,16 +153,15 @@ struct EventSelectionTests {
 /// and on a hand-made one with a reused pid.
 @Suite("process labels")
 struct ProcessLabelTests {
-    static func process(_ event: [String: Any]) -> [String: Any] { event["process"] as? [String: Any] ?? [:] }
 
     @Test("a label given to su reaches every event of its descendants (dash, id) and of no other process")
     func corpusTree() throws {
         let all = try EventSelectionTests.unfiltered()
         var parent: [Int: Int] = [:]
         for event in all {
-            if let pid = Self.process(event)["pid"] as? Int, let ppid = Self.process(event)["ppid"] as? Int { parent[pid] = parent[pid] ?? ppid }
+            if let pid = processObject(event)["pid"] as? Int, let ppid = processObject(event)["ppid"] as? Int { parent[pid] = parent[pid] ?? ppid }
         }
-        let roots = Set(all.filter { Self.process($0)["exe"] as? String == "/usr/bin/su" }.compactMap { Self.process($0)["pid"] as? Int })
+        let roots = Set(all.filter { processObject($0)["exe"] as? String == "/usr/bin/su" }.compactMap { processObject($0)["pid"] as? Int })
         try #require(!roots.isEmpty)
         func descends(_ pid: Int) -> Bool {
             var current: Int? = pid
@@ -171,8 +172,8 @@ struct ProcessLabelTests {
             }
             return false
         }
-        let expected = all.filter { (Self.process($0)["pid"] as? Int).map(descends) ?? false }.map { $0["id"] as? String }
-        let depth = Set(all.filter { (Self.process($0)["pid"] as? Int).map(descends) ?? false }.compactMap { Self.process($0)["pid"] as? Int })
+        let expected = all.filter { (processObject($0)["pid"] as? Int).map(descends) ?? false }.map { $0["id"] as? String }
+        let depth = Set(all.filter { (processObject($0)["pid"] as? Int).map(descends) ?? false }.compactMap { processObject($0)["pid"] as? Int })
         #expect(depth.count >= 3, "su and at least two generations below it")
         let labelled = try EventSelectionTests.parse(["--quiet", "--label", "su exe=/usr/bin/su"]).events
         #expect(labelled.count == all.count)
@@ -212,5 +213,67 @@ struct ProcessLabelTests {
         let result = try NodeAuditBinary.run(["parse", "--label", label, EventSelectionTests.corpus])
         #expect(result.status == 2)
         #expect(result.stderr.contains("events.labels"), "\(result.stderr)")
+    }
+}
+
+/// Parent and ancestry from the stream, on the corpus: checked against the exec events
+/// of the plain output, found independently.
+@Suite("process ancestry")
+struct AncestryTests {
+
+    @Test("each event's parent is its ppid with what that process's last exec showed; ancestors follow the ppid links; ECS says the same")
+    func parents() throws {
+        let plain = try EventSelectionTests.unfiltered()
+        let traced = try EventSelectionTests.parse(["--quiet", "--ancestry-depth", "3"]).events
+        let ecs = try EventSelectionTests.parse(["--quiet", "--ancestry-depth", "3", "--format", "ecs"]).events
+        try #require(plain.count == traced.count && ecs.count == traced.count)
+        var lastExec: [Int: [String: Any]] = [:]
+        var parentOf: [Int: Int] = [:]
+        var withExecParent = 0
+        var withAncestors = 0
+        for (index, (before, after)) in zip(plain, traced).enumerated() {
+            let process = processObject(before)
+            guard let pid = process["pid"] as? Int else { continue }
+            let traced = processObject(after)
+            if let ppid = process["ppid"] as? Int, ppid != 0 {
+                let parent = try #require(traced["parent"] as? [String: Any], "\(after)")
+                #expect(parent["pid"] as? Int == ppid)
+                if let exec = lastExec[ppid] {
+                    withExecParent += 1
+                    #expect(parent["exec_event"] as? String == exec["id"] as? String)
+                    #expect(parent["exe"] as? String == processObject(exec)["exe"] as? String)
+                    #expect(parent["args"] as? [String] == processObject(exec)["argv"] as? [String])
+                } else {
+                    #expect(parent["exec_event"] == nil)
+                }
+                var expected: [Int] = []
+                var next = parentOf[ppid]
+                while expected.count < 3, let ancestor = next, ancestor != 0, ancestor != pid, ancestor != ppid, !expected.contains(ancestor) {
+                    expected.append(ancestor)
+                    next = parentOf[ancestor]
+                }
+                let ancestors = (traced["ancestors"] as? [[String: Any]] ?? []).map { $0["pid"] as? Int }
+                #expect(ancestors == expected, "\(after["id"] ?? "")")
+                if !expected.isEmpty { withAncestors += 1 }
+                let ecsParent = (ecs[index]["process"] as? [String: Any])?["parent"] as? [String: Any]
+                #expect(ecsParent?["pid"] as? Int == ppid)
+                #expect(ecsParent?["executable"] as? String == parent["exe"] as? String)
+                parentOf[pid] = ppid
+            }
+            if process["argv"] != nil { lastExec[pid] = before }
+        }
+        #expect(withExecParent > 100 && withAncestors > 100, "\(withExecParent) parents seen exec'ing, \(withAncestors) with ancestors")
+        #expect(plain.allSatisfy { processObject($0)["parent"] == nil }, "off by default")
+    }
+
+    @Test("the process memory stays within its cap, and what it forgets is counted")
+    func bounded() throws {
+        let sink = MemorySink()
+        let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), lineage: ProcessLineage(depth: 2, capacity: 16), sink: sink)
+        try OfflineParser(pipeline: pipeline, diagnostics: Diagnostics(quiet: true)).run(paths: [EventSelectionTests.corpus])
+        let processes = Set(try Command.jsonLines(Data(sink.bytes)).compactMap { processObject($0)["pid"] as? Int })
+        try #require(processes.count > 100)
+        // Each eviction forgets an eighth of 16: two processes; all but at most 16 are forgotten.
+        #expect(pipeline.snapshot().ancestryEvictions >= UInt64(processes.count - 16))
     }
 }

@@ -1,0 +1,123 @@
+import AuditRecords
+
+/// Who started a process, as far as the stream showed: its parent (executable, name,
+/// arguments, the exec event that made it) and the chain of ancestors above it. A
+/// process's own event says only `ppid`, and by the time anyone looks the parent has
+/// often exited (`sh -c 'cmd &'`, cron jobs, container probes).
+public struct Lineage: Sendable, Equatable {
+    /// What was seen of one ancestor.
+    public struct Ancestor: Sendable, Equatable {
+        public var pid: UInt32
+        public var exe: [UInt8]?
+        public var comm: [UInt8]?
+        /// Its arguments when its exec was seen, bounded (`ProcessLineage.argvByteLimit`).
+        public var argv: [[UInt8]]?
+        /// The stamp of its exec event (time and serial: the event's id on the same node),
+        /// when nodeaudit saw it.
+        public var exec: AuditStamp?
+    }
+
+    /// The parent, as full as it was seen.
+    public var parent: Ancestor
+    /// Above the parent, nearest first; each ends with what is known (pid and exe).
+    public var ancestors: [Ancestor]
+}
+
+/// The node's process tree as the audit stream shows it, for `Lineage`: every process
+/// event records its process (an exec replaces what was known of it), and each event's
+/// ancestry is read back along the `ppid` links.
+///
+/// Memory is bounded: at most `capacity` processes, the least recently seen forgotten
+/// first and counted in `evicted`. A pid seen again with another parent is taken for a
+/// new process.
+public struct ProcessLineage: Sendable {
+    private struct Entry {
+        var ancestor: Lineage.Ancestor
+        var ppid: UInt32?
+        var lastSeen: UInt64
+    }
+
+    /// How many ancestors above the parent an event lists.
+    public let depth: Int
+    public let capacity: Int
+    /// The most argument bytes kept per process.
+    public let argvByteLimit: Int
+    private var entries: [UInt32: Entry] = [:]
+    private var clock: UInt64 = 0
+    public private(set) var evicted: UInt64 = 0
+
+    public init(depth: Int, capacity: Int, argvByteLimit: Int = 4096) {
+        self.depth = depth
+        self.capacity = max(2, capacity)
+        self.argvByteLimit = argvByteLimit
+    }
+
+    public var count: Int { entries.count }
+
+    /// Sets `event.lineage` from what is known of its process's parent and ancestors,
+    /// then records the event's process.
+    public mutating func trace(_ event: inout AuditEvent) {
+        guard let pid = event.process?.pid else { return }
+        let ppid = event.process?.ppid
+        clock += 1
+        if let ppid, ppid != 0 {
+            var parent = entries[ppid]?.ancestor ?? Lineage.Ancestor(pid: ppid)
+            parent.pid = ppid
+            var ancestors: [Lineage.Ancestor] = []
+            var next = entries[ppid]?.ppid
+            // A loop in the links (reused pids) ends the chain where a pid comes again.
+            while ancestors.count < depth, let ancestorPID = next, ancestorPID != 0, ancestorPID != pid, ancestorPID != ppid,
+                  !ancestors.contains(where: { $0.pid == ancestorPID }) {
+                let entry = entries[ancestorPID]
+                ancestors.append(Lineage.Ancestor(pid: ancestorPID, exe: entry?.ancestor.exe))
+                next = entry?.ppid
+            }
+            event.lineage = Lineage(parent: parent, ancestors: ancestors)
+        }
+        record(event, pid: pid, ppid: ppid)
+    }
+
+    private mutating func record(_ event: AuditEvent, pid: UInt32, ppid: UInt32?) {
+        let isExec = event.exec != nil
+        var entry: Entry
+        if let known = entries[pid], ppid == nil || known.ppid == nil || known.ppid == ppid {
+            entry = known
+        } else {
+            entry = Entry(ancestor: Lineage.Ancestor(pid: pid), ppid: ppid, lastSeen: clock)
+        }
+        entry.ppid = ppid ?? entry.ppid
+        entry.lastSeen = clock
+        if isExec || entry.ancestor.exe == nil {
+            entry.ancestor.exe = event.bytes(event.process?.exe).map(Array.init)
+            entry.ancestor.comm = event.bytes(event.process?.comm).map(Array.init)
+        }
+        if isExec, let exec = event.exec {
+            var budget = argvByteLimit
+            entry.ancestor.argv = exec.argv.prefix { range in
+                budget -= range.count
+                return budget >= 0
+            }.map { Array(event.text[$0]) }
+            entry.ancestor.exec = event.key.stamp
+        }
+        if entries[pid] == nil, entries.count >= capacity { evictLeastRecentlySeen() }
+        entries[pid] = entry
+    }
+
+    /// Forgets the least recently seen eighth, so that eviction is rare and its cost
+    /// spread over many events.
+    private mutating func evictLeastRecentlySeen() {
+        let count = max(1, entries.count / 8)
+        let cutoff = entries.values.map(\.lastSeen).sorted()[count - 1]
+        for (pid, entry) in entries where entry.lastSeen <= cutoff {
+            entries[pid] = nil
+            evicted += 1
+        }
+    }
+}
+
+extension Lineage.Ancestor {
+    init(pid: UInt32, exe: [UInt8]? = nil) {
+        self.pid = pid
+        self.exe = exe
+    }
+}
