@@ -77,6 +77,18 @@ public struct ProcessLineage: Sendable {
         record(event, pid: pid, ppid: ppid)
     }
 
+    /// Records a process found some other way than its events (`/proc` at start).
+    public mutating func remember(pid: UInt32, ppid: UInt32, exe: [UInt8]?, comm: [UInt8]?, argv: [[UInt8]]?) {
+        clock += 1
+        var budget = argvByteLimit
+        let ancestor = Lineage.Ancestor(pid: pid, exe: exe, comm: comm, argv: argv?.prefix { argument in
+            budget -= argument.count
+            return budget >= 0
+        })
+        if entries[pid] == nil, entries.count >= capacity { evictLeastRecentlySeen() }
+        entries[pid] = Entry(ancestor: ancestor, ppid: ppid, lastSeen: clock)
+    }
+
     private mutating func record(_ event: AuditEvent, pid: UInt32, ppid: UInt32?) {
         let isExec = event.exec != nil
         var entry: Entry

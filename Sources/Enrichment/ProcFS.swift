@@ -1,3 +1,4 @@
+import AuditEvents
 import HostIO
 import AuditRecords
 #if canImport(Glibc)
@@ -71,6 +72,25 @@ public struct ProcFS: Sendable {
         let state = fields[0].first
         let exiting = state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") || flags & exitingFlag != 0
         return Stat(ppid: ppid32, startTicks: start, isExiting: exiting)
+    }
+
+    /// The executable, name and arguments of a live process (its `exe` link, `comm` and
+    /// `cmdline`); nil when it is gone or a kernel thread.
+    public func program(_ pid: UInt32) -> (exe: [UInt8], comm: [UInt8]?, argv: [[UInt8]])? {
+        guard let exe = HostFile.linkTarget("\(root)/\(pid)/exe") else { return nil }
+        let comm = (try? HostFile.read("\(root)/\(pid)/comm", limit: 64)).map { Array($0.prefix { $0 != UInt8(ascii: "\n") }) }
+        let cmdline = (try? HostFile.read("\(root)/\(pid)/cmdline", limit: 4096)) ?? []
+        return (exe, comm, cmdline.split(separator: 0, omittingEmptySubsequences: false).dropLast().map(Array.init))
+    }
+
+    /// Tells `lineage` of every process running now, so that the first events' ancestry
+    /// reaches the processes that started before nodeaudit.
+    public func seed(_ lineage: inout ProcessLineage) {
+        for pid in pids() {
+            guard let stat = stat(pid) else { continue }
+            let program = program(pid)
+            lineage.remember(pid: pid, ppid: stat.ppid, exe: program?.exe, comm: program?.comm, argv: program?.argv)
+        }
     }
 
     /// The pids of every process now.

@@ -36,6 +36,13 @@ public enum HostFile {
         return out
     }
 
+    /// The target of a symbolic link (`/proc/PID/exe`), at most 4 KiB; nil when it cannot be read.
+    public static func linkTarget(_ path: String) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { readlink(path, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        return n >= 0 ? Array(buffer[0..<n]) : nil
+    }
+
     /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a
     /// reader sees the old contents or the new, never a part.
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(Failure) {

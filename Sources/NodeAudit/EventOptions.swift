@@ -56,6 +56,15 @@ public struct EventOptions: Sendable {
         ancestryProcesses = c.integer(.ancestryProcesses)
     }
 
+    /// The process tree for ancestry, when asked for; with attribution (this host) it starts
+    /// with the processes running now.
+    func lineage() -> ProcessLineage? {
+        guard ancestryDepth > 0 else { return nil }
+        var lineage = ProcessLineage(depth: ancestryDepth, capacity: ancestryProcesses)
+        if let attribution { ProcFS(root: attribution.procRoot).seed(&lineage) }
+        return lineage
+    }
+
     /// The enrichment steps these options ask for, in pipeline order.
     func enrichers() -> [any EventEnricher] {
         var steps: [any EventEnricher] = []

@@ -62,7 +62,7 @@ public final class EventPipeline {
                 ? ECSEncoder(staticFields: options.staticFields)
                 : NativeJSONEncoder(includeRecords: options.includeRecords, staticFields: options.staticFields, compact: options.compact),
             maxEventBytes: options.maxEventBytes,
-            lineage: options.ancestryDepth > 0 ? ProcessLineage(depth: options.ancestryDepth, capacity: options.ancestryProcesses) : nil,
+            lineage: options.lineage(),
             labels: options.labelRules.isEmpty ? nil : ProcessLabels(rules: options.labelRules, capacity: options.labelProcesses),
             filters: options.filters,
             sink: sink,

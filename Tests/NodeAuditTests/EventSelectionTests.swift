@@ -277,3 +277,41 @@ struct AncestryTests {
         #expect(pipeline.snapshot().ancestryEvictions >= UInt64(processes.count - 16))
     }
 }
+
+@Suite("process ancestry from /proc")
+struct ProcAncestryTests {
+    @Test("on this host (--containers), processes that started before nodeaudit are ancestors: a live sleep and its shell")
+    func runningProcesses() throws {
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "sleep 300 & echo $!; wait"]
+        let output = Pipe()
+        shell.standardOutput = output
+        try shell.runWithStopSignalsUnblocked()
+        defer {
+            shell.terminate()
+            shell.waitUntilExit()
+        }
+        let line = output.fileHandleForReading.availableData
+        let sleepPID = try #require(Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(pid_t(sleepPID), SIGTERM) }
+        let shellExe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(shell.processIdentifier)/exe")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-proc-ancestry-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        try (ProcessLabelTests.exec(1, pid: 4_000_000, ppid: sleepPID, exe: "/bin/child") + "\n").write(to: log, atomically: true, encoding: .utf8)
+        let result = try NodeAuditBinary.run(["parse", "--quiet", "--containers", "--ancestry-depth", "2", log.path])
+        try #require(result.status == 0, "\(result.stderr)")
+        let process = processObject(try #require(try Command.jsonLines(result.stdout).first))
+        let parent = try #require(process["parent"] as? [String: Any])
+        #expect(parent["pid"] as? Int == sleepPID)
+        #expect(parent["exe"] as? String == "/usr/bin/sleep")
+        #expect(parent["args"] as? [String] == ["sleep", "300"])
+        let ancestors = try #require(process["ancestors"] as? [[String: Any]])
+        #expect(ancestors.first?["pid"] as? Int == Int(shell.processIdentifier))
+        #expect(ancestors.first?["exe"] as? String == shellExe)
+        #expect(ancestors.count == 2)
+        let offline = try NodeAuditBinary.run(["parse", "--quiet", "--ancestry-depth", "2", log.path])
+        let offlineParent = (processObject(try #require(try Command.jsonLines(offline.stdout).first))["parent"] as? [String: Any])
+        #expect(offlineParent?["exe"] == nil, "without --containers the log is another host's: /proc is not read")
+    }
+}
