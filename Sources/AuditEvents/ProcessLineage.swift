@@ -27,6 +27,9 @@ public struct Lineage: Sendable, Equatable {
 /// event records its process (an exec replaces what was known of it), and each event's
 /// ancestry is read back along the `ppid` links.
 ///
+/// For a process in a container the chain ends at the container's first process: the
+/// first ancestor not seen in that container (the runtime's shim, on the host) ends it.
+///
 /// Memory is bounded: at most `capacity` processes, the least recently seen forgotten
 /// first and counted in `evicted`. A pid seen again with another parent is taken for a
 /// new process.
@@ -35,6 +38,8 @@ public struct ProcessLineage: Sendable {
         var ancestor: Lineage.Ancestor
         var ppid: UInt32?
         var lastSeen: UInt64
+        /// The container its events were attributed to; nil for the host or not known.
+        var containerID: String?
     }
 
     /// How many ancestors above the parent an event lists.
@@ -64,11 +69,13 @@ public struct ProcessLineage: Sendable {
             var parent = entries[ppid]?.ancestor ?? Lineage.Ancestor(pid: ppid)
             parent.pid = ppid
             var ancestors: [Lineage.Ancestor] = []
-            var next = entries[ppid]?.ppid
+            let container = event.workload?.container?.id
+            var next = container != nil && entries[ppid]?.containerID != container ? nil : entries[ppid]?.ppid
             // A loop in the links (reused pids) ends the chain where a pid comes again.
             while ancestors.count < depth, let ancestorPID = next, ancestorPID != 0, ancestorPID != pid, ancestorPID != ppid,
                   !ancestors.contains(where: { $0.pid == ancestorPID }) {
                 let entry = entries[ancestorPID]
+                if let container, entry?.containerID != container { break }
                 ancestors.append(Lineage.Ancestor(pid: ancestorPID, exe: entry?.ancestor.exe))
                 next = entry?.ppid
             }
@@ -99,6 +106,7 @@ public struct ProcessLineage: Sendable {
         }
         entry.ppid = ppid ?? entry.ppid
         entry.lastSeen = clock
+        if let container = event.workload?.container?.id { entry.containerID = container }
         if isExec || entry.ancestor.exe == nil {
             entry.ancestor.exe = event.bytes(event.process?.exe).map(Array.init)
             entry.ancestor.comm = event.bytes(event.process?.comm).map(Array.init)

@@ -1,4 +1,5 @@
 import AuditEvents
+import Enrichment
 import Foundation
 import NodeAudit
 import Output
@@ -183,29 +184,34 @@ struct ProcessLabelTests {
         #expect(kept.events.map { $0["id"] as? String } == expected)
     }
 
+    /// Events of a hand-made process tree, one exec each `(pid, ppid, exe)`, through a pipeline.
+    static func run(_ tree: [(Int, Int, String)], enrichers: [any EventEnricher] = [], lineage: ProcessLineage? = nil,
+                    labels: ProcessLabels? = nil) throws -> (events: [[String: Any]], counters: PipelineCounters) {
+        let sink = MemorySink()
+        let pipeline = EventPipeline(enrichers: enrichers, encoder: NativeJSONEncoder(), lineage: lineage, labels: labels, sink: sink)
+        for (index, (pid, ppid, exe)) in tree.enumerated() {
+            try pipeline.add(try Fixtures.record(exec(index + 1, pid: pid, ppid: ppid, exe: exe)))
+        }
+        try pipeline.finish()
+        return (try Command.jsonLines(Data(sink.bytes)), pipeline.snapshot())
+    }
+
     static func exec(_ serial: Int, pid: Int, ppid: Int, exe: String) -> String {
         "type=SYSCALL msg=audit(1700000000.\(100 + serial):\(serial)): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=0 ppid=\(ppid) pid=\(pid) auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"x\" exe=\"\(exe)\" subj=unconfined key=\"exec\""
     }
 
     @Test("a 3-level tree whose parents exit first is labelled throughout; a reused pid under another parent is not; the cap forgets the oldest and counts it")
     func handMadeTree() throws {
-        let lines = [
-            Self.exec(1, pid: 100, ppid: 1, exe: "/usr/bin/deploy"),
-            Self.exec(2, pid: 101, ppid: 100, exe: "/bin/sh"),
-            Self.exec(3, pid: 102, ppid: 101, exe: "/usr/bin/curl"),
-            Self.exec(4, pid: 103, ppid: 102, exe: "/usr/bin/tar"),
-            Self.exec(5, pid: 101, ppid: 1, exe: "/usr/sbin/cron"),  // pid 101 reused under another parent
-            Self.exec(6, pid: 104, ppid: 101, exe: "/bin/true"),
+        let tree = [
+            (100, 1, "/usr/bin/deploy"), (101, 100, "/bin/sh"), (102, 101, "/usr/bin/curl"), (103, 102, "/usr/bin/tar"),
+            (101, 1, "/usr/sbin/cron"),  // pid 101 reused under another parent
+            (104, 101, "/bin/true"),
         ]
         let labels = ProcessLabels(rules: [try #require(try LabelRule.parse("deploy exe=/usr/bin/deploy").get())], capacity: 3)
-        let sink = MemorySink()
-        let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), labels: labels, sink: sink)
-        for line in lines { try pipeline.add(try Fixtures.record(line)) }
-        try pipeline.finish()
-        let events = try Command.jsonLines(Data(sink.bytes))
+        let (events, counters) = try Self.run(tree, labels: labels)
         #expect(events.map { $0["labels"] as? [String] ?? [] } == [["deploy"], ["deploy"], ["deploy"], ["deploy"], [], []])
         // Four labelled processes, room for three: the first labelled (100) is forgotten.
-        #expect(pipeline.snapshot().labelEvictions == 1)
+        #expect(counters.labelEvictions == 1)
     }
 
     @Test("a label that cannot be read is refused", arguments: ["deploy", "exe=/usr/bin/deploy", "deploy user=root"])
@@ -313,5 +319,31 @@ struct ProcAncestryTests {
         let offline = try NodeAuditBinary.run(["parse", "--quiet", "--ancestry-depth", "2", log.path])
         let offlineParent = (processObject(try #require(try Command.jsonLines(offline.stdout).first))["parent"] as? [String: Any])
         #expect(offlineParent?["exe"] == nil, "without --containers the log is another host's: /proc is not read")
+    }
+}
+
+/// Puts the processes of `pids` in one container, as attribution would.
+private struct FixedContainer: EventEnricher {
+    let pids: Set<UInt32>
+    func enrich(_ event: inout AuditEvent) {
+        if let pid = event.process?.pid, pids.contains(pid) { event.workload = Workload(container: .init(id: String(repeating: "c", count: 64))) }
+    }
+}
+
+@Suite("process ancestry in containers")
+struct ContainerAncestryTests {
+    @Test("inside a container the ancestors end at its first process; the shim above it is the first process's parent only")
+    func endsAtFirstProcess() throws {
+        let tree = [
+            (50, 1, "/usr/bin/containerd-shim-runc-v2"), (60, 50, "/usr/bin/init"), (61, 60, "/bin/sh"), (62, 61, "/usr/bin/curl"),
+            (70, 50, "/usr/bin/host-helper"),
+        ]
+        let events = try ProcessLabelTests.run(tree, enrichers: [FixedContainer(pids: [60, 61, 62])],
+                                               lineage: ProcessLineage(depth: 8, capacity: 100)).events.map(processObject)
+        func ancestors(_ index: Int) -> [Int] { (events[index]["ancestors"] as? [[String: Any]] ?? []).compactMap { $0["pid"] as? Int } }
+        func parentExe(_ index: Int) -> String? { (events[index]["parent"] as? [String: Any])?["exe"] as? String }
+        #expect(parentExe(1) == "/usr/bin/containerd-shim-runc-v2" && ancestors(1) == [])
+        #expect(parentExe(3) == "/bin/sh" && ancestors(3) == [60])
+        #expect(parentExe(4) == "/usr/bin/containerd-shim-runc-v2" && ancestors(4) == [1])
     }
 }
