@@ -128,11 +128,7 @@ extension KernelSuite {
             defer { if sleeper.isRunning { kill(sleeper.processIdentifier, SIGKILL) }; sleeper.waitUntilExit() }
             let pid = sleeper.processIdentifier
             // Wait until the shell has moved itself and exec'd sleep.
-            var polls = 0
-            while (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) != "sleep\n", polls < 250 {
-                polls += 1
-                usleep(20_000)
-            }
+            Wait.until(seconds: 5) { (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) == "sleep\n" }
 
             // The record the kernel would log for that exec, stamped now.
             let now = Date().timeIntervalSince1970

@@ -17,16 +17,17 @@ extension KernelSuite {
             import asyncio, json, resource, socket, sys, threading, time
             port, idle, slow, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
             resource.setrlimit(resource.RLIMIT_NOFILE, (16384, 16384))
-            stop = time.monotonic() + seconds + 2
             held = {"idle": 0, "slow": 0, "reopened": 0}
+            all_connected = threading.Event()
             async def hold(kind):
                 request = b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
-                while time.monotonic() < stop:
+                while True:  # until cancelled, when the poller is done
                     try:
                         reader, writer = await asyncio.open_connection("127.0.0.1", port)
                     except OSError:
                         await asyncio.sleep(0.2); continue
                     held[kind] += 1
+                    if held["idle"] + held["slow"] >= idle + slow: all_connected.set()
                     try:
                         for byte in (request if kind == "slow" else b""):
                             writer.write(bytes([byte])); await writer.drain(); await asyncio.sleep(1)
@@ -38,7 +39,8 @@ extension KernelSuite {
                     await asyncio.sleep(0.5)
             polls = []
             def poll():
-                time.sleep(2)  # the attackers connect first
+                # The attackers connect first (all of them, or as many as 30 s allow).
+                all_connected.wait(30)
                 end = time.monotonic() + seconds
                 while time.monotonic() < end:
                     started = time.monotonic()
@@ -57,7 +59,7 @@ extension KernelSuite {
             async def main():
                 tasks = [asyncio.create_task(hold("idle")) for _ in range(idle)] + [asyncio.create_task(hold("slow")) for _ in range(slow)]
                 poller = threading.Thread(target=poll); poller.start()
-                while poller.is_alive(): await asyncio.sleep(0.1)
+                await asyncio.get_running_loop().run_in_executor(None, poller.join)
                 for task in tasks: task.cancel()
             asyncio.run(main())
             latencies = sorted(p[1] for p in polls)

@@ -18,15 +18,6 @@ extension KernelSuite {
             return examples + defaults
         }()
 
-        /// Files that lock audit until reboot are never loaded by a test.
-        static func locksKernel(_ path: String) throws -> Bool {
-            try Fixtures.lines(ofFile: path).contains { line in
-                let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-                guard let first = words.first, !first.hasPrefix("#") else { return false }
-                return line.contains("--loginuid-immutable") || zip(words, words.dropFirst()).contains { $0 == "-e" && $1 == "2" }
-            }
-        }
-
         @Test("auditctl -R and nodeaudit rules apply leave identical auditctl -l listings; a second apply changes nothing")
         func sameAsAuditctl() throws {
             try #require(Self.ruleFiles.count > 30, "auditd's example rules are missing: run Scripts/setup --test")
@@ -35,7 +26,7 @@ extension KernelSuite {
             var compared: [String] = []
             var refusedByAuditctl: [String] = []
             for file in Self.ruleFiles {
-                if try Self.locksKernel(file) { continue }
+                if try KernelAudit.locksKernel(file: file) { continue }
                 _ = try KernelAudit.auditctl("-D")
                 guard try KernelAudit.auditctl("-R", file).status == 0 else {
                     refusedByAuditctl.append(file)

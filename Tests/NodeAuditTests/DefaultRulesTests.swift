@@ -87,5 +87,13 @@ struct DefaultRulesTests {
         #expect(check.stderr.contains("\(empty.path): holds no *.rules file"))
         let clean = try NodeAuditBinary.run(["rules", "check", Self.shipped.path])
         #expect(clean.stderr.isEmpty, "the shipped rules warn: \(clean.stderr)")
+        // Loading this very file by hand once locked a shared machine until reboot: the
+        // test helpers refuse every way of doing it, before anything runs.
+        #expect(throws: KernelAudit.LockRefused.self) { try KernelAudit.auditctl("-R", file.path) }
+        #expect(throws: KernelAudit.LockRefused.self) { try KernelAudit.auditctl("-e", "2") }
+        #expect(throws: KernelAudit.LockRefused.self) { try KernelAudit.auditctl("--loginuid-immutable") }
+        #expect(throws: KernelAudit.LockRefused.self) { try NodeAuditBinary.run("rules", "apply", "--allow-immutable", file.path) }
+        #expect(try KernelAudit.locksKernel(file: file.path))
+        #expect(try !KernelAudit.locksKernel(file: Self.shipped.appendingPathComponent("00-settings.rules").path))
     }
 }

@@ -20,8 +20,34 @@ public enum KernelAudit {
         try auditctl(arguments)
     }
 
+    /// Runs auditctl, but never one that would lock the audit configuration until reboot
+    /// (`-e 2`, `--loginuid-immutable`, or `-R` of a file with either): the machine is
+    /// shared, and nothing could restore it.
     public static func auditctl(_ arguments: [String]) throws -> Command.Result {
-        try Command.run(try ReferenceTools.path("auditctl", package: "auditd"), arguments)
+        if locks(arguments) || zip(arguments, arguments.dropFirst()).contains(where: { $0 == "-R" && ((try? locksKernel(file: $1)) ?? true) }) {
+            throw LockRefused(arguments: arguments)
+        }
+        return try Command.run(try ReferenceTools.path("auditctl", package: "auditd"), arguments)
+    }
+
+    /// A test tried to lock the kernel's audit configuration until reboot.
+    public struct LockRefused: Error, CustomStringConvertible {
+        public let arguments: [String]
+        public var description: String { "refused: auditctl \(arguments.joined(separator: " ")) would lock audit until reboot" }
+    }
+
+    /// Whether a rule file holds a line that locks audit until reboot (`-e 2`,
+    /// `--loginuid-immutable`); such a file is never loaded by a test.
+    public static func locksKernel(file: String) throws -> Bool {
+        try Fixtures.lines(ofFile: file).contains { line in
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let first = words.first, !first.hasPrefix("#") else { return false }
+            return locks(words)
+        }
+    }
+
+    private static func locks(_ words: [String]) -> Bool {
+        words.contains("--loginuid-immutable") || zip(words, words.dropFirst()).contains { $0 == "-e" && $1 == "2" }
     }
 
     /// The kernel's rules as `auditctl -l` prints them (empty for none).
@@ -85,7 +111,10 @@ public enum NodeAuditBinary {
         try run(arguments)
     }
 
+    /// Runs nodeaudit, never with `--allow-immutable`: without it nodeaudit refuses to
+    /// lock audit until reboot, and no test may lift that.
     public static func run(_ arguments: [String]) throws -> Command.Result {
-        try Command.run(path, arguments)
+        if arguments.contains("--allow-immutable") { throw KernelAudit.LockRefused(arguments: arguments) }
+        return try Command.run(path, arguments)
     }
 }

@@ -87,11 +87,7 @@ public final class KubeletLayout {
     /// released) and the log tree.
     public func remove() {
         for path in createdCgroups.reversed() {
-            var attempts = 0
-            while rmdir(path) != 0, errno == EBUSY, attempts < 50 {
-                attempts += 1
-                usleep(100_000)
-            }
+            Wait.until(seconds: 5) { rmdir(path) == 0 || errno != EBUSY }
         }
         createdCgroups.removeAll()
         try? FileManager.default.removeItem(at: logRoot)

@@ -60,12 +60,11 @@ public final class RsyslogServer {
         try process.runWithStopSignalsUnblocked()
         self.process = process
         // Up to 20 s: a restart under an exec burst was once seen to take more than 5 s.
-        for _ in 0..<400 {
-            if Self.accepts(port: port) { return }
+        let listening = try Wait.until(seconds: 20) {
             if !process.isRunning { throw RsyslogError.exited(port, status: process.terminationStatus) }
-            usleep(50_000)
+            return Self.accepts(port: port)
         }
-        throw RsyslogError.notListening(port)
+        if !listening { throw RsyslogError.notListening(port) }
     }
 
     /// SIGTERM to rsyslogd and waits for it to end (it writes what it received first).

@@ -62,12 +62,7 @@ public final class RuncContainer {
 
     /// Waits (up to `timeout` seconds) for the container's process to end.
     public func waitUntilStopped(timeout: Double = 30) throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try state()["status"] as? String == "stopped" { return true }
-            usleep(100_000)
-        }
-        return false
+        try Wait.until(seconds: timeout) { try state()["status"] as? String == "stopped" }
     }
 
     /// `runc exec -t ID /bin/sh` on a pseudo-terminal, typing `lines` one after another

@@ -66,14 +66,13 @@ public final class SSHTestServer {
         let server = directory.appendingPathComponent(pamService).path
         try FileManager.default.createSymbolicLink(atPath: server, withDestinationPath: "/usr/sbin/sshd")
         try run(server, ["-f", directory.appendingPathComponent("sshd_config").path, "-E", directory.appendingPathComponent("sshd.log").path])
-        for _ in 0..<50 {
-            if let text = try? String(contentsOf: directory.appendingPathComponent("sshd.pid"), encoding: .utf8),
-               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                serverPID = pid
-                return
-            }
-            usleep(100_000)
+        let started = Wait.until(seconds: 5) {
+            guard let text = try? String(contentsOf: directory.appendingPathComponent("sshd.pid"), encoding: .utf8),
+                  let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return false }
+            serverPID = pid
+            return true
         }
+        if started { return }
         throw SSHError.failed("sshd did not start: \((try? String(contentsOf: directory.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? "")")
     }
 
@@ -94,7 +93,7 @@ public final class SSHTestServer {
     public func remove() {
         if let serverPID {
             kill(serverPID, SIGTERM)
-            for _ in 0..<50 where kill(serverPID, 0) == 0 { usleep(100_000) }
+            Wait.until(seconds: 5) { kill(serverPID, 0) != 0 }
         }
         serverPID = nil
         if userCreated {
