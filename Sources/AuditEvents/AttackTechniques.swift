@@ -24,22 +24,14 @@ public enum AttackTechniques {
         }
     }
 
-    /// Whether `key` names a technique.
-    public static func occur(in key: UnsafeBufferPointer<UInt8>) -> Bool {
-        var found = false
-        forEach(in: key) { _ in found = true }
-        return found
-    }
-
-    /// Every technique id in `keys`, each once, in the order they first appear.
-    public static func ids(in keys: [Bytes]) -> [Bytes] {
-        var ids: [Bytes] = []
+    /// Where in `text` the technique ids of the rule keys `keys` are, each id once, in the
+    /// order they first appear; empty (and no allocation) when the keys name none.
+    public static func ids(of keys: [TextRange], in text: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var ids: [Range<Int>] = []
         for key in keys {
-            key.withUnsafeBufferPointer { bytes in
-                forEach(in: bytes) { range in
-                    let id = key[(key.startIndex + range.lowerBound)..<(key.startIndex + range.upperBound)]
-                    if !ids.contains(where: { $0.elementsEqual(id) }) { ids.append(id) }
-                }
+            forEach(in: UnsafeBufferPointer(rebasing: text[key.range])) { found in
+                let id = (key.range.lowerBound + found.lowerBound)..<(key.range.lowerBound + found.upperBound)
+                if !ids.contains(where: { text[$0].elementsEqual(text[id]) }) { ids.append(id) }
             }
         }
         return ids

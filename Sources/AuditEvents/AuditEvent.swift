@@ -203,17 +203,6 @@ public enum IdentityRole: Int, Sendable, CaseIterable {
     @inline(__always) public var interpretationName: StaticString { row.interpretation }
     @inline(__always) public var isGroup: Bool { row.isGroup }
 
-    /// The role a compact event leaves this one out for when both hold the same id:
-    /// euid, suid and fsuid mostly repeat uid; egid, sgid and fsgid repeat gid. auid
-    /// and uid and gid repeat none (nil).
-    public var compactlySameAs: IdentityRole? {
-        switch self {
-        case .euid, .suid, .fsuid: .uid
-        case .egid, .sgid, .fsgid: .gid
-        case .auid, .uid, .gid: nil
-        }
-    }
-
     /// The position of the role in `ProcessInfo.identities`.
     public var index: Int { rawValue }
 }

@@ -100,26 +100,27 @@ extension EventFilter.Condition {
             return event.keys.contains { key in
                 event.text[key].withUnsafeBufferPointer { keyText in
                     var found = false
-                    AttackTechniques.forEach(in: keyText) { if !found, accepts(Array(keyText[$0])[...]) { found = true } }
+                    AttackTechniques.forEach(in: keyText) { if !found, accepts(keyText[$0]) { found = true } }
                     return found
                 }
             }
-        case .label: return event.labels.contains { accepts(Array($0.utf8)[...]) }
+        case .label: return event.labels.contains { accepts($0.utf8) }
         case .exe: return event.bytes(event.process?.exe).map(accepts) ?? false
         case .comm: return event.bytes(event.process?.comm).map(accepts) ?? false
         case .uid: return event.process?[.uid]?.id == number
         case .auid: return event.process?[.auid]?.id == number
-        case .syscall: return event.syscall?.name.map { accepts(Array($0.utf8)[...]) } ?? false
-        case .category: return accepts(Array(event.category.rawValue.utf8)[...])
+        case .syscall: return event.syscall?.name.map { accepts($0.utf8) } ?? false
+        case .category: return accepts(event.category.rawValue.utf8)
         case .container:
             guard let container = event.workload?.container else { return false }
-            return accepts(Array(container.id.utf8)[...]) || container.name.map { accepts(Array($0.utf8)[...]) } ?? false
-        case .namespace: return event.workload?.pod?.namespace.map { accepts(Array($0.utf8)[...]) } ?? false
-        case .pod: return event.workload?.pod?.name.map { accepts(Array($0.utf8)[...]) } ?? false
+            return accepts(container.id.utf8) || container.name.map { accepts($0.utf8) } ?? false
+        case .namespace: return event.workload?.pod?.namespace.map { accepts($0.utf8) } ?? false
+        case .pod: return event.workload?.pod?.name.map { accepts($0.utf8) } ?? false
         }
     }
 
-    private func accepts(_ bytes: Bytes) -> Bool {
+    /// Compares in place: strings' UTF-8 views and the event's bytes are not copied.
+    private func accepts(_ bytes: some Sequence<UInt8>) -> Bool {
         isPrefix ? bytes.starts(with: value) : bytes.elementsEqual(value)
     }
 }

@@ -87,13 +87,15 @@ public struct ECSEncoder: EventEncoder {
             w.beginArray()
             event.keys.forEach { w.string($0, in: text) }
             w.endArray()
-            if event.keys.contains(where: { AttackTechniques.occur(in: UnsafeBufferPointer(rebasing: text[$0.range])) }) {
+            let techniques = AttackTechniques.ids(of: event.keys, in: text)
+            if !techniques.isEmpty {
                 w.key("threat")
                 w.beginObject()
                 w.member("framework", "MITRE ATT&CK")
                 w.key("technique")
                 w.beginObject()
-                w.techniques("id", of: event.keys, in: text)
+                w.key("id")
+                w.array(techniques, in: text)
                 w.endObject()
                 w.endObject()
             }

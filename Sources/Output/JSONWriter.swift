@@ -285,6 +285,13 @@ public struct JSONWriter {
         endArray()
     }
 
+    /// An array of parts of an event's text given by position (technique ids in keys).
+    public mutating func array(_ ranges: [Range<Int>], in text: UnsafeBufferPointer<UInt8>) {
+        beginArray()
+        for range in ranges { string(UnsafeBufferPointer(rebasing: text[range])) }
+        endArray()
+    }
+
     // MARK: - Internals
 
     @inline(__always)

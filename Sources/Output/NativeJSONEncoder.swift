@@ -70,7 +70,11 @@ public struct NativeJSONEncoder: EventEncoder {
         if !event.keys.isEmpty {
             w.key("keys")
             w.array(event.keys, in: text)
-            w.techniques("techniques", of: event.keys, in: text)
+            let techniques = AttackTechniques.ids(of: event.keys, in: text)
+            if !techniques.isEmpty {
+                w.key("techniques")
+                w.array(techniques, in: text)
+            }
         }
         if !event.labels.isEmpty {
             w.strings("labels", event.labels)
@@ -372,10 +376,14 @@ public struct NativeJSONEncoder: EventEncoder {
     }
 
     /// Whether a compact event leaves the identity out: an unset auid (no login), or an
-    /// id that repeats the one of `role.compactlySameAs`.
+    /// euid, suid or fsuid equal to uid, an egid, sgid or fsgid equal to gid.
     private static func saysNothing(_ role: IdentityRole, _ identity: Identity, in p: ProcessInfo) -> Bool {
-        if role == .auid { return identity.isUnset }
-        return role.compactlySameAs.map { p.identities[$0.index]?.id == identity.id } ?? false
+        switch role {
+        case .auid: identity.isUnset
+        case .euid, .suid, .fsuid: p[.uid]?.id == identity.id
+        case .egid, .sgid, .fsgid: p[.gid]?.id == identity.id
+        case .uid, .gid: false
+        }
     }
 
     /// Whether two lists of the event's values are the same (proctitle and argv).
