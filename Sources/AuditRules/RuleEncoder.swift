@@ -90,7 +90,7 @@ public enum RuleEncoder {
                     switch rc {
                     case 0: break
                     case -2: throw RuleError(source, "-S \(name): unknown architecture 0x\(String(nodeaudit_rule_elf(), radix: 16))")
-                    default: throw RuleError(source, "-S \(name): unknown syscall on this architecture")
+                    default: throw RuleError(source, "-S \(name): unknown syscall on this architecture", dependsOnHost: true)
                     }
                 }
                 nodeaudit_mark_syscall_added()
@@ -98,7 +98,7 @@ public enum RuleEncoder {
                 var pointer: UnsafeMutablePointer<audit_rule_data>? = rule
                 let rc = audit_rule_fieldpair_data(&pointer, pair, flags)
                 if let updated = pointer { rule = updated }
-                guard rc == 0 else { throw RuleError(source, "-F " + LibauditErrors.message(rc, pair)) }
+                guard rc == 0 else { throw RuleError(source, "-F " + LibauditErrors.message(rc, pair), dependsOnHost: rc == -38) }
                 let last = rule.pointee.field_count > 0 ? fieldType(rule, Int(rule.pointee.field_count) - 1) : 0
                 if last == UInt32(AUDIT_PERM) { nodeaudit_mark_perm_added() }
                 if last == UInt32(AUDIT_EXE) { nodeaudit_mark_exe_added() }
@@ -130,6 +130,34 @@ public enum RuleEncoder {
             throw RuleError(source, "libaudit built an inconsistent rule")
         }
         return data
+    }
+
+    /// The directory this host lacks for a watch in `spec`, if any: the kernel refuses a
+    /// watch whose parent directory is missing (for `-F dir=`, the directory itself).
+    public static func missingWatchDirectory(_ spec: RuleSpec) -> String? {
+        for part in spec.parts {
+            let path: String
+            var needsItself = false
+            switch part {
+            case .watch(let watched):
+                path = watched
+            case .field(let pair):
+                let lowered = pair.lowercased()
+                if lowered.hasPrefix("dir=") { needsItself = true } else if !lowered.hasPrefix("path=") { continue }
+                path = String(pair[pair.index(after: pair.firstIndex(of: "=")!)...])
+            default:
+                continue
+            }
+            var bytes = Array(path.utf8)
+            while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+            let trimmed = String(decoding: bytes, as: UTF8.self)
+            var info = stat()
+            if stat(trimmed, &info) == 0 { continue }
+            if needsItself { return trimmed }
+            let parent = bytes.lastIndex(of: UInt8(ascii: "/")).map { String(decoding: bytes[..<max($0, 1)], as: UTF8.self) } ?? "/"
+            if stat(parent, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR { return parent }
+        }
+        return nil
     }
 
     private static func fieldType(_ rule: UnsafeMutablePointer<audit_rule_data>, _ index: Int) -> UInt32 {

@@ -11,6 +11,12 @@ public struct LocatedStatement: Sendable, Equatable {
     }
 }
 
+/// One line's worth of a parsed rule file: a statement, or why the line is wrong.
+public enum ParsedLine: Sendable, Equatable {
+    case statement(LocatedStatement)
+    case error(RuleError)
+}
+
 /// Reads auditctl rule files: the options auditctl accepts in `-R` files, with the same
 /// rules about what may follow what, and an error with `file:line` for every line that
 /// is wrong (not only the first), so a whole file can be fixed in one pass.
@@ -20,6 +26,19 @@ public enum RuleFileParser {
     public static func parse(_ text: String, file: String) -> (statements: [LocatedStatement], errors: [RuleError]) {
         var statements: [LocatedStatement] = []
         var errors: [RuleError] = []
+        for line in parseLines(text, file: file) {
+            switch line {
+            case .statement(let statement): statements.append(statement)
+            case .error(let error): errors.append(error)
+            }
+        }
+        return (statements, errors)
+    }
+
+    /// Parses the text of one file into its lines' statements and errors, in file order:
+    /// an error counts as a skipped line only after a `-c` or `-i` that comes before it.
+    public static func parseLines(_ text: String, file: String) -> [ParsedLine] {
+        var lines: [ParsedLine] = []
         var lineNumber = 0
         // Lines end at each LF byte (a CR before it is a blank to the tokenizer), as in auditctl.
         for rawLine in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -29,18 +48,18 @@ public enum RuleFileParser {
             let source = RuleSource(file: file, line: lineNumber, text: words.joined(separator: " "))
             // libaudit and the kernel take C strings: a NUL would silently cut a path or key.
             guard !rawLine.contains("\0") else {
-                errors.append(RuleError(source, "a rule line cannot contain a NUL byte"))
+                lines.append(.error(RuleError(source, "a rule line cannot contain a NUL byte")))
                 continue
             }
             do throws(RuleError) {
                 for statement in try parseLine(words, source: source) {
-                    statements.append(LocatedStatement(statement, source))
+                    lines.append(.statement(LocatedStatement(statement, source)))
                 }
             } catch {
-                errors.append(error)
+                lines.append(.error(error))
             }
         }
-        return (statements, errors)
+        return lines
     }
 
     /// Parses the words of one line.
@@ -176,8 +195,10 @@ private struct LineState {
         switch flag {
         case "D":
             deleteAll = true
-        case "c", "i":
-            statements.append(.errorPolicy)
+        case "c":
+            statements.append(.errorPolicy(.continueOnError))
+        case "i":
+            statements.append(.errorPolicy(.ignoreErrors))
         case "l", "s", "v", "h", "t":
             throw error("-\(flag) is a command of auditctl, not a rule; it has no place in a rule file")
         default:

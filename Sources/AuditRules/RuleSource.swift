@@ -19,10 +19,14 @@ public struct RuleSource: Sendable, Equatable, CustomStringConvertible {
 public struct RuleError: Error, Sendable, Equatable, CustomStringConvertible {
     public var source: RuleSource
     public var message: String
+    /// The line is right but this host lacks what it names (a user or group, a syscall,
+    /// a watched path's directory): under `-i` or `-c` it is skipped with a warning.
+    public var dependsOnHost: Bool
 
-    public init(_ source: RuleSource, _ message: String) {
+    public init(_ source: RuleSource, _ message: String, dependsOnHost: Bool = false) {
         self.source = source
         self.message = message
+        self.dependsOnHost = dependsOnHost
     }
 
     public var description: String { "\(source): \(message)" }

@@ -14,9 +14,18 @@ public enum RuleStatement: Sendable, Equatable {
     case add(RuleSpec, prepend: Bool)
     /// `-d`, `-W`: make sure a rule is absent.
     case delete(RuleSpec)
-    /// `-c` or `-i`: auditctl's error policy. nodeaudit checks every line before it
-    /// changes anything, so these have nothing to do.
-    case errorPolicy
+    /// `-c` or `-i`: from here on, a line that fails is skipped and reported, and the
+    /// rest still load (as auditctl does), instead of nothing changing.
+    case errorPolicy(ErrorPolicy)
+}
+
+/// auditctl's `-c` and `-i`, which public rule sets put at their top so that lines naming
+/// what a host lacks (a user, a directory, a syscall) do not keep the rest from loading.
+public enum ErrorPolicy: Sendable, Equatable {
+    /// `-c`: go on after a failing line; the command still fails in the end.
+    case continueOnError
+    /// `-i`: go on after a failing line and succeed anyway.
+    case ignoreErrors
 }
 
 /// A kernel audit setting a rule file can carry.
@@ -26,6 +35,18 @@ public enum StatusSetting: Sendable, Equatable, Hashable {
     case rateLimit(UInt32)
     case backlogLimit(UInt32)
     case backlogWaitTime(UInt32)
+
+    /// The setting named as `auditctl -s` names it, with a value.
+    public init?(name: String, value: UInt32) {
+        switch name {
+        case "enabled": self = .enabled(value)
+        case "failure": self = .failure(value)
+        case "rate_limit": self = .rateLimit(value)
+        case "backlog_limit": self = .backlogLimit(value)
+        case "backlog_wait_time": self = .backlogWaitTime(value)
+        default: return nil
+        }
+    }
 
     /// The auditctl option that sets it, for messages and `rules diff`.
     public var option: String {

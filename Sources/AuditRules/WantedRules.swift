@@ -1,30 +1,81 @@
 /// What a set of rule files asks of the kernel, every rule encoded and checked.
 public struct WantedRules: Sendable {
-    /// Rules to be present, in file order, without duplicates.
-    public var rules: [EncodedRule] = []
-    /// Rules to be absent (`-d`, `-W`).
-    public var absent: [EncodedRule] = []
+    /// One change to the kernel's rule lists, in file order: the lists are ordered (a
+    /// `never` rule only shadows what comes after it) and auditctl makes these changes
+    /// one after another, so their order is kept to reproduce its result exactly.
+    public enum Operation: Sendable {
+        /// `-D`, or `-D -k KEY`.
+        case deleteAll(key: String?)
+        /// `-a`, `-A` (prepend), `-w`.
+        case add(EncodedRule)
+        /// `-d`, `-W`.
+        case delete(EncodedRule)
+    }
+
+    public var operations: [Operation] = []
     /// The last value of each setting, with the line that set it.
     public var settings: [(setting: StatusSetting, source: RuleSource)] = []
-    /// `-D` without a key: rules the files do not name are removed.
-    public var deletesAll = false
-    /// `-D -k KEY`: rules with these keys that the files do not name are removed.
-    public var deletedKeys: [String] = []
     public var resetLost = false
     /// `--loginuid-immutable`, where it was given.
     public var loginuidImmutable: RuleSource?
     /// What auditctl warns about and applies anyway: a syscall rule without `-F arch=`
-    /// (it matches only this machine's default ABI), settings that lock audit until reboot.
+    /// (it matches only this machine's default ABI), settings that lock audit until
+    /// reboot, a rule given twice, lines skipped under `-i` or `-c` because this host
+    /// lacks what they name.
     public var warnings: [RuleError] = []
+    /// Lines left out under `-c` or `-i`, with why, in file order.
+    public var skipped: [RuleError] = []
+    /// The `-c` or `-i` in force at the end of the files (`-i` wins: it was given to succeed).
+    public var errorPolicy: ErrorPolicy?
 
     public init() {}
 
-    /// Encodes every statement. `-e 2` and `--loginuid-immutable` cannot be undone until
-    /// reboot; they are refused unless `allowImmutable` is set. Every bad line is reported.
+    /// Rules to be present, in file order, without duplicates.
+    public var rules: [EncodedRule] {
+        operations.compactMap { if case .add(let rule) = $0 { rule } else { nil } }
+    }
+
+    /// Rules to be absent (`-d`, `-W`).
+    public var absent: [EncodedRule] {
+        operations.compactMap { if case .delete(let rule) = $0 { rule } else { nil } }
+    }
+
+    /// `-D` without a key: rules the files do not name are removed.
+    public var deletesAll: Bool {
+        operations.contains { if case .deleteAll(nil) = $0 { true } else { false } }
+    }
+
+    /// Whether the files end with a failure to report in the exit status: lines were
+    /// skipped under `-c` (under `-i` the command succeeds, as auditctl's does).
+    public var failedLines: Bool { !skipped.isEmpty && errorPolicy != .ignoreErrors }
+
+    /// Checks statements that parsed without error (tests and callers with one file).
     public init(_ statements: [LocatedStatement], allowImmutable: Bool) throws(RuleFileErrors) {
+        try self.init(lines: statements.map(ParsedLine.statement), allowImmutable: allowImmutable)
+    }
+
+    /// Encodes every statement, in order. A line that is wrong, or that this host cannot
+    /// hold, is an error that changes nothing; after `-c` or `-i` it is skipped instead
+    /// (a warning when it depends on this host, an error otherwise) and the rest load.
+    /// `-e 2` and `--loginuid-immutable` cannot be undone until reboot; they are refused
+    /// unless `allowImmutable` is set.
+    public init(lines: [ParsedLine], allowImmutable: Bool) throws(RuleFileErrors) {
         var errors: [RuleError] = []
-        var seen: Set<String> = []
-        for located in statements {
+        var firstSource: [String: RuleSource] = [:]
+        func fail(_ error: RuleError) {
+            if errorPolicy == nil {
+                errors.append(error)
+            } else {
+                skipped.append(error)
+                if error.dependsOnHost { warnings.append(RuleError(error.source, "skipped: \(error.message)", dependsOnHost: true)) }
+            }
+        }
+        for line in lines {
+            let located: LocatedStatement
+            switch line {
+            case .error(let error): fail(error); continue
+            case .statement(let statement): located = statement
+            }
             let source = located.source
             switch located.statement {
             case .add(let spec, let prepend):
@@ -33,17 +84,23 @@ public struct WantedRules: Sendable {
                         + "(32-bit syscalls pass unaudited); give -F arch=b64 and add the same rule with -F arch=b32"))
                 }
                 do throws(RuleError) {
-                    let rule = try RuleEncoder.encode(spec, prepend: prepend, source: source)
-                    if seen.insert(RuleFormatter.text(rule.data)).inserted { rules.append(rule) }
-                } catch { errors.append(error) }
+                    let rule = try Self.encode(spec, prepend: prepend, source: source)
+                    let text = RuleFormatter.text(rule.data)
+                    if let first = firstSource[text] {
+                        warnings.append(RuleError(source, "the same rule as \(first); the kernel holds it once"))
+                        continue
+                    }
+                    firstSource[text] = source
+                    operations.append(.add(rule))
+                } catch { fail(error) }
             case .delete(let spec):
                 do throws(RuleError) {
-                    absent.append(try RuleEncoder.encode(spec, source: source))
-                } catch { errors.append(error) }
+                    operations.append(.delete(try RuleEncoder.encode(spec, source: source)))
+                } catch { fail(error) }
             case .setting(let setting):
                 if case .enabled(2) = setting {
                     guard allowImmutable else {
-                        errors.append(RuleError(source, "-e 2 locks the audit configuration until reboot; it is applied only with --allow-immutable"))
+                        fail(RuleError(source, "-e 2 locks the audit configuration until reboot; it is applied only with --allow-immutable"))
                         continue
                     }
                     warnings.append(RuleError(source, "-e 2 locks the audit configuration until reboot: no rule or setting can change, drift repair included"))
@@ -51,21 +108,31 @@ public struct WantedRules: Sendable {
                 settings.removeAll { $0.setting.name == setting.name }
                 settings.append((setting, source))
             case .deleteAll(let key):
-                if let key { deletedKeys.append(key) } else { deletesAll = true }
+                operations.append(.deleteAll(key: key))
             case .resetLost:
                 resetLost = true
             case .loginuidImmutable:
                 if !allowImmutable {
-                    errors.append(RuleError(source, "--loginuid-immutable cannot be undone until reboot; it is applied only with --allow-immutable"))
+                    fail(RuleError(source, "--loginuid-immutable cannot be undone until reboot; it is applied only with --allow-immutable"))
                     continue
                 }
                 warnings.append(RuleError(source, "--loginuid-immutable: no process can change its login uid until reboot"))
                 loginuidImmutable = source
-            case .errorPolicy:
-                break
+            case .errorPolicy(let policy):
+                if errorPolicy != .ignoreErrors { errorPolicy = policy }
             }
         }
         if !errors.isEmpty { throw RuleFileErrors(errors: errors) }
+    }
+
+    /// Encodes a rule to add, and checks that this host has the directories its watches need.
+    private static func encode(_ spec: RuleSpec, prepend: Bool, source: RuleSource) throws(RuleError) -> EncodedRule {
+        let rule = try RuleEncoder.encode(spec, prepend: prepend, source: source)
+        if let missing = RuleEncoder.missingWatchDirectory(spec) {
+            throw RuleError(source, "the watch needs the directory \(missing), which this host lacks; the kernel would refuse it",
+                            dependsOnHost: true)
+        }
+        return rule
     }
 
     /// A syscall rule on the exit list that names no architecture.

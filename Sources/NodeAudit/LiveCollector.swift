@@ -31,6 +31,10 @@ public final class LiveCollector {
     private var session: KernelSession?
     private var continuity: StreamContinuity?
     private var driftRepair: DriftRepair?
+    /// Plans and makes rule changes, sharing the kernel with other tools (start, reload,
+    /// drift repair).
+    private var rules: RulesRun
+    private var ruleFileWatch: RuleFileWatch?
     private var health: HealthServer?
     private var reloadsHandled = ProcessSignals.reloadCount
     private var counterRequestsHandled = ProcessSignals.counterRequestCount
@@ -42,6 +46,8 @@ public final class LiveCollector {
     static let gatherMicroseconds: UInt32 = 5000
     /// The most an event waits in nodeaudit after its last record, in milliseconds.
     static let flushMilliseconds: UInt64 = 50
+    /// How often the rule files are looked at for changes (a ConfigMap update).
+    static let ruleFileWatchMilliseconds: UInt64 = 1000
 
     /// `reload` reads the configuration again, as at start (file, environment, flags).
     public init(configuration: Configuration, reload: @escaping () throws -> Configuration) throws {
@@ -49,6 +55,10 @@ public final class LiveCollector {
         self.configuration = configuration
         reloadConfiguration = reload
         output = try OutputSet.live(options)
+        // Rule changes are notices on stderr: stdout carries the events.
+        let notices = Diagnostics()
+        rules = RulesRun(stateDirectory: options.stateDirectory, output: { notices.notice("rules: \($0)") })
+        rules.sharesKernel = true
         pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
     }
 
@@ -81,8 +91,9 @@ public final class LiveCollector {
             } catch {
                 throw KernelSession.StartFailure(description: "the rules cannot be used:\n" + error.description, status: .usage)
             }
-            let outcome = RulesRun(output: { self.diagnostics.notice("rules: \($0)") }).apply(options.ruleFiles, dryRun: false)
-            if outcome == .failure { diagnostics.notice("some rules were refused by the kernel (above); running with the rest") }
+            if let wanted, rules.applying(wanted).outcome == .failure {
+                diagnostics.notice("some rules were refused (above); running with the rest")
+            }
         }
         try session.open()
         if let address = options.healthListen {
@@ -98,8 +109,9 @@ public final class LiveCollector {
             }
         }
         if let wanted {
-            driftRepair = DriftRepair(wanted: wanted, selfExclusion: session.selfExclusion, recorder: configChanges,
-                                      node: options.events.nodeName)
+            rules.leading = session.selfExclusion
+            driftRepair = DriftRepair(wanted: wanted, rules: rules, recorder: configChanges, node: options.events.nodeName)
+            ruleFileWatch = RuleFileWatch(paths: options.ruleFiles)
         }
     }
 
@@ -169,7 +181,10 @@ public final class LiveCollector {
         }
         if ProcessSignals.reloadCount != reloadsHandled {
             reloadsHandled = ProcessSignals.reloadCount
-            reload()
+            try reload()
+        } else if ticker.isDue(.ruleFileWatch, every: Self.ruleFileWatchMilliseconds, now: now), ruleFileWatch?.changed() == true {
+            diagnostics.notice("the rule files changed")
+            try reloadRules(trigger: "files")
         }
         if ProcessSignals.counterRequestCount != counterRequestsHandled {
             counterRequestsHandled = ProcessSignals.counterRequestCount
@@ -242,8 +257,14 @@ public final class LiveCollector {
         diagnostics.notice("drift repaired: \(report.restoredRules.count) rules and \(report.restoredSettings.count) settings restored"
             + (report.failures.isEmpty ? "" : ", \(report.failures.count) refused")
             + (report.auditPidTakenBy.map { "; the audit stream now goes to pid \($0)" } ?? ""))
+        try writeOwnEvent(report.encode)
+    }
+
+    /// Writes one of nodeaudit's own events, after the events read so far (so the kernel
+    /// events that explain it come first).
+    private func writeOwnEvent(_ encode: (inout JSONWriter) -> Void) throws(LoopFailure) {
         var writer = JSONWriter(capacity: 4096)
-        report.encode(into: &writer)
+        encode(&writer)
         do throws(SinkError) {
             try pipeline.flush()
             try output.write(writer.buffer)
@@ -269,7 +290,7 @@ public final class LiveCollector {
     /// SIGHUP: reopens the output file, reads the user databases and the configuration
     /// again, and loads the rule files anew. What fails keeps what was in force, and says
     /// why; settings that only a start can change are named.
-    private func reload() {
+    private func reload() throws(LoopFailure) {
         diagnostics.notice("reload (SIGHUP)")
         RotatingFileSink.requestReopen()
         pipeline.reloadEnrichers()
@@ -293,22 +314,37 @@ public final class LiveCollector {
         } catch {
             diagnostics.error("reload: the configuration is refused, the running one stays: \(error)")
         }
-        reloadRules()
+        if ruleFileWatch != nil { ruleFileWatch = RuleFileWatch(paths: options.ruleFiles) }
+        try reloadRules(trigger: "signal")
     }
 
-    /// Loads the rule files again: what they add is applied, and drift repair keeps the
-    /// new set. A file with errors keeps the previous rules.
-    private func reloadRules() {
-        guard options.applyRules else { return }
-        let wanted: WantedRules
+    /// Loads the rule files again and makes the kernel hold them: what they add is added,
+    /// what nodeaudit loaded and they no longer name is removed, other tools' rules stay,
+    /// and drift repair keeps the new set. Files with errors keep the previous rules.
+    /// A reload that changed or failed something is a `nodeaudit_rules_reloaded` event.
+    private func reloadRules(trigger: String) throws(LoopFailure) {
+        guard options.applyRules, let driftRepair else { return }
+        var report = RulesReloadReport(epochMilliseconds: WallClock.nowMilliseconds(), node: options.events.nodeName, trigger: trigger)
         do throws(RuleLoadFailure) {
-            wanted = try RuleFiles.wanted(options.ruleFiles, allowImmutable: false)
+            let wanted = try RuleFiles.wanted(options.ruleFiles, allowImmutable: false)
+            let applied = rules.applying(wanted)
+            report.added = applied.added
+            report.removed = applied.removed
+            report.skipped = applied.skipped
+            report.failures = applied.failures
+            driftRepair.wanted = wanted
         } catch {
             diagnostics.error("reload: the rules are refused, the loaded ones stay:\n\(error)")
+            report.refusal = error.description
+        }
+        guard !report.isEmpty else {
+            diagnostics.notice("reload: the kernel already holds the rule files' rules")
             return
         }
-        _ = RulesRun(output: { self.diagnostics.notice("rules: \($0)") }).apply(options.ruleFiles, dryRun: false)
-        driftRepair?.wanted = wanted
+        diagnostics.notice("rules reloaded (\(trigger)): \(report.added.count) added, \(report.removed.count) removed"
+            + (report.failures.isEmpty ? "" : ", \(report.failures.count) refused by the kernel")
+            + (report.refusal == nil ? "" : "; the files were refused, the previous rules stay"))
+        try writeOwnEvent(report.encode)
     }
 
     // MARK: - Stop

@@ -33,30 +33,27 @@ public enum RuleFiles {
 
     /// Reads and parses every file, then encodes every good line: all errors of all
     /// files, syntax and encoding alike, are reported together in file and line order.
+    /// Files are read as one sequence (as augenrules joins them), so a `-c` or `-i` at the
+    /// top of the first file holds for the rest.
     public static func wanted(_ paths: [String], allowImmutable: Bool) throws(RuleLoadFailure) -> WantedRules {
         let files: [String]
         do throws(LoadError) { files = try expand(paths) } catch { throw .unreadable(error.description) }
-        var statements: [LocatedStatement] = []
-        var errors: [RuleError] = []
+        var lines: [ParsedLine] = []
         for file in files {
             let bytes: [UInt8]
             do throws(HostFile.Failure) { bytes = try HostFile.read(file) } catch { throw .unreadable(error.description) }
-            let parsed = RuleFileParser.parse(String(decoding: bytes, as: UTF8.self), file: file)
-            statements += parsed.statements
-            errors += parsed.errors
+            lines += RuleFileParser.parseLines(String(decoding: bytes, as: UTF8.self), file: file)
         }
+        var wanted: WantedRules
         do throws(RuleFileErrors) {
-            var wanted = try WantedRules(statements, allowImmutable: allowImmutable)
-            for path in paths where DefaultRules.isDirectory(path) && (try? expand([path]))?.isEmpty == true {
-                wanted.warnings.insert(RuleError(RuleSource(file: path, line: 0, text: ""), "holds no *.rules file"), at: 0)
-            }
-            if errors.isEmpty { return wanted }
+            wanted = try WantedRules(lines: lines, allowImmutable: allowImmutable)
         } catch {
-            errors += error.errors
+            throw .invalid(error)
         }
-        let order = Dictionary(files.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        errors.sort { (order[$0.source.file] ?? 0, $0.source.line) < (order[$1.source.file] ?? 0, $1.source.line) }
-        throw .invalid(RuleFileErrors(errors: errors))
+        for path in paths where DefaultRules.isDirectory(path) && (try? expand([path]))?.isEmpty == true {
+            wanted.warnings.insert(RuleError(RuleSource(file: path, line: 0, text: ""), "holds no *.rules file"), at: 0)
+        }
+        return wanted
     }
 }
 

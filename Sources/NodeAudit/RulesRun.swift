@@ -8,12 +8,22 @@ import Enrichment
 public struct RulesRun {
     public var allowImmutable = false
     public var prune = false
+    /// Where the record of the rules nodeaudit loaded is kept (`RuleOwnership`); nil:
+    /// nothing is recorded.
+    public var stateDirectory: String?
+    /// Change only rules the files name or nodeaudit loaded (`run`, which shares the
+    /// kernel with other tools), instead of every rule as `auditctl -R` does.
+    var sharesKernel = false
+    /// A rule to hold first in the exit list (`run`'s own exclusion).
+    var leading: EncodedRule?
     private let diagnostics = Diagnostics()
     private let output: (String) -> Void
 
-    public init(allowImmutable: Bool = false, prune: Bool = false, output: @escaping (String) -> Void = { print($0) }) {
+    public init(allowImmutable: Bool = false, prune: Bool = false, stateDirectory: String? = nil,
+                output: @escaping (String) -> Void = { print($0) }) {
         self.allowImmutable = allowImmutable
         self.prune = prune
+        self.stateDirectory = stateDirectory
         self.output = output
     }
 
@@ -26,17 +36,23 @@ public struct RulesRun {
     /// `rules check`: parse and encode offline; no kernel, no root.
     public func check(_ paths: [String]) -> Outcome {
         guard let wanted = wantedRules(paths, allowImmutable: true, changesKernel: false) else { return .usage }
-        for warning in wanted.warnings { diagnostics.warning("\(warning)") }
-        output("\(Self.count(wanted.rules.count, "rule")), \(Self.count(wanted.absent.count, "deletion")), "
-            + "\(Self.count(wanted.settings.count, "setting")): OK"
-            + (wanted.warnings.isEmpty ? "" : " (\(Self.count(wanted.warnings.count, "warning")))"))
-        return .success
+        report(wanted)
+        var summary = "\(Self.count(wanted.rules.count, "rule")), \(Self.count(wanted.absent.count, "deletion")), "
+            + "\(Self.count(wanted.settings.count, "setting")): "
+        if wanted.skipped.isEmpty {
+            summary += "OK"
+        } else {
+            summary += "\(Self.count(wanted.skipped.count, "line")) skipped (\(wanted.errorPolicy == .ignoreErrors ? "-i" : "-c"))"
+        }
+        output(summary + (wanted.warnings.isEmpty ? "" : " (\(Self.count(wanted.warnings.count, "warning")))"))
+        return wanted.failedLines ? .failure : .success
     }
 
     /// `rules diff`: what `apply` would change; drift exits 3.
     public func diff(_ paths: [String]) -> Outcome {
+        guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .usage }
         let plan: RulePlan
-        switch self.plan(paths) {
+        switch self.plan(wanted) {
         case .failure(let failure): return failure.status
         case .success(let planned): plan = planned.plan
         }
@@ -44,50 +60,133 @@ public struct RulesRun {
         return plan.isEmpty ? .success : .drift
     }
 
+    /// What one `apply` changed, for `run`'s `rules_reloaded` event.
+    struct Applied {
+        var outcome: Outcome
+        /// Rules now in the kernel that were not before, and rules gone from it, in
+        /// `auditctl -l` form (a rule only moved to restore the order is in neither).
+        var added: [String] = []
+        var removed: [String] = []
+        var failures: [String] = []
+        var skipped: [String] = []
+    }
+
     /// `rules apply`: make the kernel hold the files' rules and settings.
     public func apply(_ paths: [String], dryRun: Bool) -> Outcome {
+        guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .usage }
+        return applying(wanted, dryRun: dryRun).outcome
+    }
+
+    /// Applies rules already read (`run` reads them once, to keep them for drift repair).
+    func applying(_ wanted: WantedRules, dryRun: Bool = false) -> Applied {
         let (plan, control): (RulePlan, AuditControl)
-        switch self.plan(paths) {
-        case .failure(let failure): return failure.status
+        switch self.plan(wanted) {
+        case .failure(let failure): return Applied(outcome: failure.status)
         case .success(let planned): (plan, control) = planned
         }
+        var applied = Applied(outcome: .success, skipped: wanted.skipped.map(\.description))
         if plan.isEmpty {
             output("no changes: the kernel already holds these rules and settings")
-            return .success
+            applied.outcome = wanted.failedLines ? .failure : .success
+            return applied
         }
         if dryRun {
             plan.lines.forEach(output)
-            return .drift
+            applied.outcome = .drift
+            return applied
         }
-        var failures = 0
-        func attempt(_ line: String, _ body: () throws(KernelError) -> Void) {
+        var ownership = self.ownership()
+        let result = enact(plan, on: control, ownership: &ownership)
+        save(ownership)
+        // A refusal under -i or -c is one more skipped line, as in auditctl.
+        let tolerated = wanted.errorPolicy != nil
+        applied.added = result.added
+        applied.removed = result.removed
+        applied.failures = result.failures
+        let failed = wanted.failedLines || (!result.failures.isEmpty && wanted.errorPolicy != .ignoreErrors)
+        applied.outcome = failed ? .failure : .success
+        if tolerated, !result.failures.isEmpty {
+            diagnostics.warning("\(Self.count(result.failures.count, "rule")) the kernel refused were skipped "
+                + "(\(wanted.errorPolicy == .ignoreErrors ? "-i" : "-c")); the rest are loaded")
+        }
+        return applied
+    }
+
+    /// What a plan changed in the kernel.
+    struct Enacted {
+        /// Rules added and removed, in `auditctl -l` form; a rule only moved (removed and
+        /// added again to restore the order) is in neither.
+        var added: [String] = []
+        var removed: [String] = []
+        var settings: [RulePlan.SettingChange] = []
+        /// Changes the kernel refused, as `what: why`.
+        var failures: [String] = []
+    }
+
+    /// Makes a plan's changes one by one, printing each, and keeps the ownership record.
+    /// Drift repair and `apply` both go by it.
+    func enact(_ plan: RulePlan, on control: AuditControl, ownership: inout RuleOwnership?) -> Enacted {
+        var added: [String] = []
+        var removed: [String] = []
+        var settings: [RulePlan.SettingChange] = []
+        var failures: [String] = []
+        func attempt(_ line: String, _ body: () throws(KernelError) -> Void) -> Bool {
             do throws(KernelError) {
                 try body()
                 output(line)
+                return true
             } catch {
-                failures += 1
+                failures.append("\(line.dropFirst(2)): \(error)")
                 diagnostics.error("\(line.dropFirst(2)): \(error)")
+                return false
             }
         }
         for step in plan.steps {
             switch step {
             case .delete(let deletion):
-                attempt(step.line) { () throws(KernelError) in try control.delete(deletion.rule) }
+                if attempt(step.line, { () throws(KernelError) in try control.delete(deletion.rule) }) {
+                    removed.append(deletion.text)
+                    ownership?.removed(deletion.text)
+                }
             case .setting(let change):
-                attempt(step.line) { () throws(KernelError) in try control.apply(change.setting) }
+                if attempt(step.line, { () throws(KernelError) in try control.apply(change.setting) }) {
+                    settings.append(change)
+                    ownership?.changing(change.setting.name, from: change.current)
+                }
             case .add(let addition):
                 do throws(KernelError) {
                     try control.add(addition.rule)
                     output(step.line)
+                    added.append(addition.text)
+                    ownership?.added(addition.text)
                 } catch {
-                    failures += 1
-                    diagnostics.error("\(addition.rule.source): the kernel refused '\(addition.text)': \(error)")
+                    failures.append("\(addition.rule.source): the kernel refused '\(addition.text)': \(error)")
+                    diagnostics.error(failures.last!)
                 }
             }
         }
-        if plan.resetLost { attempt("~ lost: reset to 0") { () throws(KernelError) in try control.resetLost() } }
-        if plan.loginuidImmutable { attempt("~ loginuid_immutable: on") { () throws(KernelError) in try control.setLoginuidImmutable() } }
-        return failures == 0 ? .success : .failure
+        if plan.resetLost { _ = attempt("~ lost: reset to 0") { () throws(KernelError) in try control.resetLost() } }
+        if plan.loginuidImmutable { _ = attempt("~ loginuid_immutable: on") { () throws(KernelError) in try control.setLoginuidImmutable() } }
+        let moved = Set(added).intersection(removed)
+        return Enacted(added: added.filter { !moved.contains($0) }, removed: removed.filter { !moved.contains($0) },
+                       settings: settings, failures: failures)
+    }
+
+    func save(_ ownership: RuleOwnership?) {
+        do throws(RuleOwnership.Failure) { try ownership?.save() } catch {
+            diagnostics.error("the record of the rules nodeaudit loaded could not be written: \(error)")
+        }
+    }
+
+    /// The ownership record, when one is kept; an unreadable one is reported and left alone.
+    func ownership() -> RuleOwnership? {
+        guard let stateDirectory else { return nil }
+        do throws(RuleOwnership.Failure) {
+            return try RuleOwnership(directory: stateDirectory)
+        } catch {
+            diagnostics.error("\(error); the rules nodeaudit loaded are not recorded")
+            return nil
+        }
     }
 
     /// `rules list`: the kernel's rules in auditctl form.
@@ -106,20 +205,57 @@ public struct RulesRun {
     /// `rules delete`: remove the kernel rules that the files name.
     public func delete(_ paths: [String]) -> Outcome {
         guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .usage }
+        let named = Set(wanted.rules.map { RuleFormatter.text($0.data) })
+        return deleteRules(restoringSettings: false) { named.contains($0) }
+    }
+
+    /// `rules delete --all-owned`: remove every rule nodeaudit loaded and put back the
+    /// settings it changed, as they were before it came; the record is then removed.
+    public func deleteOwned() -> Outcome {
+        guard let record = ownership() else {
+            diagnostics.error(stateDirectory == nil ? "no state directory is set" : "the ownership record cannot be read; nothing was changed")
+            return .failure
+        }
+        if record.isEmpty { output("nodeaudit owns no rules or settings on this node (\(record.path))") }
+        let owned = record.ownedRules
+        return deleteRules(restoringSettings: true) { owned.contains($0) }
+    }
+
+    private func deleteRules(restoringSettings: Bool, _ chosen: (String) -> Bool) -> Outcome {
+        var ownership = self.ownership()
+        defer { save(ownership) }
         do throws(KernelError) {
             let control = try AuditControl()
-            let managed = Set(wanted.rules.map { RuleFormatter.text($0.data) })
             var failures = 0
             for rule in try control.rules() {
                 let text = RuleFormatter.text(rule)
-                guard managed.contains(text) else { continue }
+                guard chosen(text) else { continue }
                 do throws(KernelError) {
                     try control.delete(rule)
                     output("- \(text)")
+                    ownership?.removed(text)
                 } catch {
                     failures += 1
                     diagnostics.error("\(text): \(error)")
                 }
+            }
+            if restoringSettings, let found = ownership?.settingsFound {
+                let status = try control.status()
+                // The enabled switch goes last, as in every plan.
+                for (name, value) in found.sorted(by: { ($0.name == "enabled" ? 1 : 0) < ($1.name == "enabled" ? 1 : 0) }) {
+                    // Never the lock: it cannot have been in force when nodeaudit changed anything.
+                    guard let setting = StatusSetting(name: name, value: value), setting != .enabled(2) else { continue }
+                    let current = status.current(setting)
+                    guard current != value else { continue }
+                    do throws(KernelError) {
+                        try control.apply(setting)
+                        output("~ \(name): \(current) -> \(value)")
+                    } catch {
+                        failures += 1
+                        diagnostics.error("\(name): \(error)")
+                    }
+                }
+                if failures == 0 { ownership?.clear() }
             }
             return failures == 0 ? .success : .failure
         } catch {
@@ -185,10 +321,17 @@ public struct RulesRun {
             let lines = error.description.split(separator: "\n")
             for line in lines { diagnostics.error(String(line)) }
             if case .invalid = error {
-                diagnostics.error("\(lines.count) bad line\(lines.count == 1 ? "" : "s")" + (changesKernel ? "; nothing was changed" : ""))
+                diagnostics.error("\(Self.count(lines.count, "bad line"))" + (changesKernel ? "; nothing was changed" : ""))
             }
             return nil
         }
+    }
+
+    /// Prints the files' warnings, and the lines skipped under -c or -i that are not
+    /// this host's doing (those are among the warnings) as errors.
+    private func report(_ wanted: WantedRules) {
+        for warning in wanted.warnings { diagnostics.warning("\(warning)") }
+        for line in wanted.skipped where !line.dependsOnHost { diagnostics.error("\(line.source): skipped: \(line.message)") }
     }
 
     /// Why no plan could be made, as the exit status to end with.
@@ -196,9 +339,8 @@ public struct RulesRun {
         let status: ExitStatus
     }
 
-    private func plan(_ paths: [String]) -> Result<(plan: RulePlan, control: AuditControl), PlanFailure> {
-        guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .failure(PlanFailure(status: .usage)) }
-        for warning in wanted.warnings { diagnostics.warning("\(warning)") }
+    private func plan(_ wanted: WantedRules) -> Result<(plan: RulePlan, control: AuditControl), PlanFailure> {
+        report(wanted)
         do throws(KernelError) {
             let control = try AuditControl()
             let status = try control.status()
@@ -206,11 +348,18 @@ public struct RulesRun {
                 diagnostics.error("the kernel's audit configuration is locked (enabled 2) until reboot; nothing can be changed")
                 return .failure(PlanFailure(status: .failure))
             }
-            let plan = RulePlan(wanted: wanted, current: try control.rules(), currentSetting: status.current, prune: prune)
+            let plan = RulePlan(wanted: wanted, current: try control.rules(), currentSetting: status.current, prune: prune,
+                                scope: scope(ownership()), leading: leading)
             return .success((plan, control))
         } catch {
             diagnostics.error(error.description)
             return .failure(PlanFailure(status: .failure))
         }
+    }
+
+    /// Which kernel rules a plan may change: all (as auditctl), or those the files name
+    /// and nodeaudit owns.
+    func scope(_ ownership: RuleOwnership?) -> RulePlan.Scope {
+        sharesKernel ? .owned(ownership?.ownedRules ?? []) : .everything
     }
 }

@@ -12,6 +12,8 @@ struct Ticker {
         case dropReport
         /// Comparing the kernel's rules and settings with the files.
         case driftCheck
+        /// Looking whether the rule files changed (a ConfigMap update).
+        case ruleFileWatch
         /// The statistics line on stderr.
         case statistics
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import NodeAudit
 
 struct RulesCommand: ParsableCommand {
@@ -7,13 +8,19 @@ struct RulesCommand: ParsableCommand {
         abstract: "Check, compare and load kernel audit rules written in auditctl syntax.",
         discussion: """
             Rule files use auditctl's syntax (-a, -A, -d, -w, -W, -F, -S, -C, -k, -p, -D, -b, \
-            -f, -r, -e, --backlog_wait_time, --reset-lost, comments). A directory argument \
-            means every *.rules file in it, in name order. Rules are compared with the \
-            kernel's in canonical form (`auditctl -l` form), so the same rule written two \
-            ways is one rule.
+            -f, -r, -e, -c, -i, --backlog_wait_time, --reset-lost, comments). A directory \
+            argument means every *.rules file in it, in name order, read as one file. Rules \
+            are compared with the kernel's in canonical form (`auditctl -l` form), so the \
+            same rule written two ways is one rule, and the kernel ends with the order \
+            `auditctl -R` would leave.
 
-            Exit status: 0 success (nothing to change), 1 failure (the kernel refused), \
-            2 a bad rule file or command line (nothing was changed), 3 drift (diff, --dry-run).
+            A bad line changes nothing, unless -c or -i came before it: then it is skipped \
+            (a warning when only this host lacks what it names: a user, a directory, a \
+            syscall) and the rest load, as with auditctl.
+
+            Exit status: 0 success (nothing to change), 1 failure (the kernel refused, or \
+            lines were skipped under -c), 2 a bad rule file or command line (nothing was \
+            changed), 3 drift (diff, --dry-run).
             """,
         subcommands: [Check.self, Diff.self, Apply.self, List.self, Delete.self, Install.self]
     )
@@ -25,6 +32,20 @@ struct RulesCommand: ParsableCommand {
         var given: [String] = []
 
         var paths: [String] { DefaultRules.resolve(given.isEmpty ? [DefaultRules.installedDirectory] : given) }
+    }
+
+    /// Where the record of the rules nodeaudit loaded is kept.
+    struct State: ParsableArguments {
+        @Option(name: .customLong("state-directory"), help: ArgumentHelp(
+            "Where nodeaudit records the rules it loaded and the settings it found.",
+            discussion: "Default: \(Setting.stateDirectory.key) of the configuration ($\(Configuration.fileVariable), "
+                + "$\(Setting.stateDirectory.environmentName)), as `run` uses it."))
+        var directory: String?
+
+        func path() throws -> String {
+            let flags = directory.map { [(Setting.stateDirectory, $0, "--state-directory")] } ?? []
+            return try ConfigurationLayers.load(file: nil, flags: flags).text(.stateDirectory)
+        }
     }
 
     struct Check: ParsableCommand {
@@ -53,8 +74,9 @@ struct RulesCommand: ParsableCommand {
         var dryRun = false
         @Flag(help: "Allow -e 2 and --loginuid-immutable, which lock audit settings until reboot.")
         var allowImmutable = false
+        @OptionGroup var state: State
         func run() throws {
-            try finish(RulesRun(allowImmutable: allowImmutable, prune: prune).apply(files.paths, dryRun: dryRun))
+            try finish(RulesRun(allowImmutable: allowImmutable, prune: prune, stateDirectory: try state.path()).apply(files.paths, dryRun: dryRun))
         }
     }
 
@@ -76,9 +98,23 @@ struct RulesCommand: ParsableCommand {
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove from the kernel the rules the files name; other rules stay.")
+            abstract: "Remove from the kernel the rules the files name, or with --all-owned every rule nodeaudit loaded; other rules stay.",
+            discussion: """
+                --all-owned is the uninstall step: it removes the rules nodeaudit recorded as loaded by it \
+                (`rules apply` and `run` keep that record in the state directory), puts back the audit \
+                settings it changed as they were before, and removes the record.
+                """)
         @OptionGroup var files: Files
-        func run() throws { try finish(RulesRun().delete(files.paths)) }
+        @Flag(help: "Remove every rule nodeaudit loaded on this node and restore the settings it changed; no rule files are read.")
+        var allOwned = false
+        @OptionGroup var state: State
+        func validate() throws {
+            if allOwned, !files.given.isEmpty { throw ValidationError("--all-owned reads no rule files; give either files or --all-owned") }
+        }
+        func run() throws {
+            let rules = RulesRun(stateDirectory: try state.path())
+            try finish(allOwned ? rules.deleteOwned() : rules.delete(files.paths))
+        }
     }
 }
 

@@ -8,11 +8,14 @@ struct RuleEncodingTests {
         try RuleFormatter.text(encode(line).data)
     }
 
+    /// Encodes one rule line as libaudit does; whether this host has its watched paths
+    /// is not asked (that is `WantedRules`' check).
     private func encode(_ line: String) throws -> EncodedRule {
         let (statements, errors) = RuleFileParser.parse(line, file: "t.rules")
         try #require(errors.isEmpty, "\(errors)")
-        let wanted = try WantedRules(statements, allowImmutable: false)
-        return try #require(wanted.rules.first)
+        let located = try #require(statements.first)
+        guard case .add(let spec, let prepend) = located.statement else { throw RuleFileErrors(errors: []) }
+        return try RuleEncoder.encode(spec, prepend: prepend, source: located.source)
     }
 
     private func encodingError(_ line: String) -> String? {
@@ -127,5 +130,111 @@ struct RuleEncodingTests {
         ].map { try encode($0).data }
         let none = RulePlan(wanted: wanted, current: satisfied, currentSetting: { $0.name == "backlog_limit" ? 16384 : 1 }, prune: true)
         #expect(none.isEmpty)
+    }
+
+    /// Makes a plan's changes on a model of the kernel's lists, as the kernel would: a
+    /// deletion removes, an addition goes to the end of its list or, prepended, its front.
+    private func enacted(_ plan: RulePlan, on current: [AuditRuleData]) -> [String] {
+        var lists = current.map { ($0.list, RuleFormatter.text($0)) }
+        for step in plan.steps {
+            switch step {
+            case .delete(let deletion): lists.removeAll { $0.1 == deletion.text }
+            case .add(let addition):
+                let entry = (addition.rule.data.list, addition.text)
+                if addition.rule.prepend { lists.insert(entry, at: 0) } else { lists.append(entry) }
+            case .setting: break
+            }
+        }
+        // The kernel lists rule by rule within each list, list after list.
+        return lists.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element.1)
+    }
+
+    private func rules(_ lines: [String]) throws -> [AuditRuleData] { try lines.map { try encode($0).data } }
+
+    @Test("a plan leaves the kernel's lists in the order auditctl -R would: -D, appends, prepends, rules already there")
+    func planOrder() throws {
+        let (a, b, c, d, x) = ("-a always,exit -F arch=b64 -S getpid -F key=a", "-a always,exit -F arch=b64 -S getppid -F key=b",
+                               "-a always,exit -F arch=b64 -S getuid -F key=c", "-a always,exit -F arch=b64 -S getgid -F key=d",
+                               "-a always,exit -F arch=b64 -S getsid -F key=x")
+        let never = "-a never,exclude -F msgtype=CWD"
+        let file = try WantedRules(RuleFileParser.parse(["-D", never, a, b, "-A" + c.dropFirst(2), d].joined(separator: "\n"),
+                                                        file: "o.rules").statements, allowImmutable: false)
+        // -D then the file's lines: c is prepended, the others appended; the exclude list apart.
+        let expected = [c, a, b, d, never]
+        for current in [[], [b, x, a], [a, b, d], [c, a, b, d], [d, c, a, b, never]] {
+            let kernel = try rules(current)
+            let plan = RulePlan(wanted: file, current: kernel, currentSetting: { _ in 0 }, prune: false)
+            #expect(enacted(plan, on: kernel) == expected, "from \(current): \(plan.lines)")
+        }
+        // Already in order: nothing to do. One rule missing in the middle: the longest
+        // run in order stays, the rest moves.
+        #expect(RulePlan(wanted: file, current: try rules(expected), currentSetting: { _ in 0 }, prune: false).isEmpty)
+        let gap = try rules([c, b, d, never])
+        let repair = RulePlan(wanted: file, current: gap, currentSetting: { _ in 0 }, prune: false)
+        #expect(enacted(repair, on: gap) == expected)
+        #expect(repair.deletions.map(\.text) == [c])
+
+        // Without -D the file's rules come after what the kernel holds, as with auditctl -R.
+        let appended = try WantedRules(RuleFileParser.parse([a, b].joined(separator: "\n"), file: "p.rules").statements, allowImmutable: false)
+        let kernel = try rules([x, b])
+        #expect(enacted(RulePlan(wanted: appended, current: kernel, currentSetting: { _ in 0 }, prune: false), on: kernel) == [x, b, a])
+    }
+
+    @Test("sharing the kernel: other tools' rules stay in place even under -D, owned rules the files dropped go, the own exclusion stays first")
+    func planOwnedScope() throws {
+        let (a, b, old, foreign) = ("-a always,exit -F arch=b64 -S getpid -F key=a", "-a always,exit -F arch=b64 -S getppid -F key=b",
+                                    "-a always,exit -F arch=b64 -S getuid -F key=old", "-w /etc/hosts -p wa -k other_tool")
+        let exclusion = try encode("-A never,exit -F pid=4242")
+        let exclusionText = RuleFormatter.text(exclusion.data)
+        let file = try WantedRules(RuleFileParser.parse(["-D", a, b].joined(separator: "\n"), file: "s.rules").statements,
+                                   allowImmutable: false)
+        let kernel = try rules([exclusionText, a, foreign, old])
+        let plan = RulePlan(wanted: file, current: kernel, currentSetting: { _ in 0 }, prune: false,
+                            scope: .owned([a, old]), leading: exclusion)
+        #expect(plan.deletions.map(\.text) == [old])
+        #expect(plan.additions.map(\.text) == [b])
+        #expect(enacted(plan, on: kernel) == [exclusionText, a, foreign, b])
+        // As auditctl, -D would have removed the other tool's watch.
+        let everything = RulePlan(wanted: file, current: kernel, currentSetting: { _ in 0 }, prune: false)
+        #expect(enacted(everything, on: kernel) == [a, b])
+    }
+
+    @Test("-c and -i: a failing line after them is skipped and the rest load; host-dependent ones are warnings; before them, or without, nothing loads")
+    func errorPolicy() throws {
+        let text = """
+            -a always,exit -F arch=b64 -S getpid -k first
+            -i
+            -a always,exit -F arch=b64 -S getppid -F auid=nosuchuser_nodeaudit -k user
+            -a always,exit -F arch=b64 -S nosuchcall -k call
+            -w /nonexistent_nodeaudit/x -p wa -k dir
+            -k -F
+            -a always,exit -F arch=b64 -S getuid -k last
+            """
+        let lines = RuleFileParser.parseLines(text, file: "i.rules")
+        let wanted = try WantedRules(lines: lines, allowImmutable: false)
+        #expect(wanted.rules.map { RuleFormatter.keys($0.data) } == [["first"], ["last"]])
+        #expect(wanted.skipped.map(\.source.line) == [3, 4, 5, 6])
+        #expect(wanted.skipped.map(\.dependsOnHost) == [true, true, true, false])
+        #expect(wanted.warnings.filter(\.dependsOnHost).map(\.source.line) == [3, 4, 5])
+        #expect(wanted.warnings.first { $0.source.line == 5 }?.message.contains("/nonexistent_nodeaudit") == true)
+        #expect(wanted.errorPolicy == .ignoreErrors && !wanted.failedLines)
+
+        let continuing = try WantedRules(lines: RuleFileParser.parseLines(text.replacing("-i", with: "-c"), file: "c.rules"),
+                                         allowImmutable: false)
+        #expect(continuing.skipped.count == 4 && continuing.failedLines)
+
+        let strict = text.replacing("-i\n", with: "")
+        #expect(throws: RuleFileErrors.self) { try WantedRules(lines: RuleFileParser.parseLines(strict, file: "s.rules"), allowImmutable: false) }
+        // The policy holds from its line on: an error above it still stops everything.
+        let late = "-k -F\n-c\n-a always,exit -F arch=b64 -S getpid -k a"
+        #expect(throws: RuleFileErrors.self) { try WantedRules(lines: RuleFileParser.parseLines(late, file: "l.rules"), allowImmutable: false) }
+    }
+
+    @Test("a rule given twice is loaded once, with a warning naming the first")
+    func duplicateRule() throws {
+        let wanted = try WantedRules(RuleFileParser.parse("-w /etc/passwd -p wa -k id\n-w /etc/passwd/ -p aw -k id", file: "d.rules").statements,
+                                     allowImmutable: false)
+        #expect(wanted.rules.count == 1)
+        #expect(wanted.warnings.map(\.description) == ["d.rules:2: the same rule as d.rules:1; the kernel holds it once"])
     }
 }

@@ -9,13 +9,9 @@ extension KernelSuite {
     struct ReloadKernelTests {
         typealias Live = LiveKernelTests
 
-        static func temporaryDirectory() throws -> URL {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-reload-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            return directory
-        }
+        static func temporaryDirectory() throws -> URL { try Fixtures.temporaryDirectory("reload") }
 
-        @Test("SIGHUP loads an added rule file; a broken one keeps the loaded rules and says why")
+        @Test("SIGHUP loads an added rule file and unloads a removed one within 5 s; a broken one keeps the loaded rules and says why")
         func rulesReload() throws {
             let directory = try Self.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -27,8 +23,15 @@ extension KernelSuite {
                 #expect(try !KernelAudit.listing().contains(watch))
                 try "\(watch)\n".write(to: rules.appendingPathComponent("95-added.rules"), atomically: true, encoding: .utf8)
                 kill(run.process.processIdentifier, SIGHUP)
-                let loaded = try Wait.until { try KernelAudit.listing().contains(watch) }
-                #expect(loaded, "the added rule was not loaded: \(run.stderr.suffix(400))")
+                let loaded = try Wait.until(seconds: 5) { try KernelAudit.listing().contains(watch) }
+                #expect(loaded, "the added rule was not loaded within 5 s: \(run.stderr.suffix(400))")
+                try FileManager.default.removeItem(at: rules.appendingPathComponent("95-added.rules"))
+                kill(run.process.processIdentifier, SIGHUP)
+                let removed = try Wait.until(seconds: 5) { try !KernelAudit.listing().contains(watch) }
+                #expect(removed, "the removed file's rule stayed: \(run.stderr.suffix(400))")
+                try "\(watch)\n".write(to: rules.appendingPathComponent("95-added.rules"), atomically: true, encoding: .utf8)
+                kill(run.process.processIdentifier, SIGHUP)
+                #expect(try Wait.until(seconds: 5) { try KernelAudit.listing().contains(watch) })
 
                 let before = try KernelAudit.listing()
                 try "-a always,exit -F arch=b64 -S nosuchcall -k \(marker)\n".write(to: rules.appendingPathComponent("96-broken.rules"),
@@ -40,6 +43,59 @@ extension KernelSuite {
                 #expect(try KernelAudit.listing() == before)
                 #expect(run.process.isRunning)
             }
+        }
+
+        @Test("a ConfigMap update (the ..data symlink swapped) adds and removes rules within 5 s without SIGHUP, as a rules_reloaded event; other tools' rules stay")
+        func configMapSwap() throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let fm = FileManager.default
+            let marker = Live.marker()
+            let (kept, gone, added) = ("-w /tmp/\(marker)-kept -p wa -k \(marker)", "-w /tmp/\(marker)-gone -p wa -k \(marker)",
+                                       "-w /tmp/\(marker)-added -p wa -k \(marker)")
+            // The kubelet's layout: files are symlinks into ..data, itself a symlink to a
+            // timestamped directory; an update writes a new directory and renames a new
+            // ..data symlink over the old one.
+            func version(_ name: String, _ files: [String: String]) throws {
+                let path = directory.appendingPathComponent(name)
+                try fm.createDirectory(at: path, withIntermediateDirectories: true)
+                for (file, text) in files { try text.write(to: path.appendingPathComponent(file), atomically: true, encoding: .utf8) }
+                let link = directory.appendingPathComponent("..data_tmp")
+                try? fm.removeItem(at: link)
+                try fm.createSymbolicLink(atPath: link.path, withDestinationPath: name)
+                guard rename(link.path, directory.appendingPathComponent("..data").path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+                for file in files.keys where !fm.fileExists(atPath: directory.appendingPathComponent(file).path) {
+                    try fm.createSymbolicLink(atPath: directory.appendingPathComponent(file).path, withDestinationPath: "..data/" + file)
+                }
+            }
+            try version("..2026_12_01_v1", ["10-kept.rules": kept + "\n", "20-gone.rules": gone + "\n"])
+            let foreign = "-w /tmp/\(marker)-foreign -p wa -k \(marker)_other_tool"
+            _ = try Live.withLiveRun(["--rules", directory.path]) { run in
+                _ = try KernelAudit.auditctl("-w", "/tmp/\(marker)-foreign", "-p", "wa", "-k", "\(marker)_other_tool")
+                #expect(try KernelAudit.listing().contains(gone))
+                try version("..2026_12_01_v2", ["10-kept.rules": kept + "\n", "30-added.rules": added + "\n"])
+                try fm.removeItem(at: directory.appendingPathComponent("20-gone.rules"))
+                let swapped = try Wait.until(seconds: 5) {
+                    let listing = try KernelAudit.listing()
+                    return listing.contains(added) && !listing.contains(gone)
+                }
+                #expect(swapped, "the update was not applied within 5 s: \(run.stderr.suffix(600))")
+                let listing = try KernelAudit.listing()
+                #expect(listing.contains(kept) && listing.contains(foreign))
+                #expect(try run.barrier())
+                let reloaded = try run.events().filter { $0["type"] as? String == "nodeaudit_rules_reloaded" }
+                let change = reloaded.last?["rules_reloaded"] as? [String: Any]
+                #expect(change?["trigger"] as? String == "files")
+                #expect(change?["added"] as? [String] == [added] && change?["removed"] as? [String] == [gone], "\(reloaded)")
+
+                // A broken update keeps the rules, and says so in the stream.
+                try version("..2026_12_01_v3", ["10-kept.rules": kept + "\n-a always,exit -F arch=b64 -S nosuchcall -k \(marker)\n",
+                                                "30-added.rules": added + "\n"])
+                let refused = Wait.until(seconds: 5) { run.stderr.contains("reload: the rules are refused, the loaded ones stay") }
+                #expect(refused && run.stderr.contains("10-kept.rules:2"), "\(run.stderr.suffix(600))")
+                #expect(try KernelAudit.listing() == listing)
+            }
+            _ = try? KernelAudit.auditctl("-W", "/tmp/\(marker)-foreign", "-p", "wa", "-k", "\(marker)_other_tool")
         }
 
         @Test("SIGHUP reopens the output file after it was moved away (logrotate); SIGUSR1 prints the counters")

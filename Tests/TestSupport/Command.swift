@@ -19,12 +19,15 @@ public struct Command {
     }
 
     /// Runs `executable` with `arguments`, feeding `stdinFile` when given, in `directory`
-    /// (by default the test's own working directory).
+    /// (by default the test's own working directory), with `environment` added to the test's.
     public static func run(_ executable: String, _ arguments: [String], stdinFile: String? = nil,
-                           in directory: String? = nil) throws -> Result {
+                           in directory: String? = nil, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe()
         let err = Pipe()

@@ -8,6 +8,14 @@ public enum Fixtures {
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// A new, empty directory of the test's own under the temporary directory
+    /// (`nodeaudit-PURPOSE-UUID`); the caller removes it.
+    public static func temporaryDirectory(_ purpose: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-\(purpose)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
     public static let corpusDirectory: URL = repositoryRoot.appendingPathComponent("Tests/Corpus")
 
     /// A corpus log's path (`Tests/Corpus/NAME`).

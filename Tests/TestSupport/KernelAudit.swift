@@ -111,10 +111,15 @@ public enum NodeAuditBinary {
         try run(arguments)
     }
 
+    /// The state directory of the nodeaudit commands a test process runs (the record of
+    /// the rules they loaded), so that no test writes the node's own record.
+    public static let stateDirectory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("nodeaudit-test-state-\(getpid())").path
+
     /// Runs nodeaudit, never with `--allow-immutable`: without it nodeaudit refuses to
     /// lock audit until reboot, and no test may lift that.
     public static func run(_ arguments: [String]) throws -> Command.Result {
         if arguments.contains("--allow-immutable") { throw KernelAudit.LockRefused(arguments: arguments) }
-        return try Command.run(path, arguments)
+        return try Command.run(path, arguments, environment: ["NODEAUDIT_STATE_DIRECTORY": stateDirectory])
     }
 }

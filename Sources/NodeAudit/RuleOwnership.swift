@@ -1,0 +1,99 @@
+import HostIO
+import AuditRules
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The kernel rules nodeaudit loaded on this node and the settings it found before it
+/// changed them, kept in a file of the state directory: a restart or a reload removes
+/// only rules that nodeaudit loaded and its files no longer name, other tools' rules
+/// stay, and an uninstall (`rules delete --all-owned`) puts the node back as it was.
+///
+/// Rules are kept in `auditctl -l` form, the form the kernel lists them in, so they are
+/// found again whatever the rule files looked like when they were loaded.
+struct RuleOwnership {
+    static let fileName = "owned-rules"
+    let path: String
+    /// Rules nodeaudit added and has not removed, in the order it added them.
+    private(set) var rules: [String] = []
+    /// Each setting's value before nodeaudit first changed it.
+    private(set) var settingsFound: [(name: String, value: UInt32)] = []
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Reads the record in `directory`; a missing file is an empty record.
+    init(directory: String) throws(Failure) {
+        path = (directory.hasSuffix("/") ? directory : directory + "/") + Self.fileName
+        let bytes: [UInt8]
+        do throws(HostFile.Failure) {
+            bytes = try HostFile.read(path)
+        } catch {
+            if error.errno == ENOENT { return }
+            throw Failure(description: "\(path): \(error)")
+        }
+        var lineNumber = 0
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if let rule = line.afterPrefix("rule ") {
+                rules.append(String(rule))
+            } else if let setting = line.afterPrefix("setting "), case let words = setting.split(separator: " "),
+                      words.count == 2, let value = UInt32(words[1]) {
+                settingsFound.append((String(words[0]), value))
+            } else {
+                throw Failure(description: "\(path):\(lineNumber): not a line of nodeaudit's ownership record: '\(line.prefix(200))'")
+            }
+        }
+    }
+
+    var ownedRules: Set<String> { Set(rules) }
+    var isEmpty: Bool { rules.isEmpty && settingsFound.isEmpty }
+
+    mutating func added(_ text: String) {
+        // A rule text never holds a newline (rule files are split at them); one that did
+        // could not be written back as one line, so it is not claimed.
+        guard !text.contains("\n"), !rules.contains(text) else { return }
+        rules.append(text)
+    }
+
+    mutating func removed(_ text: String) {
+        rules.removeAll { $0 == text }
+    }
+
+    /// Notes a setting's value before nodeaudit changes it; only the first one counts.
+    mutating func changing(_ name: String, from value: UInt32) {
+        guard !settingsFound.contains(where: { $0.name == name }) else { return }
+        settingsFound.append((name, value))
+    }
+
+    /// Forgets everything (after an uninstall put it all back).
+    mutating func clear() {
+        rules = []
+        settingsFound = []
+    }
+
+    /// Writes the record (a new file renamed over the old), or removes it when empty.
+    func save() throws(Failure) {
+        if isEmpty {
+            if unlink(path) != 0, errno != ENOENT { throw Failure(description: "\(path): \(SystemError.current)") }
+            return
+        }
+        var text = "# nodeaudit: audit rules it loaded and settings it found; `nodeaudit rules delete --all-owned` puts them back\n"
+        for (name, value) in settingsFound { text += "setting \(name) \(value)\n" }
+        for rule in rules { text += "rule \(rule)\n" }
+        do throws(HostFile.Failure) {
+            try HostFile.createDirectories(String(path[..<path.lastIndex(of: "/")!]))
+            try HostFile.write(Array(text.utf8), to: path, mode: 0o600)
+        } catch {
+            throw Failure(description: "\(path): \(error)")
+        }
+    }
+}
+
+private extension Substring {
+    func afterPrefix(_ prefix: String) -> Substring? {
+        hasPrefix(prefix) ? dropFirst(prefix.count) : nil
+    }
+}
