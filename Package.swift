@@ -21,7 +21,8 @@ let package = Package(
             pkgConfig: "audit",
             providers: [.apt(["libaudit-dev"])]
         ),
-        // OpenSSL for TLS to collectors (Debian's libssl-dev), linked statically below.
+        // OpenSSL for TLS to collectors (Debian's libssl-dev), linked dynamically: the
+        // distribution's libssl3 then brings its security updates to every node.
         .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
         // The host-I/O layer: errno text, clocks, whole-file reads and atomic writes,
         // directory listings, worker threads. Every other target's system calls go here.
@@ -46,7 +47,7 @@ let package = Package(
         .target(name: "Configuration", dependencies: ["AuditEvents", .product(name: "Yams", package: "Yams")]),
         // Encoders and sinks.
         .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL", "HostIO"],
-                linkerSettings: [.linkedLibrary(":libssl.a"), .linkedLibrary(":libcrypto.a")]),
+                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // Pipeline wiring, configuration, counters.
         .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO", "CZlib",
                                                   .product(name: "Logging", package: "swift-log")]),

@@ -30,10 +30,10 @@ struct DeployManifestTests {
         try #require(rendered.status == 0, "kustomize: \(rendered.stderr)")
         let validation = try Self.validate(rendered.stdout)
         #expect(validation.passed, "\(validation.output)")
-        for kind in ["kind: Namespace", "kind: ServiceAccount", "kind: DaemonSet", "kind: ConfigMap"] {
+        for kind in ["kind: Namespace", "kind: ServiceAccount", "kind: DaemonSet", "kind: ConfigMap", "kind: ResourceQuota"] {
             #expect(rendered.stdoutText.contains(kind), "\(kind) is missing")
         }
-        #expect(validation.output.components(separatedBy: "passed for resource").count - 1 == 5, "\(validation.output)")
+        #expect(validation.output.components(separatedBy: "passed for resource").count - 1 == 6, "\(validation.output)")
     }
 
     @Test("a broken manifest fails the validation", arguments: [
@@ -92,5 +92,31 @@ struct DeployManifestTests {
         let daemonSet = try String(contentsOf: Self.deploy.appendingPathComponent("daemonset.yaml"), encoding: .utf8)
         #expect(daemonSet.contains(#"args: ["run", "--config", "/etc/nodeaudit/config.yaml"]"#))
         #expect(daemonSet.contains("mountPath: /etc/nodeaudit/rules"))
+    }
+
+    @Test("Deploy/uninstall validates, and removes what nodeaudit loaded from the record the DaemonSet's run keeps")
+    func uninstallManifest() throws {
+        let uninstall = Fixtures.repositoryRoot.appendingPathComponent("Deploy/uninstall")
+        let rendered = try Self.render(uninstall)
+        try #require(rendered.status == 0, "kustomize: \(rendered.stderr)")
+        let validation = try Self.validate(rendered.stdout)
+        #expect(validation.passed, "\(validation.output)")
+        #expect(validation.output.components(separatedBy: "passed for resource").count - 1 == 2, "\(validation.output)")
+
+        // The state directory the collector's configuration names is where the uninstall
+        // looks, on the same host path.
+        // (Run directly: the test runs of nodeaudit set a state directory of their own.)
+        let shown = try Command.run(NodeAuditBinary.path, ["config", "show", "--config", Self.deploy.appendingPathComponent("config.yaml").path])
+        let state = try #require(shown.stdoutText.split(separator: "\n").first { $0.contains("directory:") && $0.contains("state") })
+        let directory = try #require(state.split(separator: "\"").dropFirst().first.map(String.init))
+        let text = rendered.stdoutText
+        #expect(text.contains("nodeaudit rules delete --all-owned --state-directory \(directory)"), "\(text)")
+        #expect(text.contains("test ! -e \(directory)/owned-rules"))
+        let base = try Self.render(Self.deploy).stdoutText
+        for manifest in [base, text] {
+            #expect(manifest.contains("mountPath: /var/lib/nodeaudit\n") && manifest.contains("path: /var/lib/nodeaudit\n"))
+            #expect(directory.hasPrefix("/var/lib/nodeaudit/"))
+        }
+        #expect(text.contains("- AUDIT_CONTROL") && !text.contains("privileged: true"))
     }
 }
