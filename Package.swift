@@ -10,7 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
@@ -44,7 +43,9 @@ let package = Package(
         // What the kernel does not say, from the host: user names, processes, containers, pods.
         .target(name: "Enrichment", dependencies: ["AuditEvents", "Attribution", "HostIO"]),
         // The settings table and the configuration file (YAML), environment and flag layers.
-        .target(name: "Configuration", dependencies: ["AuditEvents", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Configuration", dependencies: ["AuditEvents", "CLibYAML"]),
+        // libyaml (Debian's libyaml-dev), for the configuration file.
+        .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // Encoders and sinks.
         .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL", "HostIO"],
                 linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
@@ -57,6 +58,7 @@ let package = Package(
             name: "NodeAuditCLI",
             dependencies: [
                 "NodeAudit",
+                "HostIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,6 +1,4 @@
 import AuditEvents
-import Foundation
-import Yams
 
 /// The settings of one `nodeaudit run`, built in layers: the defaults, then a YAML file,
 /// then `NODEAUDIT_*` environment variables, then command-line flags; a later layer wins.
@@ -148,33 +146,33 @@ extension Configuration {
     public mutating func apply(yaml: String, file: String) throws(ConfigurationErrors) {
         var errors: [ConfigurationError] = []
         var layer: [(Setting, Value, String)] = []
-        func at(_ node: Node) -> String { node.mark.map { "\(file):\($0.line):\($0.column)" } ?? file }
+        func at(_ node: YAMLNode) -> String { "\(file):\(node.mark.line):\(node.mark.column)" }
 
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw ConfigurationErrors([ConfigurationError(file, Self.describe(error))])
+        let root: YAMLNode?
+        do throws(YAMLError) {
+            root = try YAMLDocument.compose(yaml)
         } catch {
-            throw ConfigurationErrors([ConfigurationError(file, "\(error)")])
+            throw ConfigurationErrors([ConfigurationError(file, error.description)])
         }
         guard let root else { return }  // An empty file changes nothing.
         guard let sections = root.mapping else {
             throw ConfigurationErrors([ConfigurationError(at(root), "the configuration must be a mapping of sections (rules:, audit:, …)")])
         }
         let known = Set(Setting.all.map(\.section))
+        errors += Self.duplicateKeys(sections, at: at)
         for (sectionKey, sectionNode) in sections {
             guard let section = sectionKey.string, known.contains(section) else {
                 errors.append(ConfigurationError(at(sectionKey), "unknown section '\(sectionKey.string ?? "?")'"
                     + Self.suggestion(sectionKey.string ?? "", among: known.sorted())))
                 continue
             }
-            if let scalar = sectionNode.scalar, scalar.style == .plain, ["", "~", "null"].contains(scalar.string) { continue }
+            if sectionNode.isPlain, let text = sectionNode.string, ["", "~", "null"].contains(text) { continue }
             guard let entries = sectionNode.mapping else {
                 errors.append(ConfigurationError(at(sectionNode), "section '\(section)' must be a mapping of settings"))
                 continue
             }
             let settings = Setting.all.filter { $0.section == section }
+            errors += Self.duplicateKeys(entries, at: at, in: section + ".")
             for (nameKey, valueNode) in entries {
                 let name = nameKey.string ?? ""
                 guard let setting = settings.first(where: { $0.name == name }) else {
@@ -236,7 +234,7 @@ extension Configuration {
     public static func value(parsing text: String, for setting: Setting, at location: String) throws(ConfigurationError) -> Value {
         switch setting.kind {
         case .texts:
-            return .texts(text.split(separator: text.contains("\n") ? "\n" : ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            return .texts(text.split(separator: text.contains("\n") ? "\n" : ",").map(Self.trimmed).filter { !$0.isEmpty })
         case .text, .choice, .address, .url:
             return try checked(.text(text), for: setting, at: location)
         case .bool:
@@ -256,31 +254,48 @@ extension Configuration {
         }
     }
 
-    private static func value(of node: Node, for setting: Setting, at location: String) throws(ConfigurationError) -> Value {
+    /// A key given twice in one mapping: YAML forbids it, and the later value would
+    /// silently win.
+    private static func duplicateKeys(_ entries: [(key: YAMLNode, value: YAMLNode)], at: (YAMLNode) -> String,
+                                      in prefix: String = "") -> [ConfigurationError] {
+        var seen: [String: YAMLNode] = [:]
+        var errors: [ConfigurationError] = []
+        for (key, _) in entries {
+            guard let name = key.string else { continue }
+            if let first = seen[name] {
+                errors.append(ConfigurationError(at(key), "'\(prefix)\(name)' is given twice (first at \(at(first)))"))
+            } else {
+                seen[name] = key
+            }
+        }
+        return errors
+    }
+
+    private static func value(of node: YAMLNode, for setting: Setting, at location: String) throws(ConfigurationError) -> Value {
         if case .texts = setting.kind {
             if let items = node.sequence {
                 var texts: [String] = []
                 for item in items {
-                    guard let text = item.scalar?.string, !text.isEmpty else {
+                    guard let text = item.string, !text.isEmpty else {
                         throw ConfigurationError(location, "\(setting.key) must be a list of strings")
                     }
                     texts.append(text)
                 }
                 return .texts(texts)
             }
-            if let text = node.scalar?.string, !text.isEmpty { return .texts([text]) }
+            if let text = node.string, !text.isEmpty { return .texts([text]) }
             throw ConfigurationError(location, "\(setting.key) must be a list of strings")
         }
-        guard let scalar = node.scalar else {
+        guard let scalar = node.string else {
             throw ConfigurationError(location, "\(setting.key) must be \(describe(setting.kind)), not a \(node.mapping != nil ? "mapping" : "list")")
         }
-        if case .text = setting.kind { return .text(scalar.string) }
-        if case .choice = setting.kind { return try checked(.text(scalar.string), for: setting, at: location) }
-        if case .address = setting.kind { return try checked(.text(scalar.string), for: setting, at: location) }
-        if case .url = setting.kind { return try checked(.text(scalar.string), for: setting, at: location) }
+        if case .text = setting.kind { return .text(scalar) }
+        if case .choice = setting.kind { return try checked(.text(scalar), for: setting, at: location) }
+        if case .address = setting.kind { return try checked(.text(scalar), for: setting, at: location) }
+        if case .url = setting.kind { return try checked(.text(scalar), for: setting, at: location) }
         // YAML's plain scalars (true, 42, 1.5) are read by the setting's kind, so that a
         // quoted "42" is refused where a number is wanted only if it is not a number.
-        return try value(parsing: scalar.string, for: setting, at: location)
+        return try value(parsing: scalar, for: setting, at: location)
     }
 
     private static func checked(_ value: Value, for setting: Setting, at location: String) throws(ConfigurationError) -> Value {
@@ -300,9 +315,14 @@ extension Configuration {
         return value
     }
 
+    /// The text without blanks around it.
+    static func trimmed(_ text: Substring) -> String {
+        String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+
     /// `SCHEME://HOST:PORT`, HOST not empty, PORT 1-65535.
     static func isAddress(_ text: String, schemes: [String]) -> Bool {
-        guard let separator = text.range(of: "://"), schemes.contains(String(text[..<separator.lowerBound])),
+        guard let separator = text.firstRange(of: "://"), schemes.contains(String(text[..<separator.lowerBound])),
               let colon = text.lastIndex(of: ":"), colon > separator.upperBound,
               let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return false }
         return !text[separator.upperBound..<colon].isEmpty
@@ -310,7 +330,7 @@ extension Configuration {
 
     /// `SCHEME://HOST[:PORT][/PATH]`, HOST not empty.
     static func isURL(_ text: String, schemes: [String]) -> Bool {
-        guard let separator = text.range(of: "://"), schemes.contains(String(text[..<separator.lowerBound])) else { return false }
+        guard let separator = text.firstRange(of: "://"), schemes.contains(String(text[..<separator.lowerBound])) else { return false }
         let authority = text[separator.upperBound...].prefix { $0 != "/" }
         return isAddress("x://" + authority + (authority.contains(":") && !authority.hasSuffix("]") ? "" : ":1"), schemes: ["x"])
     }
@@ -325,17 +345,6 @@ extension Configuration {
         case .choice(let choices): return "one of \(choices.joined(separator: ", "))"
         case .address(let schemes): return "empty or \(schemes.map { "\($0)://HOST:PORT" }.joined(separator: " or "))"
         case .url(let schemes): return "empty or a \(schemes.joined(separator: " or ")) URL"
-        }
-    }
-
-    private static func describe(_ error: YamlError) -> String {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return "line \(mark.line), column \(mark.column): not valid YAML: \(problem)"
-        case .duplicatedKeysInMapping(let duplicates, _):
-            return "a setting is given twice: \(duplicates.joined(separator: ", "))"
-        default:
-            return "not valid YAML: \(error)"
         }
     }
 

@@ -57,7 +57,7 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
 
     /// YAML text for a string: quoted, so that `""`, `yes` or `1` stay strings.
     static func quoted(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        "\"" + text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
     }
 }
 

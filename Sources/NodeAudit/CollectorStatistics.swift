@@ -74,8 +74,7 @@ struct CollectorStatistics {
 
     /// A label value as the exposition format writes it: a filter's text may hold `"` and `\\`.
     private static func escapedLabel(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
+        value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
     }
 
     /// `records=… events=… kernel_lost=… …` for stderr.

@@ -1,35 +1,38 @@
 import ArgumentParser
 import Configuration
 import NodeAudit
-import Foundation
+import HostIO
 
 /// Builds the configuration from its layers: defaults, the file, `NODEAUDIT_*`
 /// variables, flags. Errors name their file, line and column, variable or flag; they are
 /// printed on stderr and end the command with exit status 2.
 enum ConfigurationLayers {
     static func load(file: String?, flags: [(setting: Setting, text: String, origin: String)],
-                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+                     environment: [String: String] = ProcessEnvironment.variables) throws -> Configuration {
         do {
             return try layered(file: file, flags: flags, environment: environment)
         } catch let error as ValidationError {
-            FileHandle.standardError.write(Data("nodeaudit: \(error.message)\n".utf8))
+            ProcessEnvironment.writeToStandardError("nodeaudit: \(error.message)\n")
             throw ExitCode(ExitStatus.usage.rawValue)
         }
     }
 
     /// The configuration from its layers; throws `ValidationError` with every problem.
     static func layered(file: String?, flags: [(setting: Setting, text: String, origin: String)],
-                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+                     environment: [String: String] = ProcessEnvironment.variables) throws -> Configuration {
         var configuration = Configuration()
         do {
             if let path = file ?? environment[Configuration.fileVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
-                guard let data = FileHandle(forReadingAtPath: path)?.readDataToEndOfFile() else {
-                    throw ValidationError("cannot read the configuration file \(path)")
+                let data: [UInt8]
+                do throws(HostFile.Failure) {
+                    data = try HostFile.read(path, limit: 16 << 20)
+                } catch {
+                    throw ValidationError("cannot read the configuration file \(path): \(error)")
                 }
                 try configuration.apply(yaml: String(decoding: data, as: UTF8.self), file: path)
             }
             for warning in try configuration.apply(environment: environment) {
-                FileHandle.standardError.write(Data("nodeaudit: \(warning)\n".utf8))
+                ProcessEnvironment.writeToStandardError("nodeaudit: \(warning)\n")
             }
             try configuration.apply(texts: flags)
         } catch let errors as ConfigurationErrors {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Configuration
-import Foundation
+import HostIO
 import Logging
 import NodeAudit
 
@@ -42,7 +42,7 @@ struct LogArguments: ParsableArguments {
     static func bootstrap(flags: [(setting: Setting, text: String, origin: String)]) throws {
         var configuration = Configuration()
         do throws(ConfigurationErrors) {
-            _ = try configuration.apply(environment: ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("NODEAUDIT_LOG_") })
+            _ = try configuration.apply(environment: ProcessEnvironment.variables.filter { $0.key.hasPrefix("NODEAUDIT_LOG_") })
             try configuration.apply(texts: flags)
         } catch {
             throw ValidationError(error.description)

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import HostIO
+#if canImport(Glibc)
+import Glibc
+#endif
 import NodeAudit
 
 @main
@@ -14,8 +17,8 @@ struct NodeAuditCommand: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             guard code == .validationFailure else { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(ExitStatus.usage.rawValue)
+            ProcessEnvironment.writeToStandardError(fullMessage(for: error) + "\n")
+            Glibc.exit(ExitStatus.usage.rawValue)
         }
     }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Configuration
-import Foundation
+import HostIO
 import NodeAudit
 
 struct RunCommand: ParsableCommand, BootstrapsLogging {
@@ -139,7 +139,7 @@ struct RunCommand: ParsableCommand, BootstrapsLogging {
                 try ConfigurationLayers.layered(file: file, flags: flags)
             }
         } catch {
-            FileHandle.standardError.write(Data("nodeaudit: \(error)\n".utf8))
+            ProcessEnvironment.writeToStandardError("nodeaudit: \(error)\n")
             throw ExitCode(ExitStatus.failure.rawValue)
         }
         let status = collector.run()

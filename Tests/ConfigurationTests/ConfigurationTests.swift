@@ -55,6 +55,9 @@ struct ConfigurationTests {
         ("stats: 5\n", "f.yaml:1:8: section 'stats' must be a mapping of settings"),
         ("- a\n- b\n", "f.yaml:1:1: the configuration must be a mapping of sections"),
         ("rules:\n  files: [a\n", "f.yaml: line 3, column 1: not valid YAML"),
+        ("output:\n  queue_mb: 3\n  queue_mb: 4\n", "f.yaml:3:3: 'output.queue_mb' is given twice (first at f.yaml:2:3)"),
+        ("rules: {}\nrules:\n  apply: true\n", "f.yaml:2:1: 'rules' is given twice (first at f.yaml:1:1)"),
+        (String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000), "nested deeper than 64 levels"),
     ])
     func errors(yaml: String, expected: String) {
         var configuration = Configuration()
