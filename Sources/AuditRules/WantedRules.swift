@@ -54,9 +54,11 @@ public struct WantedRules: Sendable {
         try self.init(lines: statements.map(ParsedLine.statement), allowImmutable: allowImmutable)
     }
 
-    /// Encodes every statement, in order. A line that is wrong, or that this host cannot
-    /// hold, is an error that changes nothing; after `-c` or `-i` it is skipped instead
-    /// (a warning when it depends on this host, an error otherwise) and the rest load.
+    /// Encodes every statement, in order. A line that is wrong, or that names a user,
+    /// group or syscall this host lacks, is an error that changes nothing; after `-c` or
+    /// `-i` it is skipped instead (a warning when it depends on this host, an error
+    /// otherwise) and the rest load. A watch whose directory is missing is a warning; after
+    /// `-c` or `-i` it is skipped, else the kernel's refusal fails the command.
     /// `-e 2` and `--loginuid-immutable` cannot be undone until reboot; they are refused
     /// unless `allowImmutable` is set.
     public init(lines: [ParsedLine], allowImmutable: Bool) throws(RuleFileErrors) {
@@ -84,7 +86,15 @@ public struct WantedRules: Sendable {
                         + "(32-bit syscalls pass unaudited); give -F arch=b64 and add the same rule with -F arch=b32"))
                 }
                 do throws(RuleError) {
-                    let rule = try Self.encode(spec, prepend: prepend, source: source)
+                    let rule = try RuleEncoder.encode(spec, prepend: prepend, source: source)
+                    if let missing = RuleEncoder.missingWatchDirectory(spec) {
+                        let lacking = RuleError(source, "the watch needs the directory \(missing), which this host lacks; "
+                            + "the kernel will refuse it", dependsOnHost: true)
+                        // Without -c or -i the kernel is asked anyway, as auditctl does, and
+                        // its refusal fails the command; the other rules still load.
+                        guard errorPolicy == nil else { throw lacking }
+                        warnings.append(lacking)
+                    }
                     let text = RuleFormatter.text(rule.data)
                     if let first = firstSource[text] {
                         warnings.append(RuleError(source, "the same rule as \(first); the kernel holds it once"))
@@ -123,16 +133,6 @@ public struct WantedRules: Sendable {
             }
         }
         if !errors.isEmpty { throw RuleFileErrors(errors: errors) }
-    }
-
-    /// Encodes a rule to add, and checks that this host has the directories its watches need.
-    private static func encode(_ spec: RuleSpec, prepend: Bool, source: RuleSource) throws(RuleError) -> EncodedRule {
-        let rule = try RuleEncoder.encode(spec, prepend: prepend, source: source)
-        if let missing = RuleEncoder.missingWatchDirectory(spec) {
-            throw RuleError(source, "the watch needs the directory \(missing), which this host lacks; the kernel would refuse it",
-                            dependsOnHost: true)
-        }
-        return rule
     }
 
     /// A syscall rule on the exit list that names no architecture.
