@@ -119,4 +119,59 @@ struct DeployManifestTests {
         }
         #expect(text.contains("- AUDIT_CONTROL") && !text.contains("privileged: true"))
     }
+
+    @Test("Deploy/monitoring: core resources validate, the alerts pass promtool check rules and name real metrics, the ServiceMonitor finds the pods")
+    func monitoringOverlay() throws {
+        let rendered = try Self.render(Fixtures.repositoryRoot.appendingPathComponent("Deploy/monitoring"))
+        try #require(rendered.status == 0, "kustomize: \(rendered.stderr)")
+        // The operator's kinds have no schema offline: the core resources are validated
+        // strictly, the PrometheusRule's alerts by promtool, the ServiceMonitor below.
+        let script = """
+            import json, sys, yaml
+            docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+            core = [d for d in docs if not d["apiVersion"].startswith("monitoring.coreos.com/")]
+            yaml.safe_dump_all(core, open(sys.argv[2], "w"))
+            rule = next(d for d in docs if d["kind"] == "PrometheusRule")
+            yaml.safe_dump({"groups": rule["spec"]["groups"]}, open(sys.argv[3], "w"))
+            print(json.dumps({d["kind"]: d for d in docs if d["kind"] in ("ServiceMonitor", "Service", "DaemonSet")}))
+            """
+        let directory = try Fixtures.temporaryDirectory("monitoring")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let all = directory.appendingPathComponent("all.yaml"), core = directory.appendingPathComponent("core.yaml")
+        let rules = directory.appendingPathComponent("rules.yaml")
+        try rendered.stdout.write(to: all)
+        let split = try Command.run(try ReferenceTools.toolsPython(), ["-c", script, all.path, core.path, rules.path])
+        try #require(split.status == 0, "\(split.stderr)")
+
+        let validation = try Self.validate(try Data(contentsOf: core))
+        #expect(validation.passed, "\(validation.output)")
+        let promtool = try ReferenceTools.path("promtool", package: "prometheus")
+        let check = try Command.run(promtool, ["check", "rules", rules.path])
+        #expect(check.status == 0, "\(check.stdoutText) \(check.stderr)")
+        #expect(check.stdoutText.contains("SUCCESS: 8 rules found"), "\(check.stdoutText)")
+
+        // Every metric an alert names is one nodeaudit exports.
+        let exported = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Sources/NodeAudit/CollectorStatistics.swift"), encoding: .utf8)
+        let alerts = try String(contentsOf: rules, encoding: .utf8)
+        let expressions = alerts.split(separator: "\n").filter { $0.contains("expr:") }.joined(separator: "\n")
+        for metric in Set(expressions.matches(of: /nodeaudit_[a-z_]+/).map { String($0.output) }) {
+            let name = metric.dropFirst("nodeaudit_".count)
+            #expect(exported.contains("\"\(name)\""), "\(metric) is not a metric nodeaudit exports")
+        }
+
+        let kinds = try #require(try JSONSerialization.jsonObject(with: split.stdout) as? [String: [String: Any]])
+        func value(_ object: Any?, _ path: String...) -> Any? {
+            path.reduce(object) { ($0 as? [String: Any])?[$1] }
+        }
+        let podLabels = value(kinds["DaemonSet"], "spec", "template", "metadata", "labels") as? [String: String] ?? [:]
+        let serviceSelector = value(kinds["Service"], "spec", "selector") as? [String: String] ?? [:]
+        #expect(!serviceSelector.isEmpty && serviceSelector.allSatisfy { podLabels[$0.key] == $0.value })
+        let serviceLabels = value(kinds["Service"], "metadata", "labels") as? [String: String] ?? [:]
+        let monitorSelector = value(kinds["ServiceMonitor"], "spec", "selector", "matchLabels") as? [String: String] ?? [:]
+        #expect(!monitorSelector.isEmpty && monitorSelector.allSatisfy { serviceLabels[$0.key] == $0.value })
+        let ports = value(kinds["Service"], "spec", "ports") as? [[String: Any]] ?? []
+        let endpoint = (value(kinds["ServiceMonitor"], "spec", "endpoints") as? [[String: Any]])?.first
+        #expect(ports.contains { $0["name"] as? String == endpoint?["port"] as? String && $0["port"] as? Int == 9477 })
+        #expect(alerts.contains("job=\"\(value(kinds["Service"], "metadata", "name") as? String ?? "")\""))
+    }
 }
