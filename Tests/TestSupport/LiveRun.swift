@@ -68,7 +68,8 @@ public final class LiveRun {
     /// logs execs (the default rules do) and events in `file` (by default stdout's).
     /// The marker is exec'd again each second it is not seen, in case the kernel or a
     /// full receive buffer lost it (a test of such losses still gets its barrier).
-    public func barrier(in file: URL? = nil, seconds: Double = 60) throws -> Bool {
+    /// `executable` is another program to exec, for a run whose filters drop /bin/true.
+    public func barrier(in file: URL? = nil, seconds: Double = 60, executable: String = "/bin/true") throws -> Bool {
         let path = (file ?? stdoutFile).path
         let word = "nodeaudit-barrier-\(UUID().uuidString.prefix(8).lowercased())"
         let needle = Data(word.utf8)
@@ -77,7 +78,7 @@ public final class LiveRun {
         return try Wait.until(seconds: seconds) {
             if Date().timeIntervalSince(lastExec) >= 1 {
                 let marker = Process()
-                marker.executableURL = URL(fileURLWithPath: "/bin/true")
+                marker.executableURL = URL(fileURLWithPath: executable)
                 marker.arguments = [word]
                 try marker.run()
                 marker.waitUntilExit()
