@@ -135,7 +135,7 @@ extension Setting {
     public static let syslogKey = Setting(key: "output.syslog_key_file", kind: .text, defaultValue: .text(""),
         help: "tls://: the client certificate's key (PEM).")
     public static let stateDirectory = Setting(key: "state.directory", kind: .text, defaultValue: .text("/var/lib/nodeaudit/state"),
-        help: "Where nodeaudit keeps what the next run needs (the last serial written, the kernel's lost counter), so that a gap between runs is reported.")
+        help: "Where nodeaudit keeps what the next run needs (the last serial written, the kernel's lost counter), so that a gap between runs is reported, and the record of the audit rules it loaded and the settings it found (owned-rules: what a reload may remove and `rules delete --all-owned` puts back).")
     public static let spoolDirectory = Setting(key: "spool.directory", kind: .text, defaultValue: .text("/var/lib/nodeaudit/spool"),
         help: "Where events for collectors wait on disk until delivered (one spool per collector output).")
     public static let spoolMB = Setting(key: "spool.max_mb", kind: .integer(1...1_048_576), defaultValue: .integer(1024),
