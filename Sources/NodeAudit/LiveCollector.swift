@@ -55,9 +55,10 @@ public final class LiveCollector {
         self.configuration = configuration
         reloadConfiguration = reload
         output = try OutputSet.live(options)
-        // Rule changes are notices on stderr: stdout carries the events.
+        // Rule changes are notices on stderr: stdout carries the events. A trial run
+        // (--cleanup) puts everything back at exit, so it keeps no ownership record.
         let notices = Diagnostics()
-        rules = RulesRun(stateDirectory: options.stateDirectory, output: { notices.notice("rules: \($0)") })
+        rules = RulesRun(stateDirectory: options.cleanup ? nil : options.stateDirectory, output: { notices.notice("rules: \($0)") })
         rules.sharesKernel = true
         pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
     }

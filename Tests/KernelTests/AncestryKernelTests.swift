@@ -70,6 +70,34 @@ extension KernelSuite {
             }
         }
 
+        @Test("300 chains inside a runc container: each exec names the shell as parent, and its ancestry ends at the container's first process")
+        func containerChains() throws {
+            try #require(RuncContainer.isAvailable, "runc and busybox-static are missing: run Scripts/setup --test")
+            let marker = Live.marker()
+            let container = try RuncContainer(
+                script: "i=0; while [ $i -lt 300 ]; do sh -c \"/bin/true \(marker)-$i; exit 0\"; i=$((i+1)); done; sleep 1")
+            defer { container.remove() }
+            var firstPID: Int?
+            let run = try Live.withLiveRun(["--ancestry-depth", "8"]) { live in
+                try container.start()
+                firstPID = try container.state()["pid"] as? Int
+                try #require(try container.waitUntilStopped(timeout: 300), "the container did not stop")
+                try #require(try live.barrier(), "the events did not reach the output")
+            }
+            let first = try #require(firstPID)
+            let execs = Self.markerTrues(try run.events(), marker)
+            #expect(execs.count == 300, "\(execs.count) of 300 marker execs")
+            var endingAtFirst = 0
+            for event in execs {
+                let process = Live.process(event)
+                let parent = process["parent"] as? [String: Any]
+                #expect(parent?["exe"] as? String == "/bin/busybox", "parent of \(Live.argv(event)): \(parent ?? [:])")
+                let ancestors = process["ancestors"] as? [[String: Any]] ?? []
+                if ancestors.last?["pid"] as? Int == first { endingAtFirst += 1 }
+            }
+            #expect(endingAtFirst == execs.count, "\(endingAtFirst) of \(execs.count) end at the container's first process (pid \(first))")
+        }
+
         @Test("a filter dropping /usr/bin/true removes exactly the marker execs and counts them; a label reaches every descendant of a 3-level tree")
         func filterAndLabel() throws {
             let marker = Live.marker()
