@@ -101,8 +101,7 @@ extension KernelSuite {
         @Test("a filter dropping /usr/bin/true removes exactly the marker execs and counts them; a label reaches every descendant of a 3-level tree")
         func filterAndLabel() throws {
             let marker = Live.marker()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(marker)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let directory = try Fixtures.temporaryDirectory(marker)
             defer { try? FileManager.default.removeItem(at: directory) }
             // The tree's root is a script of its own name (its comm), labelled; below it two
             // shells and an echo, each exec'd by the one above.
