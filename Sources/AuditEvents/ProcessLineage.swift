@@ -30,6 +30,11 @@ public struct Lineage: Sendable, Equatable {
 /// For a process in a container the chain ends at the container's first process: the
 /// first ancestor not seen in that container (the runtime's shim, on the host) ends it.
 ///
+/// A process whose parent exited before its first event (`sh -c 'cmd & exit 0'`) is
+/// reported by the kernel under its new parent (init or a subreaper). When the stream
+/// shows the fork itself (rules on clone, clone3, fork, vfork), the process that forked
+/// it stays its parent.
+///
 /// Memory is bounded: at most `capacity` processes, the least recently seen forgotten
 /// first and counted in `evicted`. A pid seen again with another parent is taken for a
 /// new process.
@@ -40,7 +45,14 @@ public struct ProcessLineage: Sendable {
         var lastSeen: UInt64
         /// The container its events were attributed to; nil for the host or not known.
         var containerID: String?
+        /// The process whose fork the stream showed made this one.
+        var forkedBy: UInt32?
+        /// The stamp of the latest event of the process itself.
+        var lastEvent: AuditStamp?
     }
+
+    /// The syscalls that make a process, whose exit value is the new pid.
+    static let forks: Set<String> = ["clone", "clone3", "fork", "vfork"]
 
     /// How many ancestors above the parent an event lists.
     public let depth: Int
@@ -63,7 +75,9 @@ public struct ProcessLineage: Sendable {
     /// then records the event's process.
     public mutating func trace(_ event: inout AuditEvent) {
         guard let pid = event.process?.pid else { return }
-        let ppid = event.process?.ppid
+        var ppid = event.process?.ppid
+        // Re-parented since the fork the stream showed: the forker is the parent.
+        if let forker = entries[pid]?.forkedBy { ppid = forker }
         clock += 1
         if let ppid, ppid != 0 {
             var parent = entries[ppid]?.ancestor ?? Lineage.Ancestor(pid: ppid)
@@ -82,6 +96,31 @@ public struct ProcessLineage: Sendable {
             event.lineage = Lineage(parent: parent, ancestors: ancestors)
         }
         record(event, pid: pid, ppid: ppid)
+        if let syscall = event.syscall, syscall.success == true, let child = syscall.exit, child > 0, child <= Int64(UInt32.max),
+           let name = syscall.name, Self.forks.contains(name) {
+            recordFork(child: UInt32(child), parent: pid, at: event.key.stamp)
+        }
+    }
+
+    /// A fork the stream showed: the child starts as a copy of its parent, and keeps it as
+    /// its parent whoever adopts it later. The fork's event can come after the child's
+    /// own exec (the parent's clone returns later than the child runs): a child that
+    /// exec'd after the fork began keeps what its exec said. Otherwise the pid is taken
+    /// for a new process.
+    private mutating func recordFork(child: UInt32, parent: UInt32, at forkStamp: AuditStamp) {
+        guard let forker = entries[parent] else { return }
+        if var existing = entries[child], let seen = existing.lastEvent,
+           (seen.seconds, seen.milliseconds) >= (forkStamp.seconds, forkStamp.milliseconds) {
+            existing.ppid = parent
+            existing.forkedBy = parent
+            entries[child] = existing
+            return
+        }
+        if entries[child] == nil, entries.count >= capacity { evictLeastRecentlySeen() }
+        var ancestor = forker.ancestor
+        ancestor.pid = child
+        ancestor.exec = nil
+        entries[child] = Entry(ancestor: ancestor, ppid: parent, lastSeen: clock, containerID: forker.containerID, forkedBy: parent)
     }
 
     /// Records a process found some other way than its events (`/proc` at start).
@@ -106,6 +145,7 @@ public struct ProcessLineage: Sendable {
         }
         entry.ppid = ppid ?? entry.ppid
         entry.lastSeen = clock
+        entry.lastEvent = event.key.stamp
         if let container = event.workload?.container?.id { entry.containerID = container }
         if isExec || entry.ancestor.exe == nil {
             entry.ancestor.exe = event.bytes(event.process?.exe).map(Array.init)

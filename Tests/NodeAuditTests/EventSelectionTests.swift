@@ -272,6 +272,43 @@ struct AncestryTests {
         #expect(plain.allSatisfy { processObject($0)["parent"] == nil }, "off by default")
     }
 
+    @Test("a child re-parented before its exec (sh -c 'cmd & exit 0') keeps the shell as parent when the stream showed the fork")
+    func reparentedChild() throws {
+        func exec(_ serial: Int, pid: Int, ppid: Int, exe: String) -> String { ProcessLabelTests.exec(serial, pid: pid, ppid: ppid, exe: exe) }
+        func fork(_ serial: Int, pid: Int, ppid: Int, child: Int, exe: String) -> String {
+            exec(serial, pid: pid, ppid: ppid, exe: exe).replacing("syscall=59 success=yes exit=0", with: "syscall=56 success=yes exit=\(child)")
+                .replacing("key=\"exec\"", with: "key=\"fork\"")
+        }
+        let lines = [
+            exec(1, pid: 500, ppid: 1, exe: "/usr/bin/python3.11"),            // the driver
+            exec(2, pid: 501, ppid: 500, exe: "/usr/bin/dash"),                // sh -c '/bin/true & exit 0'
+            fork(3, pid: 501, ppid: 500, child: 502, exe: "/usr/bin/dash"),    // the shell forks, then exits
+            exec(4, pid: 502, ppid: 1, exe: "/usr/bin/true"),                  // adopted by init before its exec
+            exec(5, pid: 503, ppid: 1, exe: "/usr/bin/true"),                  // no fork seen: init it is
+            // The driver's fork of a shell logged after the shell's exec (the clone returned
+            // late): the shell keeps what its exec said.
+            exec(7, pid: 504, ppid: 500, exe: "/usr/bin/dash"),
+            fork(8, pid: 500, ppid: 1, child: 504, exe: "/usr/bin/python3.11").replacing("1700000000.108:8", with: "1700000000.106:8"),
+            exec(9, pid: 505, ppid: 504, exe: "/usr/bin/true"),
+        ]
+        let sink = MemorySink()
+        let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), lineage: ProcessLineage(depth: 4, capacity: 64), sink: sink)
+        for line in lines { try pipeline.add(try Fixtures.record(line)) }
+        try pipeline.finish()
+        let events = try Command.jsonLines(Data(sink.bytes))
+        func process(_ pid: Int) -> [String: Any] {
+            processObject(events.last { processObject($0)["pid"] as? Int == pid && $0["category"] as? String == "exec" } ?? [:])
+        }
+        let adopted = process(502)
+        #expect(adopted["ppid"] as? Int == 1, "the kernel's ppid is kept as it said")
+        let parent = adopted["parent"] as? [String: Any]
+        #expect(parent?["pid"] as? Int == 501 && parent?["exe"] as? String == "/usr/bin/dash", "\(parent ?? [:])")
+        #expect((adopted["ancestors"] as? [[String: Any]])?.first?["pid"] as? Int == 500)
+        #expect((process(503)["parent"] as? [String: Any])?["pid"] as? Int == 1)
+        let late = process(505)["parent"] as? [String: Any]
+        #expect(late?["pid"] as? Int == 504 && late?["exe"] as? String == "/usr/bin/dash", "\(late ?? [:])")
+    }
+
     @Test("the process memory stays within its cap, and what it forgets is counted")
     func bounded() throws {
         let sink = MemorySink()
