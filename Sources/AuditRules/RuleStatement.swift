@@ -26,6 +26,14 @@ public enum ErrorPolicy: Sendable, Equatable {
     case continueOnError
     /// `-i`: go on after a failing line and succeed anyway.
     case ignoreErrors
+
+    /// The option as written, for messages.
+    public var option: String {
+        switch self {
+        case .continueOnError: "-c"
+        case .ignoreErrors: "-i"
+        }
+    }
 }
 
 /// A kernel audit setting a rule file can carry.

@@ -42,7 +42,7 @@ public struct RulesRun {
         if wanted.skipped.isEmpty {
             summary += "OK"
         } else {
-            summary += "\(Self.count(wanted.skipped.count, "line")) skipped (\(wanted.errorPolicy == .ignoreErrors ? "-i" : "-c"))"
+            summary += "\(Self.count(wanted.skipped.count, "line")) skipped (\(wanted.errorPolicy?.option ?? ""))"
         }
         output(summary + (wanted.warnings.isEmpty ? "" : " (\(Self.count(wanted.warnings.count, "warning")))"))
         return wanted.failedLines ? .failure : .success
@@ -52,7 +52,7 @@ public struct RulesRun {
     public func diff(_ paths: [String]) -> Outcome {
         guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .usage }
         let plan: RulePlan
-        switch self.plan(wanted) {
+        switch self.plan(wanted, ownership: ownership()) {
         case .failure(let failure): return failure.status
         case .success(let planned): plan = planned.plan
         }
@@ -79,8 +79,9 @@ public struct RulesRun {
 
     /// Applies rules already read (`run` reads them once, to keep them for drift repair).
     func applying(_ wanted: WantedRules, dryRun: Bool = false) -> Applied {
+        var ownership = self.ownership()
         let (plan, control): (RulePlan, AuditControl)
-        switch self.plan(wanted) {
+        switch self.plan(wanted, ownership: ownership) {
         case .failure(let failure): return Applied(outcome: failure.status)
         case .success(let planned): (plan, control) = planned
         }
@@ -95,19 +96,17 @@ public struct RulesRun {
             applied.outcome = .drift
             return applied
         }
-        var ownership = self.ownership()
         let result = enact(plan, on: control, ownership: &ownership)
         save(ownership)
-        // A refusal under -i or -c is one more skipped line, as in auditctl.
-        let tolerated = wanted.errorPolicy != nil
         applied.added = result.added
         applied.removed = result.removed
         applied.failures = result.failures
         let failed = wanted.failedLines || (!result.failures.isEmpty && wanted.errorPolicy != .ignoreErrors)
         applied.outcome = failed ? .failure : .success
-        if tolerated, !result.failures.isEmpty {
+        // A refusal under -i or -c is one more skipped line, as in auditctl.
+        if let policy = wanted.errorPolicy, !result.failures.isEmpty {
             diagnostics.warning("\(Self.count(result.failures.count, "rule")) the kernel refused were skipped "
-                + "(\(wanted.errorPolicy == .ignoreErrors ? "-i" : "-c")); the rest are loaded")
+                + "(\(policy.option)); the rest are loaded")
         }
         return applied
     }
@@ -206,7 +205,7 @@ public struct RulesRun {
     public func delete(_ paths: [String]) -> Outcome {
         guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .usage }
         let named = Set(wanted.rules.map { RuleFormatter.text($0.data) })
-        return deleteRules(restoringSettings: false) { named.contains($0) }
+        return deleteRules(ownership(), restoringSettings: false) { named.contains($0) }
     }
 
     /// `rules delete --all-owned`: remove every rule nodeaudit loaded and put back the
@@ -218,11 +217,14 @@ public struct RulesRun {
         }
         if record.isEmpty { output("nodeaudit owns no rules or settings on this node (\(record.path))") }
         let owned = record.ownedRules
-        return deleteRules(restoringSettings: true) { owned.contains($0) }
+        return deleteRules(record, restoringSettings: true) { owned.contains($0) }
     }
 
-    private func deleteRules(restoringSettings: Bool, _ chosen: (String) -> Bool) -> Outcome {
-        var ownership = self.ownership()
+    /// Deletes the kernel's rules that `chosen` picks, keeping `ownership` up to date; with
+    /// `restoringSettings`, puts back the settings it found and, when all went well,
+    /// forgets it all.
+    private func deleteRules(_ record: RuleOwnership?, restoringSettings: Bool, _ chosen: (String) -> Bool) -> Outcome {
+        var ownership = record
         defer { save(ownership) }
         do throws(KernelError) {
             let control = try AuditControl()
@@ -241,18 +243,18 @@ public struct RulesRun {
             }
             if restoringSettings, let found = ownership?.settingsFound {
                 let status = try control.status()
+                // Never the lock: it cannot have been in force when nodeaudit changed anything.
+                let settings = found.compactMap { StatusSetting(name: $0.name, value: $0.value) }.filter { $0 != .enabled(2) }
                 // The enabled switch goes last, as in every plan.
-                for (name, value) in found.sorted(by: { ($0.name == "enabled" ? 1 : 0) < ($1.name == "enabled" ? 1 : 0) }) {
-                    // Never the lock: it cannot have been in force when nodeaudit changed anything.
-                    guard let setting = StatusSetting(name: name, value: value), setting != .enabled(2) else { continue }
+                for setting in settings.filter({ !$0.isEnabledSwitch }) + settings.filter(\.isEnabledSwitch) {
                     let current = status.current(setting)
-                    guard current != value else { continue }
+                    guard current != setting.value else { continue }
                     do throws(KernelError) {
                         try control.apply(setting)
-                        output("~ \(name): \(current) -> \(value)")
+                        output("~ \(setting.name): \(current) -> \(setting.value)")
                     } catch {
                         failures += 1
-                        diagnostics.error("\(name): \(error)")
+                        diagnostics.error("\(setting.name): \(error)")
                     }
                 }
                 if failures == 0 { ownership?.clear() }
@@ -339,7 +341,9 @@ public struct RulesRun {
         let status: ExitStatus
     }
 
-    private func plan(_ wanted: WantedRules) -> Result<(plan: RulePlan, control: AuditControl), PlanFailure> {
+    /// The plan for `wanted` against the kernel as it is; `ownership` says which rules a
+    /// run sharing the kernel may change.
+    private func plan(_ wanted: WantedRules, ownership: RuleOwnership?) -> Result<(plan: RulePlan, control: AuditControl), PlanFailure> {
         report(wanted)
         do throws(KernelError) {
             let control = try AuditControl()
@@ -349,7 +353,7 @@ public struct RulesRun {
                 return .failure(PlanFailure(status: .failure))
             }
             let plan = RulePlan(wanted: wanted, current: try control.rules(), currentSetting: status.current, prune: prune,
-                                scope: scope(ownership()), leading: leading)
+                                scope: scope(ownership), leading: leading)
             return .success((plan, control))
         } catch {
             diagnostics.error(error.description)
