@@ -35,6 +35,8 @@ public final class LiveCollector {
     /// drift repair).
     private var rules: RulesRun
     private var ruleFileWatch: RuleFileWatch?
+    /// With --cleanup: the ownership record as the run found it, put back at exit.
+    private var ownershipAtStart: RuleOwnership.Snapshot?
     private var health: HealthServer?
     private var reloadsHandled = ProcessSignals.reloadCount
     private var counterRequestsHandled = ProcessSignals.counterRequestCount
@@ -55,11 +57,11 @@ public final class LiveCollector {
         self.configuration = configuration
         reloadConfiguration = reload
         output = try OutputSet.live(options)
-        // Rule changes are notices on stderr: stdout carries the events. A trial run
-        // (--cleanup) puts everything back at exit, so it keeps no ownership record.
+        // Rule changes are notices on stderr: stdout carries the events.
         let notices = Diagnostics()
-        rules = RulesRun(stateDirectory: options.cleanup ? nil : options.stateDirectory, output: { notices.notice("rules: \($0)") })
+        rules = RulesRun(stateDirectory: options.stateDirectory, output: { notices.notice("rules: \($0)") })
         rules.sharesKernel = true
+        if options.cleanup { ownershipAtStart = RuleOwnership.Snapshot(directory: options.stateDirectory) }
         pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
     }
 
@@ -359,6 +361,9 @@ public final class LiveCollector {
             drainBeforeStop()
             var sinkFailure: SinkError?
             session.close { type, payload in addRecord(type, payload, sinkFailure: &sinkFailure) }
+        }
+        do throws(RuleOwnership.Failure) { try ownershipAtStart?.restore() } catch {
+            diagnostics.error("cleanup: the record of the rules nodeaudit loaded: \(error)")
         }
         do throws(SinkError) {
             try pipeline.finish()

@@ -25,7 +25,7 @@ struct RuleOwnership {
 
     /// Reads the record in `directory`; a missing file is an empty record.
     init(directory: String) throws(Failure) {
-        path = (directory.hasSuffix("/") ? directory : directory + "/") + Self.fileName
+        path = Self.path(in: directory)
         let bytes: [UInt8]
         do throws(HostFile.Failure) {
             bytes = try HostFile.read(path)
@@ -72,6 +72,43 @@ struct RuleOwnership {
     mutating func clear() {
         rules = []
         settingsFound = []
+    }
+
+    /// The record file as a trial run (`run --cleanup`) found it: the run keeps the record
+    /// while it runs (a reload removes the rules it loaded that left its files), and at
+    /// exit, when the kernel is put back, the record is put back too.
+    struct Snapshot {
+        let path: String
+        /// The file's bytes; nil when there was none.
+        let bytes: [UInt8]?
+        /// The file could not be read (other than missing): it is left alone.
+        let unreadable: Bool
+
+        init(directory: String) {
+            path = RuleOwnership.path(in: directory)
+            do throws(HostFile.Failure) {
+                bytes = try HostFile.read(path)
+                unreadable = false
+            } catch {
+                bytes = nil
+                unreadable = error.errno != ENOENT
+            }
+        }
+
+        func restore() throws(Failure) {
+            guard !unreadable else { return }
+            do throws(HostFile.Failure) {
+                if let bytes { try HostFile.write(bytes, to: path, mode: 0o600) } else if unlink(path) != 0, errno != ENOENT {
+                    throw HostFile.Failure(path: path, errno: errno)
+                }
+            } catch {
+                throw Failure(description: "\(path): \(error)")
+            }
+        }
+    }
+
+    static func path(in directory: String) -> String {
+        (directory.hasSuffix("/") ? directory : directory + "/") + fileName
     }
 
     /// Writes the record (a new file renamed over the old), or removes it when empty.

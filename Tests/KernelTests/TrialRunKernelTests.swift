@@ -29,11 +29,16 @@ extension KernelSuite {
             let statusBefore = try KernelAudit.status().filter { Self.settings.contains($0.key) }
             try #require(rulesBefore.contains("-a always,exit -F arch=b64 -S execve,execveat -F key=exec"), "\(rulesBefore)")
 
-            let run = try LiveRun(["--cleanup", "--stats-interval", "0"])
+            let state = try Fixtures.temporaryDirectory("trial-state")
+            defer { try? FileManager.default.removeItem(at: state) }
+            let record = state.appendingPathComponent("owned-rules").path
+            let run = try LiveRun(["--cleanup", "--stats-interval", "0", "--state-directory", state.path])
             try #require(try run.start(), "nodeaudit run did not start: \(run.stderr)")
             #expect(try KernelAudit.listing().count > rulesBefore.count + 10, "the default rules were not loaded")
             #expect(try KernelAudit.status()["backlog_limit"] == "16384")
+            #expect(FileManager.default.fileExists(atPath: record), "while it runs, the trial knows what it loaded")
             #expect(run.stop(signal: SIGINT) == 0, "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: record), "the trial put the kernel back, and its record with it")
 
             #expect(try KernelAudit.listing() == rulesBefore)
             #expect(try KernelAudit.status().filter { Self.settings.contains($0.key) } == statusBefore)
