@@ -90,7 +90,9 @@ struct DefaultRulesTests {
         // Loading this very file by hand once locked a shared machine until reboot: the
         // test helpers refuse every way of doing it, before anything runs.
         #expect(throws: KernelAudit.LockRefused.self) { try KernelAudit.auditctl("-R", file.path) }
-        #expect(throws: KernelAudit.LockRefused.self) { try KernelAudit.auditctl("-e", "2") }
+        for spelling in [["-e", "2"], ["-e2"], ["-e", "0x2"], ["-e", "02"]] {
+            #expect(throws: KernelAudit.LockRefused.self, "\(spelling)") { try KernelAudit.auditctl(spelling) }
+        }
         #expect(throws: KernelAudit.LockRefused.self) { try KernelAudit.auditctl("--loginuid-immutable") }
         #expect(throws: KernelAudit.LockRefused.self) { try NodeAuditBinary.run("rules", "apply", "--allow-immutable", file.path) }
         #expect(try KernelAudit.locksKernel(file: file.path))

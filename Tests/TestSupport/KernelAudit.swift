@@ -46,8 +46,19 @@ public enum KernelAudit {
         }
     }
 
+    /// `--loginuid-immutable`, or `-e` with 2 in any spelling auditctl reads (`-e 2`, `-e2`,
+    /// `-e 0x2`, `-e 02`).
     private static func locks(_ words: [String]) -> Bool {
-        words.contains("--loginuid-immutable") || zip(words, words.dropFirst()).contains { $0 == "-e" && $1 == "2" }
+        func isTwo(_ text: Substring) -> Bool {
+            let lowered = text.lowercased()
+            let value = lowered.hasPrefix("0x") ? Int(lowered.dropFirst(2), radix: 16) : Int(lowered)
+            return value == 2
+        }
+        return words.enumerated().contains { index, word in
+            if word.hasPrefix("--loginuid-immutable") { return true }
+            if word == "-e" { return index + 1 < words.count && isTwo(Substring(words[index + 1])) }
+            return word.hasPrefix("-e") && isTwo(word.dropFirst(2))
+        }
     }
 
     /// The kernel's rules as `auditctl -l` prints them (empty for none).
