@@ -43,7 +43,7 @@ let package = Package(
         // What the kernel does not say, from the host: user names, processes, containers, pods.
         .target(name: "Enrichment", dependencies: ["AuditEvents", "Attribution", "HostIO"]),
         // The settings table and the configuration file (YAML), environment and flag layers.
-        .target(name: "Configuration", dependencies: ["AuditEvents", "CLibYAML"]),
+        .target(name: "Configuration", dependencies: ["AuditEvents", "Output", "CLibYAML"]),
         // libyaml (Debian's libyaml-dev), for the configuration file.
         .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // Encoders and sinks.

@@ -27,6 +27,11 @@ public struct LabelRule: Sendable, Equatable, CustomStringConvertible {
 /// parent's labels when nodeaudit first sees it, so a label reaches the whole tree below
 /// the process that earned it, even when a parent exited before its child's event.
 ///
+/// Sessions are labels of the same kind when `sessionLabels` is on: a process in a login
+/// session gets `login:SES` (the kernel's session id), one in an exec session into a
+/// container `exec:ID` (`exec_session.id`), and its descendants keep them, so that one
+/// filter (`keep label=exec:*`) selects what people did by hand.
+///
 /// Only labelled processes are kept, at most `capacity`; past it the longest-known go
 /// first, counted in `evicted`. A pid seen again with another parent is a new process
 /// (the pid was reused) and starts from that parent's labels.
@@ -37,6 +42,7 @@ public struct ProcessLabels: Sendable {
     }
 
     public let rules: [LabelRule]
+    public let sessionLabels: Bool
     public let capacity: Int
     private var entries: [UInt32: Entry] = [:]
     /// Pids in the order they were first labelled, for eviction (stale ones are skipped).
@@ -44,8 +50,9 @@ public struct ProcessLabels: Sendable {
     private var orderStart = 0
     public private(set) var evicted: UInt64 = 0
 
-    public init(rules: [LabelRule], capacity: Int) {
+    public init(rules: [LabelRule], sessionLabels: Bool = false, capacity: Int) {
         self.rules = rules
+        self.sessionLabels = sessionLabels
         self.capacity = max(1, capacity)
     }
 
@@ -63,6 +70,9 @@ public struct ProcessLabels: Sendable {
         }
         let inherited = labels.count
         for rule in rules where !labels.contains(rule.label) && rule.matches(event) { labels.append(rule.label) }
+        if sessionLabels {
+            for session in Self.sessionLabels(of: event) where !labels.contains(session) { labels.append(session) }
+        }
         if !labels.isEmpty {
             if entries[pid] == nil { order.append(pid) }
             entries[pid] = Entry(ppid: ppid ?? entries[pid]?.ppid, labels: labels)
@@ -71,6 +81,14 @@ public struct ProcessLabels: Sendable {
             entries[pid] = nil  // a reused pid whose new process has no label
         }
         event.labels = labels
+    }
+
+    /// The labels naming the sessions `event` belongs to, as enrichment found them.
+    static func sessionLabels(of event: AuditEvent) -> [String] {
+        var labels: [String] = []
+        if let login = event.loginSession { labels.append("login:\(login.id)") }
+        if let exec = event.execSession { labels.append("exec:\(exec.id)") }
+        return labels
     }
 
     private mutating func evictOldest() {

@@ -1,4 +1,5 @@
 import AuditEvents
+import Output
 
 /// The settings of one `nodeaudit run`, built in layers: the defaults, then a YAML file,
 /// then `NODEAUDIT_*` environment variables, then command-line flags; a later layer wins.
@@ -68,6 +69,16 @@ extension Configuration {
     /// `events.filters`, in order; what `problems()` reports is left out.
     public var filters: [EventFilter] { texts(.filters).compactMap { try? EventFilter.parse($0).get() } }
 
+    /// What each output leaves out of its events (`output.*_omit`), by output name;
+    /// outputs without any are absent. What `problems()` reports is left out.
+    public var omissions: [String: FieldOmission] {
+        var omissions: [String: FieldOmission] = [:]
+        for (output, setting) in Setting.omissions where !texts(setting).isEmpty {
+            omissions[output] = try? FieldOmission(paths: texts(setting))
+        }
+        return omissions
+    }
+
     /// `events.labels`, in order; what `problems()` reports is left out.
     public var labelRules: [LabelRule] { texts(.labels).compactMap { try? LabelRule.parse($0).get() } }
 
@@ -111,6 +122,13 @@ extension Configuration {
         }
         for field in texts(.staticFields) where Self.staticField(field) == nil {
             problems.append(ConfigurationError(at(.staticFields), "events.fields: '\(field)' is not `name=value` with a name of letters, digits, _, - and inner dots"))
+        }
+        for (_, setting) in Setting.omissions {
+            do throws(FieldOmissionError) {
+                _ = try FieldOmission(paths: texts(setting))
+            } catch {
+                problems.append(ConfigurationError(at(setting), "\(setting.key): \(error)"))
+            }
         }
         for label in texts(.labels) {
             if case .failure(let error) = LabelRule.parse(label) {

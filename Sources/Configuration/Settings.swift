@@ -98,6 +98,8 @@ extension Setting {
         help: "The most processes remembered for ancestry; past it the least recently seen are forgotten and counted.")
     public static let labels = Setting(key: "events.labels", kind: .texts, defaultValue: .texts([]),
         help: "Labels, `NAME FIELD=VALUE…`: a process whose event matches gets NAME, and so do all its descendants (docs/configuration.md, Labels).")
+    public static let sessionLabels = Setting(key: "events.session_labels", kind: .bool, defaultValue: .bool(false),
+        help: "Label sessions as processes: login:SES for a login session, exec:ID for an exec session into a container, inherited by every descendant.")
     public static let labelProcesses = Setting(key: "events.label_processes", kind: .integer(1...10_000_000), defaultValue: .integer(100_000),
         help: "The most labelled processes remembered for their descendants; past it the longest-known are forgotten and counted.")
     public static let hostUsers = Setting(key: "events.host_users", kind: .bool, defaultValue: .bool(true),
@@ -150,6 +152,18 @@ extension Setting {
         help: "Extra request headers, `Name: value` (e.g. Authorization); `config show` masks their values.", isSecret: true)
     public static let httpCA = Setting(key: "output.http_ca_file", kind: .text, defaultValue: .text(""),
         help: "https://: PEM file of the CAs that sign the server's certificate; empty: the system's CAs.")
+    public static let stdoutOmit = Setting(key: "output.stdout_omit", kind: .texts, defaultValue: .texts([]),
+        help: "Fields stdout leaves out of each event: dotted paths of the output's schema (`records`, `process.euid`; `k8s` leaves out a whole group).")
+    public static let fileOmit = Setting(key: "output.file_omit", kind: .texts, defaultValue: .texts([]),
+        help: "Fields the file output leaves out of each event, as output.stdout_omit.")
+    public static let syslogOmit = Setting(key: "output.syslog_omit", kind: .texts, defaultValue: .texts([]),
+        help: "Fields the syslog output leaves out of each event, as output.stdout_omit.")
+    public static let httpOmit = Setting(key: "output.http_omit", kind: .texts, defaultValue: .texts([]),
+        help: "Fields the http output leaves out of each event, as output.stdout_omit.")
+    /// Each output's field omission setting, by the output's name.
+    public static let omissions: [(output: String, setting: Setting)] = [
+        ("stdout", stdoutOmit), ("file", fileOmit), ("syslog", syslogOmit), ("http", httpOmit),
+    ]
     public static let outputQueue = Setting(key: "output.queue_mb", kind: .integer(1...16384), defaultValue: .integer(64),
         help: "MiB of events that may wait for a slow output before new events are dropped (and counted).")
     public static let statsInterval = Setting(key: "stats.interval_seconds", kind: .number(0...86400), defaultValue: .number(60),
@@ -164,7 +178,7 @@ extension Setting {
     /// Every setting, in the order the defaults are documented.
     public static let all: [Setting] = [
         ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
-        eventTimeout, profile, clusterName, staticFields, filters, labels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
-        format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
+        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
+        format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
     ]
 }

@@ -30,7 +30,10 @@ public struct EventOptions: Sendable {
     public var filters: [EventFilter]
     /// Labels given to processes and their descendants, and how many processes to remember.
     public var labelRules: [LabelRule]
+    public var sessionLabels: Bool
     public var labelProcesses: Int
+    /// What each output (stdout, file, syslog, http) leaves out of its lines; absent: nothing.
+    public var omissions: [String: FieldOmission]
     /// Ancestors listed above the parent (0: no parent or ancestry), and how many processes to remember.
     public var ancestryDepth: Int
     public var ancestryProcesses: Int
@@ -51,6 +54,8 @@ public struct EventOptions: Sendable {
         staticFields = StaticFields(clusterName: clusterName.isEmpty ? nil : clusterName, fields: c.staticFields)
         filters = c.filters
         labelRules = c.labelRules
+        sessionLabels = c.bool(.sessionLabels)
+        omissions = c.omissions
         labelProcesses = c.integer(.labelProcesses)
         ancestryDepth = c.integer(.ancestryDepth)
         ancestryProcesses = c.integer(.ancestryProcesses)

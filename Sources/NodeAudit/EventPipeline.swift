@@ -63,7 +63,8 @@ public final class EventPipeline {
                 : NativeJSONEncoder(includeRecords: options.includeRecords, staticFields: options.staticFields, compact: options.compact),
             maxEventBytes: options.maxEventBytes,
             lineage: options.lineage(),
-            labels: options.labelRules.isEmpty ? nil : ProcessLabels(rules: options.labelRules, capacity: options.labelProcesses),
+            labels: options.labelRules.isEmpty && !options.sessionLabels
+                ? nil : ProcessLabels(rules: options.labelRules, sessionLabels: options.sessionLabels, capacity: options.labelProcesses),
             filters: options.filters,
             sink: sink,
             renderingThread: renderingThread)

@@ -10,8 +10,9 @@ public enum ParseRun {
     /// Runs the parse; false when it failed (the reason is already on stderr).
     public static func execute(_ options: ParseOptions) -> Bool {
         let diagnostics = Diagnostics(quiet: options.quiet)
-        let pipeline = EventPipeline(
-            options: options.events, sink: FileDescriptorSink(), renderingThread: options.threads > 1)
+        let sink: any EventSink = options.events.omissions["stdout"].map { FieldOmitting(FileDescriptorSink(), omitting: $0) }
+            ?? FileDescriptorSink()
+        let pipeline = EventPipeline(options: options.events, sink: sink, renderingThread: options.threads > 1)
         let parser = OfflineParser(pipeline: pipeline, diagnostics: diagnostics)
         do throws(OfflineParser.Failure) {
             try parser.run(paths: options.files)

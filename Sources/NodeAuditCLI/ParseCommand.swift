@@ -107,6 +107,15 @@ struct EventArguments: ParsableArguments {
         """))
     var labels: [String] = []
 
+    @Option(name: .customLong("omit"), parsing: .singleValue, help: .setting(.stdoutOmit, discussion: """
+        Repeatable: --omit records --omit process.euid. For stdout; the other outputs have output.file_omit, \
+        output.syslog_omit and output.http_omit in the configuration file.
+        """))
+    var omit: [String] = []
+
+    @Flag(help: .setting(.sessionLabels, discussion: "Filters then select them: --filter 'keep label=exec:*' --filter 'drop all'."))
+    var sessionLabels = false
+
     @Option(help: .setting(.containerLogs))
     var containerLogs: String?
 
@@ -125,6 +134,8 @@ struct EventArguments: ParsableArguments {
         if !fields.isEmpty { given.append((.staticFields, fields.joined(separator: "\n"), "--field")) }
         if !filters.isEmpty { given.append((.filters, filters.joined(separator: "\n"), "--filter")) }
         if !labels.isEmpty { given.append((.labels, labels.joined(separator: "\n"), "--label")) }
+        if !omit.isEmpty { given.append((.stdoutOmit, omit.joined(separator: "\n"), "--omit")) }
+        if sessionLabels { given.append((.sessionLabels, "true", "--session-labels")) }
         if let containerLogs { given.append((.containerLogs, containerLogs, "--container-logs")) }
         return given
     }

@@ -75,13 +75,13 @@ extension KernelSuite {
             #expect(sessions == [server.user], "TTY events not tied to the login: \(sessions)")
         }
 
-        @Test("runc exec -t into a running container is an exec session with a tty, and the commands typed in it belong to it and to the container")
+        @Test("runc exec -t into a running container is an exec session with a tty, and the commands typed in it belong to it (and carry it as a label) and to the container")
         func execSessionIntoContainer() throws {
             try #require(RuncContainer.isAvailable, "runc and busybox-static are missing: run Scripts/setup --test")
             let marker = Live.marker()
             let container = try RuncContainer(script: "/bin/true \(marker) init-child; exec /bin/sleep 30")
             defer { container.remove() }
-            let run = try Live.withLiveRun { live in
+            let run = try Live.withLiveRun(["--session-labels"]) { live in
                 try container.start()
                 // Exec into it once its first process is past its own exec (now in sleep).
                 let settled = Wait.until {
@@ -105,11 +105,13 @@ extension KernelSuite {
             for command in typed {
                 #expect(Self.object(command, "exec_session")?["id"] as? String == session["id"] as? String)
                 #expect(Self.object(command, "container")?["id"] as? String == container.id)
+                #expect((command["labels"] as? [String])?.contains("exec:\(session["id"] as? String ?? "")") == true,
+                        "the session is a label too: \(command["labels"] ?? "none")")
             }
             // The container's own processes are not an exec session.
             let own = Live.execEvents(execs, marker: marker).filter { Live.argv($0).last == "init-child" }
             #expect(own.count == 1)
-            #expect(own.allSatisfy { $0["exec_session"] == nil })
+            #expect(own.allSatisfy { $0["exec_session"] == nil && $0["labels"] == nil })
         }
     }
 }

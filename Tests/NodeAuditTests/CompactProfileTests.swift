@@ -75,4 +75,51 @@ struct CompactProfileTests {
         #expect(result.status == 2)
         #expect(result.stderr.contains("events.profile compact"))
     }
+
+    /// `event` without the member at each dotted path, as `--omit` describes it (inside
+    /// arrays of objects the path goes on in each element).
+    static func removing(_ paths: [[String]], from event: [String: Any]) -> [String: Any] {
+        var event = event
+        for path in paths {
+            guard let first = path.first else { continue }
+            if path.count == 1 {
+                event[first] = nil
+            } else if let inner = event[first] as? [String: Any] {
+                event[first] = removing([Array(path.dropFirst())], from: inner)
+            } else if let list = event[first] as? [Any] {
+                event[first] = list.map { ($0 as? [String: Any]).map { removing([Array(path.dropFirst())], from: $0) } ?? $0 }
+            }
+        }
+        return event
+    }
+
+    @Test("--omit: each event of the corpus, native and ECS, is its full event less exactly the fields and groups named", arguments: [
+        ([] as [String], ["records", "record_types", "process.euid", "process.suid", "process.fsuid", "syscall.args", "process.parent.args", "paths.nametype"]),
+        (["--format", "ecs"], ["nodeaudit.record_types", "process.command_line", "process.parent.args", "ecs", "event.module"]),
+    ])
+    func omitted(format: [String], paths: [String]) throws {
+        let common = format + ["--records", "--ancestry-depth", "2"]
+        let full = try Self.parse(common).events
+        let omitted = try Self.parse(common + paths.flatMap { ["--omit", $0] })
+        try #require(full.count == omitted.events.count && full.count > 1000)
+        let split = paths.map { $0.split(separator: ".").map(String.init) }
+        var changed = 0
+        for (whole, less) in zip(full, omitted.events) {
+            let expected = Self.removing(split, from: whole)
+            #expect(NSDictionary(dictionary: expected).isEqual(to: less), "\(whole["id"] ?? "?")")
+            if !NSDictionary(dictionary: whole).isEqual(to: less) { changed += 1 }
+        }
+        #expect(changed > full.count / 2, "the paths named fields of most events: \(changed) of \(full.count)")
+    }
+
+    @Test("an output's omissions are checked with the configuration: a path that is not one is named with file:line:column")
+    func omissionConfigured() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-omit-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: config) }
+        try "output:\n  syslog_omit: [records, \"process..uid\"]\n  http_omit: [id]\n".write(to: config, atomically: true, encoding: .utf8)
+        let check = try NodeAuditBinary.run(["config", "check", config.path])
+        #expect(check.status == 2)
+        #expect(check.stderr.contains("\(config.path):2:3: output.syslog_omit: 'process..uid' is not a field path"), "\(check.stderr)")
+        #expect(check.stderr.contains("\(config.path):3:3: output.http_omit: 'id' cannot be left out"), "\(check.stderr)")
+    }
 }

@@ -15,22 +15,31 @@ struct LoginSessionTests {
         ]
     }
 
-    @Test("a session opened by PAM is carried onto the commands of that session only")
-    func carried() throws {
-        let log = [
-            "type=USER_START msg=audit(1800000000.500:10): pid=77 uid=0 auid=1000 ses=5 msg='op=PAM:session_open grantors=pam_unix acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=10.0.0.9 addr=10.0.0.9 terminal=ssh res=success'",
-            "type=USER_LOGIN msg=audit(1800000000.600:11): pid=77 uid=0 auid=1000 ses=5 msg='op=login id=1000 exe=\"/usr/sbin/sshd\" hostname=10.0.0.9 addr=10.0.0.9 terminal=/dev/pts/0 res=success'",
-        ] + Self.syscall(12, ses: 5, argv: "in-session") + Self.syscall(13, ses: 6, argv: "other-session") + [
-            "type=USER_END msg=audit(1800000002.000:14): pid=77 uid=0 auid=1000 ses=5 msg='op=PAM:session_close grantors=pam_unix acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=10.0.0.9 addr=10.0.0.9 terminal=ssh res=success'",
-        ] + Self.syscall(15, ses: 5, argv: "late")
+    static let sessionLog = [
+        "type=USER_START msg=audit(1800000000.500:10): pid=77 uid=0 auid=1000 ses=5 msg='op=PAM:session_open grantors=pam_unix acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=10.0.0.9 addr=10.0.0.9 terminal=ssh res=success'",
+        "type=USER_LOGIN msg=audit(1800000000.600:11): pid=77 uid=0 auid=1000 ses=5 msg='op=login id=1000 exe=\"/usr/sbin/sshd\" hostname=10.0.0.9 addr=10.0.0.9 terminal=/dev/pts/0 res=success'",
+    ] + syscall(12, ses: 5, argv: "in-session") + Self.syscall(13, ses: 6, argv: "other-session") + [
+        "type=USER_END msg=audit(1800000002.000:14): pid=77 uid=0 auid=1000 ses=5 msg='op=PAM:session_close grantors=pam_unix acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=10.0.0.9 addr=10.0.0.9 terminal=ssh res=success'",
+    ] + syscall(15, ses: 5, argv: "late")
+
+    /// The events of `sessionLog` as `nodeaudit parse` with `arguments` writes them.
+    static func sessionEvents(_ arguments: [String] = []) throws -> [[String: Any]] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-sessions-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: file) }
-        try (log.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        try (sessionLog.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let parsed = try NodeAuditBinary.run(["parse", "--quiet"] + arguments + [file.path])
+        guard parsed.status == 0 else { throw Command.CommandError.failed(parsed.stderr) }
+        return try Command.jsonLines(parsed.stdout)
+    }
 
-        let (events, _) = try parseEvents([file.path])
-        func event(_ argv: String) -> [String: Any]? {
-            events.first { (($0["process"] as? [String: Any])?["argv"] as? [String]) == [argv] }
-        }
+    static func event(_ argv: String, in events: [[String: Any]]) -> [String: Any]? {
+        events.first { (($0["process"] as? [String: Any])?["argv"] as? [String]) == [argv] }
+    }
+
+    @Test("a session opened by PAM is carried onto the commands of that session only")
+    func carried() throws {
+        let events = try Self.sessionEvents()
+        func event(_ argv: String) -> [String: Any]? { Self.event(argv, in: events) }
         let session = try #require(event("in-session")?["session"] as? [String: Any])
         #expect(session["id"] as? Int == 5)
         #expect(session["user"] as? String == "alice")
@@ -42,5 +51,18 @@ struct LoginSessionTests {
 
         let login = try #require(events.first { $0["serial"] as? Int == 10 }?["login"] as? [String: Any])
         #expect(login["account"] as? String == "alice" && login["session"] as? Int == 5 && login["result"] as? String == "success")
+        #expect(events.allSatisfy { $0["labels"] == nil }, "no session label unless asked for")
+    }
+
+    @Test("--session-labels labels a session's processes login:SES, and a filter on the label keeps only what was done in it")
+    func sessionLabels() throws {
+        let labelled = try Self.sessionEvents(["--session-labels"])
+        #expect(Self.event("in-session", in: labelled)?["labels"] as? [String] == ["login:5"])
+        #expect(Self.event("late", in: labelled)?["labels"] as? [String] == ["login:5"])
+        #expect(Self.event("other-session", in: labelled)?["labels"] == nil)
+
+        let kept = try Self.sessionEvents(["--session-labels", "--filter", "keep label=login:*", "--filter", "drop all"])
+        let argvs = kept.compactMap { ($0["process"] as? [String: Any])?["argv"] as? [String] }
+        #expect(argvs == [["in-session"], ["late"]], "\(argvs)")
     }
 }

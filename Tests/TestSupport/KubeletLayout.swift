@@ -17,29 +17,37 @@ public final class KubeletLayout {
     public let namespace: String
     public let podName: String
     public let containerName: String
+    /// The container's cgroup below the hierarchy's root, as the kubelet names it.
+    public let cgroupPath: String
     /// The container's cgroup directory; a process written to its `cgroup.procs` is in the container.
     public let cgroupDirectory: String
     public let logRoot: URL
     public var podLogRoot: String { logRoot.appendingPathComponent("pods").path }
     public var containerLogRoot: String { logRoot.appendingPathComponent("containers").path }
     private var createdCgroups: [String] = []
+    /// Files and directories `makeLogs` created, in creation order.
+    private var createdLogPaths: [String] = []
 
-    public init(driver: Driver, tag: String) throws {
+    /// `createsCgroups`: false when a container runtime creates the cgroup at
+    /// `cgroupPath` itself. `logRoot`: where `pods/` and `containers/` go (by default a
+    /// temporary directory; `/var/log` is the kubelet's own).
+    public init(driver: Driver, tag: String, createsCgroups: Bool = true, logRoot: URL? = nil) throws {
         podUID = UUID().uuidString.lowercased()
         containerID = Self.randomContainerID()
         namespace = "ns-\(tag)"
         podName = "pod-\(tag)"
         containerName = "app"
         switch driver {
-        case .cgroupfs(let root):
-            cgroupDirectory = "\(root)/kubepods/besteffort/pod\(podUID)/\(containerID)"
-        case .systemd(let root):
+        case .cgroupfs:
+            cgroupPath = "/kubepods/besteffort/pod\(podUID)/\(containerID)"
+        case .systemd:
             let slice = "kubepods-besteffort-pod\(podUID.replacingOccurrences(of: "-", with: "_")).slice"
-            cgroupDirectory = "\(root)/kubepods.slice/kubepods-besteffort.slice/\(slice)/cri-containerd-\(containerID).scope"
+            cgroupPath = "/kubepods.slice/kubepods-besteffort.slice/\(slice)/cri-containerd-\(containerID).scope"
         }
-        logRoot = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-kubelet-\(tag)")
+        cgroupDirectory = Self.root(of: driver) + cgroupPath
+        self.logRoot = logRoot ?? FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-kubelet-\(tag)")
         do {
-            try makeCgroups(root: Self.root(of: driver))
+            if createsCgroups { try makeCgroups(root: Self.root(of: driver)) }
             try makeLogs()
         } catch {
             remove()
@@ -71,26 +79,37 @@ public final class KubeletLayout {
     }
 
     private func makeLogs() throws {
-        let containerLogDirectory = URL(fileURLWithPath: podLogRoot)
-            .appendingPathComponent("\(namespace)_\(podName)_\(podUID)")
-            .appendingPathComponent(containerName)
-        try FileManager.default.createDirectory(at: containerLogDirectory, withIntermediateDirectories: true)
-        let log = containerLogDirectory.appendingPathComponent("0.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: Data())
-        try FileManager.default.createDirectory(atPath: containerLogRoot, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(
-            atPath: "\(containerLogRoot)/\(podName)_\(namespace)_\(containerName)-\(containerID).log",
-            withDestinationPath: log.path)
+        let containerLogDirectory = "\(podLogRoot)/\(namespace)_\(podName)_\(podUID)/\(containerName)"
+        try makeDirectories(containerLogDirectory)
+        let log = containerLogDirectory + "/0.log"
+        guard FileManager.default.createFile(atPath: log, contents: Data()) else { throw LayoutError.cannotCreate(log, "create") }
+        createdLogPaths.append(log)
+        try makeDirectories(containerLogRoot)
+        let link = "\(containerLogRoot)/\(podName)_\(namespace)_\(containerName)-\(containerID).log"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: log)
+        createdLogPaths.append(link)
+    }
+
+    /// `mkdir -p`, remembering each directory it made.
+    private func makeDirectories(_ path: String) throws {
+        var current = ""
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if FileManager.default.fileExists(atPath: current) { continue }
+            guard mkdir(current, 0o755) == 0 else { throw LayoutError.cannotCreate(current, String(cString: strerror(errno))) }
+            createdLogPaths.append(current)
+        }
     }
 
     /// Removes the cgroups this layout created (waiting briefly for exited members to be
-    /// released) and the log tree.
+    /// released) and the log files and directories it made, newest first.
     public func remove() {
         for path in createdCgroups.reversed() {
             Wait.until(seconds: 5) { rmdir(path) == 0 || errno != EBUSY }
         }
         createdCgroups.removeAll()
-        try? FileManager.default.removeItem(at: logRoot)
+        for path in createdLogPaths.reversed() { try? FileManager.default.removeItem(atPath: path) }
+        createdLogPaths.removeAll()
     }
 
     public enum LayoutError: Error {

@@ -8,20 +8,30 @@ public final class LiveRun {
     public let stdoutFile: URL
     public let stderrFile: URL
 
-    /// `stdout`: a pipe the test reads (or leaves unread, to stall the output); by default
-    /// events go to a file read by `events()`.
-    public init(_ arguments: [String], stdout pipe: Pipe? = nil) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-live-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    /// `nodeaudit run` with `arguments`. `stdout`: a pipe the test reads (or leaves
+    /// unread, to stall the output); by default events go to a file read by `events()`.
+    public convenience init(_ arguments: [String], stdout pipe: Pipe? = nil) throws {
+        let directory = try Self.makeDirectory()
+        // Each run its own state directory unless the test shares one between runs: a gap
+        // since another test's run is not this test's business.
+        let state = arguments.contains("--state-directory") ? [] : ["--state-directory", directory.appendingPathComponent("state").path]
+        try self.init(directory: directory, executable: NodeAuditBinary.path, arguments: ["run"] + arguments + state, stdout: pipe)
+    }
+
+    /// Another command whose stdout carries nodeaudit's events, such as the `podman run`
+    /// of its image.
+    public convenience init(executable: String, arguments: [String]) throws {
+        try self.init(directory: try Self.makeDirectory(), executable: executable, arguments: arguments, stdout: nil)
+    }
+
+    private init(directory: URL, executable: String, arguments: [String], stdout pipe: Pipe?) throws {
+        self.directory = directory
         stdoutFile = directory.appendingPathComponent("events.jsonl")
         stderrFile = directory.appendingPathComponent("stderr.txt")
         _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: NodeAuditBinary.path)
-        // Each run its own state directory unless the test shares one between runs: a gap
-        // since another test's run is not this test's business.
-        let state = arguments.contains("--state-directory") ? [] : ["--state-directory", directory.appendingPathComponent("state").path]
-        process.arguments = ["run"] + arguments + state
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         process.currentDirectoryURL = Fixtures.repositoryRoot
         if let pipe {
             process.standardOutput = pipe
@@ -32,17 +42,23 @@ public final class LiveRun {
         process.standardInput = FileHandle.nullDevice
     }
 
+    private static func makeDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-live-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Starts it and waits (up to `timeout` seconds) until it says it is reading.
-    /// Returns false when it exited or never got there.
-    public func start(timeout: Double = 20) throws -> Bool {
+    /// Starts it and waits (up to `timeout` seconds) until it says it is reading (or, when
+    /// given, until `ready` holds). Returns false when it exited or never got there.
+    public func start(timeout: Double = 20, ready: (() -> Bool)? = nil) throws -> Bool {
+        let isReady = ready ?? { self.stderr.contains("nodeaudit: reading ") }
         try process.run()
-        return Wait.until(seconds: timeout) { stderr.contains("nodeaudit: reading ") || !process.isRunning }
-            && stderr.contains("nodeaudit: reading ")
+        return Wait.until(seconds: timeout) { isReady() || !process.isRunning } && isReady()
     }
 
     /// Sends `signal` and waits for the process to end; returns its exit status. One that

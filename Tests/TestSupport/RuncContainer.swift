@@ -5,10 +5,8 @@ import Foundation
 /// namespaces and id). `remove()` deletes the container and its bundle.
 public final class RuncContainer {
     public static var isAvailable: Bool {
-        Command.which("runc") != nil && FileManager.default.isExecutableFile(atPath: busybox)
+        Command.which("runc") != nil && BusyboxRootfs.isAvailable
     }
-
-    static let busybox = "/bin/busybox"
 
     public let id: String
     public let bundle: URL
@@ -18,12 +16,7 @@ public final class RuncContainer {
     public init(script: String) throws {
         id = KubeletLayout.randomContainerID()
         bundle = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-runc-\(id.prefix(12))")
-        let bin = bundle.appendingPathComponent("rootfs/bin")
-        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: Self.busybox, toPath: bin.appendingPathComponent("busybox").path)
-        for applet in ["sh", "true", "sleep"] {
-            try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(applet).path, withDestinationPath: "busybox")
-        }
+        try BusyboxRootfs.make(at: bundle.appendingPathComponent("rootfs"))
         let spec = try Command.run(Command.which("runc")!, ["spec", "--bundle", bundle.path])
         guard spec.status == 0 else { throw RuncError.failed("runc spec", spec.stderr) }
         let configURL = bundle.appendingPathComponent("config.json")
@@ -68,33 +61,7 @@ public final class RuncContainer {
     /// `runc exec -t ID /bin/sh` on a pseudo-terminal, typing `lines` one after another
     /// (as someone at a `kubectl exec -it` prompt would); returns what the terminal showed.
     public func execInteractive(_ lines: [String]) throws -> String {
-        let script = """
-            import os, pty, select, sys, time
-            pid, fd = pty.fork()
-            if pid == 0:
-                os.execv(sys.argv[1], ["runc", "exec", "-t", sys.argv[2], "/bin/sh"])
-            shown = b""
-            def read_for(seconds):
-                global shown
-                end = time.time() + seconds
-                while time.time() < end:
-                    if select.select([fd], [], [], 0.05)[0]:
-                        try:
-                            shown += os.read(fd, 4096)
-                        except OSError:
-                            return
-            read_for(0.5)
-            for line in sys.argv[3:]:
-                os.write(fd, line.encode() + b"\\r")
-                read_for(0.4)
-            os.write(fd, b"exit\\r")
-            read_for(0.5)
-            os.waitpid(pid, 0)
-            sys.stdout.write(shown.decode(errors="replace"))
-            """
-        let result = try Command.run("/usr/bin/python3", ["-c", script, Command.which("runc")!, id] + lines)
-        guard result.status == 0 else { throw RuncError.failed("runc exec -t", result.stderr) }
-        return result.stdoutText
+        try Terminal.type(lines, into: [Command.which("runc")!, "exec", "-t", id, "/bin/sh"])
     }
 
     public func remove() {

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import TestSupport
+
+extension KernelSuite {
+    /// The container image run the way the DaemonSet runs it (flags, mounts, ConfigMaps and
+    /// limits generated from the rendered manifest), against real containerd containers
+    /// placed where the kubelet places them.
+    @Suite("The image, run as the DaemonSet runs it", .serialized)
+    struct ImageKernelTests {
+        typealias Live = LiveKernelTests
+        typealias Attribution = AttributionKernelTests
+
+        /// The kubelet's two cgroup layouts, with a container of each, and the CRI log
+        /// directories the kubelet writes for them under /var/log.
+        static func kubeletLayouts(tag: String) throws -> [KubeletLayout] {
+            let root = URL(fileURLWithPath: "/var/log")
+            // The root is the runtime's concern here: containerd (runc) creates the cgroup.
+            return [try KubeletLayout(driver: .cgroupfs(controllerRoot: ""), tag: "\(tag)-fs", createsCgroups: false, logRoot: root),
+                    try KubeletLayout(driver: .systemd(unifiedRoot: ""), tag: "\(tag)-sd", createsCgroups: false, logRoot: root)]
+        }
+
+        @Test("the image with the DaemonSet's settings reports host execs, containerd containers in both kubelet cgroup layouts with the ids ctr reports and their pods, and a ctr task exec -t session")
+        func daemonSetImage() throws {
+            try #require(NodeAuditImage.isAvailable, "podman and runc are missing: run Scripts/setup --test")
+            try #require(Containerd.isAvailable, "containerd, ctr, runc or busybox-static are missing: run Scripts/setup --test")
+            let marker = Live.marker()
+            let work = try Fixtures.temporaryDirectory("image")
+            defer { try? FileManager.default.removeItem(at: work) }
+
+            let pod = try DaemonSetPod(kustomization: Fixtures.repositoryRoot.appendingPathComponent("Deploy/base"))
+            let configMaps = work.appendingPathComponent("configmaps")
+            try pod.writeConfigMaps(into: configMaps)
+            let rules = try FileManager.default.contentsOfDirectory(atPath: configMaps.appendingPathComponent("nodeaudit-rules").path)
+            try #require(!rules.isEmpty)
+            for file in rules {
+                let locks = try KernelAudit.locksKernel(file: configMaps.appendingPathComponent("nodeaudit-rules/\(file)").path)
+                try #require(!locks, "\(file) would lock audit until reboot")
+            }
+            let image = try NodeAuditImage()
+            defer { image.remove() }
+            let name = "nodeaudit-\(marker.suffix(8))"
+            // The node's spool and state directory stay the node's: the test's run keeps its own.
+            let podArguments = try pod.podmanArguments(
+                image: image.name, name: name, configMaps: configMaps,
+                hostPaths: ["/var/lib/nodeaudit": work.appendingPathComponent("var-lib-nodeaudit").path],
+                nodeName: ProcessInfo.processInfo.hostName)
+            // podman's own default limits fail setrlimit on these machines (the kubelet's do not).
+            let quirks = ["--rm", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096",
+                          "--stop-timeout", String(pod.terminationGracePeriod)]
+            let probe = try #require(pod.startupProbe, "the DaemonSet has no startupProbe")
+            let curl = try ReferenceTools.path("curl", package: "curl")
+
+            let containerd = try Containerd()
+            defer { containerd.stop() }
+            let layouts = try Self.kubeletLayouts(tag: String(marker.suffix(8)))
+            defer { layouts.forEach { $0.remove() } }
+
+            let snapshot = try KernelAudit.Snapshot.take()
+            defer { #expect(throws: Never.self) { try snapshot.restore() } }
+            let run = try LiveRun(executable: image.podman[0], arguments: Array(image.podman.dropFirst()) + ["run"] + quirks + podArguments)
+            let started = try run.start(timeout: 120) {
+                (try? Command.run(curl, ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(probe.port)\(probe.path)"]).status) == 0
+            }
+            try #require(started, "the pod never passed its startup probe: \(run.stderr)")
+
+            _ = try Live.spawn("/bin/true", [marker, "host"])
+            for layout in layouts {
+                try containerd.run(id: layout.containerID, cgroup: layout.cgroupPath,
+                                   script: "/bin/true \(marker) first-process; exec /bin/sleep 120")
+            }
+            // Exec into the first container once its first process is in its sleep.
+            let settled = Wait.until(seconds: 60) {
+                layouts.allSatisfy { layout in
+                    guard let pid = try? containerd.taskPID(layout.containerID) else { return false }
+                    return (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) == "sleep\n"
+                }
+            }
+            let tasks = try containerd.ctr(["task", "ls"]).stdoutText
+            try #require(settled, "the containers never reached their sleep: \(tasks)")
+            let shown = try containerd.execInteractive(layouts[0].containerID, ["/bin/true \(marker) typed-1", "/bin/true \(marker) typed-2"])
+            try #require(try run.barrier(seconds: 120), "the events did not reach the output; stderr: \(run.stderr)")
+            #expect(run.stop() == 0, "exit status; stderr: \(run.stderr)")
+            #expect(try KernelAudit.status()["pid"] == "0", "the audit pid must be given back")
+
+            let events = try run.events()
+            let execs = Live.execEvents(events, marker: marker)
+            let host = execs.filter { Live.argv($0) == ["/bin/true", marker, "host"] }
+            #expect(host.count == 1 && host.allSatisfy { $0["host"] as? Bool == true && $0["container"] == nil })
+
+            for layout in layouts {
+                let own = execs.filter { Attribution.object($0, "container")?["id"] as? String == layout.containerID }
+                let first = own.filter { Live.argv($0).last == "first-process" }
+                #expect(first.count == 1, "\(layout.cgroupPath): \(own.map { Live.argv($0) })")
+                for event in own {
+                    let pod = Attribution.object(event, "k8s", "pod")
+                    #expect(pod?["name"] as? String == layout.podName && pod?["namespace"] as? String == layout.namespace
+                            && pod?["uid"] as? String == layout.podUID, "\(layout.cgroupPath): \(event)")
+                    #expect(Attribution.object(event, "container")?["name"] as? String == layout.containerName)
+                    #expect(event["exec_session"] == nil || Live.argv(event) == ["/bin/sh"] || Live.argv(event).last?.hasPrefix("typed") == true)
+                }
+            }
+
+            // The shell `ctr task exec -t` started, and what was typed in it.
+            let inFirst = events.filter { $0["category"] as? String == "exec"
+                && Attribution.object($0, "container")?["id"] as? String == layouts[0].containerID }
+            let shell = inFirst.filter { Live.argv($0) == ["/bin/sh"] }
+            try #require(shell.count == 1, "the exec'd shell: \(inFirst.map { Live.argv($0) }); terminal: \(shown)")
+            let session = try #require(Attribution.object(shell[0], "exec_session"), "the shell is not an exec session: \(shell[0])")
+            #expect(session["tty"] as? Bool == true)
+            let typed = execs.filter { Live.argv($0).last?.hasPrefix("typed-") == true }
+            #expect(typed.count == 2, "\(typed.map { Live.argv($0) })")
+            for command in typed {
+                #expect(Attribution.object(command, "exec_session")?["id"] as? String == session["id"] as? String)
+                #expect(Attribution.object(command, "container")?["id"] as? String == layouts[0].containerID)
+            }
+            #expect(execs.filter { Live.argv($0).last == "first-process" }.allSatisfy { $0["exec_session"] == nil })
+        }
+    }
+}
