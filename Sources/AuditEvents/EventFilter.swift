@@ -19,7 +19,7 @@ public struct EventFilter: Sendable, Equatable, CustomStringConvertible {
 
     /// What a condition compares.
     public enum Field: String, Sendable, CaseIterable {
-        case key, technique, label, exe, comm, uid, auid, syscall, category, container, namespace, pod
+        case key, technique, label, exe, comm, argv, uid, auid, syscall, category, container, namespace, pod
     }
 
     public struct Condition: Sendable, Equatable {
@@ -107,6 +107,8 @@ extension EventFilter.Condition {
         case .label: return event.labels.contains { accepts($0.utf8) }
         case .exe: return event.bytes(event.process?.exe).map(accepts) ?? false
         case .comm: return event.bytes(event.process?.comm).map(accepts) ?? false
+        // Any one argument of an exec: `argv=--privileged`, `argv=/opt/deploy/*`.
+        case .argv: return event.exec?.argv.contains { accepts(event.text[$0]) } ?? false
         case .uid: return event.process?[.uid]?.id == number
         case .auid: return event.process?[.auid]?.id == number
         case .syscall: return event.syscall?.name.map { accepts($0.utf8) } ?? false

@@ -29,12 +29,18 @@ public final class AuditControl {
     private let fd: Int32
     private let reply: UnsafeMutablePointer<audit_reply>
     private let timeoutMilliseconds: Int32
+    /// The node's root directory as this process sees it, when it is not `/`: a pod sees
+    /// the node's files under a host mount, and the kernel resolves a watch's path in the
+    /// mount namespace of whoever adds it. Rules naming paths are then added from a thread
+    /// rooted there, so that they watch the node's files under the same names.
+    private let pathRoot: String?
 
-    public init(timeoutMilliseconds: Int32 = 4000) throws(KernelError) {
+    public init(timeoutMilliseconds: Int32 = 4000, pathRoot: String? = nil) throws(KernelError) {
         let fd = audit_open()
         guard fd >= 0 else { throw KernelError("opening the audit netlink socket", errno: errno) }
         self.fd = fd
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.pathRoot = pathRoot.flatMap { $0.isEmpty || $0 == "/" ? nil : $0 }
         reply = .allocate(capacity: 1)
     }
 
@@ -94,6 +100,16 @@ public final class AuditControl {
     }
 
     public func add(_ rule: EncodedRule) throws(KernelError) {
+        guard let pathRoot, rule.data.namesPath else { return try send(rule) }
+        var result: Result<Void, KernelError> = .success(())
+        let entered = WorkerThread.inRoot(pathRoot) {
+            do throws(KernelError) { try send(rule) } catch { result = .failure(error) }
+        }
+        guard entered == 0 else { throw KernelError("entering \(pathRoot) (the node's root) to add a watch", errno: entered) }
+        try result.get()
+    }
+
+    private func send(_ rule: EncodedRule) throws(KernelError) {
         let rc = rule.data.withRulePointer { audit_add_rule_data(fd, $0, rule.sendFlags, Int32(rule.data.action)) }
         guard rc > 0 else { throw KernelError("adding a rule", errno: rc < 0 ? -rc : errno) }
     }

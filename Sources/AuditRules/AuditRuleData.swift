@@ -54,6 +54,12 @@ public struct AuditRuleData: Sendable, Hashable {
     /// The string buffer that string-valued fields index into, in field order.
     public var buffer: ArraySlice<UInt8> { bytes[Self.headerSize...] }
 
+    /// Whether the rule names a file or directory (a watch, `-F path=`, `-F dir=`), which
+    /// the kernel resolves when the rule is added.
+    public var namesPath: Bool {
+        (0..<fieldCount).contains { field($0) == UInt32(AUDIT_WATCH) || field($0) == UInt32(AUDIT_DIR) }
+    }
+
     /// Calls `body` with a pointer to the rule for libaudit (which does not keep it).
     public func withRulePointer<R>(_ body: (UnsafeMutablePointer<audit_rule_data>) -> R) -> R {
         var copy = bytes

@@ -28,10 +28,12 @@ public struct EncodedRule: Sendable {
 public enum RuleEncoder {
     private static let libauditState = Mutex<Void>(())
 
-    public static func encode(_ spec: RuleSpec, prepend: Bool = false, source: RuleSource) throws(RuleError) -> EncodedRule {
+    /// `root`: where the node's root directory is seen (empty: `/`); a watch on a
+    /// directory there is a directory watch, as auditctl decides by looking at the path.
+    public static func encode(_ spec: RuleSpec, prepend: Bool = false, source: RuleSource, root: String = "") throws(RuleError) -> EncodedRule {
         let result: Result<AuditRuleData, RuleError> = libauditState.withLock { _ in
             do throws(RuleError) {
-                return .success(try build(spec, source: source))
+                return .success(try build(spec, source: source, root: root))
             } catch {
                 return .failure(error)
             }
@@ -41,7 +43,7 @@ public enum RuleEncoder {
                            prepend: prepend, source: source)
     }
 
-    private static func build(_ spec: RuleSpec, source: RuleSource) throws(RuleError) -> AuditRuleData {
+    private static func build(_ spec: RuleSpec, source: RuleSource, root: String) throws(RuleError) -> AuditRuleData {
         nodeaudit_reset_rule_state()
         guard var rule: UnsafeMutablePointer<audit_rule_data> = audit_rule_create_data() else {
             throw RuleError(source, "out of memory building the rule")
@@ -57,7 +59,7 @@ public enum RuleEncoder {
                 while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
                 let trimmed = String(decoding: bytes, as: UTF8.self)
                 var info = stat()
-                let type = stat(trimmed, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR ? AUDIT_DIR : AUDIT_WATCH
+                let type = stat(root + trimmed, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR ? AUDIT_DIR : AUDIT_WATCH
                 var pointer: UnsafeMutablePointer<audit_rule_data>? = rule
                 guard audit_add_watch_dir(Int32(type), &pointer, trimmed) == 0, let updated = pointer else {
                     throw RuleError(source, "the watch on '\(path)' could not be built")
@@ -134,7 +136,8 @@ public enum RuleEncoder {
 
     /// The directory this host lacks for a watch in `spec`, if any: the kernel refuses a
     /// watch whose parent directory is missing (for `-F dir=`, the directory itself).
-    public static func missingWatchDirectory(_ spec: RuleSpec) -> String? {
+    /// `root`: where the node's root directory is seen (empty: `/`).
+    public static func missingWatchDirectory(_ spec: RuleSpec, root: String = "") -> String? {
         for part in spec.parts {
             let path: String
             var needsItself = false
@@ -152,10 +155,10 @@ public enum RuleEncoder {
             while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
             let trimmed = String(decoding: bytes, as: UTF8.self)
             var info = stat()
-            if stat(trimmed, &info) == 0 { continue }
+            if stat(root + trimmed, &info) == 0 { continue }
             if needsItself { return trimmed }
             let parent = bytes.lastIndex(of: UInt8(ascii: "/")).map { String(decoding: bytes[..<max($0, 1)], as: UTF8.self) } ?? "/"
-            if stat(parent, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR { return parent }
+            if stat(root + parent, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR { return parent }
         }
         return nil
     }

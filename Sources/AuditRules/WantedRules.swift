@@ -60,8 +60,9 @@ public struct WantedRules: Sendable {
     /// otherwise) and the rest load. A watch whose directory is missing is a warning; after
     /// `-c` or `-i` it is skipped, else the kernel's refusal fails the command.
     /// `-e 2` and `--loginuid-immutable` cannot be undone until reboot; they are refused
-    /// unless `allowImmutable` is set.
-    public init(lines: [ParsedLine], allowImmutable: Bool) throws(RuleFileErrors) {
+    /// unless `allowImmutable` is set. `hostRoot`: where the node's root directory is seen,
+    /// for the watches' directories (empty: `/`).
+    public init(lines: [ParsedLine], allowImmutable: Bool, hostRoot: String = "") throws(RuleFileErrors) {
         var errors: [RuleError] = []
         var firstSource: [String: RuleSource] = [:]
         func fail(_ error: RuleError) {
@@ -86,8 +87,8 @@ public struct WantedRules: Sendable {
                         + "(32-bit syscalls pass unaudited); give -F arch=b64 and add the same rule with -F arch=b32"))
                 }
                 do throws(RuleError) {
-                    let rule = try RuleEncoder.encode(spec, prepend: prepend, source: source)
-                    if let missing = RuleEncoder.missingWatchDirectory(spec) {
+                    let rule = try RuleEncoder.encode(spec, prepend: prepend, source: source, root: hostRoot)
+                    if let missing = RuleEncoder.missingWatchDirectory(spec, root: hostRoot) {
                         let lacking = RuleError(source, "the watch needs the directory \(missing), which this host lacks; "
                             + "the kernel will refuse it", dependsOnHost: true)
                         // Without -c or -i the kernel is asked anyway, as auditctl does, and
@@ -105,7 +106,7 @@ public struct WantedRules: Sendable {
                 } catch { fail(error) }
             case .delete(let spec):
                 do throws(RuleError) {
-                    operations.append(.delete(try RuleEncoder.encode(spec, source: source)))
+                    operations.append(.delete(try RuleEncoder.encode(spec, source: source, root: hostRoot)))
                 } catch { fail(error) }
             case .setting(let setting):
                 if case .enabled(2) = setting {

@@ -64,6 +64,8 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
 extension Setting {
     public static let ruleFiles = Setting(key: "rules.files", kind: .texts, defaultValue: .texts(["/etc/nodeaudit/rules.d"]),
         help: "Rule files or directories (auditctl syntax) loaded at start and kept in the kernel; when the default directory does not exist, the Rules/ shipped beside the nodeaudit binary.")
+    public static let hostRoot = Setting(key: "rules.host_root", kind: .text, defaultValue: .text("/"),
+        help: "The node's root directory as nodeaudit sees it: / on the node; in a pod, where the host's / is mounted. The kernel resolves a watch's path where it is added, so watches are added from there to watch the node's files (needs CAP_SYS_CHROOT when not /).")
     public static let applyRules = Setting(key: "rules.apply", kind: .bool, defaultValue: .bool(true),
         help: "Load the rules; false reads with whatever rules the kernel has (and repairs nothing).")
     public static let cleanup = Setting(key: "rules.cleanup_on_exit", kind: .bool, defaultValue: .bool(false),
@@ -177,7 +179,7 @@ extension Setting {
 
     /// Every setting, in the order the defaults are documented.
     public static let all: [Setting] = [
-        ruleFiles, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
+        ruleFiles, hostRoot, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
         eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
         format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
     ]

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 
 /// A POSIX thread running one closure: for the long-lived workers (the output writer,
 /// spool delivery, the health server, the rendering thread) that must not share Swift's
@@ -32,6 +33,28 @@ public struct WorkerThread: @unchecked Sendable {
     /// Starts `body` on a thread nobody joins: it lives until `body` returns.
     public static func detach(_ body: @escaping @Sendable () -> Void) {
         pthread_detach(start(body).thread)
+    }
+
+    /// Runs `body` on a new thread whose root directory is `root`, and waits for it to
+    /// return. The thread first stops sharing the process's root and working directory
+    /// (`unshare(CLONE_FS)`), so the rest of the process keeps its own: path lookups the
+    /// kernel makes on the thread's behalf (an audit watch being added) resolve inside
+    /// `root`. Needs CAP_SYS_CHROOT. Returns 0, or the errno of the step that failed
+    /// (`body` then does not run).
+    public static func inRoot(_ root: String, _ body: () -> Void) -> Int32 {
+        final class Outcome: @unchecked Sendable { var errno: Int32 = 0 }
+        let outcome = Outcome()
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            start {
+                guard nodeaudit_unshare_filesystem() == 0, chroot(root) == 0, chdir("/") == 0 else {
+                    outcome.errno = Glibc.errno
+                    return
+                }
+                body()
+            }.join()
+        }
+        return outcome.errno
     }
 
     /// Waits until the thread's closure has returned.

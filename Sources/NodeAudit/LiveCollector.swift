@@ -61,6 +61,7 @@ public final class LiveCollector {
         let notices = Diagnostics()
         rules = RulesRun(stateDirectory: options.stateDirectory, output: { notices.notice("rules: \($0)") })
         rules.sharesKernel = true
+        rules.hostRoot = options.hostRoot
         if options.cleanup { ownershipAtStart = RuleOwnership.Snapshot(directory: options.stateDirectory) }
         pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
     }
@@ -90,7 +91,7 @@ public final class LiveCollector {
         var wanted: WantedRules?
         if options.applyRules {
             do throws(RuleLoadFailure) {
-                wanted = try RuleFiles.wanted(options.ruleFiles, allowImmutable: false)
+                wanted = try RuleFiles.wanted(options.ruleFiles, allowImmutable: false, hostRoot: options.hostRoot)
             } catch {
                 throw KernelSession.StartFailure(description: "the rules cannot be used:\n" + error.description, status: .usage)
             }
@@ -329,7 +330,7 @@ public final class LiveCollector {
         guard options.applyRules, let driftRepair else { return }
         var report = RulesReloadReport(epochMilliseconds: WallClock.nowMilliseconds(), node: options.events.nodeName, trigger: trigger)
         do throws(RuleLoadFailure) {
-            let wanted = try RuleFiles.wanted(options.ruleFiles, allowImmutable: false)
+            let wanted = try RuleFiles.wanted(options.ruleFiles, allowImmutable: false, hostRoot: options.hostRoot)
             let applied = rules.applying(wanted)
             report.added = applied.added
             report.removed = applied.removed

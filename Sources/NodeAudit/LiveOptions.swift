@@ -5,6 +5,9 @@ import Output
 /// The settings of one `nodeaudit run`.
 public struct LiveOptions: Sendable {
     public var ruleFiles: [String]
+    /// Where the node's root directory is seen when not at `/` (a pod's host mount):
+    /// watch rules are checked and added there; empty: `/`.
+    public var hostRoot: String
     /// Load `ruleFiles` before reading, and keep them loaded (drift repair).
     public var applyRules: Bool
     public var mode: AuditEventSocket.Mode
@@ -41,6 +44,7 @@ public struct LiveOptions: Sendable {
     /// The options a layered configuration (defaults, file, environment, flags) gives.
     public init(configuration c: Configuration) {
         ruleFiles = DefaultRules.resolve(c.texts(.ruleFiles))
+        hostRoot = c.text(.hostRoot) == "/" ? "" : c.text(.hostRoot)
         applyRules = c.bool(.applyRules)
         mode = c.text(.mode) == "multicast" ? .multicast : .unicast
         takeOver = c.bool(.takeOver)

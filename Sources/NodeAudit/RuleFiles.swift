@@ -35,7 +35,7 @@ public enum RuleFiles {
     /// files, syntax and encoding alike, are reported together in file and line order.
     /// Files are read as one sequence (as augenrules joins them), so a `-c` or `-i` at the
     /// top of the first file holds for the rest.
-    public static func wanted(_ paths: [String], allowImmutable: Bool) throws(RuleLoadFailure) -> WantedRules {
+    public static func wanted(_ paths: [String], allowImmutable: Bool, hostRoot: String = "") throws(RuleLoadFailure) -> WantedRules {
         let files: [String]
         do throws(LoadError) { files = try expand(paths) } catch { throw .unreadable(error.description) }
         var lines: [ParsedLine] = []
@@ -46,7 +46,7 @@ public enum RuleFiles {
         }
         var wanted: WantedRules
         do throws(RuleFileErrors) {
-            wanted = try WantedRules(lines: lines, allowImmutable: allowImmutable)
+            wanted = try WantedRules(lines: lines, allowImmutable: allowImmutable, hostRoot: hostRoot)
         } catch {
             throw .invalid(error)
         }

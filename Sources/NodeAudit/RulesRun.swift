@@ -16,6 +16,9 @@ public struct RulesRun {
     var sharesKernel = false
     /// A rule to hold first in the exit list (`run`'s own exclusion).
     var leading: EncodedRule?
+    /// Where the node's root directory is seen, when not at `/` (`rules.host_root`):
+    /// watches are checked and added there.
+    var hostRoot = ""
     private let diagnostics = Diagnostics()
     private let output: (String) -> Void
 
@@ -318,7 +321,7 @@ public struct RulesRun {
 
     private func wantedRules(_ paths: [String], allowImmutable: Bool, changesKernel: Bool = true) -> WantedRules? {
         do throws(RuleLoadFailure) {
-            return try RuleFiles.wanted(paths, allowImmutable: allowImmutable)
+            return try RuleFiles.wanted(paths, allowImmutable: allowImmutable, hostRoot: hostRoot)
         } catch {
             let lines = error.description.split(separator: "\n")
             for line in lines { diagnostics.error(String(line)) }
@@ -346,7 +349,7 @@ public struct RulesRun {
     private func plan(_ wanted: WantedRules, ownership: RuleOwnership?) -> Result<(plan: RulePlan, control: AuditControl), PlanFailure> {
         report(wanted)
         do throws(KernelError) {
-            let control = try AuditControl()
+            let control = try AuditControl(pathRoot: hostRoot)
             let status = try control.status()
             if status.enabled == 2 {
                 diagnostics.error("the kernel's audit configuration is locked (enabled 2) until reboot; nothing can be changed")

@@ -97,7 +97,7 @@ struct EventArguments: ParsableArguments {
 
     @Option(name: .customLong("filter"), parsing: .singleValue, help: .setting(.filters, discussion: """
         Repeatable, tried in order: --filter 'keep exe=/usr/bin/sudo' --filter 'drop uid=0'. \
-        Fields: key, technique, exe, comm, uid, auid, syscall, category, container, namespace, pod; \
+        Fields: key, technique, label, exe, comm, argv (any one argument of an exec), uid, auid, syscall, category, container, namespace, pod; \
         a value ending in * matches by prefix. Given here, they replace the configuration file's.
         """))
     var filters: [String] = []

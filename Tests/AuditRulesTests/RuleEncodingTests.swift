@@ -1,4 +1,5 @@
 import AuditRules
+import Foundation
 import Testing
 
 @Suite("Rule encoding through libaudit, canonical form, and plans")
@@ -10,12 +11,34 @@ struct RuleEncodingTests {
 
     /// Encodes one rule line as libaudit does; whether this host has its watched paths
     /// is not asked (that is `WantedRules`' check).
-    private func encode(_ line: String) throws -> EncodedRule {
+    private func encode(_ line: String, root: String = "") throws -> EncodedRule {
         let (statements, errors) = RuleFileParser.parse(line, file: "t.rules")
         try #require(errors.isEmpty, "\(errors)")
         let located = try #require(statements.first)
         guard case .add(let spec, let prepend) = located.statement else { throw RuleFileErrors(errors: []) }
-        return try RuleEncoder.encode(spec, prepend: prepend, source: located.source)
+        return try RuleEncoder.encode(spec, prepend: prepend, source: located.source, root: root)
+    }
+
+    @Test("with the node's root elsewhere (a pod's host mount), a watch is a directory watch when the directory is there, and a missing one is looked for there")
+    func watchUnderHostRoot() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-hostroot-\(UUID().uuidString)")
+        let name = "nodeaudit-only-on-the-node-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(at: root.appendingPathComponent(name), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let line = "-w /\(name)/ -p wa -k node"
+        // The kernel's field types: AUDIT_WATCH 105 (a name), AUDIT_DIR 107 (a tree).
+        func fields(_ rule: EncodedRule) -> [UInt32] { (0..<rule.data.fieldCount).map { rule.data.field($0) } }
+        #expect(fields(try encode(line)).contains(105), "not there here: a watch on the name")
+        #expect(fields(try encode(line, root: root.path)).contains(107), "there under the root: a directory watch")
+        #expect(try encode(line, root: root.path).data.namesPath && encode(line).data.namesPath)
+
+        let (statements, _) = RuleFileParser.parse("-w /\(name)/missing/file -p wa -k node", file: "t.rules")
+        guard case .add(let spec, _) = try #require(statements.first).statement else { throw RuleFileErrors(errors: []) }
+        #expect(RuleEncoder.missingWatchDirectory(spec) == "/\(name)/missing")
+        #expect(RuleEncoder.missingWatchDirectory(spec, root: root.path) == "/\(name)/missing")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("\(name)/missing"), withIntermediateDirectories: true)
+        #expect(RuleEncoder.missingWatchDirectory(spec, root: root.path) == nil)
+        #expect(RuleEncoder.missingWatchDirectory(spec) == "/\(name)/missing")
     }
 
     private func encodingError(_ line: String) -> String? {

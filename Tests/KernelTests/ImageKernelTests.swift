@@ -20,7 +20,7 @@ extension KernelSuite {
                     try KubeletLayout(driver: .systemd(unifiedRoot: ""), tag: "\(tag)-sd", createsCgroups: false, logRoot: root)]
         }
 
-        @Test("the image with the DaemonSet's settings reports host execs, containerd containers in both kubelet cgroup layouts with the ids ctr reports and their pods, and a ctr task exec -t session")
+        @Test("the image with the DaemonSet's settings reports host execs, writes to watched host files, containerd containers in both kubelet cgroup layouts with the ids ctr reports and their pods, and a ctr task exec -t session")
         func daemonSetImage() throws {
             try #require(NodeAuditImage.isAvailable, "podman and runc are missing: run Scripts/setup --test")
             try #require(Containerd.isAvailable, "containerd, ctr, runc or busybox-static are missing: run Scripts/setup --test")
@@ -65,6 +65,16 @@ extension KernelSuite {
             try #require(started, "the pod never passed its startup probe: \(run.stderr)")
 
             _ = try Live.spawn("/bin/true", [marker, "host"])
+            // A file written in a directory the rules watch on the node (Rules/50: -w
+            // /etc/containerd/): the watch was added from the pod, through the host's root.
+            let watched = "/etc/containerd/nodeaudit-\(marker).tmp"
+            try #require(FileManager.default.fileExists(atPath: "/etc/containerd"), "containerd's /etc/containerd is missing")
+            // From a new process: the kernel audits only processes forked once audit was
+            // on, and on a machine that booted with it off the pod turned it on after
+            // this test started.
+            let written = try Command.run("/bin/sh", ["-c", "echo nodeaudit > '\(watched)' && rm '\(watched)'"])
+            try #require(written.status == 0, "\(written.stderr)")
+            let watches = try KernelAudit.listing().filter { $0.contains("/etc/containerd") }
             for layout in layouts {
                 try containerd.run(id: layout.containerID, cgroup: layout.cgroupPath,
                                    script: "/bin/true \(marker) first-process; exec /bin/sleep 120")
@@ -87,6 +97,17 @@ extension KernelSuite {
             let execs = Live.execEvents(events, marker: marker)
             let host = execs.filter { Live.argv($0) == ["/bin/true", marker, "host"] }
             #expect(host.count == 1 && host.allSatisfy { $0["host"] as? Bool == true && $0["container"] == nil })
+
+            let watchEvents = events.filter { event in
+                (event["keys"] as? [String])?.contains("runtime_config") == true
+                    && (event["paths"] as? [[String: Any]] ?? []).contains { ($0["name"] as? String)?.contains(marker) == true }
+            }
+            #expect(watchEvents.count >= 2, """
+                the write and the removal of \(watched) on the node: \(watchEvents.count) events; \
+                kernel: \(watches); lines naming the file: \
+                \((try? String(contentsOf: run.stdoutFile, encoding: .utf8))?.split(separator: "\n").filter { $0.contains(marker + ".tmp") } ?? []); \
+                stderr: \(run.stderr.split(separator: "\n").filter { !$0.contains("rules: +") })
+                """)
 
             for layout in layouts {
                 let own = execs.filter { Attribution.object($0, "container")?["id"] as? String == layout.containerID }

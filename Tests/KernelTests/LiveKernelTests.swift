@@ -136,8 +136,10 @@ extension KernelSuite {
             #expect(setsockopt.count == 1)
             #expect((setsockopt.first?["keys"] as? [String]) == ["net_setsockopt"])
 
-            let mmaps = mine.filter { Self.syscallName($0) == "mmap" && ($0["keys"] as? [String]) == ["mem_exec"] }
+            // Rules/30-memory.rules tags the rule with its ATT&CK technique, a second key.
+            let mmaps = mine.filter { Self.syscallName($0) == "mmap" && ($0["keys"] as? [String]) == ["mem_exec", "T1620"] }
             #expect(mmaps.count >= 1, "no mem_exec event for pid \(pid)")
+            #expect(mmaps.allSatisfy { ($0["techniques"] as? [String]) == ["T1620"] })
         }
 
         @Test("a burst of 5,000 execs gives 5,000 exec events, with no kernel loss and no serial gap")

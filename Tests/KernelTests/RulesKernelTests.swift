@@ -118,9 +118,11 @@ extension KernelSuite {
             #expect(try NodeAuditBinary.run("rules", "apply", rules).status == 0)
             #expect(try NodeAuditBinary.run("rules", "diff", rules).status == 0)
 
-            let removed = "-a always,exit -F arch=b64 -S memfd_create -F key=mem_fd"
-            #expect(try KernelAudit.listing().contains(removed))
-            _ = try KernelAudit.auditctl("-d", "always,exit", "-F", "arch=b64", "-S", "memfd_create", "-F", "key=mem_fd")
+            // A rule with two keys (its name and the ATT&CK technique it is tagged with).
+            let removed = "-a always,exit -F arch=b64 -S memfd_create -F key=mem_fd -F key=T1620"
+            let loaded = try KernelAudit.listing()
+            #expect(loaded.contains(removed), "\(loaded)")
+            _ = try KernelAudit.auditctl("-d", "always,exit", "-F", "arch=b64", "-S", "memfd_create", "-F", "key=mem_fd", "-F", "key=T1620")
             #expect(!(try KernelAudit.listing().contains(removed)))
 
             let diff = try NodeAuditBinary.run("rules", "diff", rules)

@@ -34,12 +34,15 @@ struct EventSelectionTests {
         case "drop category=exec uid=0":
             { $0["category"] as? String == "exec" && (processObject($0)["uid"] as? [String: Any])?["id"] as? Int == 0 }
         case "drop auid=unset": { (processObject($0)["auid"] as? [String: Any])?["id"] as? Int == 4294967295 }
+        case "drop argv=-c": { (processObject($0)["argv"] as? [String])?.contains("-c") == true && $0["category"] as? String == "exec" }
+        case "drop argv=/usr/bin/*": { (processObject($0)["argv"] as? [String])?.contains { $0.hasPrefix("/usr/bin/") } == true }
         default: { _ in false }
         }
     }
 
     @Test("a filter drops exactly the events it names, and its count says how many", arguments: [
         "drop exe=/usr/bin/true", "drop comm=sl*", "drop syscall=mmap", "drop key=mmap_exec", "drop category=exec uid=0", "drop auid=unset",
+        "drop argv=-c", "drop argv=/usr/bin/*",
     ])
     func dropsWhatItNames(filter: String) throws {
         let names = Self.named(by: filter)
