@@ -49,6 +49,28 @@ public struct ProcessLineage: Sendable {
         var forkedBy: UInt32?
         /// The stamp of the latest event of the process itself.
         var lastEvent: AuditStamp?
+
+        /// What `event`, one of the process's own, says of it; an exec replaces its
+        /// executable, name and arguments.
+        mutating func update(from event: AuditEvent, ppid: UInt32?, at clock: UInt64, argvByteLimit: Int) {
+            if let ppid { self.ppid = ppid }
+            lastSeen = clock
+            lastEvent = event.key.stamp
+            if let container = event.workload?.container { containerID = container.id }
+            let exec = event.exec
+            if exec != nil || ancestor.exe == nil {
+                ancestor.exe = event.bytes(event.process?.exe).map(Array.init)
+                ancestor.comm = event.bytes(event.process?.comm).map(Array.init)
+            }
+            if let exec {
+                var budget = argvByteLimit
+                ancestor.argv = exec.argv.prefix { range in
+                    budget -= range.count
+                    return budget >= 0
+                }.map { Array(event.text[$0]) }
+                ancestor.exec = event.key.stamp
+            }
+        }
     }
 
     /// The syscalls that make a process, whose exit value is the new pid.
@@ -76,15 +98,18 @@ public struct ProcessLineage: Sendable {
     public mutating func trace(_ event: inout AuditEvent) {
         guard let pid = event.process?.pid else { return }
         var ppid = event.process?.ppid
+        // One lookup each for the process and its parent: this runs for every event.
+        let own = entries[pid]
         // Re-parented since the fork the stream showed: the forker is the parent.
-        if let forker = entries[pid]?.forkedBy { ppid = forker }
+        if let forker = own?.forkedBy { ppid = forker }
         clock += 1
         if let ppid, ppid != 0 {
-            var parent = entries[ppid]?.ancestor ?? Lineage.Ancestor(pid: ppid)
+            let parentEntry = entries[ppid]
+            var parent = parentEntry?.ancestor ?? Lineage.Ancestor(pid: ppid)
             parent.pid = ppid
             var ancestors: [Lineage.Ancestor] = []
             let container = event.workload?.container?.id
-            var next = container != nil && entries[ppid]?.containerID != container ? nil : entries[ppid]?.ppid
+            var next = container != nil && parentEntry?.containerID != container ? nil : parentEntry?.ppid
             // A loop in the links (reused pids) ends the chain where a pid comes again.
             while ancestors.count < depth, let ancestorPID = next, ancestorPID != 0, ancestorPID != pid, ancestorPID != ppid,
                   !ancestors.contains(where: { $0.pid == ancestorPID }) {
@@ -95,7 +120,7 @@ public struct ProcessLineage: Sendable {
             }
             event.lineage = Lineage(parent: parent, ancestors: ancestors)
         }
-        record(event, pid: pid, ppid: ppid)
+        record(event, pid: pid, ppid: ppid, known: own)
         if let syscall = event.syscall, syscall.success == true, let child = syscall.exit, child > 0, child <= Int64(UInt32.max),
            let name = syscall.name, Self.forks.contains(name) {
             recordFork(child: UInt32(child), parent: pid, at: event.key.stamp)
@@ -135,32 +160,16 @@ public struct ProcessLineage: Sendable {
         entries[pid] = Entry(ancestor: ancestor, ppid: ppid, lastSeen: clock)
     }
 
-    private mutating func record(_ event: AuditEvent, pid: UInt32, ppid: UInt32?) {
-        let isExec = event.exec != nil
-        var entry: Entry
-        if let known = entries[pid], ppid == nil || known.ppid == nil || known.ppid == ppid {
-            entry = known
+    /// `known`: what `entries` held for `pid` before this event. The entry is updated in
+    /// place (one hash lookup, no copy of its arrays): this runs for every event.
+    private mutating func record(_ event: AuditEvent, pid: UInt32, ppid: UInt32?, known: Entry?) {
+        if let known, ppid == nil || known.ppid == nil || known.ppid == ppid {
+            // The same process as before.
         } else {
-            entry = Entry(ancestor: Lineage.Ancestor(pid: pid), ppid: ppid, lastSeen: clock)
+            if known == nil, entries.count >= capacity { evictLeastRecentlySeen() }
+            entries[pid] = Entry(ancestor: Lineage.Ancestor(pid: pid), ppid: ppid, lastSeen: clock)
         }
-        entry.ppid = ppid ?? entry.ppid
-        entry.lastSeen = clock
-        entry.lastEvent = event.key.stamp
-        if let container = event.workload?.container?.id { entry.containerID = container }
-        if isExec || entry.ancestor.exe == nil {
-            entry.ancestor.exe = event.bytes(event.process?.exe).map(Array.init)
-            entry.ancestor.comm = event.bytes(event.process?.comm).map(Array.init)
-        }
-        if isExec, let exec = event.exec {
-            var budget = argvByteLimit
-            entry.ancestor.argv = exec.argv.prefix { range in
-                budget -= range.count
-                return budget >= 0
-            }.map { Array(event.text[$0]) }
-            entry.ancestor.exec = event.key.stamp
-        }
-        if entries[pid] == nil, entries.count >= capacity { evictLeastRecentlySeen() }
-        entries[pid] = entry
+        entries[pid]!.update(from: event, ppid: ppid, at: clock, argvByteLimit: argvByteLimit)
     }
 
     /// Forgets the least recently seen eighth, so that eviction is rare and its cost
