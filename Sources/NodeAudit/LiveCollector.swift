@@ -59,9 +59,8 @@ public final class LiveCollector {
         output = try OutputSet.live(options)
         // Rule changes are notices on stderr: stdout carries the events.
         let notices = Diagnostics()
-        rules = RulesRun(stateDirectory: options.stateDirectory, output: { notices.notice("rules: \($0)") })
+        rules = RulesRun(stateDirectory: options.stateDirectory, hostRoot: options.hostRoot, output: { notices.notice("rules: \($0)") })
         rules.sharesKernel = true
-        rules.hostRoot = options.hostRoot
         if options.cleanup { ownershipAtStart = RuleOwnership.Snapshot(directory: options.stateDirectory) }
         pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
     }

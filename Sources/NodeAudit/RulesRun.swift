@@ -18,15 +18,16 @@ public struct RulesRun {
     var leading: EncodedRule?
     /// Where the node's root directory is seen, when not at `/` (`rules.host_root`):
     /// watches are checked and added there.
-    var hostRoot = ""
+    var hostRoot: String
     private let diagnostics = Diagnostics()
     private let output: (String) -> Void
 
-    public init(allowImmutable: Bool = false, prune: Bool = false, stateDirectory: String? = nil,
+    public init(allowImmutable: Bool = false, prune: Bool = false, stateDirectory: String? = nil, hostRoot: String = "",
                 output: @escaping (String) -> Void = { print($0) }) {
         self.allowImmutable = allowImmutable
         self.prune = prune
         self.stateDirectory = stateDirectory
+        self.hostRoot = hostRoot
         self.output = output
     }
 

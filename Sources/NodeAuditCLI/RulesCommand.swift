@@ -31,7 +31,20 @@ struct RulesCommand: ParsableCommand {
             discussion: "Default: \(DefaultRules.installedDirectory) (see `rules install`), else the Rules/ shipped with nodeaudit."))
         var given: [String] = []
 
+        @Option(name: .customLong("host-root"), help: ArgumentHelp(
+            "Where the node's / is mounted, when not at / (in the DaemonSet's pod: /host).",
+            discussion: "Watches are checked and added there, as `run` does with \(Setting.hostRoot.key)."))
+        var hostRoot: String?
+
         var paths: [String] { DefaultRules.resolve(given.isEmpty ? [DefaultRules.installedDirectory] : given) }
+
+        /// `--host-root`, else the configuration's (`$\(Configuration.fileVariable)`,
+        /// `$\(Setting.hostRoot.environmentName)`); empty for `/`.
+        func root() throws -> String {
+            let flags = hostRoot.map { [(Setting.hostRoot, $0, "--host-root")] } ?? []
+            let root = try ConfigurationLayers.load(file: nil, flags: flags).text(.hostRoot)
+            return root == "/" ? "" : root
+        }
     }
 
     /// Where the record of the rules nodeaudit loaded is kept.
@@ -52,7 +65,7 @@ struct RulesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check rule files offline (no root needed): every error with file:line.")
         @OptionGroup var files: Files
-        func run() throws { try finish(RulesRun().check(files.paths)) }
+        func run() throws { try finish(RulesRun(hostRoot: try files.root()).check(files.paths)) }
     }
 
     struct Diff: ParsableCommand {
@@ -61,7 +74,7 @@ struct RulesCommand: ParsableCommand {
         @OptionGroup var files: Files
         @Flag(help: "Count rules the files do not name as drift (as if the files began with -D).")
         var prune = false
-        func run() throws { try finish(RulesRun(prune: prune).diff(files.paths)) }
+        func run() throws { try finish(RulesRun(prune: prune, hostRoot: try files.root()).diff(files.paths)) }
     }
 
     struct Apply: ParsableCommand {
@@ -76,7 +89,8 @@ struct RulesCommand: ParsableCommand {
         var allowImmutable = false
         @OptionGroup var state: State
         func run() throws {
-            try finish(RulesRun(allowImmutable: allowImmutable, prune: prune, stateDirectory: try state.path()).apply(files.paths, dryRun: dryRun))
+            try finish(RulesRun(allowImmutable: allowImmutable, prune: prune, stateDirectory: try state.path(), hostRoot: try files.root())
+                .apply(files.paths, dryRun: dryRun))
         }
     }
 
@@ -112,7 +126,7 @@ struct RulesCommand: ParsableCommand {
             if allOwned, !files.given.isEmpty { throw ValidationError("--all-owned reads no rule files; give either files or --all-owned") }
         }
         func run() throws {
-            let rules = RulesRun(stateDirectory: try state.path())
+            let rules = RulesRun(stateDirectory: try state.path(), hostRoot: try files.root())
             try finish(allOwned ? rules.deleteOwned() : rules.delete(files.paths))
         }
     }

@@ -98,4 +98,20 @@ struct DefaultRulesTests {
         #expect(try KernelAudit.locksKernel(file: file.path))
         #expect(try !KernelAudit.locksKernel(file: Self.shipped.appendingPathComponent("00-settings.rules").path))
     }
+
+    @Test("rules check --host-root looks for watched directories under the node's root, as run in the pod does")
+    func hostRoot() throws {
+        let directory = Self.temporaryDirectory()
+        let name = "nodeaudit-on-the-node-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("root/\(name)/conf"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("watch.rules")
+        try "-w /\(name)/conf/ -p wa -k node\n".write(to: file, atomically: true, encoding: .utf8)
+
+        let here = try NodeAuditBinary.run(["rules", "check", file.path])
+        #expect(here.stderr.contains("\(file.path):1: the watch needs the directory /\(name), which this host lacks"), "\(here.stderr)")
+        let underRoot = try NodeAuditBinary.run(["rules", "check", "--host-root", directory.appendingPathComponent("root").path, file.path])
+        #expect(underRoot.status == 0 && underRoot.stderr.isEmpty, "\(underRoot.stderr)")
+        #expect(underRoot.stdoutText == "1 rule, 0 deletions, 0 settings: OK\n")
+    }
 }
