@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import HostIO
 
 /// A bounded queue between the netlink reader and a sink, delivered by a thread of its
@@ -89,7 +92,18 @@ public final class QueuedSink: OutputChannel, @unchecked Sendable {
         }
     }
 
-    private static func lineCount(_ bytes: [UInt8]) -> UInt64 {
-        UInt64(bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) })
+    /// The lines of a batch, found with memchr (vectorised) rather than byte by byte: the
+    /// writer thread counts every byte it delivers, so this cost grows with event size.
+    static func lineCount(_ bytes: [UInt8]) -> UInt64 {
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            var lines: UInt64 = 0
+            var offset = 0
+            while offset < buffer.count, let found = memchr(base + offset, 0x0a, buffer.count - offset) {
+                lines += 1
+                offset = base.distance(to: UnsafeRawPointer(found)) + 1
+            }
+            return lines
+        }
     }
 }

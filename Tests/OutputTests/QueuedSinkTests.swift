@@ -46,6 +46,19 @@ struct QueuedSinkTests {
         #expect(sink.received.count % batch.count == 0 && sink.received.prefix(batch.count).elementsEqual(batch))
     }
 
+    @Test("delivered events are the lines delivered, whatever the batches' shapes")
+    func countsLines() throws {
+        let sink = GateSink()
+        sink.gate.signal()
+        let queue = QueuedSink(sink, capacityBytes: 1 << 20)
+        let long = Array(("{\"argv\":\"" + String(repeating: "x", count: 70_000) + "\"}\n").utf8)
+        let batches: [[UInt8]] = [Self.lines(1, tag: "a"), long, Self.lines(333, tag: "b"), long + long, Self.lines(7, tag: "c")]
+        for batch in batches { try queue.write(batch) }
+        #expect(queue.close(timeoutMilliseconds: 5000))
+        #expect(queue.counters.deliveredEvents == 1 + 1 + 333 + 2 + 7)
+        #expect(sink.received == batches.flatMap { $0 })
+    }
+
     @Test("close reports a sink that never takes its events")
     func neverDelivers() throws {
         let sink = GateSink()
