@@ -55,11 +55,8 @@ public enum RuleEncoder {
         for part in spec.parts {
             switch part {
             case .watch(let path):
-                var bytes = Array(path.utf8)
-                while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
-                let trimmed = String(decoding: bytes, as: UTF8.self)
-                var info = stat()
-                let type = stat(root + trimmed, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR ? AUDIT_DIR : AUDIT_WATCH
+                let trimmed = String(decoding: trimmingSlashes(path), as: UTF8.self)
+                let type = isDirectory(root + trimmed) ? AUDIT_DIR : AUDIT_WATCH
                 var pointer: UnsafeMutablePointer<audit_rule_data>? = rule
                 guard audit_add_watch_dir(Int32(type), &pointer, trimmed) == 0, let updated = pointer else {
                     throw RuleError(source, "the watch on '\(path)' could not be built")
@@ -151,16 +148,27 @@ public enum RuleEncoder {
             default:
                 continue
             }
-            var bytes = Array(path.utf8)
-            while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+            let bytes = trimmingSlashes(path)
             let trimmed = String(decoding: bytes, as: UTF8.self)
             var info = stat()
             if stat(root + trimmed, &info) == 0 { continue }
             if needsItself { return trimmed }
             let parent = bytes.lastIndex(of: UInt8(ascii: "/")).map { String(decoding: bytes[..<max($0, 1)], as: UTF8.self) } ?? "/"
-            if stat(root + parent, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR { return parent }
+            if !isDirectory(root + parent) { return parent }
         }
         return nil
+    }
+
+    /// `path` without trailing slashes (`/` stays), as auditctl names a watch.
+    private static func trimmingSlashes(_ path: String) -> [UInt8] {
+        var bytes = Array(path.utf8)
+        while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        return bytes
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     private static func fieldType(_ rule: UnsafeMutablePointer<audit_rule_data>, _ index: Int) -> UInt32 {

@@ -79,6 +79,9 @@ extension Configuration {
         return omissions
     }
 
+    /// `rules.host_root`, empty when it is `/` (the node's root is this process's own).
+    public var hostRoot: String { text(.hostRoot) == "/" ? "" : text(.hostRoot) }
+
     /// `events.labels`, in order; what `problems()` reports is left out.
     public var labelRules: [LabelRule] { texts(.labels).compactMap { try? LabelRule.parse($0).get() } }
 

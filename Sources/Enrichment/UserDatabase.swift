@@ -58,22 +58,3 @@ public final class UserDatabaseFiles: @unchecked Sendable {
 
     private func currentStamps() -> [FileStamp?] { [FileStamp(passwdPath), FileStamp(groupPath)] }
 }
-
-/// What tells one version of a file from the next without reading it.
-struct FileStamp: Equatable {
-    let device: UInt64
-    let inode: UInt64
-    let size: Int64
-    let modifiedSeconds: Int
-    let modifiedNanoseconds: Int
-
-    init?(_ path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
-        size = Int64(info.st_size)
-        modifiedSeconds = info.st_mtim.tv_sec
-        modifiedNanoseconds = info.st_mtim.tv_nsec
-    }
-}

@@ -90,7 +90,7 @@ public final class LiveCollector {
         var wanted: WantedRules?
         if options.applyRules {
             do throws(RuleLoadFailure) {
-                wanted = try RuleFiles.wanted(options.ruleFiles, allowImmutable: false, hostRoot: options.hostRoot)
+                wanted = try wantedRules()
             } catch {
                 throw KernelSession.StartFailure(description: "the rules cannot be used:\n" + error.description, status: .usage)
             }
@@ -321,6 +321,11 @@ public final class LiveCollector {
         try reloadRules(trigger: "signal")
     }
 
+    /// The run's rule files, read and encoded (watches as seen from the node's root).
+    private func wantedRules() throws(RuleLoadFailure) -> WantedRules {
+        try RuleFiles.wanted(options.ruleFiles, allowImmutable: false, hostRoot: options.hostRoot)
+    }
+
     /// Loads the rule files again and makes the kernel hold them: what they add is added,
     /// what nodeaudit loaded and they no longer name is removed, other tools' rules stay,
     /// and drift repair keeps the new set. Files with errors keep the previous rules.
@@ -329,7 +334,7 @@ public final class LiveCollector {
         guard options.applyRules, let driftRepair else { return }
         var report = RulesReloadReport(epochMilliseconds: WallClock.nowMilliseconds(), node: options.events.nodeName, trigger: trigger)
         do throws(RuleLoadFailure) {
-            let wanted = try RuleFiles.wanted(options.ruleFiles, allowImmutable: false, hostRoot: options.hostRoot)
+            let wanted = try wantedRules()
             let applied = rules.applying(wanted)
             report.added = applied.added
             report.removed = applied.removed

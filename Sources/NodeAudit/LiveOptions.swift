@@ -44,7 +44,7 @@ public struct LiveOptions: Sendable {
     /// The options a layered configuration (defaults, file, environment, flags) gives.
     public init(configuration c: Configuration) {
         ruleFiles = DefaultRules.resolve(c.texts(.ruleFiles))
-        hostRoot = c.text(.hostRoot) == "/" ? "" : c.text(.hostRoot)
+        hostRoot = c.hostRoot
         applyRules = c.bool(.applyRules)
         mode = c.text(.mode) == "multicast" ? .multicast : .unicast
         takeOver = c.bool(.takeOver)

@@ -42,8 +42,7 @@ struct RulesCommand: ParsableCommand {
         /// `$\(Setting.hostRoot.environmentName)`); empty for `/`.
         func root() throws -> String {
             let flags = hostRoot.map { [(Setting.hostRoot, $0, "--host-root")] } ?? []
-            let root = try ConfigurationLayers.load(file: nil, flags: flags).text(.hostRoot)
-            return root == "/" ? "" : root
+            return try ConfigurationLayers.load(file: nil, flags: flags).hostRoot
         }
     }
 

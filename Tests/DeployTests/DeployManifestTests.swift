@@ -9,10 +9,6 @@ import TestSupport
 struct DeployManifestTests {
     static let deploy = Fixtures.repositoryRoot.appendingPathComponent("Deploy/base")
 
-    static func render(_ directory: URL) throws -> Command.Result {
-        try Command.run(try ReferenceTools.path("kubectl", package: "kubernetes-client"), ["kustomize", directory.path])
-    }
-
     /// Writes `yaml` to a file and validates it strictly. A resource without a schema (an
     /// unknown kind or apiVersion) is only a warning to the validator; here it fails.
     static func validate(_ yaml: Data) throws -> (passed: Bool, output: String) {
@@ -26,7 +22,7 @@ struct DeployManifestTests {
 
     @Test("Deploy/base renders and every resource validates strictly against the Kubernetes schemas")
     func manifestsValidate() throws {
-        let rendered = try Self.render(Self.deploy)
+        let rendered = try DaemonSetPod.render(Self.deploy)
         try #require(rendered.status == 0, "kustomize: \(rendered.stderr)")
         let validation = try Self.validate(rendered.stdout)
         #expect(validation.passed, "\(validation.output)")
@@ -51,7 +47,7 @@ struct DeployManifestTests {
         let text = try String(contentsOf: daemonSet, encoding: .utf8)
         try #require(text.contains(original))
         try text.replacingOccurrences(of: original, with: broken).write(to: daemonSet, atomically: true, encoding: .utf8)
-        let rendered = try Self.render(copy)
+        let rendered = try DaemonSetPod.render(copy)
         // kustomize refusing to render it counts as a failed validation too.
         let passed = rendered.status == 0 ? try Self.validate(rendered.stdout).passed : false
         #expect(!passed, "'\(broken)' passed the validation")
@@ -60,7 +56,7 @@ struct DeployManifestTests {
 
     @Test("the rules ConfigMap holds exactly the files of Rules/")
     func rulesConfigMapMatchesRules() throws {
-        let rendered = try Self.render(Self.deploy)
+        let rendered = try DaemonSetPod.render(Self.deploy)
         try #require(rendered.status == 0)
         // The rendered ConfigMap's data, read with PyYAML (in the tools' virtual environment).
         let script = """
@@ -97,7 +93,7 @@ struct DeployManifestTests {
     @Test("Deploy/uninstall validates, and removes what nodeaudit loaded from the record the DaemonSet's run keeps")
     func uninstallManifest() throws {
         let uninstall = Fixtures.repositoryRoot.appendingPathComponent("Deploy/uninstall")
-        let rendered = try Self.render(uninstall)
+        let rendered = try DaemonSetPod.render(uninstall)
         try #require(rendered.status == 0, "kustomize: \(rendered.stderr)")
         let validation = try Self.validate(rendered.stdout)
         #expect(validation.passed, "\(validation.output)")
@@ -112,7 +108,7 @@ struct DeployManifestTests {
         let text = rendered.stdoutText
         #expect(text.contains("nodeaudit rules delete --all-owned --state-directory \(directory)"), "\(text)")
         #expect(text.contains("test ! -e \(directory)/owned-rules"))
-        let base = try Self.render(Self.deploy).stdoutText
+        let base = try DaemonSetPod.render(Self.deploy).stdoutText
         for manifest in [base, text] {
             #expect(manifest.contains("mountPath: /var/lib/nodeaudit\n") && manifest.contains("path: /var/lib/nodeaudit\n"))
             #expect(directory.hasPrefix("/var/lib/nodeaudit/"))
@@ -122,7 +118,7 @@ struct DeployManifestTests {
 
     @Test("Deploy/monitoring: core resources validate, the alerts pass promtool check rules and name real metrics, the ServiceMonitor finds the pods")
     func monitoringOverlay() throws {
-        let rendered = try Self.render(Fixtures.repositoryRoot.appendingPathComponent("Deploy/monitoring"))
+        let rendered = try DaemonSetPod.render(Fixtures.repositoryRoot.appendingPathComponent("Deploy/monitoring"))
         try #require(rendered.status == 0, "kustomize: \(rendered.stderr)")
         // The operator's kinds have no schema offline: the core resources are validated
         // strictly, the PrometheusRule's alerts by promtool, the ServiceMonitor below.

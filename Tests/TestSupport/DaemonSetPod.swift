@@ -25,10 +25,15 @@ public struct DaemonSetPod {
     let container: [String: Any]
     let configMaps: [String: [String: String]]
 
+    /// `kubectl kustomize directory`: the manifests `kubectl apply -k` would send.
+    public static func render(_ directory: URL) throws -> Command.Result {
+        try Command.run(try ReferenceTools.path("kubectl", package: "kubernetes-client"), ["kustomize", directory.path])
+    }
+
     /// Renders `directory` (a kustomization) with kubectl and reads its DaemonSet and
     /// ConfigMaps.
     public init(kustomization directory: URL) throws {
-        let rendered = try Command.run(try ReferenceTools.path("kubectl", package: "kubernetes-client"), ["kustomize", directory.path])
+        let rendered = try Self.render(directory)
         guard rendered.status == 0 else { throw Untranslated(field: "kustomize: \(rendered.stderr)") }
         let yaml = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-rendered-\(UUID().uuidString).yaml")
         defer { try? FileManager.default.removeItem(at: yaml) }
