@@ -341,6 +341,12 @@ struct ProcAncestryTests {
         let line = output.fileHandleForReading.availableData
         let sleepPID = try #require(Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(pid_t(sleepPID), SIGTERM) }
+        // The shell names the child as soon as it has forked it: wait until the child is
+        // sleep, arguments and all, before nodeaudit reads /proc.
+        let execed = Wait.until(seconds: 10) {
+            (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(sleepPID)/cmdline"))) == Data("sleep\u{0}300\u{0}".utf8)
+        }
+        try #require(execed, "the child never became sleep 300")
         let shellExe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(shell.processIdentifier)/exe")
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-proc-ancestry-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: log) }
