@@ -8,18 +8,95 @@ public struct Lineage: Sendable, Equatable {
     /// What was seen of one ancestor.
     public struct Ancestor: Sendable, Equatable {
         public var pid: UInt32
-        public var exe: [UInt8]?
-        public var comm: [UInt8]?
-        /// Its arguments when its exec was seen, bounded (`ProcessLineage.argvByteLimit`).
-        public var argv: [[UInt8]]?
+        public var program: Program
         /// The stamp of its exec event (time and serial: the event's id on the same node),
         /// when nodeaudit saw it.
         public var exec: AuditStamp?
+
+        public init(pid: UInt32, program: Program = Program(), exec: AuditStamp? = nil) {
+            self.pid = pid
+            self.program = program
+            self.exec = exec
+        }
+    }
+
+    /// The executable, name and arguments of one process, packed in one buffer: an exec
+    /// is remembered with one allocation, and every event that names the process as an
+    /// ancestor copies one reference (this runs for every event).
+    public struct Program: Sendable, Equatable {
+        /// The executable, then the name, then each argument after its length (four
+        /// bytes, little-endian): lengths rather than separators, since a log's hex
+        /// values may decode to any byte.
+        private var storage: [UInt8] = []
+        /// -1 when not known.
+        private var exeLength: Int32 = -1
+        private var commLength: Int32 = -1
+        private var argumentsKnown = false
+
+        public init() {}
+
+        /// Keeps the leading arguments whose bytes add up to at most `argvByteLimit`.
+        public init<Exe: Collection<UInt8>, Comm: Collection<UInt8>, Argument: Collection<UInt8>>(
+            exe: Exe?, comm: Comm?, argv: (some Sequence<Argument>)?, argvByteLimit: Int
+        ) {
+            // Two passes over the arguments, so that the buffer is allocated once.
+            var kept = 0
+            var argumentBytes = 0
+            if let argv {
+                for argument in argv {
+                    guard argumentBytes + argument.count <= argvByteLimit else { break }
+                    argumentBytes += argument.count
+                    kept += 1
+                }
+            }
+            storage.reserveCapacity((exe?.count ?? 0) + (comm?.count ?? 0) + argumentBytes + 4 * kept)
+            if let exe {
+                storage.append(contentsOf: exe)
+                exeLength = Int32(exe.count)
+            }
+            if let comm {
+                storage.append(contentsOf: comm)
+                commLength = Int32(comm.count)
+            }
+            guard let argv else { return }
+            argumentsKnown = true
+            for argument in argv.prefix(kept) {
+                withUnsafeBytes(of: UInt32(argument.count).littleEndian) { storage.append(contentsOf: $0) }
+                storage.append(contentsOf: argument)
+            }
+        }
+
+        public var exe: Bytes? { exeLength < 0 ? nil : storage[..<Int(exeLength)] }
+
+        public var comm: Bytes? {
+            guard commLength >= 0 else { return nil }
+            let start = Int(max(exeLength, 0))
+            return storage[start..<start + Int(commLength)]
+        }
+
+        /// The arguments, when an exec (or `/proc`) showed them.
+        public var arguments: Arguments? {
+            argumentsKnown ? Arguments(storage: storage[(Int(max(exeLength, 0)) + Int(max(commLength, 0)))...]) : nil
+        }
+
+        /// The packed arguments, read one by one.
+        public struct Arguments: Sequence, IteratorProtocol {
+            fileprivate var storage: Bytes
+
+            public mutating func next() -> Bytes? {
+                guard storage.count >= 4 else { return nil }
+                let start = storage.startIndex
+                let length = Int(storage[start]) | Int(storage[start + 1]) << 8 | Int(storage[start + 2]) << 16 | Int(storage[start + 3]) << 24
+                let argument = storage[(start + 4)..<(start + 4 + length)]
+                storage = storage[argument.endIndex...]
+                return argument
+            }
+        }
     }
 
     /// The parent, as full as it was seen.
     public var parent: Ancestor
-    /// Above the parent, nearest first; each ends with what is known (pid and exe).
+    /// Above the parent, nearest first; for each, what is known (pid and exe are written).
     public var ancestors: [Ancestor]
 }
 
@@ -38,8 +115,12 @@ public struct Lineage: Sendable, Equatable {
 /// Memory is bounded: at most `capacity` processes, the least recently seen forgotten
 /// first and counted in `evicted`. A pid seen again with another parent is taken for a
 /// new process.
-public struct ProcessLineage: Sendable {
-    private struct Entry {
+///
+/// A class, each process a node of its own: an event reads its parent and up to `depth`
+/// ancestors, and a lookup that copied a process out of the table would cost more than
+/// the rest of the work. Used by one thread at a time (the renderer's).
+public final class ProcessLineage: @unchecked Sendable {
+    private final class Process {
         var ancestor: Lineage.Ancestor
         var ppid: UInt32?
         var lastSeen: UInt64
@@ -50,25 +131,31 @@ public struct ProcessLineage: Sendable {
         /// The stamp of the latest event of the process itself.
         var lastEvent: AuditStamp?
 
+        init(ancestor: Lineage.Ancestor, ppid: UInt32?, lastSeen: UInt64, containerID: String? = nil, forkedBy: UInt32? = nil) {
+            self.ancestor = ancestor
+            self.ppid = ppid
+            self.lastSeen = lastSeen
+            self.containerID = containerID
+            self.forkedBy = forkedBy
+        }
+
         /// What `event`, one of the process's own, says of it; an exec replaces its
         /// executable, name and arguments.
-        mutating func update(from event: AuditEvent, ppid: UInt32?, at clock: UInt64, argvByteLimit: Int) {
+        func update(from event: AuditEvent, ppid: UInt32?, at clock: UInt64, argvByteLimit: Int) {
             if let ppid { self.ppid = ppid }
             lastSeen = clock
             lastEvent = event.key.stamp
             if let container = event.workload?.container { containerID = container.id }
-            let exec = event.exec
-            if exec != nil || ancestor.exe == nil {
-                ancestor.exe = event.bytes(event.process?.exe).map(Array.init)
-                ancestor.comm = event.bytes(event.process?.comm).map(Array.init)
-            }
-            if let exec {
-                var budget = argvByteLimit
-                ancestor.argv = exec.argv.prefix { range in
-                    budget -= range.count
-                    return budget >= 0
-                }.map { Array(event.text[$0]) }
+            guard event.exec != nil || ancestor.program.exe == nil else { return }
+            let text = event.text
+            let exe = event.process?.exe.map { text[$0] }
+            let comm = event.process?.comm.map { text[$0] }
+            if let exec = event.exec {
+                ancestor.program = Lineage.Program(exe: exe, comm: comm, argv: exec.argv.lazy.map { text[$0] }, argvByteLimit: argvByteLimit)
                 ancestor.exec = event.key.stamp
+            } else {
+                // Nothing was known of the program, but its arguments may have been.
+                ancestor.program = Lineage.Program(exe: exe, comm: comm, argv: ancestor.program.arguments, argvByteLimit: argvByteLimit)
             }
         }
     }
@@ -81,7 +168,7 @@ public struct ProcessLineage: Sendable {
     public let capacity: Int
     /// The most argument bytes kept per process.
     public let argvByteLimit: Int
-    private var entries: [UInt32: Entry] = [:]
+    private var processes: [UInt32: Process] = [:]
     private var clock: UInt64 = 0
     public private(set) var evicted: UInt64 = 0
 
@@ -91,32 +178,32 @@ public struct ProcessLineage: Sendable {
         self.argvByteLimit = argvByteLimit
     }
 
-    public var count: Int { entries.count }
+    public var count: Int { processes.count }
 
     /// Sets `event.lineage` from what is known of its process's parent and ancestors,
     /// then records the event's process.
-    public mutating func trace(_ event: inout AuditEvent) {
+    public func trace(_ event: inout AuditEvent) {
         guard let pid = event.process?.pid else { return }
         var ppid = event.process?.ppid
-        // One lookup each for the process and its parent: this runs for every event.
-        let own = entries[pid]
+        let own = processes[pid]
         // Re-parented since the fork the stream showed: the forker is the parent.
         if let forker = own?.forkedBy { ppid = forker }
         clock += 1
         if let ppid, ppid != 0 {
-            let parentEntry = entries[ppid]
-            var parent = parentEntry?.ancestor ?? Lineage.Ancestor(pid: ppid)
+            let parentProcess = processes[ppid]
+            var parent = parentProcess?.ancestor ?? Lineage.Ancestor(pid: ppid)
             parent.pid = ppid
             var ancestors: [Lineage.Ancestor] = []
             let container = event.workload?.container?.id
-            var next = container != nil && parentEntry?.containerID != container ? nil : parentEntry?.ppid
+            var next = container != nil && parentProcess?.containerID != container ? nil : parentProcess?.ppid
             // A loop in the links (reused pids) ends the chain where a pid comes again.
             while ancestors.count < depth, let ancestorPID = next, ancestorPID != 0, ancestorPID != pid, ancestorPID != ppid,
                   !ancestors.contains(where: { $0.pid == ancestorPID }) {
-                let entry = entries[ancestorPID]
-                if let container, entry?.containerID != container { break }
-                ancestors.append(Lineage.Ancestor(pid: ancestorPID, exe: entry?.ancestor.exe))
-                next = entry?.ppid
+                let process = processes[ancestorPID]
+                if let container, process?.containerID != container { break }
+                if ancestors.isEmpty { ancestors.reserveCapacity(min(depth, 16)) }
+                ancestors.append(Lineage.Ancestor(pid: ancestorPID, program: process?.ancestor.program ?? Lineage.Program()))
+                next = process?.ppid
             }
             event.lineage = Lineage(parent: parent, ancestors: ancestors)
         }
@@ -132,61 +219,53 @@ public struct ProcessLineage: Sendable {
     /// own exec (the parent's clone returns later than the child runs): a child that
     /// exec'd after the fork began keeps what its exec said. Otherwise the pid is taken
     /// for a new process.
-    private mutating func recordFork(child: UInt32, parent: UInt32, at forkStamp: AuditStamp) {
-        guard let forker = entries[parent] else { return }
-        if var existing = entries[child], let seen = existing.lastEvent,
+    private func recordFork(child: UInt32, parent: UInt32, at forkStamp: AuditStamp) {
+        guard let forker = processes[parent] else { return }
+        if let existing = processes[child], let seen = existing.lastEvent,
            (seen.seconds, seen.milliseconds) >= (forkStamp.seconds, forkStamp.milliseconds) {
             existing.ppid = parent
             existing.forkedBy = parent
-            entries[child] = existing
             return
         }
-        if entries[child] == nil, entries.count >= capacity { evictLeastRecentlySeen() }
         var ancestor = forker.ancestor
         ancestor.pid = child
         ancestor.exec = nil
-        entries[child] = Entry(ancestor: ancestor, ppid: parent, lastSeen: clock, containerID: forker.containerID, forkedBy: parent)
+        insert(Process(ancestor: ancestor, ppid: parent, lastSeen: clock, containerID: forker.containerID, forkedBy: parent), pid: child)
     }
 
     /// Records a process found some other way than its events (`/proc` at start).
-    public mutating func remember(pid: UInt32, ppid: UInt32, exe: [UInt8]?, comm: [UInt8]?, argv: [[UInt8]]?) {
+    public func remember(pid: UInt32, ppid: UInt32, exe: [UInt8]?, comm: [UInt8]?, argv: [[UInt8]]?) {
         clock += 1
-        var budget = argvByteLimit
-        let ancestor = Lineage.Ancestor(pid: pid, exe: exe, comm: comm, argv: argv?.prefix { argument in
-            budget -= argument.count
-            return budget >= 0
-        })
-        if entries[pid] == nil, entries.count >= capacity { evictLeastRecentlySeen() }
-        entries[pid] = Entry(ancestor: ancestor, ppid: ppid, lastSeen: clock)
+        let program = Lineage.Program(exe: exe, comm: comm, argv: argv, argvByteLimit: argvByteLimit)
+        insert(Process(ancestor: Lineage.Ancestor(pid: pid, program: program), ppid: ppid, lastSeen: clock), pid: pid)
     }
 
-    /// `known`: what `entries` held for `pid` before this event. The entry is updated in
-    /// place (one hash lookup, no copy of its arrays): this runs for every event.
-    private mutating func record(_ event: AuditEvent, pid: UInt32, ppid: UInt32?, known: Entry?) {
+    /// `known`: what the table held for `pid` before this event.
+    private func record(_ event: AuditEvent, pid: UInt32, ppid: UInt32?, known: Process?) {
+        let process: Process
         if let known, ppid == nil || known.ppid == nil || known.ppid == ppid {
-            // The same process as before.
+            process = known
         } else {
-            if known == nil, entries.count >= capacity { evictLeastRecentlySeen() }
-            entries[pid] = Entry(ancestor: Lineage.Ancestor(pid: pid), ppid: ppid, lastSeen: clock)
+            process = Process(ancestor: Lineage.Ancestor(pid: pid), ppid: ppid, lastSeen: clock)
+            insert(process, pid: pid)
         }
-        entries[pid]!.update(from: event, ppid: ppid, at: clock, argvByteLimit: argvByteLimit)
+        process.update(from: event, ppid: ppid, at: clock, argvByteLimit: argvByteLimit)
+    }
+
+    /// Puts `process` in the table, first making room when `pid` is new and the table full.
+    private func insert(_ process: Process, pid: UInt32) {
+        if processes[pid] == nil, processes.count >= capacity { evictLeastRecentlySeen() }
+        processes[pid] = process
     }
 
     /// Forgets the least recently seen eighth, so that eviction is rare and its cost
     /// spread over many events.
-    private mutating func evictLeastRecentlySeen() {
-        let count = max(1, entries.count / 8)
-        let cutoff = entries.values.map(\.lastSeen).sorted()[count - 1]
-        for (pid, entry) in entries where entry.lastSeen <= cutoff {
-            entries[pid] = nil
+    private func evictLeastRecentlySeen() {
+        let count = max(1, processes.count / 8)
+        let cutoff = processes.values.map(\.lastSeen).sorted()[count - 1]
+        for (pid, process) in processes where process.lastSeen <= cutoff {
+            processes[pid] = nil
             evicted += 1
         }
-    }
-}
-
-extension Lineage.Ancestor {
-    init(pid: UInt32, exe: [UInt8]? = nil) {
-        self.pid = pid
-        self.exe = exe
     }
 }

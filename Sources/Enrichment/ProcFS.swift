@@ -85,7 +85,7 @@ public struct ProcFS: Sendable {
 
     /// Tells `lineage` of every process running now, so that the first events' ancestry
     /// reaches the processes that started before nodeaudit.
-    public func seed(_ lineage: inout ProcessLineage) {
+    public func seed(_ lineage: ProcessLineage) {
         for pid in pids() {
             guard let stat = stat(pid) else { continue }
             let program = program(pid)

@@ -37,8 +37,13 @@ public struct EventOptions: Sendable {
     /// Ancestors listed above the parent (0: no parent or ancestry), and how many processes to remember.
     public var ancestryDepth: Int
     public var ancestryProcesses: Int
+    /// The /proc of the host whose events these are, read once so that ancestry reaches the
+    /// processes that started before nodeaudit; nil for logs from another machine.
+    public var hostProcRoot: String?
 
-    public init(configuration c: Configuration, attribute: Bool, nodeName: String?) {
+    /// `onThisHost`: the events come from this machine (always for `run`); `attribute`:
+    /// attribute them to containers and pods too.
+    public init(configuration c: Configuration, onThisHost: Bool, attribute: Bool, nodeName: String?) {
         includeRecords = c.bool(.includeRecords)
         compact = c.text(.profile) == "compact"
         ecs = c.text(.format) == "ecs"
@@ -59,14 +64,15 @@ public struct EventOptions: Sendable {
         labelProcesses = c.integer(.labelProcesses)
         ancestryDepth = c.integer(.ancestryDepth)
         ancestryProcesses = c.integer(.ancestryProcesses)
+        hostProcRoot = onThisHost ? c.text(.procRoot) : nil
     }
 
-    /// The process tree for ancestry, when asked for; with attribution (this host) it starts
-    /// with the processes running now.
+    /// The process tree for ancestry, when asked for; on this host it starts with the
+    /// processes running now.
     func lineage() -> ProcessLineage? {
         guard ancestryDepth > 0 else { return nil }
-        var lineage = ProcessLineage(depth: ancestryDepth, capacity: ancestryProcesses)
-        if let attribution { ProcFS(root: attribution.procRoot).seed(&lineage) }
+        let lineage = ProcessLineage(depth: ancestryDepth, capacity: ancestryProcesses)
+        if let hostProcRoot { ProcFS(root: hostProcRoot).seed(lineage) }
         return lineage
     }
 

@@ -12,7 +12,7 @@ final class EventRenderer: @unchecked Sendable {
     private let interpreter: EventInterpreter
     private let enrichers: [any EventEnricher]
     /// The process tree for each event's parent and ancestors; nil when not asked for.
-    private var lineage: ProcessLineage?
+    private let lineage: ProcessLineage?
     /// After enrichment, so that label rules see containers and names; nil without rules.
     private var labels: ProcessLabels?
     /// After enrichment and labels, so that filters see containers, names and labels, and every event still
@@ -53,7 +53,7 @@ final class EventRenderer: @unchecked Sendable {
     /// allocated: freeing them here would contend for the other thread's malloc arena.
     func render(interpreted event: inout AuditEvent, into writer: inout JSONWriter) {
         for enricher in enrichers { enricher.enrich(&event) }
-        if lineage != nil { lineage!.trace(&event) }
+        lineage?.trace(&event)
         if labels != nil { labels!.label(&event) }
         if !filters.isEmpty, !filters.keeps(event) { return }
         eventsWritten += 1

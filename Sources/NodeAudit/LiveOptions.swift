@@ -68,7 +68,7 @@ public struct LiveOptions: Sendable {
         stateDirectory = c.text(.stateDirectory)
         file = c.text(.outputFile).isEmpty ? nil : (c.text(.outputFile), c.integer(.fileMaxMB) << 20, c.integer(.fileGenerations))
         let nodeName = c.text(.nodeName)
-        events = EventOptions(configuration: c, attribute: c.bool(.attribution),
+        events = EventOptions(configuration: c, onThisHost: true, attribute: c.bool(.attribution),
                               nodeName: nodeName.isEmpty ? EventOptions.localNodeName() : nodeName)
     }
 }

@@ -54,7 +54,7 @@ struct ParseCommand: ParsableCommand, BootstrapsLogging {
             throw ValidationError(error.description)
         }
         if let problem = configuration.problems().first { throw ValidationError(problem.description) }
-        let options = EventOptions(configuration: configuration, attribute: containers, nodeName: nil)
+        let options = EventOptions(configuration: configuration, onThisHost: containers, attribute: containers, nodeName: nil)
         let run = ParseOptions(files: files, events: options, quiet: quiet, threads: threads ?? ParseOptions.defaultThreads)
         guard ParseRun.execute(run) else {
             throw ExitCode.failure

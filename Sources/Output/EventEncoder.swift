@@ -138,12 +138,12 @@ extension JSONWriter {
         beginObject()
         key("pid")
         number(parent.pid)
-        if let exe = parent.exe { key(executableKey); string(exe[...]) }
-        if let comm = parent.comm { key(nameKey); string(comm[...]) }
-        if let argv = parent.argv {
+        if let exe = parent.program.exe { key(executableKey); string(exe) }
+        if let comm = parent.program.comm { key(nameKey); string(comm) }
+        if let arguments = parent.program.arguments {
             key("args")
             beginArray()
-            for argument in argv { string(argument[...]) }
+            for argument in arguments { string(argument) }
             endArray()
         }
         if let exec = parent.exec {
@@ -164,7 +164,7 @@ extension JSONWriter {
             beginObject()
             key("pid")
             number(ancestor.pid)
-            if let exe = ancestor.exe { key(executableKey); string(exe[...]) }
+            if let exe = ancestor.program.exe { key(executableKey); string(exe) }
             endObject()
         }
         endArray()

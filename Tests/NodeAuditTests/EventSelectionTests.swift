@@ -312,6 +312,21 @@ struct AncestryTests {
         #expect(late?["pid"] as? Int == 504 && late?["exe"] as? String == "/usr/bin/dash", "\(late ?? [:])")
     }
 
+    @Test("a process's program keeps its executable, name and whole leading arguments up to the byte limit, whatever bytes they hold")
+    func programPacking() {
+        let argv: [[UInt8]] = [Array("/bin/sh".utf8), [0, 4, 0, 0, 0, 0xff], [], Array(repeating: 0x41, count: 10)]
+        let program = Lineage.Program(exe: Array("/usr/bin/dash".utf8), comm: Array("sh".utf8), argv: argv, argvByteLimit: 13)
+        #expect(program.exe.map(Array.init) == Array("/usr/bin/dash".utf8))
+        #expect(program.comm.map(Array.init) == Array("sh".utf8))
+        // 7 + 6 + 0 bytes fit in 13; the fourth argument would pass the limit, so it and all after it are left out.
+        #expect(program.arguments.map { $0.map(Array.init) } == Array(argv.prefix(3)))
+        let nameOnly = Lineage.Program(exe: nil as [UInt8]?, comm: Array("kworker/0:1".utf8), argv: nil as [[UInt8]]?, argvByteLimit: 4096)
+        #expect(nameOnly.exe == nil && nameOnly.arguments == nil)
+        #expect(nameOnly.comm.map(Array.init) == Array("kworker/0:1".utf8))
+        let noArguments = Lineage.Program(exe: Array("/usr/bin/true".utf8), comm: nil as [UInt8]?, argv: [[UInt8]](), argvByteLimit: 4096)
+        #expect(noArguments.comm == nil && noArguments.arguments.map { Array($0) }?.isEmpty == true)
+    }
+
     @Test("the process memory stays within its cap, and what it forgets is counted")
     func bounded() throws {
         let sink = MemorySink()
