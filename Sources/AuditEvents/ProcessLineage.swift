@@ -161,15 +161,27 @@ public final class ProcessLineage: @unchecked Sendable {
     }
 
     /// The syscalls that make a process, whose exit value is the new pid.
-    static let forks: Set<String> = ["clone", "clone3", "fork", "vfork"]
+    static func makesProcess(_ syscall: String) -> Bool {
+        // Asked for every event: the first byte rules out most syscalls before any string comparison.
+        switch syscall.utf8.first {
+        case UInt8(ascii: "c"), UInt8(ascii: "f"), UInt8(ascii: "v"): break
+        default: return false
+        }
+        return switch syscall {
+        case "clone", "clone3", "fork", "vfork": true
+        default: false
+        }
+    }
 
     /// How many ancestors above the parent an event lists.
     public let depth: Int
     public let capacity: Int
     /// The most argument bytes kept per process.
     public let argvByteLimit: Int
-    private var processes: [UInt32: Process] = [:]
-    private var clock: UInt64 = 0
+    // One thread uses the table (the type's contract): the runtime's exclusivity checks
+    // on every access would cost more than the lookups they guard.
+    @exclusivity(unchecked) private var processes: [UInt32: Process] = [:]
+    @exclusivity(unchecked) private var clock: UInt64 = 0
     public private(set) var evicted: UInt64 = 0
 
     public init(depth: Int, capacity: Int, argvByteLimit: Int = 4096) {
@@ -209,7 +221,7 @@ public final class ProcessLineage: @unchecked Sendable {
         }
         record(event, pid: pid, ppid: ppid, known: own)
         if let syscall = event.syscall, syscall.success == true, let child = syscall.exit, child > 0, child <= Int64(UInt32.max),
-           let name = syscall.name, Self.forks.contains(name) {
+           let name = syscall.name, Self.makesProcess(name) {
             recordFork(child: UInt32(child), parent: pid, at: event.key.stamp)
         }
     }
