@@ -49,6 +49,8 @@ struct CollectorStatistics {
                     labelled: pipeline.filtered.map { ($0.filter, String($0.dropped)) }, labelName: "filter"),
             counter("ancestry_evictions", "ancestry_evictions_total",
                     "Processes forgotten for ancestry because more than events.ancestry_processes were known.", pipeline.ancestryEvictions),
+            counter("ancestry_processes", "ancestry_processes",
+                    "Processes remembered for ancestry now, at most events.ancestry_processes.", pipeline.ancestryProcesses, gauge: true),
             counter("label_evictions", "label_evictions_total",
                     "Labelled processes forgotten because more than events.label_processes were known.", pipeline.labelEvictions),
             counter("late", "late_records_total", "Records that arrived after their event was emitted.", pipeline.assembly.lateRecords),

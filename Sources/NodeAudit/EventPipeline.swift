@@ -172,6 +172,7 @@ public final class EventPipeline {
         counters.filtered = renderer.filteredCounts
         counters.labelEvictions = renderer.labelEvictions
         counters.ancestryEvictions = renderer.ancestryEvictions
+        counters.ancestryProcesses = renderer.ancestryProcesses
     }
 
     private func emitCatching(_ group: RecordGroup) -> SinkError? {

@@ -70,6 +70,9 @@ final class EventRenderer: @unchecked Sendable {
     /// Processes forgotten for ancestry past the configured most.
     var ancestryEvictions: UInt64 { lineage?.evicted ?? 0 }
 
+    /// Processes remembered for ancestry now.
+    var ancestryProcesses: UInt64 { UInt64(lineage?.count ?? 0) }
+
     /// Each filter as written, with the events it dropped.
     var filteredCounts: [(filter: String, dropped: UInt64)] {
         zip(filters.filters, filters.dropped).map { ($0.description, $1) }

@@ -19,6 +19,8 @@ public struct PipelineCounters: Sendable {
     public var labelEvictions: UInt64 = 0
     /// Processes forgotten for ancestry past `events.ancestry_processes`.
     public var ancestryEvictions: UInt64 = 0
+    /// Processes remembered for ancestry now (at most `events.ancestry_processes`).
+    public var ancestryProcesses: UInt64 = 0
     public var assembly = AssemblyCounters()
     public var serialGaps: UInt64 = 0
 
