@@ -112,9 +112,11 @@ public struct Lineage: Sendable, Equatable {
 /// shows the fork itself (rules on clone, clone3, fork, vfork), the process that forked
 /// it stays its parent.
 ///
-/// Memory is bounded: at most `capacity` processes, the least recently seen forgotten
-/// first and counted in `evicted`. A pid seen again with another parent is taken for a
-/// new process.
+/// Memory is bounded: at most `capacity` processes, forgotten in bulk and counted in
+/// `evicted`. Those that no remembered process names as parent go first, least recently
+/// seen first: a quiet long-lived ancestor (a login shell, a container's first process,
+/// a build's driver) outlives the short-lived children that fill the table. A pid seen
+/// again with another parent is taken for a new process.
 ///
 /// A class, each process a node of its own: an event reads its parent and up to `depth`
 /// ancestors, and a lookup that copied a process out of the table would cost more than
@@ -122,7 +124,10 @@ public struct Lineage: Sendable, Equatable {
 public final class ProcessLineage: @unchecked Sendable {
     private final class Process {
         var ancestor: Lineage.Ancestor
+        /// Set through `ProcessLineage.link`, which keeps `children` right.
         var ppid: UInt32?
+        /// How many remembered processes name this one as parent.
+        var children: Int32 = 0
         var lastSeen: UInt64
         /// The container its events were attributed to; nil for the host or not known.
         var containerID: String?
@@ -131,9 +136,8 @@ public final class ProcessLineage: @unchecked Sendable {
         /// The stamp of the latest event of the process itself.
         var lastEvent: AuditStamp?
 
-        init(ancestor: Lineage.Ancestor, ppid: UInt32?, lastSeen: UInt64, containerID: String? = nil, forkedBy: UInt32? = nil) {
+        init(ancestor: Lineage.Ancestor, lastSeen: UInt64, containerID: String? = nil, forkedBy: UInt32? = nil) {
             self.ancestor = ancestor
-            self.ppid = ppid
             self.lastSeen = lastSeen
             self.containerID = containerID
             self.forkedBy = forkedBy
@@ -141,8 +145,7 @@ public final class ProcessLineage: @unchecked Sendable {
 
         /// What `event`, one of the process's own, says of it; an exec replaces its
         /// executable, name and arguments.
-        func update(from event: AuditEvent, ppid: UInt32?, at clock: UInt64, argvByteLimit: Int) {
-            if let ppid { self.ppid = ppid }
+        func update(from event: AuditEvent, at clock: UInt64, argvByteLimit: Int) {
             lastSeen = clock
             lastEvent = event.key.stamp
             if let container = event.workload?.container { containerID = container.id }
@@ -235,21 +238,25 @@ public final class ProcessLineage: @unchecked Sendable {
         guard let forker = processes[parent] else { return }
         if let existing = processes[child], let seen = existing.lastEvent,
            (seen.seconds, seen.milliseconds) >= (forkStamp.seconds, forkStamp.milliseconds) {
-            existing.ppid = parent
+            link(existing, to: parent)
             existing.forkedBy = parent
             return
         }
         var ancestor = forker.ancestor
         ancestor.pid = child
         ancestor.exec = nil
-        insert(Process(ancestor: ancestor, ppid: parent, lastSeen: clock, containerID: forker.containerID, forkedBy: parent), pid: child)
+        let process = Process(ancestor: ancestor, lastSeen: clock, containerID: forker.containerID, forkedBy: parent)
+        insert(process, pid: child)
+        link(process, to: parent)
     }
 
     /// Records a process found some other way than its events (`/proc` at start).
     public func remember(pid: UInt32, ppid: UInt32, exe: [UInt8]?, comm: [UInt8]?, argv: [[UInt8]]?) {
         clock += 1
         let program = Lineage.Program(exe: exe, comm: comm, argv: argv, argvByteLimit: argvByteLimit)
-        insert(Process(ancestor: Lineage.Ancestor(pid: pid, program: program), ppid: ppid, lastSeen: clock), pid: pid)
+        let process = Process(ancestor: Lineage.Ancestor(pid: pid, program: program), lastSeen: clock)
+        insert(process, pid: pid)
+        link(process, to: ppid)
     }
 
     /// `known`: what the table held for `pid` before this event.
@@ -258,24 +265,50 @@ public final class ProcessLineage: @unchecked Sendable {
         if let known, ppid == nil || known.ppid == nil || known.ppid == ppid {
             process = known
         } else {
-            process = Process(ancestor: Lineage.Ancestor(pid: pid), ppid: ppid, lastSeen: clock)
+            process = Process(ancestor: Lineage.Ancestor(pid: pid), lastSeen: clock)
             insert(process, pid: pid)
         }
-        process.update(from: event, ppid: ppid, at: clock, argvByteLimit: argvByteLimit)
+        if let ppid, process.ppid != ppid { link(process, to: ppid) }
+        process.update(from: event, at: clock, argvByteLimit: argvByteLimit)
     }
 
-    /// Puts `process` in the table, first making room when `pid` is new and the table full.
+    /// Makes `ppid` the parent of `process`, moving it from its former parent's children
+    /// to the new one's.
+    private func link(_ process: Process, to ppid: UInt32) {
+        guard process.ppid != ppid else { return }
+        unlink(process)
+        process.ppid = ppid
+        if let parent = processes[ppid] { parent.children += 1 }
+    }
+
+    /// Takes `process` out of its parent's children (it is forgotten or re-parented). A
+    /// parent remembered after its child never counted it: counts do not go below zero.
+    private func unlink(_ process: Process) {
+        guard let ppid = process.ppid, let parent = processes[ppid], parent.children > 0 else { return }
+        parent.children -= 1
+    }
+
+    /// Puts `process` in the table in place of what `pid` was, first making room when
+    /// `pid` is new and the table full.
     private func insert(_ process: Process, pid: UInt32) {
-        if processes[pid] == nil, processes.count >= capacity { evictLeastRecentlySeen() }
+        if let replaced = processes[pid] {
+            unlink(replaced)
+        } else if processes.count >= capacity {
+            evict()
+        }
         processes[pid] = process
     }
 
-    /// Forgets the least recently seen eighth, so that eviction is rare and its cost
-    /// spread over many events.
-    private func evictLeastRecentlySeen() {
+    /// Forgets an eighth of the table, so that eviction is rare and its cost spread over
+    /// many events: the least recently seen of the processes no other names as parent, or
+    /// of all processes when too few are such leaves (a table of long chains).
+    private func evict() {
         let count = max(1, processes.count / 8)
-        let cutoff = processes.values.map(\.lastSeen).sorted()[count - 1]
-        for (pid, process) in processes where process.lastSeen <= cutoff {
+        let leaves = processes.values.filter { $0.children == 0 }.map(\.lastSeen)
+        let leavesOnly = leaves.count >= count
+        let cutoff = (leavesOnly ? leaves : processes.values.map(\.lastSeen)).sorted()[count - 1]
+        for (pid, process) in processes where process.lastSeen <= cutoff && (!leavesOnly || process.children == 0) {
+            unlink(process)
             processes[pid] = nil
             evicted += 1
         }

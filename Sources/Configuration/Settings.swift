@@ -97,7 +97,7 @@ extension Setting {
     public static let ancestryDepth = Setting(key: "events.ancestry_depth", kind: .integer(0...64), defaultValue: .integer(0),
         help: "Give each process event its parent (exe, name, arguments, exec event) and this many ancestors above it, from what the stream showed (0: none).")
     public static let ancestryProcesses = Setting(key: "events.ancestry_processes", kind: .integer(2...10_000_000), defaultValue: .integer(100_000),
-        help: "The most processes remembered for ancestry; past it the least recently seen are forgotten and counted.")
+        help: "The most processes remembered for ancestry; past it the least recently seen of those without remembered children are forgotten first, and counted.")
     public static let labels = Setting(key: "events.labels", kind: .texts, defaultValue: .texts([]),
         help: "Labels, `NAME FIELD=VALUE…`: a process whose event matches gets NAME, and so do all its descendants (docs/configuration.md, Labels).")
     public static let sessionLabels = Setting(key: "events.session_labels", kind: .bool, defaultValue: .bool(false),

@@ -312,6 +312,26 @@ struct AncestryTests {
         #expect(late?["pid"] as? Int == 504 && late?["exe"] as? String == "/usr/bin/dash", "\(late ?? [:])")
     }
 
+    @Test("a quiet ancestor outlives the many short-lived children that fill the table: the last child still names it")
+    func quietAncestorKept() throws {
+        func exec(_ serial: Int, pid: Int, ppid: Int, exe: String) -> String { ProcessLabelTests.exec(serial, pid: pid, ppid: ppid, exe: exe) }
+        var lines = [exec(1, pid: 400, ppid: 1, exe: "/usr/bin/bash"), exec(2, pid: 500, ppid: 400, exe: "/usr/bin/make")]
+        // 200 compilers under make, each seen once: make itself is never seen again.
+        for child in 0..<200 { lines.append(exec(3 + child, pid: 1000 + child, ppid: 500, exe: "/usr/bin/cc")) }
+        let sink = MemorySink()
+        let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), lineage: ProcessLineage(depth: 4, capacity: 16), sink: sink)
+        for line in lines { try pipeline.add(try Fixtures.record(line)) }
+        try pipeline.finish()
+        let events = try Command.jsonLines(Data(sink.bytes))
+        let last = processObject(try #require(events.last))
+        #expect(last["pid"] as? Int == 1199)
+        let parent = last["parent"] as? [String: Any]
+        #expect(parent?["pid"] as? Int == 500 && parent?["exe"] as? String == "/usr/bin/make", "\(parent ?? [:])")
+        #expect((last["ancestors"] as? [[String: Any]])?.first?["exe"] as? String == "/usr/bin/bash")
+        let counters = pipeline.snapshot()
+        #expect(counters.ancestryEvictions >= 180 && counters.ancestryProcesses <= 16, "\(counters.ancestryEvictions) forgotten, \(counters.ancestryProcesses) kept")
+    }
+
     @Test("a process's program keeps its executable, name and whole leading arguments up to the byte limit, whatever bytes they hold")
     func programPacking() {
         let argv: [[UInt8]] = [Array("/bin/sh".utf8), [0, 4, 0, 0, 0, 0xff], [], Array(repeating: 0x41, count: 10)]
