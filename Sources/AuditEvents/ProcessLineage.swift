@@ -33,12 +33,19 @@ public struct Lineage: Sendable, Equatable {
         private var commLength: Int32 = -1
         private var argumentsKnown = false
 
+        /// The longest executable or name kept: the kernel's PATH_MAX. Only a crafted log
+        /// has longer ones, and the table must not keep them for every process.
+        public static let nameByteLimit = 4096
+
         public init() {}
 
-        /// Keeps the leading arguments whose bytes add up to at most `argvByteLimit`.
+        /// Keeps the leading arguments whose bytes add up to at most `argvByteLimit`, and
+        /// at most `nameByteLimit` bytes of the executable and of the name.
         public init<Exe: Collection<UInt8>, Comm: Collection<UInt8>, Argument: Collection<UInt8>>(
             exe: Exe?, comm: Comm?, argv: (some Sequence<Argument>)?, argvByteLimit: Int
         ) {
+            let exe = exe?.prefix(Self.nameByteLimit)
+            let comm = comm?.prefix(Self.nameByteLimit)
             // Two passes over the arguments, so that the buffer is allocated once.
             var kept = 0
             var argumentBytes = 0

@@ -332,7 +332,7 @@ struct AncestryTests {
         #expect(counters.ancestryEvictions >= 180 && counters.ancestryProcesses <= 16, "\(counters.ancestryEvictions) forgotten, \(counters.ancestryProcesses) kept")
     }
 
-    @Test("a process's program keeps its executable, name and whole leading arguments up to the byte limit, whatever bytes they hold")
+    @Test("a process's program keeps its executable, name and whole leading arguments up to the byte limits, whatever bytes they hold")
     func programPacking() {
         let argv: [[UInt8]] = [Array("/bin/sh".utf8), [0, 4, 0, 0, 0, 0xff], [], Array(repeating: 0x41, count: 10)]
         let program = Lineage.Program(exe: Array("/usr/bin/dash".utf8), comm: Array("sh".utf8), argv: argv, argvByteLimit: 13)
@@ -345,6 +345,10 @@ struct AncestryTests {
         #expect(nameOnly.comm.map(Array.init) == Array("kworker/0:1".utf8))
         let noArguments = Lineage.Program(exe: Array("/usr/bin/true".utf8), comm: nil as [UInt8]?, argv: [[UInt8]](), argvByteLimit: 4096)
         #expect(noArguments.comm == nil && noArguments.arguments.map { Array($0) }?.isEmpty == true)
+        // Longer than PATH_MAX: only a crafted log says so, and the table keeps no more.
+        let crafted = Lineage.Program(exe: [UInt8](repeating: 0x2F, count: 100_000), comm: [UInt8](repeating: 0x63, count: 5000),
+                                      argv: [[UInt8]](), argvByteLimit: 4096)
+        #expect(crafted.exe?.count == Lineage.Program.nameByteLimit && crafted.comm?.count == Lineage.Program.nameByteLimit)
     }
 
     @Test("the process memory stays within its cap, and what it forgets is counted")
