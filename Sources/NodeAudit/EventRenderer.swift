@@ -13,7 +13,7 @@ final class EventRenderer: @unchecked Sendable {
     private let enrichers: [any EventEnricher]
     /// The process tree for each event's parent and ancestors; nil when not asked for.
     private let lineage: ProcessLineage?
-    /// After enrichment, so that label rules see containers and names; nil without rules.
+    /// After enrichment, so that label rules see containers and names; nil without label rules or session labels.
     private var labels: ProcessLabels?
     /// After enrichment and labels, so that filters see containers, names and labels, and every event still
     /// teaches the enrichers (sessions, processes) even when it is dropped.

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Fields one output leaves out of its lines: log stores bill by the byte, and what one
 /// store needs (the raw records, every identity) another does not. Each field is a
 /// dotted path in the output's schema: `records`, `process.euid`, `process.parent.args`;
@@ -55,10 +59,12 @@ public struct FieldOmission: Sendable {
     /// omitted fields. A line that is not a JSON object is copied as it is.
     public func apply(_ lines: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         output.reserveCapacity(output.count + lines.count)
+        guard let base = lines.baseAddress else { return }
         var start = 0
         while start < lines.count {
-            var end = start
-            while end < lines.count, lines[end] != UInt8(ascii: "\n") { end += 1 }
+            // memchr (vectorised) finds the line's end; the scanner then reads each byte once.
+            let end = memchr(base + start, Int32(UInt8(ascii: "\n")), lines.count - start)
+                .map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? lines.count
             let line = UnsafeBufferPointer(rebasing: lines[start..<end])
             let mark = output.count
             var scanner = Scanner(bytes: line)
