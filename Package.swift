@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL", "HostIO"],
                 linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // Pipeline wiring, configuration, counters.
-        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO", "CZlib",
+        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Attribution", "Enrichment", "Output", "Configuration", "HostIO", "CZlib",
                                                   .product(name: "Logging", package: "swift-log")]),
         // The executable `nodeaudit`: command-line parsing only. (Its target is not named
         // `nodeaudit`: it would differ from the library `NodeAudit` only by case.)

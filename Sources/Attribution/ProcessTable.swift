@@ -16,6 +16,8 @@ public struct ProcessTable: Sendable {
         public var workload: Workload?
         /// The exec session into a container this process belongs to, once known.
         public var execSession: ExecSession?
+        /// The executable its exec event named (the kernel's `exe`), once seen.
+        public var exe: [UInt8]?
         /// When the entry was last confirmed (milliseconds, the caller's clock).
         public var confirmedAt: UInt64
         /// Set when the process was found gone; it is forgotten `goneRetention` later.
@@ -53,13 +55,25 @@ public struct ProcessTable: Sendable {
             entry.startTicks = entry.startTicks ?? old.startTicks
             entry.workload = entry.workload ?? old.workload
             entry.execSession = entry.execSession ?? old.execSession
+            entry.exe = entry.exe ?? old.exe
         }
+        entries[entry.pid] = entry
+        if entries.count > capacity { shrink() }
+    }
+
+    /// Records a process known to be new (a runtime just started it): nothing of an
+    /// earlier holder of the pid is kept.
+    public mutating func replace(_ entry: Entry) {
         entries[entry.pid] = entry
         if entries.count > capacity { shrink() }
     }
 
     public mutating func setExecSession(_ session: ExecSession, for pid: UInt32) {
         entries[pid]?.execSession = session
+    }
+
+    public mutating func setExe(_ exe: [UInt8], for pid: UInt32) {
+        entries[pid]?.exe = exe
     }
 
     public mutating func markGone(_ pid: UInt32, at now: UInt64) {

@@ -36,6 +36,9 @@ public struct AuditEvent: Sendable {
     public var loginSession: LoginSession?
     /// The exec session into a container the process belongs to (enrichment).
     public var execSession: ExecSession?
+    /// A container runtime started the process, and it was gone before nodeaudit could
+    /// tell which container it runs in: not the host's, but not attributed (enrichment).
+    public var isUnattributed: Bool
     /// An SELinux access decision (AVC, USER_AVC): `denied` or `granted`, and the
     /// permissions in its braces (what libauparse calls seresult and seperms).
     public var accessDecision: AccessDecision?
@@ -64,6 +67,7 @@ public struct AuditEvent: Sendable {
         self.ttyInput = nil
         self.loginSession = nil
         self.execSession = nil
+        self.isUnattributed = false
         self.accessDecision = nil
         self.labels = []
         self.lineage = nil
@@ -90,6 +94,7 @@ public struct AuditEvent: Sendable {
         ttyInput = nil
         loginSession = nil
         execSession = nil
+        isUnattributed = false
         accessDecision = nil
         labels.removeAll(keepingCapacity: true)
         lineage = nil

@@ -123,6 +123,18 @@ public struct EventInterpreter: Sendable {
     private func readProcess(_ record: AuditRecord, into event: inout AuditEvent) {
         if event.process == nil { event.process = ProcessInfo() }
         readProcess(record, FieldIndex(record), into: &event.process!, text: &event.text)
+        if record.type.isUserMessage { Self.keepKernelStamped(&event.process!) }
+    }
+
+    /// A user-space message's process is what the kernel stamped (pid, uid, auid, ses);
+    /// its `exe`, `comm`, `tty` and other ids are the sender's claims, which stay in the
+    /// message (a forged login says `exe="/usr/sbin/sshd"` from anywhere).
+    private static func keepKernelStamped(_ process: inout ProcessInfo) {
+        process.exe = nil
+        process.comm = nil
+        process.tty = nil
+        process.ppid = nil
+        for role in IdentityRole.allCases where role != .uid && role != .auid { process[role] = nil }
     }
 
     private func readProcess(

@@ -68,6 +68,11 @@ public struct RecordType: Hashable, Sendable, CustomStringConvertible {
     /// Every message type libaudit names.
     public static let allMessages: ClosedRange<UInt32> = 1000...2999
 
+    /// A message a user-space program sent (logins, PAM, USER_TTY): the kernel stamps
+    /// only `pid`, `uid`, `auid`, `ses` and `subj` before the sender's `msg='…'`; the rest
+    /// is what the sender claims.
+    public var isUserMessage: Bool { Self.userMessages.contains(number) || Self.secondUserMessages.contains(number) }
+
     /// The audit daemon's own records (DAEMON_START…), which carry its serials, not the kernel's.
     public var isDaemonMessage: Bool { Self.daemonMessages.contains(number) }
 

@@ -120,6 +120,13 @@ extension Setting {
         help: "The kubelet's pod log directory, for pod, namespace and container names.")
     public static let containerLogs = Setting(key: "attribution.container_logs", kind: .text, defaultValue: .text("/var/log/containers"),
         help: "The kubelet's container log links, for container names.")
+    public static let runtimes = Setting(key: "attribution.runtimes", kind: .texts, defaultValue: .texts([
+            "/usr/bin/runc", "/usr/sbin/runc", "/usr/local/bin/runc", "/usr/local/sbin/runc", "/usr/bin/crun", "/usr/local/bin/crun",
+            "/usr/bin/containerd-shim-runc-v2", "/usr/local/bin/containerd-shim-runc-v2", "/usr/bin/containerd-shim-runc-v1",
+            "/usr/bin/containerd-shim", "/usr/bin/conmon", "/usr/libexec/podman/conmon", "/usr/local/bin/conmon",
+            "/usr/local/libexec/podman/conmon",
+        ]),
+        help: "The container runtime programs (OCI runtimes named runc or crun, containerd shims, conmon) whose command lines attribute the processes they start, however briefly those live: paths as the kernel names the executable, owned by root and run as root. Their files (bundle, state, pid files) are read under rules.host_root.")
     public static let format = Setting(key: "output.format", kind: .choice(["native", "ecs"]), defaultValue: .text("native"),
         help: "native: nodeaudit's schema (docs/events.md); ecs: the Elastic Common Schema (docs/ecs.md). For every output.")
     public static let stdout = Setting(key: "output.stdout", kind: .bool, defaultValue: .bool(true),
@@ -180,7 +187,7 @@ extension Setting {
     /// Every setting, in the order the defaults are documented.
     public static let all: [Setting] = [
         ruleFiles, hostRoot, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
-        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs,
+        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes,
         format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
     ]
 }

@@ -7,7 +7,8 @@ import AuditRecords
 ///
 /// The kernel stamps the session id (`ses`) on every record of a process after
 /// pam_loginuid set it, so nothing is guessed; ended sessions are kept a while for late
-/// events, then forgotten.
+/// events, then forgotten. Runs after `WorkloadResolver`: only the host's logins (or a
+/// log's, when nothing is attributed) open sessions.
 public final class LoginSessionTracker: EventEnricher {
     private var sessions: [UInt32: (session: LoginSession, endedAt: UInt64?)] = [:]
     private let keepEndedMilliseconds: UInt64
@@ -20,7 +21,10 @@ public final class LoginSessionTracker: EventEnricher {
 
     public func enrich(_ event: inout AuditEvent) {
         guard let id = event.process?.session else { return }
-        if event.category == .login, let message = event.message, let type = event.records.first?.type {
+        // A login sent from a container (any root process in a pod may send one) opens no
+        // session: its session id is the container's, not a login on the node.
+        if event.category == .login, let message = event.message, let type = event.records.first?.type,
+           event.workload?.isHost != false, !event.isUnattributed {
             record(type, message, session: id, event: event)
         }
         if let known = sessions[id] { event.loginSession = known.session }

@@ -24,10 +24,18 @@ public final class WorkloadResolver: EventEnricher {
     private let sweepIntervalMilliseconds: UInt64 = 5000
     private var sweptAt: UInt64 = 0
 
-    public init(proc: ProcFS = ProcFS(), kubernetes: KubernetesLogDirectories?, podRuntime: String? = ContainerRuntimeSockets.detect()) {
+    /// The container runtime's launches in the stream: who started a process that was gone
+    /// before its `/proc` entry could be read. Nil for logs read offline from another time.
+    private let launches: RuntimeLaunchTracker?
+
+    /// `runtimes`: the runtime programs whose command lines are believed, and where their
+    /// files are (nil: attribute from `/proc` and parents alone).
+    public init(proc: ProcFS = ProcFS(), kubernetes: KubernetesLogDirectories?, podRuntime: String? = ContainerRuntimeSockets.detect(),
+                runtimes: (programs: RuntimePrograms, files: RuntimeFiles)? = nil) {
         self.proc = proc
         self.kubernetes = kubernetes
         self.podRuntime = podRuntime
+        launches = runtimes.map { RuntimeLaunchTracker(programs: $0.programs, files: $0.files, procRoot: proc.root) }
     }
 
     /// Reads every process now alive, so the parents of short-lived processes are known
@@ -37,8 +45,9 @@ public final class WorkloadResolver: EventEnricher {
         for pid in proc.pids() {
             let file = proc.cgroup(pid)
             guard let stat = proc.stat(pid) else { continue }
-            table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: Self.reading(file, confirmedBy: stat),
-                                 confirmedAt: now))
+            let workload = Self.reading(file, confirmedBy: stat)
+            table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: workload, confirmedAt: now))
+            if let workload { launches?.learn(workload) }
         }
         sweptAt = now
     }
@@ -48,15 +57,72 @@ public final class WorkloadResolver: EventEnricher {
         let now = WallClock.nowMilliseconds()
         if now - sweptAt >= sweepIntervalMilliseconds { sweep(now: now) }
         let eventBootMilliseconds = Int64(event.key.stamp.epochMilliseconds) - ProcFS.bootOffsetMilliseconds()
-        guard var workload = workload(of: pid, parent: process.ppid, eventBoot: eventBootMilliseconds,
-                                      fresh: event.exec != nil, now: now, depth: 0) else { return }
+        defer { noteProgram(&event, pid: pid, eventBoot: eventBootMilliseconds) }
+        var isRuntime = false
+        if let launches {
+            if event.exec != nil { isRuntime = launches.observeExec(event, pid: pid, now: now) }
+            // A new process: the runtime may have started it (it may be gone already).
+            // Not one already attributed to a container (a container's shell exec'ing again
+            // under the shim must not take a launch meant for another process).
+            if !isRuntime, let ppid = process.ppid, ppid > 0, !isKnownInContainer(pid, parent: ppid),
+               let claim = launches.claim(pid: pid, ppid: ppid, isExec: event.exec != nil, now: now) {
+                let session = claim.isProcess
+                    ? remember(claim, pid: pid, ppid: ppid, hasTTY: process.tty != nil, eventBoot: eventBootMilliseconds, now: now) : nil
+                finish(&event, claim.workload, execSession: session)
+                return
+            }
+        }
+        var startedByRuntime = false
+        guard let workload = workload(of: pid, parent: process.ppid, eventBoot: eventBootMilliseconds, fresh: event.exec != nil,
+                                      now: now, depth: 0, isRuntime: isRuntime, startedByRuntime: &startedByRuntime) else {
+            event.isUnattributed = startedByRuntime
+            return
+        }
+        // The runtime's own programs (`runc init` entering the container) begin no session.
+        let session = isRuntime ? nil : execSession(of: pid, parent: process.ppid, in: workload, hasTTY: process.tty != nil,
+                                                    eventBoot: eventBootMilliseconds, now: now)
+        finish(&event, workload, execSession: session)
+    }
+
+    /// Remembers the executable an exec names; gives a user-space message (whose `exe` is
+    /// the sender's claim) the executable its process really runs, as its exec showed it
+    /// or `/proc` shows it now.
+    private func noteProgram(_ event: inout AuditEvent, pid: UInt32, eventBoot: Int64) {
+        if event.exec != nil {
+            if let exe = event.bytes(event.process?.exe) { table.setExe(Array(exe), for: pid) }
+        } else if event.process?.exe == nil, event.message != nil, event.records.first?.type.isUserMessage == true {
+            let seen = table[pid]?.exe
+            let live = seen == nil && proc.stat(pid).map { startedBy($0, eventBoot: eventBoot) } == true
+                ? HostFile.linkTarget("\(proc.root)/\(pid)/exe") : nil
+            if let exe = seen ?? live { event.process?.exe = event.text.append(exe[...]) }
+        }
+    }
+
+    /// Sets the event's workload, with the node's runtime and the Kubernetes names.
+    private func finish(_ event: inout AuditEvent, _ workload: Workload, execSession: ExecSession?) {
+        var workload = workload
         if workload.container != nil, workload.container?.runtime == nil, workload.pod != nil {
             workload.container?.runtime = podRuntime
         }
         kubernetes?.name(&workload)
         event.workload = workload
-        event.execSession = execSession(of: pid, parent: process.ppid, in: workload, hasTTY: process.tty != nil,
-                                        eventBoot: eventBootMilliseconds, now: now)
+        event.execSession = execSession
+    }
+
+    /// Records a process a runtime launch started, as a new process: its exec session
+    /// begins with it when the runtime's exec path started it, else it inherits none.
+    private func remember(_ claim: RuntimeLaunchTracker.Claim, pid: UInt32, ppid: UInt32, hasTTY: Bool, eventBoot: Int64,
+                          now: UInt64) -> ExecSession? {
+        let stat = proc.stat(pid).flatMap { startedBy($0, eventBoot: eventBoot) ? $0 : nil }
+        var entry = ProcessTable.Entry(pid: pid, ppid: ppid, startTicks: stat?.startTicks, workload: claim.workload, confirmedAt: now)
+        if stat == nil { entry.goneSince = now }
+        if claim.beginsExecSession, let container = claim.workload.container {
+            // A process already gone is dated by its event, in the same clock ticks since boot.
+            let start = stat?.startTicks ?? UInt64(max(0, eventBoot)) / proc.millisecondsPerTick
+            entry.execSession = ExecSession(id: "\(container.id.prefix(12))-\(pid)-\(start)", rootPID: pid, hasTTY: hasTTY)
+        }
+        table.replace(entry)
+        return entry.execSession
     }
 
     /// The exec session of a container process: inherited from its parent in the same
@@ -69,7 +135,9 @@ public final class WorkloadResolver: EventEnricher {
         guard let container = workload.container else { return nil }
         if let known = table[pid]?.execSession { return known }
         guard let parent, parent > 0 else { return nil }
-        let parentWorkload = self.workload(of: parent, parent: nil, eventBoot: eventBoot, fresh: false, now: now, depth: 1)
+        var startedByRuntime = false
+        let parentWorkload = self.workload(of: parent, parent: nil, eventBoot: eventBoot, fresh: false, now: now, depth: 1,
+                                           startedByRuntime: &startedByRuntime)
         if parentWorkload?.container?.id == container.id {
             guard let inherited = table[parent]?.execSession else { return nil }
             table.setExecSession(inherited, for: pid)
@@ -84,7 +152,12 @@ public final class WorkloadResolver: EventEnricher {
 
     /// `fresh`: read the cgroup again even for a known process (after an exec it may have
     /// been moved, e.g. by a runtime's exec path).
-    private func workload(of pid: UInt32, parent: UInt32?, eventBoot: Int64, fresh: Bool, now: UInt64, depth: Int) -> Workload? {
+    /// `isRuntime`: the process is a container runtime program, whose parent's workload is
+    /// its own. For any other process, a runtime parent is no evidence (the runtime runs on
+    /// the host, the process it starts in a container): it is not inherited, and
+    /// `startedByRuntime` is set.
+    private func workload(of pid: UInt32, parent: UInt32?, eventBoot: Int64, fresh: Bool, now: UInt64, depth: Int,
+                          isRuntime: Bool = false, startedByRuntime: inout Bool) -> Workload? {
         if !fresh, let entry = table[pid], entry.goneSince == nil, now - entry.confirmedAt < confirmIntervalMilliseconds,
            parent == nil || entry.ppid == parent, let workload = entry.workload {
             return workload
@@ -99,6 +172,7 @@ public final class WorkloadResolver: EventEnricher {
                 let known = fresh ? nil : table[pid].flatMap { $0.startTicks == stat.startTicks ? $0.workload : nil }
                 if let workload = known ?? Self.reading(file, confirmedBy: stat) {
                     table.remember(.init(pid: pid, ppid: stat.ppid, startTicks: stat.startTicks, workload: workload, confirmedAt: now))
+                    if known == nil { launches?.learn(workload) }
                     return workload
                 }
             } else {
@@ -108,12 +182,16 @@ public final class WorkloadResolver: EventEnricher {
         } else {
             table.markGone(pid, at: now)
         }
-        if ownEntryIsEventProcess, let entry = table[pid], let workload = entry.workload,
-           parent == nil || entry.ppid == nil || entry.ppid == parent {
+        if ownEntryIsEventProcess, let entry = table[pid], let workload = entry.workload, isSameProcess(entry, parent: parent) {
             return workload
         }
         guard depth < 8, let parentPID = parent ?? table[pid]?.ppid, parentPID > 0 else { return nil }
-        guard let inherited = workload(of: parentPID, parent: nil, eventBoot: eventBoot, fresh: false, now: now, depth: depth + 1) else {
+        if !isRuntime, launches?.isRuntime(parentPID) == true {
+            startedByRuntime = true
+            return nil
+        }
+        guard let inherited = workload(of: parentPID, parent: nil, eventBoot: eventBoot, fresh: false, now: now, depth: depth + 1,
+                                       startedByRuntime: &startedByRuntime) else {
             return nil
         }
         if ownEntryIsEventProcess {
@@ -123,6 +201,19 @@ public final class WorkloadResolver: EventEnricher {
             table.remember(entry)
         }
         return inherited
+    }
+
+    /// Whether an event whose process has `parent` is of the process `entry` remembers: the
+    /// same parent, or one that adopted it from the runtime command that started it (runc
+    /// exits early by design, and the shim, conmon or init adopts what it started).
+    private func isSameProcess(_ entry: ProcessTable.Entry, parent: UInt32?) -> Bool {
+        guard let parent, let known = entry.ppid, known != parent else { return true }
+        return launches?.isLaunch(known) == true
+    }
+
+    private func isKnownInContainer(_ pid: UInt32, parent: UInt32) -> Bool {
+        guard let entry = table[pid], entry.workload?.container != nil else { return false }
+        return isSameProcess(entry, parent: parent)
     }
 
     /// Whether a process with this stat existed at the event's time (its pid not reused since).

@@ -1,12 +1,27 @@
-/// Where attribution reads the host: /proc and the kubelet's log directories.
+import Attribution
+import Enrichment
+
+/// Where attribution reads the host: /proc, the kubelet's log directories, and the
+/// container runtime's programs and files.
 public struct AttributionOptions: Sendable {
     public var procRoot: String
     public var podLogRoot: String
     public var containerLogRoot: String
+    /// The runtime programs believed (`attribution.runtimes`).
+    public var runtimePrograms: [String]
+    /// The node's root as nodeaudit sees it, where the runtime's files are read ("" on the node).
+    public var hostRoot: String
 
-    public init(procRoot: String, podLogRoot: String, containerLogRoot: String) {
+    public init(procRoot: String, podLogRoot: String, containerLogRoot: String, runtimePrograms: [String], hostRoot: String) {
         self.procRoot = procRoot
         self.podLogRoot = podLogRoot
         self.containerLogRoot = containerLogRoot
+        self.runtimePrograms = runtimePrograms
+        self.hostRoot = hostRoot
+    }
+
+    /// The runtime programs and files the resolver follows launches with.
+    var runtimes: (programs: RuntimePrograms, files: RuntimeFiles) {
+        (RuntimePrograms(paths: runtimePrograms), RuntimeFiles(hostRoot: hostRoot))
     }
 }

@@ -52,7 +52,8 @@ public struct EventOptions: Sendable {
         userFiles = c.bool(.hostUsers) ? (c.text(.passwdFile), c.text(.groupFile)) : nil
         eventTimeoutMilliseconds = UInt64(c.number(.eventTimeout) * 1000)
         attribution = attribute
-            ? AttributionOptions(procRoot: c.text(.procRoot), podLogRoot: c.text(.podLogs), containerLogRoot: c.text(.containerLogs))
+            ? AttributionOptions(procRoot: c.text(.procRoot), podLogRoot: c.text(.podLogs), containerLogRoot: c.text(.containerLogs),
+                                 runtimePrograms: c.texts(.runtimes), hostRoot: c.hostRoot)
             : nil
         self.nodeName = nodeName
         let clusterName = c.text(.clusterName)
@@ -81,14 +82,16 @@ public struct EventOptions: Sendable {
         var steps: [any EventEnricher] = []
         if let nodeName { steps.append(NodeNamer(name: nodeName)) }
         if let userFiles { steps.append(UserNameResolver(passwdPath: userFiles.passwd, groupPath: userFiles.group)) }
-        steps.append(LoginSessionTracker())
+        // Before logins: a login record sent from a container opens no session on the host.
         if let attribution {
             let resolver = WorkloadResolver(
                 proc: ProcFS(root: attribution.procRoot),
-                kubernetes: KubernetesLogDirectories(podLogRoot: attribution.podLogRoot, containerLogRoot: attribution.containerLogRoot))
+                kubernetes: KubernetesLogDirectories(podLogRoot: attribution.podLogRoot, containerLogRoot: attribution.containerLogRoot),
+                runtimes: attribution.runtimes)
             resolver.scanProcesses()
             steps.append(resolver)
         }
+        steps.append(LoginSessionTracker())
         return steps
     }
 }

@@ -397,6 +397,7 @@ public struct ECSEncoder: EventEncoder {
         }
         w.member("tty_input", event.ttyInput, in: text)
         if event.workload?.isHost == true { w.key("host_process"); w.bool(true) }
+        if event.isUnattributed { w.key("unattributed"); w.bool(true) }
         if event.isLate { w.key("late"); w.bool(true) }
         w.endObject()
     }

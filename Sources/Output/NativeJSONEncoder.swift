@@ -126,6 +126,7 @@ public struct NativeJSONEncoder: EventEncoder {
         if let decision = event.accessDecision { w.accessDecision(decision, in: text) }
         writeDetails(event, into: &w)
         if let workload = event.workload { writeWorkload(workload, into: &w) }
+        if event.isUnattributed { w.key("unattributed"); w.bool(true) }
         if event.isLate {
             w.key("late")
             w.bool(true)

@@ -45,9 +45,7 @@ extension KernelSuite {
                 image: image.name, name: name, configMaps: configMaps,
                 hostPaths: ["/var/lib/nodeaudit": work.appendingPathComponent("var-lib-nodeaudit").path],
                 nodeName: ProcessInfo.processInfo.hostName)
-            // podman's own default limits fail setrlimit on these machines (the kubelet's do not).
-            let quirks = ["--rm", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096",
-                          "--stop-timeout", String(pod.terminationGracePeriod)]
+            let quirks = ["--rm"] + PodmanStorage.runQuirks + ["--stop-timeout", String(pod.terminationGracePeriod)]
             let probe = try #require(pod.startupProbe, "the DaemonSet has no startupProbe")
             let curl = try ReferenceTools.path("curl", package: "curl")
 

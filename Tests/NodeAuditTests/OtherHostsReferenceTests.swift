@@ -95,7 +95,9 @@ print(json.dumps(events))
                       number.map { $0 < 0 ? (syscall?["errno"] as? String ?? "\($0)") : "\($0)" })
             }
             check(serial, "cwd", ref["cwd"], process["cwd"] ?? details?["cwd"])
-            check(serial, "exe", ref["exe"], process["exe"])
+            // A user-space message's exe is its sender's claim: nodeaudit keeps it in the
+            // message (libauparse reports it as the process's), never as the process's own.
+            check(serial, "exe", ref["exe"], message != nil && process["exe"] == nil ? message?["exe"] : process["exe"])
             for role in ["uid", "auid"] {
                 let identity = process[role] as? [String: Any]
                 check(serial, role, ref[role], identity?["id"])

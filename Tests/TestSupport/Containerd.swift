@@ -16,7 +16,9 @@ public final class Containerd {
     private let daemon = Process()
     private var containers: [String] = []
 
-    public init() throws {
+    /// `loginUID`: containerd starts as if from a login by that user (its audit session
+    /// then passes to every container process, as when an admin starts it by hand).
+    public init(loginUID: Int? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-containerd-\(UUID().uuidString.prefix(8))")
         socket = directory.appendingPathComponent("containerd.sock").path
         rootfs = directory.appendingPathComponent("rootfs")
@@ -36,8 +38,14 @@ public final class Containerd {
             """
         let configFile = directory.appendingPathComponent("config.toml")
         try config.write(to: configFile, atomically: true, encoding: .utf8)
-        daemon.executableURL = URL(fileURLWithPath: Command.which("containerd")!)
-        daemon.arguments = ["--config", configFile.path]
+        if let loginUID {
+            daemon.executableURL = URL(fileURLWithPath: "/bin/sh")
+            daemon.arguments = ["-c", "echo \(loginUID) > /proc/self/loginuid && exec \"$0\" --config \"$1\"",
+                                Command.which("containerd")!, configFile.path]
+        } else {
+            daemon.executableURL = URL(fileURLWithPath: Command.which("containerd")!)
+            daemon.arguments = ["--config", configFile.path]
+        }
         daemon.standardInput = FileHandle.nullDevice
         daemon.standardOutput = FileHandle.nullDevice
         let log = directory.appendingPathComponent("containerd.log")
@@ -65,6 +73,23 @@ public final class Containerd {
         let result = try ctr(["run", "--detach", "--null-io", "--cgroup", cgroup, "--rootfs", rootfs.path, id, "/bin/sh", "-c", script])
         guard result.status == 0 else { throw ContainerdError.failed("ctr run", result.stderr) }
         containers.append(id)
+    }
+
+    /// Where the containers' root filesystem is (busybox), to add a program to it.
+    public var rootfsPath: String { rootfs.path }
+
+    /// `ctr run --rm`: a container `id` in `cgroup` running `argv` to its end, in the
+    /// foreground (a Job's pod, `kubectl run --rm`); deleted when it exits.
+    @discardableResult
+    public func runOnce(id: String, cgroup: String, _ argv: [String]) throws -> Command.Result {
+        try ctr(["run", "--rm", "--null-io", "--cgroup", cgroup, "--rootfs", rootfs.path, id] + argv)
+    }
+
+    /// `ctr task exec`: `argv` run in the running container `id` to its end (the node side
+    /// of a one-shot `kubectl exec`).
+    @discardableResult
+    public func exec(_ id: String, _ argv: [String]) throws -> Command.Result {
+        try ctr(["task", "exec", "--exec-id", "exec-\(UUID().uuidString.prefix(8))", id] + argv)
     }
 
     /// The pid of a container's first process, as `ctr task ls` reports it.

@@ -1,0 +1,111 @@
+import AuditEvents
+
+/// The container runtime's launches the stream showed (`runc create|run|exec … ID`), so
+/// that the process each one starts is attributed to its container from the stream alone,
+/// however briefly it lives: no race against its exit.
+///
+/// The process a launch starts execs under one of two parents. While the runtime command
+/// still runs, the kernel names it (`runc exec` is usually still there); once it has
+/// exited, the process has been re-parented to the runtime's supervisor (the shim, conmon,
+/// a subreaper), or to init. So a new process is claimed by a launch when its parent is
+/// the launch's runtime process, or when its parent is a trusted supervisor with a launch
+/// not yet claimed (the newest first: the runtime starts one process at a time per
+/// launch). Orphans adopted by init are matched by the pid the runtime wrote down.
+///
+/// Bounded: at most `capacity` launches, each kept `retentionMilliseconds` after it was
+/// seen or claimed.
+public struct ContainerLaunches: Sendable {
+    public struct Launch: Sendable, Equatable {
+        /// The pid of the runtime command (`runc exec`).
+        public var runtimePID: UInt32
+        /// The runtime command's parent: the shim, conmon, or whoever ran it.
+        public var supervisorPID: UInt32?
+        /// Whether the supervisor is itself a trusted runtime program (shim, conmon): only
+        /// then are its other children taken for the launch's process.
+        public var supervisorTrusted: Bool
+        public var containerID: String
+        public var action: RuntimeCommand.Action
+        /// The container's cgroup path and pod as the runtime's files told them, when read.
+        public var workload: Workload?
+        /// Files the runtime writes the started process's pid to (`--pid-file`, its state).
+        public var pidSources: [String]
+        /// When the launch was seen (milliseconds, the caller's clock).
+        public var seenAt: UInt64
+        /// The process it started, once claimed.
+        public var claimedBy: UInt32?
+
+        public init(runtimePID: UInt32, supervisorPID: UInt32?, supervisorTrusted: Bool, containerID: String,
+                    action: RuntimeCommand.Action, workload: Workload? = nil, pidSources: [String] = [], seenAt: UInt64) {
+            self.runtimePID = runtimePID
+            self.supervisorPID = supervisorPID
+            self.supervisorTrusted = supervisorTrusted
+            self.containerID = containerID
+            self.action = action
+            self.workload = workload
+            self.pidSources = pidSources
+            self.seenAt = seenAt
+        }
+    }
+
+    private var launches: [UInt32: Launch] = [:]
+    public let retentionMilliseconds: UInt64
+    public let capacity: Int
+
+    public init(retentionMilliseconds: UInt64 = 120_000, capacity: Int = 4096) {
+        self.retentionMilliseconds = retentionMilliseconds
+        self.capacity = max(1, capacity)
+    }
+
+    public var count: Int { launches.count }
+
+    /// The launch whose runtime command has this pid.
+    public subscript(runtimePID: UInt32) -> Launch? { launches[runtimePID] }
+
+    /// Records a launch; the same pid's earlier launch (a reused pid) is replaced.
+    public mutating func record(_ launch: Launch) {
+        if launches[launch.runtimePID] == nil, launches.count >= capacity { forgetOldest(launches.count - capacity * 7 / 8) }
+        launches[launch.runtimePID] = launch
+    }
+
+    /// The pid no longer runs the runtime command (it exec'd something else).
+    public mutating func forget(runtimePID: UInt32) { launches[runtimePID] = nil }
+
+    /// Unclaimed launches under a trusted supervisor `pid`, newest first.
+    public func pending(supervisor pid: UInt32) -> [Launch] {
+        launches.values.filter { $0.supervisorTrusted && $0.supervisorPID == pid && $0.claimedBy == nil }
+            .sorted { ($0.seenAt, $0.runtimePID) > ($1.seenAt, $1.runtimePID) }
+    }
+
+    /// Unclaimed launches that can be matched by the pid the runtime wrote, newest first.
+    public func unclaimed() -> [Launch] {
+        launches.values.filter { $0.claimedBy == nil && !$0.pidSources.isEmpty }
+            .sorted { ($0.seenAt, $0.runtimePID) > ($1.seenAt, $1.runtimePID) }
+    }
+
+    /// Whether `pid` is the trusted supervisor of a launch still remembered.
+    public func isSupervisor(_ pid: UInt32) -> Bool {
+        launches.values.contains { $0.supervisorTrusted && $0.supervisorPID == pid }
+    }
+
+    /// `pid` is the process `runtimePID`'s launch started.
+    public mutating func claim(runtimePID: UInt32, by pid: UInt32, at now: UInt64) {
+        launches[runtimePID]?.claimedBy = pid
+        launches[runtimePID]?.seenAt = now
+    }
+
+    /// Sets what the runtime's files said of the container, for this launch.
+    public mutating func setWorkload(_ workload: Workload, runtimePID: UInt32) {
+        launches[runtimePID]?.workload = workload
+    }
+
+    /// Forgets launches older than the retention.
+    public mutating func expire(now: UInt64) {
+        launches = launches.filter { now < $0.value.seenAt || now - $0.value.seenAt <= retentionMilliseconds }
+    }
+
+    private mutating func forgetOldest(_ count: Int) {
+        for launch in launches.values.sorted(by: { $0.seenAt < $1.seenAt }).prefix(max(1, count)) {
+            launches[launch.runtimePID] = nil
+        }
+    }
+}

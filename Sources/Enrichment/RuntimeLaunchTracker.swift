@@ -1,0 +1,152 @@
+import HostIO
+import Attribution
+import AuditEvents
+import AuditRecords
+
+/// Follows the container runtime through the stream and attributes the processes it
+/// starts: `ContainerLaunches` (which process each launch started) fed from the execs of
+/// trusted runtime programs, and the runtime's files for the container's cgroup and pod.
+///
+/// Used by `WorkloadResolver`, on its thread.
+final class RuntimeLaunchTracker {
+    /// A process a launch started, and how.
+    struct Claim {
+        var workload: Workload
+        /// The runtime's exec path started it (`runc exec`): it begins an exec session.
+        var beginsExecSession: Bool
+        /// The process itself, to be remembered as the container's; false for an event of
+        /// the runtime's helper before the exec that makes it the launch's process.
+        var isProcess: Bool
+    }
+
+    private let programs: RuntimePrograms
+    private let files: RuntimeFiles
+    private let procRoot: String
+    private var launches = ContainerLaunches()
+    /// Pids whose last exec was the runtime's `init` helper (runc re-execs it from a copy
+    /// of itself, which is at no trusted path).
+    private var helpers: [UInt32: String] = [:]
+    /// Container workloads seen before (from `/proc` or the runtime's files), by id: an
+    /// exec into a running container names the pod the container's processes showed.
+    private var known: [String: Workload] = [:]
+    private static let knownCapacity = 8192
+    /// The most unclaimed launches whose pid files an orphan is compared with.
+    private static let orphanCandidates = 16
+
+    init(programs: RuntimePrograms, files: RuntimeFiles, procRoot: String) {
+        self.programs = programs
+        self.files = files
+        self.procRoot = procRoot
+    }
+
+    /// Remembers a container's workload as `/proc` showed it.
+    func learn(_ workload: Workload) {
+        guard let id = workload.container?.id, known[id] != workload else { return }
+        if known.count >= Self.knownCapacity { known.removeAll(keepingCapacity: true) }
+        known[id] = workload
+    }
+
+    /// Reads an exec event: a trusted runtime's launch is recorded. Returns true when the
+    /// exec'd program is the runtime itself (its own commands are not container processes).
+    func observeExec(_ event: AuditEvent, pid: UInt32, now: UInt64) -> Bool {
+        launches.forget(runtimePID: pid)
+        guard let process = event.process, let exeRange = process.exe else { return false }
+        let exe = event.text[exeRange]
+        // runc's init helper execs `runc init` again, from a copy of runc that is at no
+        // trusted path (in memory, or a private read-only mount the kernel names `/`).
+        if helpers[pid] != nil, let argv = event.exec?.argv, argv.count == 2, event.text[argv[1]].equals("init") { return false }
+        helpers[pid] = nil
+        guard programs.contains(exe) else { return false }
+        let owner = event.paths.first { $0.item == 0 }?.owner?.id
+        guard programs.trusts(exe: exe, owner: owner, euid: process[.euid]?.id), RuntimePrograms.isOCIRuntime(exe),
+              let argv = event.exec?.argv.map({ event.text[$0].utf8String }), let command = RuntimeCommand.parse(argv) else {
+            return true
+        }
+        let cwd = event.string(process.cwd)
+        switch command.action {
+        case .initHelper:
+            if let ppid = process.ppid, let launch = launches[ppid] { helpers[pid] = launch.containerID }
+        case .start, .exec:
+            guard let id = command.containerID else { break }
+            record(command, id: id, pid: pid, ppid: process.ppid, exe: exe.utf8String, cwd: cwd, now: now)
+        case .manage:
+            break
+        }
+        return true
+    }
+
+    private func record(_ command: RuntimeCommand, id: String, pid: UInt32, ppid: UInt32?, exe: String, cwd: String?, now: UInt64) {
+        let root = files.hostPath(command.root ?? RuntimeFiles.defaultRoot(runtimeExe: exe), cwd: cwd)
+        var pidSources: [String] = []
+        if let pidFile = command.pidFile.flatMap({ files.hostPath($0, cwd: cwd) }) { pidSources.append(pidFile) }
+        var workload: Workload?
+        if command.action == .start {
+            if let root { pidSources.append(root + "/" + id + "/state.json") }
+            // The bundle is written before the runtime is asked to create the container.
+            if let bundle = files.hostPath(command.bundle ?? ".", cwd: cwd) {
+                workload = files.bundleWorkload(bundle: bundle, containerID: id)
+            }
+        }
+        if workload == nil, let known = known[id] { workload = known }
+        if workload == nil, let root { workload = files.stateWorkload(root: root, containerID: id) }
+        if let workload { learn(workload) }
+        let supervisor = ppid.flatMap { files.executable(procRoot: procRoot, pid: $0) }
+        let trusted = supervisor.map { $0.ownedByRoot && programs.contains($0.path) } ?? false
+        launches.expire(now: now)
+        launches.record(.init(runtimePID: pid, supervisorPID: ppid, supervisorTrusted: trusted, containerID: id,
+                              action: command.action, workload: workload, pidSources: pidSources, seenAt: now))
+    }
+
+    /// The launch that started `pid`, whose parent is `ppid`, if the stream showed one:
+    /// the parent is the launch's runtime command, or a trusted supervisor with a launch
+    /// not yet claimed, or (an orphan) the runtime wrote down `pid`.
+    ///
+    /// Only an exec claims a launch: until its exec, a child of the runtime is the
+    /// runtime's own helper entering the container (runc's init stages), attributed to the
+    /// container but not taken for the process the launch started.
+    func claim(pid: UInt32, ppid: UInt32, isExec: Bool, now: UInt64) -> Claim? {
+        if let id = helpers[pid] { return Claim(workload: workload(ofContainer: id, launch: nil), beginsExecSession: false, isProcess: true) }
+        if let launch = launches[ppid] {
+            // Only the first child is the launch's process; the runtime's helpers come before it.
+            guard launch.claimedBy == nil || launch.claimedBy == pid else { return nil }
+            return take(launch, by: pid, isExec: isExec, now: now)
+        }
+        let pending = launches.pending(supervisor: ppid)
+        if !pending.isEmpty {
+            var undecided: ContainerLaunches.Launch?
+            for launch in pending {
+                let written = launch.pidSources.lazy.compactMap(self.files.pid(from:)).first
+                if written == pid { return take(launch, by: pid, isExec: isExec, now: now) }
+                if written == nil, undecided == nil { undecided = launch }
+            }
+            return undecided.map { take($0, by: pid, isExec: isExec, now: now) }
+        }
+        guard launches.count > 0 else { return nil }
+        for launch in launches.unclaimed().prefix(Self.orphanCandidates)
+        where launch.pidSources.contains(where: { files.pid(from: $0) == pid }) {
+            return take(launch, by: pid, isExec: isExec, now: now)
+        }
+        return nil
+    }
+
+    /// Whether `pid` ran a launch the stream showed (`runc create|run|exec`).
+    func isLaunch(_ pid: UInt32) -> Bool { launches[pid] != nil }
+
+    /// Whether `pid` is a runtime command or a trusted supervisor of the stream's recent
+    /// launches: a process it started that no launch claims is not the host's.
+    func isRuntime(_ pid: UInt32) -> Bool {
+        launches[pid] != nil || helpers[pid] != nil || launches.isSupervisor(pid)
+    }
+
+    /// `launch`'s container; taken by `pid` when it is the launch's process (`isExec`).
+    private func take(_ launch: ContainerLaunches.Launch, by pid: UInt32, isExec: Bool, now: UInt64) -> Claim {
+        if isExec { launches.claim(runtimePID: launch.runtimePID, by: pid, at: now) }
+        return Claim(workload: workload(ofContainer: launch.containerID, launch: launch), beginsExecSession: isExec && launch.action == .exec,
+                     isProcess: isExec)
+    }
+
+    private func workload(ofContainer id: String, launch: ContainerLaunches.Launch?) -> Workload {
+        launch?.workload ?? known[id] ?? Workload(container: .init(id: id))
+    }
+}
+
