@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "TestSupport"]),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "TestSupport"]),
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
-        .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "AuditEvents", "HostIO", "TestSupport"]),
+        .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "Attribution", "AuditEvents", "HostIO", "TestSupport"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),

@@ -108,7 +108,9 @@ public struct PodIndex: Sendable {
     /// started after the last listing): time to list again.
     public func misses(_ workload: Workload) -> Bool {
         if let uid = workload.pod?.uid, pods[uid] == nil { return true }
-        if let id = workload.container?.id, workload.pod != nil, containers[id] == nil { return true }
+        // A container without a pod too: its runtime's files were gone, and the log link
+        // names the pod by the container id alone.
+        if let id = workload.container?.id, containers[id] == nil { return true }
         return false
     }
 }

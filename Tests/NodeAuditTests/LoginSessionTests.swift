@@ -54,6 +54,17 @@ struct LoginSessionTests {
         #expect(events.allSatisfy { $0["labels"] == nil }, "no session label unless asked for")
     }
 
+    @Test("a login message's exe, tty and ids beyond pid, uid, auid and ses are its sender's claims: kept in login, not given to the process")
+    func claimsStayInTheMessage() throws {
+        let events = try Self.sessionEvents()
+        let login = try #require(events.first { $0["serial"] as? Int == 11 })
+        let process = try #require(login["process"] as? [String: Any])
+        #expect(process["exe"] == nil && process["euid"] == nil && process["ppid"] == nil)
+        #expect(process["pid"] as? Int == 77 && process["session"] as? Int == 5)
+        #expect((process["auid"] as? [String: Any])?["id"] as? Int == 1000)
+        #expect((login["login"] as? [String: Any])?["exe"] as? String == "/usr/sbin/sshd")
+    }
+
     @Test("--session-labels labels a session's processes login:SES, and a filter on the label keeps only what was done in it")
     func sessionLabels() throws {
         let labelled = try Self.sessionEvents(["--session-labels"])

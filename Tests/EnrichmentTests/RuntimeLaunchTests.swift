@@ -1,0 +1,119 @@
+import Attribution
+import AuditEvents
+import AuditRecords
+import Enrichment
+import Foundation
+import HostIO
+import Testing
+import TestSupport
+
+/// The resolver following a container runtime's launches through events written as the
+/// kernel writes them, over a /proc tree in which every process but the supervisor is
+/// already gone: what the stream says must be enough.
+@Suite("attributing processes a runtime started, from the stream")
+final class RuntimeLaunchTests {
+    static let container = String(repeating: "c", count: 64)
+    static let podUID = "0b0c2a9e-1111-2222-3333-444455556666"
+    /// The supervisor (a shim, here a root-owned /bin/sh) that ran the runtime commands.
+    static let shim: UInt32 = 500
+    let directory: URL
+    let bundle: URL
+    let resolver: WorkloadResolver
+    let epoch = WallClock.nowMilliseconds() - 2000
+    var serial = 0
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-launch-\(UUID().uuidString)")
+        bundle = directory.appendingPathComponent("bundle")
+        let shimDirectory = directory.appendingPathComponent("proc/\(Self.shim)")
+        try FileManager.default.createDirectory(at: shimDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: shimDirectory.appendingPathComponent("exe").path, withDestinationPath: "/bin/sh")
+        let config = #"{"ociVersion": "1.0.2", "linux": {"cgroupsPath": "/kubepods/besteffort/pod\#(Self.podUID)/\#(Self.container)"}}"#
+        try config.write(to: bundle.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        resolver = WorkloadResolver(proc: ProcFS(root: directory.appendingPathComponent("proc").path), kubernetes: nil, podRuntime: "containerd",
+                                    runtimes: (RuntimePrograms(paths: ["/usr/sbin/runc", "/bin/sh"]), RuntimeFiles(hostRoot: "")))
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    /// One exec event as the kernel logs it (`owner`: of the executable's file), enriched.
+    func exec(pid: UInt32, ppid: UInt32, exe: String, _ argv: [String], owner: Int = 0, euid: Int = 0) throws -> AuditEvent {
+        serial += 1
+        let stamp = "msg=audit(\(epoch / 1000).\(String(format: "%03d", epoch % 1000)):\(serial)):"
+        let arguments = argv.enumerated().map { "a\($0.offset)=\"\($0.element)\"" }.joined(separator: " ")
+        return try enrich([
+            "type=SYSCALL \(stamp) arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=2 ppid=\(ppid) pid=\(pid) auid=4294967295 uid=0 gid=0 euid=\(euid) suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"x\" exe=\"\(exe)\" key=\"exec\"",
+            "type=EXECVE \(stamp) argc=\(argv.count) \(arguments)",
+            "type=CWD \(stamp) cwd=\"/\"",
+            "type=PATH \(stamp) item=0 name=\"\(exe)\" inode=1 dev=fe:00 mode=0100755 ouid=\(owner) ogid=0 rdev=00:00 nametype=NORMAL",
+        ])
+    }
+
+    /// A socket event of a process (no exec).
+    func socket(pid: UInt32, ppid: UInt32) throws -> AuditEvent {
+        serial += 1
+        let stamp = "msg=audit(\(epoch / 1000).\(String(format: "%03d", epoch % 1000)):\(serial)):"
+        return try enrich([
+            "type=SYSCALL \(stamp) arch=c000003e syscall=41 success=yes exit=3 a0=2 a1=1 a2=0 a3=0 items=0 ppid=\(ppid) pid=\(pid) auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"runc:[2:INIT]\" exe=\"/\" key=\"net_socket\"",
+        ])
+    }
+
+    private func enrich(_ lines: [String]) throws -> AuditEvent {
+        let records = try lines.map(Fixtures.record)
+        let group = RecordGroup(key: EventKey(stamp: records[0].stamp, node: nil), records: records, closeReason: .endOfEvent)
+        var event = EventInterpreter(argvByteLimit: 65536).interpret(group)
+        resolver.enrich(&event)
+        return event
+    }
+
+    func runc(_ words: String...) -> [String] { ["runc", "--root", "/run/containerd/runc/k8s.io"] + words }
+
+    @Test("a container's first process and a one-shot exec, both gone and adopted by the shim, are the container's; the runtime's own execs are not processes of it")
+    func launches() throws {
+        let pidFile = directory.appendingPathComponent("exec.pid").path
+        // runc create, its init helper (exec'd twice), and the helper's clone before its exec.
+        _ = try exec(pid: 600, ppid: Self.shim, exe: "/usr/sbin/runc", runc("create", "--bundle", bundle.path, "--pid-file", "/nowhere", Self.container))
+        #expect(try exec(pid: 601, ppid: 600, exe: "/usr/sbin/runc", ["runc", "init"]).execSession == nil)
+        let helper = try exec(pid: 601, ppid: 600, exe: "/", ["runc", "init"])
+        #expect(helper.workload?.container?.id == Self.container && helper.execSession == nil)
+        #expect(try socket(pid: 603, ppid: 600).workload?.container?.id == Self.container)
+        // The first process execs once runc create has exited: its parent is the shim.
+        let first = try exec(pid: 603, ppid: Self.shim, exe: "/bin/busybox", ["/bin/sh", "-c", "x"])
+        #expect(first.workload?.container?.id == Self.container)
+        #expect(first.workload?.pod?.uid == Self.podUID, "the pod from the bundle's cgroupsPath")
+        #expect(first.execSession == nil, "a container's first process is in no exec session")
+        #expect(try exec(pid: 604, ppid: 603, exe: "/bin/busybox", ["/bin/true"]).workload?.container?.id == Self.container)
+        // The same shell exec'ing again under the shim stays what it was.
+        #expect(try exec(pid: 603, ppid: Self.shim, exe: "/bin/busybox", ["/bin/true"]).workload?.container?.id == Self.container)
+
+        // runc exec, whose process execs after runc exec exited (the pid file names it).
+        _ = try exec(pid: 700, ppid: Self.shim, exe: "/usr/sbin/runc", runc("exec", "--process", "/tmp/p.json", "--detach", "--pid-file", pidFile, Self.container))
+        try "705".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        let oneShot = try exec(pid: 705, ppid: Self.shim, exe: "/bin/busybox", ["/bin/cat", "/etc/passwd"])
+        #expect(oneShot.workload?.container?.id == Self.container)
+        #expect(oneShot.workload?.pod?.uid == Self.podUID)
+        #expect(oneShot.execSession?.rootPID == 705)
+        // A later child of the shim with no launch left is not the host's.
+        let unclaimed = try exec(pid: 710, ppid: Self.shim, exe: "/bin/busybox", ["/bin/true"])
+        #expect(unclaimed.workload == nil && unclaimed.isUnattributed)
+    }
+
+    @Test("runc exec still running: its child begins an exec session that the child's children share")
+    func execSession() throws {
+        _ = try exec(pid: 900, ppid: Self.shim, exe: "/usr/sbin/runc", runc("exec", "-t", Self.container, "/bin/sh"))
+        let shell = try exec(pid: 905, ppid: 900, exe: "/bin/busybox", ["/bin/sh"])
+        let session = try #require(shell.execSession)
+        #expect(shell.workload?.container?.id == Self.container)
+        #expect(try exec(pid: 906, ppid: 905, exe: "/bin/busybox", ["/bin/true"]).execSession == session)
+    }
+
+    @Test("a runtime at another path, or whose file is not root's, or run by another user, starts nothing in a container",
+          arguments: [("/tmp/runc", 0, 0), ("/usr/sbin/runc", 1000, 0), ("/usr/sbin/runc", 0, 1000)])
+    func untrusted(exe: String, owner: Int, euid: Int) throws {
+        let launcher = try exec(pid: 800, ppid: 1, exe: exe, runc("exec", "--pid-file", "/nowhere", Self.container), owner: owner, euid: euid)
+        #expect(launcher.workload?.container == nil)
+        let child = try exec(pid: 801, ppid: 800, exe: "/bin/busybox", ["/bin/true"])
+        #expect(child.workload?.container == nil && child.execSession == nil && !child.isUnattributed)
+    }
+}
