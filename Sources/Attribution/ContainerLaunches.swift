@@ -33,6 +33,8 @@ public struct ContainerLaunches: Sendable {
         public var seenAt: UInt64
         /// The process it started, once claimed.
         public var claimedBy: UInt32?
+        /// The pid its runtime wrote (`pidSources`), once read.
+        public var writtenPID: UInt32?
 
         public init(runtimePID: UInt32, supervisorPID: UInt32?, supervisorTrusted: Bool, containerID: String,
                     action: RuntimeCommand.Action, workload: Workload? = nil, pidSources: [String] = [], seenAt: UInt64) {
@@ -48,6 +50,11 @@ public struct ContainerLaunches: Sendable {
     }
 
     private var launches: [UInt32: Launch] = [:]
+    /// How many remembered launches each trusted supervisor ran: asked for the parent of
+    /// every process whose own entry says nothing, so it must not scan the launches.
+    private var supervisors: [UInt32: Int] = [:]
+    /// How many launches no process has claimed yet.
+    public private(set) var unclaimedCount = 0
     public let retentionMilliseconds: UInt64
     public let capacity: Int
 
@@ -63,49 +70,65 @@ public struct ContainerLaunches: Sendable {
 
     /// Records a launch; the same pid's earlier launch (a reused pid) is replaced.
     public mutating func record(_ launch: Launch) {
-        if launches[launch.runtimePID] == nil, launches.count >= capacity { forgetOldest(launches.count - capacity * 7 / 8) }
+        forget(runtimePID: launch.runtimePID)
+        if launches.count >= capacity { forgetOldest(launches.count - capacity * 7 / 8) }
         launches[launch.runtimePID] = launch
+        count(launch, by: 1)
     }
 
     /// The pid no longer runs the runtime command (it exec'd something else).
-    public mutating func forget(runtimePID: UInt32) { launches[runtimePID] = nil }
+    public mutating func forget(runtimePID: UInt32) {
+        guard let launch = launches.removeValue(forKey: runtimePID) else { return }
+        count(launch, by: -1)
+    }
 
     /// Unclaimed launches under a trusted supervisor `pid`, newest first.
     public func pending(supervisor pid: UInt32) -> [Launch] {
-        launches.values.filter { $0.supervisorTrusted && $0.supervisorPID == pid && $0.claimedBy == nil }
+        guard supervisors[pid] != nil else { return [] }
+        return launches.values.filter { $0.supervisorTrusted && $0.supervisorPID == pid && $0.claimedBy == nil }
             .sorted { ($0.seenAt, $0.runtimePID) > ($1.seenAt, $1.runtimePID) }
     }
 
     /// Unclaimed launches that can be matched by the pid the runtime wrote, newest first.
     public func unclaimed() -> [Launch] {
-        launches.values.filter { $0.claimedBy == nil && !$0.pidSources.isEmpty }
+        guard unclaimedCount > 0 else { return [] }
+        return launches.values.filter { $0.claimedBy == nil && !$0.pidSources.isEmpty }
             .sorted { ($0.seenAt, $0.runtimePID) > ($1.seenAt, $1.runtimePID) }
     }
 
     /// Whether `pid` is the trusted supervisor of a launch still remembered.
-    public func isSupervisor(_ pid: UInt32) -> Bool {
-        launches.values.contains { $0.supervisorTrusted && $0.supervisorPID == pid }
-    }
+    public func isSupervisor(_ pid: UInt32) -> Bool { supervisors[pid] != nil }
 
     /// `pid` is the process `runtimePID`'s launch started.
     public mutating func claim(runtimePID: UInt32, by pid: UInt32, at now: UInt64) {
+        guard let launch = launches[runtimePID] else { return }
+        if launch.claimedBy == nil { unclaimedCount -= 1 }
         launches[runtimePID]?.claimedBy = pid
         launches[runtimePID]?.seenAt = now
     }
 
-    /// Sets what the runtime's files said of the container, for this launch.
-    public mutating func setWorkload(_ workload: Workload, runtimePID: UInt32) {
-        launches[runtimePID]?.workload = workload
+    /// Remembers the pid the runtime wrote for a launch, so that its files are read once.
+    public mutating func setWrittenPID(_ pid: UInt32, runtimePID: UInt32) {
+        launches[runtimePID]?.writtenPID = pid
     }
 
     /// Forgets launches older than the retention.
     public mutating func expire(now: UInt64) {
-        launches = launches.filter { now < $0.value.seenAt || now - $0.value.seenAt <= retentionMilliseconds }
+        for (pid, launch) in launches where now >= launch.seenAt && now - launch.seenAt > retentionMilliseconds {
+            forget(runtimePID: pid)
+        }
     }
 
     private mutating func forgetOldest(_ count: Int) {
         for launch in launches.values.sorted(by: { $0.seenAt < $1.seenAt }).prefix(max(1, count)) {
-            launches[launch.runtimePID] = nil
+            forget(runtimePID: launch.runtimePID)
         }
+    }
+
+    private mutating func count(_ launch: Launch, by step: Int) {
+        if launch.claimedBy == nil { unclaimedCount += step }
+        guard launch.supervisorTrusted, let supervisor = launch.supervisorPID else { return }
+        let remaining = (supervisors[supervisor] ?? 0) + step
+        supervisors[supervisor] = remaining > 0 ? remaining : nil
     }
 }

@@ -32,6 +32,9 @@ final class RuntimeLaunchTracker {
     private static let knownCapacity = 8192
     /// The most unclaimed launches whose pid files an orphan is compared with.
     private static let orphanCandidates = 16
+    /// How long after a launch its pid files are looked for: the runtime writes them
+    /// within milliseconds, and a container deleted since has none.
+    private static let pidFileWaitMilliseconds: UInt64 = 10_000
 
     init(programs: RuntimePrograms, files: RuntimeFiles, procRoot: String) {
         self.programs = programs
@@ -115,18 +118,28 @@ final class RuntimeLaunchTracker {
         if !pending.isEmpty {
             var undecided: ContainerLaunches.Launch?
             for launch in pending {
-                let written = launch.pidSources.lazy.compactMap(self.files.pid(from:)).first
+                let written = writtenPID(of: launch, now: now)
                 if written == pid { return take(launch, by: pid, isExec: isExec, now: now) }
                 if written == nil, undecided == nil { undecided = launch }
             }
             return undecided.map { take($0, by: pid, isExec: isExec, now: now) }
         }
-        guard launches.count > 0 else { return nil }
-        for launch in launches.unclaimed().prefix(Self.orphanCandidates)
-        where launch.pidSources.contains(where: { files.pid(from: $0) == pid }) {
+        // An orphan: the runtime command (`runc run` by hand) exited before the process
+        // exec'd, and init adopted it.
+        guard ppid == 1 else { return nil }
+        for launch in launches.unclaimed().prefix(Self.orphanCandidates) where writtenPID(of: launch, now: now) == pid {
             return take(launch, by: pid, isExec: isExec, now: now)
         }
         return nil
+    }
+
+    /// The pid a launch's runtime wrote, read from its files until found (once the
+    /// launch is some seconds old, files still missing are not looked for again).
+    private func writtenPID(of launch: ContainerLaunches.Launch, now: UInt64) -> UInt32? {
+        if let known = launch.writtenPID { return known }
+        guard now < launch.seenAt + Self.pidFileWaitMilliseconds, let pid = launch.pidSources.lazy.compactMap(files.pid(from:)).first else { return nil }
+        launches.setWrittenPID(pid, runtimePID: launch.runtimePID)
+        return pid
     }
 
     /// Whether `pid` ran a launch the stream showed (`runc create|run|exec`).

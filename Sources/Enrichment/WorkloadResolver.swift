@@ -84,12 +84,15 @@ public final class WorkloadResolver: EventEnricher {
         finish(&event, workload, execSession: session)
     }
 
-    /// Remembers the executable an exec names; gives a user-space message (whose `exe` is
-    /// the sender's claim) the executable its process really runs, as its exec showed it
-    /// or `/proc` shows it now.
+    /// Remembers the executable an exec of a container process names; gives a user-space
+    /// message (whose `exe` is the sender's claim) the executable its process really runs,
+    /// as its exec showed it or `/proc` shows it now. (Host processes that send messages,
+    /// sshd and PAM's users, are alive when they do; a container's may be gone.)
     private func noteProgram(_ event: inout AuditEvent, pid: UInt32, eventBoot: Int64) {
         if event.exec != nil {
-            if let exe = event.bytes(event.process?.exe) { table.setExe(Array(exe), for: pid) }
+            if event.workload?.isHost == false || event.isUnattributed, let exe = event.bytes(event.process?.exe) {
+                table.setExe(Array(exe), for: pid)
+            }
         } else if event.process?.exe == nil, event.message != nil, event.records.first?.type.isUserMessage == true {
             let seen = table[pid]?.exe
             let live = seen == nil && proc.stat(pid).map { startedBy($0, eventBoot: eventBoot) } == true

@@ -44,3 +44,41 @@ struct RuntimeCommandTests {
         #expect(RuntimeCommand.parse(["runc"] + Array(repeating: "x", count: 300)) == nil, "longer than any runtime command")
     }
 }
+
+@Suite("the runtime's launches")
+struct ContainerLaunchesTests {
+    static func launch(_ pid: UInt32, supervisor: UInt32, at time: UInt64, trusted: Bool = true) -> ContainerLaunches.Launch {
+        .init(runtimePID: pid, supervisorPID: supervisor, supervisorTrusted: trusted, containerID: "c\(pid)", action: .exec,
+              pidSources: ["/p\(pid)"], seenAt: time)
+    }
+
+    @Test("pending launches are a trusted supervisor's unclaimed ones, newest first; the index follows claims, replacements and expiry")
+    func pendingAndIndex() {
+        var launches = ContainerLaunches(retentionMilliseconds: 100, capacity: 8)
+        launches.record(Self.launch(10, supervisor: 1, at: 0))
+        launches.record(Self.launch(11, supervisor: 1, at: 5))
+        launches.record(Self.launch(12, supervisor: 2, at: 5, trusted: false))
+        #expect(launches.pending(supervisor: 1).map(\.runtimePID) == [11, 10])
+        #expect(launches.pending(supervisor: 2).isEmpty && !launches.isSupervisor(2))
+        #expect(launches.unclaimedCount == 3)
+        launches.claim(runtimePID: 11, by: 99, at: 50)
+        #expect(launches.pending(supervisor: 1).map(\.runtimePID) == [10])
+        #expect(launches.unclaimedCount == 2 && launches.isSupervisor(1))
+        // pid 10 reused for a launch under another supervisor.
+        launches.record(Self.launch(10, supervisor: 3, at: 60))
+        #expect(launches.pending(supervisor: 1).isEmpty && launches.isSupervisor(1), "11 is claimed but still remembered")
+        launches.expire(now: 120)
+        #expect(launches[12] == nil && launches[11] != nil && launches[10] != nil)
+        launches.expire(now: 200)
+        #expect(launches.count == 0 && launches.unclaimedCount == 0 && !launches.isSupervisor(1) && !launches.isSupervisor(3))
+    }
+
+    @Test("past its capacity the oldest launches go")
+    func capacity() {
+        var launches = ContainerLaunches(retentionMilliseconds: 1000, capacity: 8)
+        for pid in UInt32(1)...20 { launches.record(Self.launch(pid, supervisor: 1, at: UInt64(pid))) }
+        #expect(launches.count <= 8)
+        #expect(launches[20] != nil && launches[1] == nil)
+        #expect(launches.unclaimedCount == launches.count)
+    }
+}
