@@ -1,3 +1,5 @@
+import AuditRecords
+
 /// The container runtime programs whose command lines nodeaudit believes: OCI runtimes
 /// (runc, crun), the containerd shims and conmon, by the path the kernel gives their
 /// executable (`attribution.runtimes`).
@@ -12,10 +14,16 @@ public struct RuntimePrograms: Sendable {
         self.paths = paths.map { Array($0.utf8) }
     }
 
-    /// Whether `exe` is one of the trusted paths (asked of every exec: lengths first).
-    public func contains(_ exe: some Collection<UInt8>) -> Bool {
-        let count = exe.count
-        return paths.contains { $0.count == count && $0.elementsEqual(exe) }
+    /// Whether `exe` is one of the trusted paths (asked of every exec: lengths, then the
+    /// last byte, then the bytes).
+    public func contains(_ exe: Bytes) -> Bool {
+        exe.withUnsafeBufferPointer { exe in
+            guard let last = exe.last else { return false }
+            for path in paths where path.count == exe.count && path[path.count - 1] == last {
+                if path.withUnsafeBufferPointer({ $0.elementsEqual(exe) }) { return true }
+            }
+            return false
+        }
     }
 
     /// Whether a trusted program at `exe` is an OCI runtime (`runc`, `crun`), whose
@@ -27,7 +35,7 @@ public struct RuntimePrograms: Sendable {
 
     /// Whether an exec by `euid` of a program whose file `owner` has is to be believed:
     /// root's, run by root. A rootless runtime's containers are attributed from `/proc`.
-    public func trusts(exe: some Collection<UInt8>, owner: UInt32?, euid: UInt32?) -> Bool {
+    public func trusts(exe: Bytes, owner: UInt32?, euid: UInt32?) -> Bool {
         owner == 0 && euid == 0 && contains(exe)
     }
 }

@@ -52,13 +52,16 @@ final class RuntimeLaunchTracker {
     /// Reads an exec event: a trusted runtime's launch is recorded. Returns true when the
     /// exec'd program is the runtime itself (its own commands are not container processes).
     func observeExec(_ event: AuditEvent, pid: UInt32, now: UInt64) -> Bool {
-        launches.forget(runtimePID: pid)
+        // Most execs are neither a launch's runtime command nor a helper: nothing to forget.
+        if launches.count > 0 { launches.forget(runtimePID: pid) }
         guard let process = event.process, let exeRange = process.exe else { return false }
         let exe = event.text[exeRange]
         // runc's init helper execs `runc init` again, from a copy of runc that is at no
         // trusted path (in memory, or a private read-only mount the kernel names `/`).
-        if helpers[pid] != nil, let argv = event.exec?.argv, argv.count == 2, event.text[argv[1]].equals("init") { return false }
-        helpers[pid] = nil
+        if !helpers.isEmpty {
+            if helpers[pid] != nil, let argv = event.exec?.argv, argv.count == 2, event.text[argv[1]].equals("init") { return false }
+            helpers[pid] = nil
+        }
         guard programs.contains(exe) else { return false }
         let owner = event.paths.first { $0.item == 0 }?.owner?.id
         guard programs.trusts(exe: exe, owner: owner, euid: process[.euid]?.id), RuntimePrograms.isOCIRuntime(exe),
@@ -94,7 +97,7 @@ final class RuntimeLaunchTracker {
         if workload == nil, let root { workload = files.stateWorkload(root: root, containerID: id) }
         if let workload { learn(workload) }
         let supervisor = ppid.flatMap { files.executable(procRoot: procRoot, pid: $0) }
-        let trusted = supervisor.map { $0.ownedByRoot && programs.contains($0.path) } ?? false
+        let trusted = supervisor.map { $0.ownedByRoot && programs.contains($0.path[...]) } ?? false
         launches.expire(now: now)
         launches.record(.init(runtimePID: pid, supervisorPID: ppid, supervisorTrusted: trusted, containerID: id,
                               action: command.action, workload: workload, pidSources: pidSources, seenAt: now))
@@ -108,6 +111,7 @@ final class RuntimeLaunchTracker {
     /// runtime's own helper entering the container (runc's init stages), attributed to the
     /// container but not taken for the process the launch started.
     func claim(pid: UInt32, ppid: UInt32, isExec: Bool, now: UInt64) -> Claim? {
+        guard isFollowing else { return nil }
         if let id = helpers[pid] { return Claim(workload: workload(ofContainer: id, launch: nil), beginsExecSession: false, isProcess: true) }
         if let launch = launches[ppid] {
             // Only the first child is the launch's process; the runtime's helpers come before it.
@@ -142,13 +146,18 @@ final class RuntimeLaunchTracker {
         return pid
     }
 
+    /// Whether any launch or helper is remembered: on a node without recent container
+    /// starts, nothing else here needs asking.
+    var isFollowing: Bool { launches.count > 0 || !helpers.isEmpty }
+
     /// Whether `pid` ran a launch the stream showed (`runc create|run|exec`).
     func isLaunch(_ pid: UInt32) -> Bool { launches[pid] != nil }
 
     /// Whether `pid` is a runtime command or a trusted supervisor of the stream's recent
     /// launches: a process it started that no launch claims is not the host's.
     func isRuntime(_ pid: UInt32) -> Bool {
-        launches[pid] != nil || helpers[pid] != nil || launches.isSupervisor(pid)
+        guard isFollowing else { return false }
+        return launches[pid] != nil || helpers[pid] != nil || launches.isSupervisor(pid)
     }
 
     /// `launch`'s container; taken by `pid` when it is the launch's process (`isExec`).

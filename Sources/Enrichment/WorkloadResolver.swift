@@ -64,7 +64,7 @@ public final class WorkloadResolver: EventEnricher {
             // A new process: the runtime may have started it (it may be gone already).
             // Not one already attributed to a container (a container's shell exec'ing again
             // under the shim must not take a launch meant for another process).
-            if !isRuntime, let ppid = process.ppid, ppid > 0, !isKnownInContainer(pid, parent: ppid),
+            if !isRuntime, launches.isFollowing, let ppid = process.ppid, ppid > 0, !isKnownInContainer(pid, parent: ppid),
                let claim = launches.claim(pid: pid, ppid: ppid, isExec: event.exec != nil, now: now) {
                 let session = claim.isProcess
                     ? remember(claim, pid: pid, ppid: ppid, hasTTY: process.tty != nil, eventBoot: eventBootMilliseconds, now: now) : nil
