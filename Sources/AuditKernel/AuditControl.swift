@@ -60,14 +60,7 @@ public final class AuditControl {
     }
 
     public func apply(_ setting: StatusSetting) throws(KernelError) {
-        let rc: Int32
-        switch setting {
-        case .enabled(let v): rc = audit_set_enabled(fd, v)
-        case .failure(let v): rc = audit_set_failure(fd, v)
-        case .rateLimit(let v): rc = audit_set_rate_limit(fd, v)
-        case .backlogLimit(let v): rc = audit_set_backlog_limit(fd, v)
-        case .backlogWaitTime(let v): rc = audit_set_backlog_wait_time(fd, v)
-        }
+        let rc = KernelSetting.row(setting.kind).set(fd, setting.value)
         guard rc > 0 else { throw KernelError("setting \(setting.option)", errno: rc < 0 ? -rc : errno) }
     }
 

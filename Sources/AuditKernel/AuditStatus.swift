@@ -29,23 +29,42 @@ public struct AuditStatus: Sendable, Equatable {
         backlogWaitTimeActual = s.backlog_wait_time_actual
     }
 
+    /// Whether the configuration is locked until reboot (`enabled 2`): nothing can change.
+    public var isLocked: Bool { enabled == AuditLock.lockedValue }
+
     /// The current value of a setting a rule file can change.
-    public func current(_ setting: StatusSetting) -> UInt32 {
-        switch setting {
-        case .enabled: enabled
-        case .failure: failure
-        case .rateLimit: rateLimit
-        case .backlogLimit: backlogLimit
-        case .backlogWaitTime: backlogWaitTime
-        }
-    }
+    public func current(_ setting: StatusSetting) -> UInt32 { current(setting.kind) }
+
+    public func current(_ kind: StatusSetting.Kind) -> UInt32 { self[keyPath: KernelSetting.row(kind).field] }
 
     /// Name and value pairs in `auditctl -s` order.
     public var fields: [(String, UInt32)] {
-        // The settings' names are StatusSetting's, as rule files and `rules diff` say them.
-        [(StatusSetting.enabled(enabled).name, enabled), (StatusSetting.failure(failure).name, failure), ("pid", pid),
-         (StatusSetting.rateLimit(rateLimit).name, rateLimit), (StatusSetting.backlogLimit(backlogLimit).name, backlogLimit),
-         ("lost", lost), ("backlog", backlog), (StatusSetting.backlogWaitTime(backlogWaitTime).name, backlogWaitTime),
+        [(StatusSetting.Kind.enabled.name, enabled), (StatusSetting.Kind.failure.name, failure), ("pid", pid),
+         (StatusSetting.Kind.rateLimit.name, rateLimit), (StatusSetting.Kind.backlogLimit.name, backlogLimit),
+         ("lost", lost), ("backlog", backlog), (StatusSetting.Kind.backlogWaitTime.name, backlogWaitTime),
          ("backlog_wait_time_actual", backlogWaitTimeActual)]
+    }
+}
+
+/// How the kernel holds each setting of `StatusSetting.Kind`: its field in the status and
+/// libaudit's call that sets it, one row per setting.
+struct KernelSetting: Sendable {
+    let kind: StatusSetting.Kind
+    let field: KeyPath<AuditStatus, UInt32> & Sendable
+    let set: @Sendable (Int32, UInt32) -> Int32
+
+    static let rows: [KernelSetting] = [
+        KernelSetting(kind: .enabled, field: \.enabled, set: { audit_set_enabled($0, $1) }),
+        KernelSetting(kind: .failure, field: \.failure, set: { audit_set_failure($0, $1) }),
+        KernelSetting(kind: .rateLimit, field: \.rateLimit, set: { audit_set_rate_limit($0, $1) }),
+        KernelSetting(kind: .backlogLimit, field: \.backlogLimit, set: { audit_set_backlog_limit($0, $1) }),
+        KernelSetting(kind: .backlogWaitTime, field: \.backlogWaitTime, set: { audit_set_backlog_wait_time($0, $1) }),
+    ]
+
+    /// The row of `kind`: every kind of `StatusSetting.Kind.all` has one (only AuditRules
+    /// can make a kind).
+    static func row(_ kind: StatusSetting.Kind) -> KernelSetting {
+        guard let row = rows.first(where: { $0.kind == kind }) else { preconditionFailure("no kernel row for \(kind.name)") }
+        return row
     }
 }

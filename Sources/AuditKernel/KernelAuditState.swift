@@ -15,8 +15,7 @@ public struct KernelAuditState: Sendable {
     /// The settings as they were, in the order they are restored: `enabled` goes last,
     /// so that auditing is switched off (if it was off) only once the rules are back.
     public var settings: [StatusSetting] {
-        [.failure(status.failure), .rateLimit(status.rateLimit), .backlogLimit(status.backlogLimit),
-         .backlogWaitTime(status.backlogWaitTime), .enabled(status.enabled)]
+        StatusSetting.Kind.all.map { StatusSetting($0, status.current($0)) }
     }
 
     /// Puts this state back; returns one line per change made and per change refused.

@@ -36,59 +36,63 @@ public enum ErrorPolicy: Sendable, Equatable {
     }
 }
 
-/// A kernel audit setting a rule file can carry.
-public enum StatusSetting: Sendable, Equatable, Hashable {
-    case enabled(UInt32)
-    case failure(UInt32)
-    case rateLimit(UInt32)
-    case backlogLimit(UInt32)
-    case backlogWaitTime(UInt32)
+/// A kernel audit setting a rule file can carry, with its value. Which setting it is is
+/// data (`Kind`, one row per setting), so that a new one is a row, not a case in every
+/// switch.
+public struct StatusSetting: Sendable, Equatable, Hashable {
+    /// One of the settings: its name as `auditctl -s` prints it and the auditctl option
+    /// that sets it.
+    public struct Kind: Sendable, Equatable, Hashable {
+        public let name: String
+        public let flag: String
+
+        public static let enabled = Kind(name: "enabled", flag: "-e")
+        public static let failure = Kind(name: "failure", flag: "-f")
+        public static let rateLimit = Kind(name: "rate_limit", flag: "-r")
+        public static let backlogLimit = Kind(name: "backlog_limit", flag: "-b")
+        public static let backlogWaitTime = Kind(name: "backlog_wait_time", flag: "--backlog_wait_time")
+        /// Every setting, in the order a saved state is put back: `enabled` last, so that
+        /// auditing is switched on or off only once the rest is in place.
+        public static let all = [failure, rateLimit, backlogLimit, backlogWaitTime, enabled]
+    }
+
+    public var kind: Kind
+    public var value: UInt32
+
+    public init(_ kind: Kind, _ value: UInt32) {
+        self.kind = kind
+        self.value = value
+    }
+
+    public static func enabled(_ value: UInt32) -> StatusSetting { StatusSetting(.enabled, value) }
+    public static func failure(_ value: UInt32) -> StatusSetting { StatusSetting(.failure, value) }
+    public static func rateLimit(_ value: UInt32) -> StatusSetting { StatusSetting(.rateLimit, value) }
+    public static func backlogLimit(_ value: UInt32) -> StatusSetting { StatusSetting(.backlogLimit, value) }
+    public static func backlogWaitTime(_ value: UInt32) -> StatusSetting { StatusSetting(.backlogWaitTime, value) }
 
     /// The setting named as `auditctl -s` names it, with a value.
     public init?(name: String, value: UInt32) {
-        switch name {
-        case "enabled": self = .enabled(value)
-        case "failure": self = .failure(value)
-        case "rate_limit": self = .rateLimit(value)
-        case "backlog_limit": self = .backlogLimit(value)
-        case "backlog_wait_time": self = .backlogWaitTime(value)
-        default: return nil
-        }
+        guard let kind = Kind.all.first(where: { $0.name == name }) else { return nil }
+        self.init(kind, value)
     }
 
     /// The auditctl option that sets it, for messages and `rules diff`.
-    public var option: String {
-        switch self {
-        case .enabled(let v): "-e \(v)"
-        case .failure(let v): "-f \(v)"
-        case .rateLimit(let v): "-r \(v)"
-        case .backlogLimit(let v): "-b \(v)"
-        case .backlogWaitTime(let v): "--backlog_wait_time \(v)"
-        }
-    }
+    public var option: String { "\(kind.flag) \(value)" }
+
+    /// The status field's name, as `auditctl -s` prints it.
+    public var name: String { kind.name }
 
     /// Whether this is the switch that turns auditing on or off: it goes after every
     /// other change, so that the rules and settings are in place when auditing starts.
-    public var isEnabledSwitch: Bool {
-        if case .enabled = self { true } else { false }
-    }
+    public var isEnabledSwitch: Bool { kind == .enabled }
 
-    /// The status field's name, as `auditctl -s` prints it.
-    public var name: String {
-        switch self {
-        case .enabled: "enabled"
-        case .failure: "failure"
-        case .rateLimit: "rate_limit"
-        case .backlogLimit: "backlog_limit"
-        case .backlogWaitTime: "backlog_wait_time"
-        }
-    }
+    /// `-e 2`: the lock that refuses every change until reboot.
+    public var isLock: Bool { kind == .enabled && value == AuditLock.lockedValue }
+}
 
-    public var value: UInt32 {
-        switch self {
-        case .enabled(let v), .failure(let v), .rateLimit(let v), .backlogLimit(let v), .backlogWaitTime(let v): v
-        }
-    }
+/// The kernel's lock on its audit configuration (`enabled 2`), one name for the value.
+public enum AuditLock {
+    public static let lockedValue: UInt32 = 2
 }
 
 /// A rule as written: its list and action and, in order, the parts that build it. The

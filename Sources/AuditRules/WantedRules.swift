@@ -109,7 +109,7 @@ public struct WantedRules: Sendable {
                     operations.append(.delete(try RuleEncoder.encode(spec, source: source, root: hostRoot)))
                 } catch { fail(error) }
             case .setting(let setting):
-                if case .enabled(2) = setting {
+                if setting.isLock {
                     guard allowImmutable else {
                         fail(RuleError(source, "-e 2 locks the audit configuration until reboot; it is applied only with --allow-immutable"))
                         continue

@@ -25,7 +25,7 @@ final class RuntimeLaunchTracker {
     private var launches = ContainerLaunches()
     /// Pids whose last exec was the runtime's `init` helper (runc re-execs it from a copy
     /// of itself, which is at no trusted path).
-    private var helpers: [UInt32: String] = [:]
+    private var helpers: [UInt32: (containerID: String, seenAt: UInt64)] = [:]
     /// Container workloads seen before (from `/proc` or the runtime's files), by id: an
     /// exec into a running container names the pod the container's processes showed.
     private var known: [String: Workload] = [:]
@@ -71,7 +71,7 @@ final class RuntimeLaunchTracker {
         let cwd = event.string(process.cwd)
         switch command.action {
         case .initHelper:
-            if let ppid = process.ppid, let launch = launches[ppid] { helpers[pid] = launch.containerID }
+            if let ppid = process.ppid, let launch = launches[ppid] { helpers[pid] = (launch.containerID, now) }
         case .start, .exec:
             guard let id = command.containerID else { break }
             record(command, id: id, pid: pid, ppid: process.ppid, exe: exe.utf8String, cwd: cwd, now: now)
@@ -98,7 +98,7 @@ final class RuntimeLaunchTracker {
         if let workload { learn(workload) }
         let supervisor = ppid.flatMap { files.executable(procRoot: procRoot, pid: $0) }
         let trusted = supervisor.map { $0.ownedByRoot && programs.contains($0.path[...]) } ?? false
-        launches.expire(now: now)
+        expire(now: now)
         launches.record(.init(runtimePID: pid, supervisorPID: ppid, supervisorTrusted: trusted, containerID: id,
                               action: command.action, workload: workload, pidSources: pidSources, seenAt: now))
     }
@@ -112,7 +112,9 @@ final class RuntimeLaunchTracker {
     /// container but not taken for the process the launch started.
     func claim(pid: UInt32, ppid: UInt32, isExec: Bool, now: UInt64) -> Claim? {
         guard isFollowing else { return nil }
-        if let id = helpers[pid] { return Claim(workload: workload(ofContainer: id, launch: nil), beginsExecSession: false, isProcess: true) }
+        if let helper = helpers[pid] {
+            return Claim(workload: workload(ofContainer: helper.containerID, launch: nil), beginsExecSession: false, isProcess: true)
+        }
         if let launch = launches[ppid] {
             // Only the first child is the launch's process; the runtime's helpers come before it.
             guard launch.claimedBy == nil || launch.claimedBy == pid else { return nil }
@@ -144,6 +146,15 @@ final class RuntimeLaunchTracker {
         guard now < launch.seenAt + Self.pidFileWaitMilliseconds, let pid = launch.pidSources.lazy.compactMap(files.pid(from:)).first else { return nil }
         launches.setWrittenPID(pid, runtimePID: launch.runtimePID)
         return pid
+    }
+
+    /// Forgets launches and helpers past the retention (helpers exit without a word: the
+    /// stream shows no exit).
+    func expire(now: UInt64) {
+        launches.expire(now: now)
+        if !helpers.isEmpty {
+            helpers = helpers.filter { now < $0.value.seenAt || now - $0.value.seenAt <= launches.retentionMilliseconds }
+        }
     }
 
     /// Whether any launch or helper is remembered: on a node without recent container

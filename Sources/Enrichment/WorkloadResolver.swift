@@ -234,6 +234,7 @@ public final class WorkloadResolver: EventEnricher {
     /// Marks processes that exited and forgets those gone long enough.
     private func sweep(now: UInt64) {
         sweptAt = now
+        launches?.expire(now: now)
         for (pid, entry) in table.entries where entry.goneSince == nil {
             if proc.stat(pid)?.startTicks != entry.startTicks || entry.startTicks == nil { table.markGone(pid, at: now) }
         }

@@ -31,7 +31,7 @@ final class DriftRepair {
     /// re-registers nodeaudit as the audit daemon when the kernel's audit pid was cleared.
     func check(_ control: AuditControl, unicast: Bool, register: () throws(KernelError) -> Void) throws(KernelError) -> DriftReport? {
         let status = try control.status()
-        guard status.enabled != 2 else { return nil }  // Locked: nothing can be changed, nothing to report each time.
+        guard !status.isLocked else { return nil }  // Locked: nothing can be changed, nothing to report each time.
         var report = DriftReport(epochMilliseconds: WallClock.nowMilliseconds(), node: node)
         var ownership = rules.ownership()
         var plan = RulePlan(wanted: wanted, current: try control.rules(), currentSetting: status.current, prune: false,

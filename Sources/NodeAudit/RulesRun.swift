@@ -248,7 +248,7 @@ public struct RulesRun {
             if restoringSettings, let found = ownership?.settingsFound {
                 let status = try control.status()
                 // Never the lock: it cannot have been in force when nodeaudit changed anything.
-                let settings = found.compactMap { StatusSetting(name: $0.name, value: $0.value) }.filter { $0 != .enabled(2) }
+                let settings = found.compactMap { StatusSetting(name: $0.name, value: $0.value) }.filter { !$0.isLock }
                 // The enabled switch goes last, as in every plan.
                 for setting in settings.filter({ !$0.isEnabledSwitch }) + settings.filter(\.isEnabledSwitch) {
                     let current = status.current(setting)
@@ -352,7 +352,7 @@ public struct RulesRun {
         do throws(KernelError) {
             let control = try AuditControl(pathRoot: hostRoot)
             let status = try control.status()
-            if status.enabled == 2 {
+            if status.isLocked {
                 diagnostics.error("the kernel's audit configuration is locked (enabled 2) until reboot; nothing can be changed")
                 return .failure(PlanFailure(status: .failure))
             }
