@@ -50,6 +50,17 @@ public final class LiveCollector {
     static let flushMilliseconds: UInt64 = 50
     /// How often the rule files are looked at for changes (a ConfigMap update).
     static let ruleFileWatchMilliseconds: UInt64 = 1000
+    /// How often /metrics' counters and the kernel's lost counter are taken.
+    static let metricsMilliseconds: UInt64 = 1000
+    static let kernelStatusMilliseconds: UInt64 = 1000
+    /// How often what the outputs dropped or the collectors refused is said on stderr.
+    static let dropReportMilliseconds: UInt64 = 10_000
+    /// At stop, how long the read loop waits for what the kernel logged before the signal:
+    /// until `stopQuietRounds` waits of `stopWaitMilliseconds` read nothing, at most
+    /// `stopDeadlineMilliseconds`.
+    static let stopWaitMilliseconds: Int32 = 50
+    static let stopQuietRounds = 3
+    static let stopDeadlineMilliseconds: UInt64 = 3000
 
     /// `reload` reads the configuration again, as at start (file, environment, flags).
     public init(configuration: Configuration, reload: @escaping () throws -> Configuration) throws {
@@ -171,13 +182,13 @@ public final class LiveCollector {
             continuity?.save(highestSerialWritten: pipeline.highestSerialWritten, now: now)
         }
         if let health {
-            let metricsDue = ticker.isDue(.metrics, every: 1000, now: now)
+            let metricsDue = ticker.isDue(.metrics, every: Self.metricsMilliseconds, now: now)
             health.publish(nowMilliseconds: now, metrics: metricsDue ? statistics().prometheus : nil)
         }
-        if ticker.isDue(.kernelStatus, every: 1000, now: now), let status = try? session?.control.status() {
+        if ticker.isDue(.kernelStatus, every: Self.kernelStatusMilliseconds, now: now), let status = try? session?.control.status() {
             continuity?.kernelLost = status.lost
         }
-        if ticker.isDue(.dropReport, every: 10_000, now: now) { reportDrops() }
+        if ticker.isDue(.dropReport, every: Self.dropReportMilliseconds, now: now) { reportDrops() }
         if let driftRepair, session?.awaitingHandover == false,
            ticker.isDue(.driftCheck, every: UInt64(options.driftCheckSeconds * 1000), now: now) {
             try repairDrift(driftRepair)
@@ -393,10 +404,10 @@ public final class LiveCollector {
     private func drainBeforeStop() {
         guard let session else { return }
         let stopTime = WallClock.nowMilliseconds()
-        let deadline = stopTime + 3000
+        let deadline = stopTime + Self.stopDeadlineMilliseconds
         var quietRounds = 0
-        while quietRounds < 3, WallClock.nowMilliseconds() < deadline, pipeline.newestRecordMilliseconds <= stopTime {
-            _ = session.waitForRecords(milliseconds: 50)
+        while quietRounds < Self.stopQuietRounds, WallClock.nowMilliseconds() < deadline, pipeline.newestRecordMilliseconds <= stopTime {
+            _ = session.waitForRecords(milliseconds: Self.stopWaitMilliseconds)
             let read = (try? readAvailable()) ?? 0
             quietRounds = read == 0 ? quietRounds + 1 : 0
         }

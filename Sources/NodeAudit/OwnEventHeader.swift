@@ -1,13 +1,14 @@
 import Output
 
 extension JSONWriter {
-    /// Opens one of nodeaudit's own events (drift, restart gap) and writes what every
-    /// event starts with: `id` (`nodeaudit-KIND-MILLISECONDS`), `time`, `node`,
-    /// `category` and `type` (`nodeaudit_KIND`), so consumers read them like the kernel's.
+    /// Opens one of nodeaudit's own events (drift, restart gap, rules reloaded) and writes
+    /// what every event starts with: `id` (`nodeaudit-KIND-MILLISECONDS`, the kind's words
+    /// joined by `-`), `time`, `node`, `category` and `type` (`nodeaudit_KIND`, joined by
+    /// `_`), so consumers read them like the kernel's.
     mutating func beginOwnEvent(kind: String, epochMilliseconds: UInt64, node: String?, category: String) {
         beginObject()
         key("id")
-        string("nodeaudit-\(kind)-\(epochMilliseconds)")
+        string("nodeaudit-\(kind.replacing("_", with: "-"))-\(epochMilliseconds)")
         key("time")
         string(Self.rfc3339(epochMilliseconds))
         if let node {
@@ -17,7 +18,7 @@ extension JSONWriter {
         key("category")
         string(category)
         key("type")
-        string("nodeaudit_" + kind.replacing("-", with: "_"))
+        string("nodeaudit_" + kind)
     }
 
     /// RFC 3339 text of a wall-clock time in milliseconds.

@@ -20,7 +20,7 @@ struct RestartGapReport {
     var missingEvents: UInt64 { firstSerial > previousSerial + 1 ? firstSerial - previousSerial - 1 : 0 }
 
     func encode(into w: inout JSONWriter) {
-        w.beginOwnEvent(kind: "restart-gap", epochMilliseconds: epochMilliseconds, node: node, category: "daemon")
+        w.beginOwnEvent(kind: "restart_gap", epochMilliseconds: epochMilliseconds, node: node, category: "daemon")
         w.key("gap")
         w.beginObject()
         w.key("previous_serial")
