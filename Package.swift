@@ -58,6 +58,8 @@ let package = Package(
             name: "NodeAuditCLI",
             dependencies: [
                 "NodeAudit",
+                "AuditKernel",
+                "AuditRules",
                 "HostIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HostIO
 import Attribution
 import AuditEvents
@@ -40,17 +40,15 @@ public struct RuntimeFiles: Sendable {
     /// The workload a bundle's `config.json` names through `linux.cgroupsPath`, for the
     /// container `id`.
     public func bundleWorkload(bundle: String, containerID id: String) -> Workload? {
-        guard let config = json(bundle + "/config.json"),
-              let linux = config["linux"] as? [String: Any], let path = linux["cgroupsPath"] as? String else { return nil }
+        guard let path = decode(BundleConfig.self, from: bundle + "/config.json")?.linux?.cgroupsPath else { return nil }
         return Self.workload(cgroupsPath: path, containerID: id)
     }
 
     /// The workload runc's `state.json` of the container names (its cgroup paths).
     public func stateWorkload(root: String, containerID id: String) -> Workload? {
-        guard let state = json(root + "/" + id + "/state.json") else { return nil }
-        let configured = ((state["config"] as? [String: Any])?["cgroups"] as? [String: Any])?["path"] as? String
-        let live = (state["cgroup_paths"] as? [String: Any])?.values.compactMap { $0 as? String }.sorted().first
-        guard let path = [configured, live].compactMap({ $0 }).first(where: { !$0.isEmpty }) else { return nil }
+        guard let state = decode(RuncState.self, from: root + "/" + id + "/state.json") else { return nil }
+        let live = state.cgroupPaths?.values.sorted().first
+        guard let path = [state.config?.cgroups?.path, live].compactMap({ $0 }).first(where: { !$0.isEmpty }) else { return nil }
         return Self.workload(cgroupsPath: path, containerID: id)
     }
 
@@ -58,12 +56,39 @@ public struct RuntimeFiles: Sendable {
     /// `state.json` holds it as `init_process_pid`.
     public func pid(from source: String) -> UInt32? {
         if source.hasSuffix(".json") {
-            return (json(source)?["init_process_pid"] as? NSNumber).flatMap { UInt32(exactly: $0.int64Value) }
+            return decode(RuncState.self, from: source)?.initProcessPID.flatMap { UInt32(exactly: $0) }
         }
         guard let bytes = try? HostFile.read(source, limit: 64) else { return nil }
         let digits = bytes.prefix { $0 >= 48 && $0 <= 57 }
         guard !digits.isEmpty, digits.count < 11 else { return nil }
         return UInt32(exactly: digits.reduce(UInt64(0)) { $0 * 10 + UInt64($1 - 48) })
+    }
+
+    /// What nodeaudit reads of an OCI bundle's `config.json`.
+    struct BundleConfig: Decodable {
+        struct Linux: Decodable {
+            var cgroupsPath: String?
+        }
+        var linux: Linux?
+    }
+
+    /// What nodeaudit reads of runc's `state.json`.
+    struct RuncState: Decodable {
+        struct Config: Decodable {
+            struct Cgroups: Decodable {
+                var path: String?
+            }
+            var cgroups: Cgroups?
+        }
+        var initProcessPID: Int64?
+        var cgroupPaths: [String: String]?
+        var config: Config?
+
+        enum CodingKeys: String, CodingKey {
+            case initProcessPID = "init_process_pid"
+            case cgroupPaths = "cgroup_paths"
+            case config
+        }
     }
 
     /// A container's workload from the cgroup path its runtime was given: a path
@@ -79,10 +104,10 @@ public struct RuntimeFiles: Sendable {
         return workload
     }
 
-    /// A JSON object file of the runtime, at a host path (`hostPath` already applied).
-    private func json(_ path: String) -> [String: Any]? {
+    /// A JSON file of the runtime, at a host path (`hostPath` already applied), as `type`.
+    private func decode<T: Decodable>(_ type: T.Type, from path: String) -> T? {
         guard let bytes = try? HostFile.read(path, limit: Self.jsonLimit), bytes.count < Self.jsonLimit else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
+        return try? JSONDecoder().decode(type, from: Data(bytes))
     }
 
     /// The executable of a live process and whether its file belongs to root, for

@@ -14,13 +14,13 @@ import Glibc
 final class DriftRepair {
     /// What the kernel must hold; replaced when the rule files are reloaded.
     var wanted: WantedRules
-    private let rules: RulesRun
+    private let rules: RuleSync
     private let recorder: ConfigChangeRecorder
     private let node: String?
     private(set) var repairs: UInt64 = 0
 
     /// `rules` plans and makes the changes (with the run's own exclusion as `leading`).
-    init(wanted: WantedRules, rules: RulesRun, recorder: ConfigChangeRecorder, node: String?) {
+    init(wanted: WantedRules, rules: RuleSync, recorder: ConfigChangeRecorder, node: String?) {
         self.wanted = wanted
         self.rules = rules
         self.recorder = recorder
@@ -34,11 +34,16 @@ final class DriftRepair {
         guard !status.isLocked else { return nil }  // Locked: nothing can be changed, nothing to report each time.
         var report = DriftReport(epochMilliseconds: WallClock.nowMilliseconds(), node: node)
         var ownership = rules.ownership()
-        var plan = RulePlan(wanted: wanted, current: try control.rules(), currentSetting: status.current, prune: false,
-                            scope: rules.scope(ownership), leading: rules.leading)
-        // Once, at load: not at every check.
-        plan.resetLost = false
-        plan.loginuidImmutable = false
+        let plan: RulePlan
+        do throws(RuleSync.Refusal) {
+            // The once-per-load parts (the lost counter, the loginuid lock) are not repaired.
+            plan = try rules.plan(wanted, on: control, ownership: ownership, atLoad: false)
+        } catch {
+            switch error {
+            case .locked: return nil
+            case .kernel(let error): throw error
+            }
+        }
         if !plan.isEmpty {
             let enacted = rules.enact(plan, on: control, ownership: &ownership)
             rules.save(ownership)

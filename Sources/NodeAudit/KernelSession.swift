@@ -43,9 +43,9 @@ final class KernelSession {
 
     struct StartFailure: Error, CustomStringConvertible {
         var description: String
-        /// A rule file that cannot be used is the operator's to fix (usage); anything
-        /// else failed on this node.
-        var status: ExitStatus = .failure
+        /// A rule file that cannot be used is the operator's to fix; anything else
+        /// failed on this node.
+        var isBadInput = false
     }
 
     /// Opens the control channel and reads the kernel's state; with `takeOver`, stops

@@ -33,7 +33,7 @@ public final class LiveCollector {
     private var driftRepair: DriftRepair?
     /// Plans and makes rule changes, sharing the kernel with other tools (start, reload,
     /// drift repair).
-    private var rules: RulesRun
+    private var rules: RuleSync
     private var ruleFileWatch: RuleFileWatch?
     /// With --cleanup: the ownership record as the run found it, put back at exit.
     private var ownershipAtStart: RuleOwnership.Snapshot?
@@ -70,21 +70,31 @@ public final class LiveCollector {
         output = try OutputSet.live(options)
         // Rule changes are notices on stderr: stdout carries the events.
         let notices = Diagnostics()
-        rules = RulesRun(stateDirectory: options.stateDirectory, hostRoot: options.hostRoot, output: { notices.notice("rules: \($0)") })
-        rules.sharesKernel = true
+        rules = RuleSync(stateDirectory: options.stateDirectory, sharesKernel: true, hostRoot: options.hostRoot, diagnostics: diagnostics,
+                         output: { notices.notice("rules: \($0)") })
         if options.cleanup { ownershipAtStart = RuleOwnership.Snapshot(directory: options.stateDirectory) }
         pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
     }
 
-    /// Runs until SIGINT or SIGTERM; returns the process exit status.
-    public func run() -> ExitStatus {
+    /// How a run ended, for the command's exit status.
+    public enum Outcome: Sendable, Equatable {
+        /// Stopped by SIGINT or SIGTERM, everything written.
+        case stopped
+        /// Something failed on this node: the kernel, an output, another audit daemon.
+        case failed
+        /// The rule files cannot be used; nothing was changed.
+        case badInput
+    }
+
+    /// Runs until SIGINT or SIGTERM.
+    public func run() -> Outcome {
         ProcessSignals.install()
         do throws(KernelSession.StartFailure) {
             try start()
         } catch {
             diagnostics.error(error.description)
             stop()
-            return error.status
+            return error.isBadInput ? .badInput : .failed
         }
         let status = loop()
         stop()
@@ -103,9 +113,9 @@ public final class LiveCollector {
             do throws(RuleLoadFailure) {
                 wanted = try wantedRules()
             } catch {
-                throw KernelSession.StartFailure(description: "the rules cannot be used:\n" + error.description, status: .usage)
+                throw KernelSession.StartFailure(description: "the rules cannot be used:\n" + error.description, isBadInput: true)
             }
-            if let wanted, rules.applying(wanted).outcome == .failure {
+            if let wanted, rules.apply(wanted).outcome == .failed {
                 diagnostics.notice("some rules were refused (above); running with the rest")
             }
         }
@@ -143,8 +153,8 @@ public final class LiveCollector {
         }
     }
 
-    private func loop() -> ExitStatus {
-        guard let session else { return .failure }
+    private func loop() -> Outcome {
+        guard let session else { return .failed }
         var ticker = Ticker(now: WallClock.nowMilliseconds(), firstAfterOneInterval: [.driftCheck, .statistics])
         var lastRead = 0
         while ProcessSignals.stopRequested == nil {
@@ -155,17 +165,17 @@ public final class LiveCollector {
             if lastRead > 0, lastRead < Self.batchMessages { usleep(Self.gatherMicroseconds) }
             guard session.waitForRecords(milliseconds: 100) else {
                 diagnostics.error("waiting for audit records: \(SystemError.current)")
-                return .failure
+                return .failed
             }
             do throws(LoopFailure) {
                 lastRead = try readAvailable()
                 try periodicWork(&ticker, now: WallClock.nowMilliseconds())
             } catch {
                 diagnostics.error(error.description)
-                return .failure
+                return .failed
             }
         }
-        return .success
+        return .stopped
     }
 
     /// Everything the loop does besides reading, each when its turn has come.
@@ -346,7 +356,7 @@ public final class LiveCollector {
         var report = RulesReloadReport(epochMilliseconds: WallClock.nowMilliseconds(), node: options.events.nodeName, trigger: trigger)
         do throws(RuleLoadFailure) {
             let wanted = try wantedRules()
-            let applied = rules.applying(wanted)
+            let applied = rules.apply(wanted)
             report.added = applied.added
             report.removed = applied.removed
             report.skipped = applied.skipped

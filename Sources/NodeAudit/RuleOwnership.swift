@@ -11,20 +11,20 @@ import Glibc
 ///
 /// Rules are kept in `auditctl -l` form, the form the kernel lists them in, so they are
 /// found again whatever the rule files looked like when they were loaded.
-struct RuleOwnership {
+public struct RuleOwnership {
     static let fileName = "owned-rules"
-    let path: String
+    public let path: String
     /// Rules nodeaudit added and has not removed, in the order it added them.
     private(set) var rules: [String] = []
     /// Each setting's value before nodeaudit first changed it.
-    private(set) var settingsFound: [(name: String, value: UInt32)] = []
+    public private(set) var settingsFound: [(name: String, value: UInt32)] = []
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Reads the record in `directory`; a missing file is an empty record.
-    init(directory: String) throws(Failure) {
+    public init(directory: String) throws(Failure) {
         path = Self.path(in: directory)
         let bytes: [UInt8]
         do throws(HostFile.Failure) {
@@ -48,28 +48,28 @@ struct RuleOwnership {
         }
     }
 
-    var ownedRules: Set<String> { Set(rules) }
-    var isEmpty: Bool { rules.isEmpty && settingsFound.isEmpty }
+    public var ownedRules: Set<String> { Set(rules) }
+    public var isEmpty: Bool { rules.isEmpty && settingsFound.isEmpty }
 
-    mutating func added(_ text: String) {
+    public mutating func added(_ text: String) {
         // A rule text never holds a newline (rule files are split at them); one that did
         // could not be written back as one line, so it is not claimed.
         guard !text.contains("\n"), !rules.contains(text) else { return }
         rules.append(text)
     }
 
-    mutating func removed(_ text: String) {
+    public mutating func removed(_ text: String) {
         rules.removeAll { $0 == text }
     }
 
     /// Notes a setting's value before nodeaudit changes it; only the first one counts.
-    mutating func changing(_ name: String, from value: UInt32) {
+    public mutating func changing(_ name: String, from value: UInt32) {
         guard !settingsFound.contains(where: { $0.name == name }) else { return }
         settingsFound.append((name, value))
     }
 
     /// Forgets everything (after an uninstall put it all back).
-    mutating func clear() {
+    public mutating func clear() {
         rules = []
         settingsFound = []
     }
@@ -78,7 +78,7 @@ struct RuleOwnership {
     /// while it runs (a reload removes the rules it loaded that left its files), and at
     /// exit, when the kernel is put back, the record is put back too.
     struct Snapshot {
-        let path: String
+        public let path: String
         /// The file's bytes; nil when there was none.
         let bytes: [UInt8]?
         /// The file could not be read (other than missing): it is left alone.
@@ -112,7 +112,7 @@ struct RuleOwnership {
     }
 
     /// Writes the record (a new file renamed over the old), or removes it when empty.
-    func save() throws(Failure) {
+    public func save() throws(Failure) {
         if isEmpty {
             if unlink(path) != 0, errno != ENOENT { throw Failure(description: "\(path): \(SystemError.current)") }
             return

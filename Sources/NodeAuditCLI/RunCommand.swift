@@ -142,7 +142,10 @@ struct RunCommand: ParsableCommand, BootstrapsLogging {
             ProcessEnvironment.writeToStandardError("nodeaudit: \(error)\n")
             throw ExitCode(ExitStatus.failure.rawValue)
         }
-        let status = collector.run()
-        if status != .success { throw ExitCode(status.rawValue) }
+        switch collector.run() {
+        case .stopped: break
+        case .failed: throw ExitCode(ExitStatus.failure.rawValue)
+        case .badInput: throw ExitCode(ExitStatus.usage.rawValue)
+        }
     }
 }

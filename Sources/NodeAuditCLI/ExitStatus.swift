@@ -1,6 +1,6 @@
 /// What nodeaudit's exit status says, the same for every command (the README lists them),
 /// so that scripts and probes can tell a broken file from a broken node.
-public enum ExitStatus: Int32, Sendable {
+enum ExitStatus: Int32, Sendable {
     case success = 0
     /// Something failed while running: the kernel refused, an output failed, a file
     /// could not be read, another audit daemon holds the stream.
