@@ -49,15 +49,31 @@ let package = Package(
         // Encoders and sinks.
         .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL", "HostIO"],
                 linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
-        // Pipeline wiring, configuration, counters.
-        .target(name: "NodeAudit", dependencies: ["AuditRecords", "AuditEvents", "AuditRules", "AuditKernel", "Attribution", "Enrichment", "Output", "Configuration", "HostIO", "CZlib",
-                                                  .product(name: "Logging", package: "swift-log")]),
+        // The pipeline after correlation, shared by `run` and `parse`: options, the
+        // renderer (interpret, enrich, filter, encode), counters, nodeaudit's own messages.
+        .target(name: "Pipeline", dependencies: ["AuditRecords", "AuditEvents", "Attribution", "Enrichment", "Output", "Configuration", "HostIO",
+                                                 .product(name: "Logging", package: "swift-log")]),
+        // nodeaudit's own events (drift, restart gap, rules reloaded), written as JSON lines.
+        .target(name: "OwnEvents", dependencies: ["Output"]),
+        // /healthz and /metrics over HTTP, bounded against idle and slow clients.
+        .target(name: "Health", dependencies: ["HostIO", "CLinux"]),
+        // The one engine that makes the kernel hold the rule files, and where the files are.
+        .target(name: "RuleSync", dependencies: ["AuditKernel", "AuditRules", "HostIO", "Pipeline"]),
+        // `nodeaudit parse`: log files (plain or gzip) and stdin through the pipeline.
+        .target(name: "OfflineParse", dependencies: ["Pipeline", "AuditRecords", "AuditEvents", "Output", "Configuration", "HostIO", "CZlib"]),
+        // `nodeaudit run`: the kernel session, stream continuity, drift repair, reloads, the read loop.
+        .target(name: "Collector", dependencies: ["Pipeline", "OwnEvents", "Health", "RuleSync", "AuditRecords", "AuditEvents", "AuditRules",
+                                                  "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO"]),
         // The executable `nodeaudit`: command-line parsing only. (Its target is not named
         // `nodeaudit`: it would differ from the library `NodeAudit` only by case.)
         .executableTarget(
             name: "NodeAuditCLI",
             dependencies: [
-                "NodeAudit",
+                "Collector",
+                "OfflineParse",
+                "RuleSync",
+                "Pipeline",
+                "Configuration",
                 "AuditKernel",
                 "AuditRules",
                 "HostIO",
@@ -75,7 +91,8 @@ let package = Package(
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
-        .testTarget(name: "NodeAuditTests", dependencies: ["NodeAudit", "Output", "AuditEvents", "AuditRecords", "TestSupport"]),
+        .testTarget(name: "NodeAuditTests", dependencies: ["Pipeline", "OfflineParse", "Collector", "RuleSync", "Output", "AuditEvents", "AuditRecords",
+                                                           "TestSupport"]),
         // Tests on the real kernel: root, serialized, restoring the kernel's audit state.
         .testTarget(name: "KernelTests", dependencies: ["TestSupport"]),
     ],
@@ -87,7 +104,7 @@ let package = Package(
 if ProcessInfo.processInfo.environment["NODEAUDIT_FUZZ"] != nil {
     let fuzzTargets: [(String, [Target.Dependency])] = [
         ("FuzzRecordParser", ["AuditRecords"]),
-        ("FuzzEventPipeline", ["AuditRecords", "AuditEvents", "NodeAudit", "Output"]),
+        ("FuzzEventPipeline", ["AuditRecords", "AuditEvents", "Pipeline", "Output"]),
         ("FuzzRuleParser", ["AuditRules"]),
     ]
     for (name, dependencies) in fuzzTargets {

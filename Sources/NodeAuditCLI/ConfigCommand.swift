@@ -1,6 +1,6 @@
 import ArgumentParser
 import Configuration
-import NodeAudit
+import Pipeline
 import HostIO
 
 /// Builds the configuration from its layers: defaults, the file, `NODEAUDIT_*`

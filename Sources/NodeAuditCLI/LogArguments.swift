@@ -2,7 +2,7 @@ import ArgumentParser
 import Configuration
 import HostIO
 import Logging
-import NodeAudit
+import Pipeline
 
 /// A command that sets up its own logging (from its flags or configuration file); the
 /// others log as the environment and the defaults say.

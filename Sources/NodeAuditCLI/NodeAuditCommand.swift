@@ -3,7 +3,7 @@ import HostIO
 #if canImport(Glibc)
 import Glibc
 #endif
-import NodeAudit
+import Pipeline
 
 @main
 struct NodeAuditCommand: ParsableCommand {

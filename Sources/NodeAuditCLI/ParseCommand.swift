@@ -1,6 +1,7 @@
+import OfflineParse
 import ArgumentParser
 import Configuration
-import NodeAudit
+import Pipeline
 
 struct ParseCommand: ParsableCommand, BootstrapsLogging {
     static let configuration = CommandConfiguration(

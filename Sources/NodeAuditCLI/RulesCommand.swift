@@ -1,6 +1,7 @@
+import RuleSync
 import ArgumentParser
 import Configuration
-import NodeAudit
+import Pipeline
 
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,8 @@
+import RuleSync
 import HostIO
 import AuditKernel
 import AuditRules
-import NodeAudit
+import Pipeline
 
 /// The `nodeaudit rules …` and `nodeaudit status` commands: they read the files, ask
 /// `RuleSync` (the engine `run` uses too) to plan and make the changes, and report: output

@@ -1,7 +1,8 @@
+import Collector
 import ArgumentParser
 import Configuration
 import HostIO
-import NodeAudit
+import Pipeline
 
 struct RunCommand: ParsableCommand, BootstrapsLogging {
     static let configuration = CommandConfiguration(

@@ -147,7 +147,7 @@ struct DeployManifestTests {
         #expect(check.stdoutText.contains("SUCCESS: 8 rules found"), "\(check.stdoutText)")
 
         // Every metric an alert names is one nodeaudit exports.
-        let exported = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Sources/NodeAudit/CollectorStatistics.swift"), encoding: .utf8)
+        let exported = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Sources/Collector/CollectorStatistics.swift"), encoding: .utf8)
         let alerts = try String(contentsOf: rules, encoding: .utf8)
         let expressions = alerts.split(separator: "\n").filter { $0.contains("expr:") }.joined(separator: "\n")
         for metric in Set(expressions.matches(of: /nodeaudit_[a-z_]+/).map { String($0.output) }) {

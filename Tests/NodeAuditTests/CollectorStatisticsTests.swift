@@ -1,4 +1,5 @@
-@testable import NodeAudit
+@testable import Pipeline
+import Collector
 import Testing
 
 @Suite("statistics line and /metrics")

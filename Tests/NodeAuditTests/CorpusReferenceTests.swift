@@ -1,7 +1,8 @@
+import OfflineParse
 import AuditEvents
 import Enrichment
 import Foundation
-import NodeAudit
+import Pipeline
 import Output
 import Testing
 import TestSupport

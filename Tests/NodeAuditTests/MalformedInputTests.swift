@@ -1,5 +1,5 @@
 import Foundation
-import NodeAudit
+import Pipeline
 import Testing
 import TestSupport
 

@@ -1,6 +1,7 @@
+import OfflineParse
 import Enrichment
 import Foundation
-import NodeAudit
+import Pipeline
 import Output
 import Testing
 import TestSupport

@@ -1,6 +1,8 @@
+import Collector
+import RuleSync
 import Foundation
 import Testing
-@testable import NodeAudit
+@testable import Pipeline
 import TestSupport
 
 /// The record of what nodeaudit loaded, and the look at the rule files that starts a

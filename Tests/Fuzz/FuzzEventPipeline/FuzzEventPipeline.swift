@@ -1,6 +1,6 @@
 import AuditEvents
 import AuditRecords
-import NodeAudit
+import Pipeline
 import Output
 
 /// libFuzzer entry: the input as an audit log through the whole offline pipeline

@@ -1,3 +1,4 @@
+import Pipeline
 import HostIO
 #if canImport(Glibc)
 import Glibc

@@ -1,25 +1,26 @@
+import RuleSync
 import HostIO
 
 /// Notices that the rule files changed, by comparing each file's `FileStamp` (through
 /// symlinks) with the previous look: a file added, removed or rewritten, and a Kubernetes
 /// ConfigMap update, which swaps the `..data` symlink so that every file resolves to a
 /// new inode. Polled from the read loop; a look costs one `stat` per file.
-struct RuleFileWatch {
+package struct RuleFileWatch {
     private let paths: [String]
     private var last: Look
 
     private struct Look: Equatable {
-        var files: [String]
-        var stamps: [FileStamp?]
+        package var files: [String]
+        package var stamps: [FileStamp?]
     }
 
-    init(paths: [String]) {
+    package init(paths: [String]) {
         self.paths = paths
         last = Self.look(paths)
     }
 
     /// Whether anything changed since the last call (or since `init`).
-    mutating func changed() -> Bool {
+    package mutating func changed() -> Bool {
         let now = Self.look(paths)
         defer { last = now }
         return now != last

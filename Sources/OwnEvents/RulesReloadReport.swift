@@ -3,24 +3,30 @@ import Output
 /// What a reload of the rule files did to the kernel, as an event of nodeaudit's own in
 /// the stream (`nodeaudit_rules_reloaded`): whoever reads the events sees when the rules
 /// changed, what came and went, and what the kernel or the files refused.
-struct RulesReloadReport {
-    var epochMilliseconds: UInt64
-    var node: String?
+package struct RulesReloadReport {
+    package var epochMilliseconds: UInt64
+    package var node: String?
     /// `signal` (SIGHUP) or `files` (the rule files changed).
-    var trigger: String
-    var added: [String] = []
-    var removed: [String] = []
+    package var trigger: String
+    package var added: [String] = []
+    package var removed: [String] = []
     /// Lines left out under `-c` or `-i`, as `file:line: why`.
-    var skipped: [String] = []
+    package var skipped: [String] = []
     /// Changes the kernel refused.
-    var failures: [String] = []
+    package var failures: [String] = []
     /// Why the files were refused as a whole; the rules loaded before stay.
-    var refusal: String?
+    package var refusal: String?
+
+    package init(epochMilliseconds: UInt64, node: String?, trigger: String) {
+        self.epochMilliseconds = epochMilliseconds
+        self.node = node
+        self.trigger = trigger
+    }
 
     /// Worth an event: something changed, or something failed.
-    var isEmpty: Bool { added.isEmpty && removed.isEmpty && failures.isEmpty && refusal == nil }
+    package var isEmpty: Bool { added.isEmpty && removed.isEmpty && failures.isEmpty && refusal == nil }
 
-    func encode(into w: inout JSONWriter) {
+    package func encode(into w: inout JSONWriter) {
         w.beginOwnEvent(kind: "rules_reloaded", epochMilliseconds: epochMilliseconds, node: node, category: "config")
         w.key("rules_reloaded")
         w.beginObject()

@@ -6,7 +6,7 @@ import Glibc
 /// The bytes of a gzip-compressed file, decompressed as they are read, so that rotated
 /// logs (`audit.log.1.gz`) are parsed as they lie; concatenated members (as `cat a.gz b.gz`
 /// makes) are read one after another. A corrupt stream is a read error, not garbage.
-final class GzipReader {
+package final class GzipReader {
     private let fd: Int32
     private var stream = z_stream()
     private let input: UnsafeMutablePointer<UInt8>
@@ -17,13 +17,13 @@ final class GzipReader {
 
     /// Whether the file at `fd` starts with gzip's magic bytes (read with pread: nothing
     /// is consumed; false for a pipe).
-    static func isGzip(_ fd: Int32) -> Bool {
+    package static func isGzip(_ fd: Int32) -> Bool {
         var magic: (UInt8, UInt8) = (0, 0)
         let count = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
         return count == 2 && magic == (0x1f, 0x8b)
     }
 
-    init(fd: Int32) throws(LineReader.ReadError) {
+    package init(fd: Int32) throws(LineReader.ReadError) {
         self.fd = fd
         input = .allocate(capacity: Self.inputBytes)
         guard nodeaudit_inflate_init(&stream) == Z_OK else {
@@ -38,7 +38,7 @@ final class GzipReader {
     }
 
     /// Fills `buffer` with decompressed bytes; 0 at the end of the data.
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(LineReader.ReadError) -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(LineReader.ReadError) -> Int {
         guard let out = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count > 0 else { return 0 }
         stream.next_out = out
         stream.avail_out = UInt32(clamping: buffer.count)

@@ -7,30 +7,30 @@ import Glibc
 /// serial it handed to its outputs and the kernel's `lost` counter, with the boot they
 /// belong to. A new run compares them with what it sees first, so records lost while no
 /// nodeaudit was reading (a restart, a crash, an update) are reported, never silent.
-struct StreamState: Equatable {
+package struct StreamState: Equatable {
     /// The kernel's boot id: serials and the lost counter start again at every boot.
-    var boot: String
-    var highestSerialWritten: UInt64
-    var kernelLost: UInt32
-    var epochMilliseconds: UInt64
+    package var boot: String
+    package var highestSerialWritten: UInt64
+    package var kernelLost: UInt32
+    package var epochMilliseconds: UInt64
 
     /// `boot SERIAL LOST MS`, padded to a fixed size so that it is rewritten in place.
-    var line: [UInt8] {
+    package var line: [UInt8] {
         var text = Array("\(boot) \(highestSerialWritten) \(kernelLost) \(epochMilliseconds)\n".utf8)
         if text.count < Self.recordBytes { text += [UInt8](repeating: 0x20, count: Self.recordBytes - text.count) }
         return text
     }
 
-    static let recordBytes = 128
+    package static let recordBytes = 128
 
-    init(boot: String, highestSerialWritten: UInt64, kernelLost: UInt32, epochMilliseconds: UInt64) {
+    package init(boot: String, highestSerialWritten: UInt64, kernelLost: UInt32, epochMilliseconds: UInt64) {
         self.boot = boot
         self.highestSerialWritten = highestSerialWritten
         self.kernelLost = kernelLost
         self.epochMilliseconds = epochMilliseconds
     }
 
-    init?(line: [UInt8]) {
+    package init?(line: [UInt8]) {
         let words = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x0A || $0 == 0 })
         guard words.count >= 4, let serial = UInt64(String(decoding: words[1], as: UTF8.self)),
               let lost = UInt32(String(decoding: words[2], as: UTF8.self)),
@@ -39,7 +39,7 @@ struct StreamState: Equatable {
     }
 
     /// This boot's id, from the kernel.
-    static func currentBoot() -> String {
+    package static func currentBoot() -> String {
         let bytes = (try? HostFile.read("/proc/sys/kernel/random/boot_id")) ?? []
         let id = String(decoding: bytes.prefix { $0 != 0x0A }, as: UTF8.self)
         return id.isEmpty ? "unknown" : id
@@ -48,14 +48,14 @@ struct StreamState: Equatable {
 
 /// The state file, kept open and rewritten in place after every flush of events (one
 /// `pwrite` of 128 bytes; no fsync: a crash of the machine resets the serials anyway).
-final class StreamStateFile {
-    let path: String
+package final class StreamStateFile {
+    package let path: String
     private let fd: Int32
     /// What the previous run left, read when this one opened the file.
-    let previous: StreamState?
+    package let previous: StreamState?
     private var lastWritten: StreamState?
 
-    init(directory: String) throws(HostFile.Failure) {
+    package init(directory: String) throws(HostFile.Failure) {
         try HostFile.createDirectories(directory, mode: 0o700)
         path = directory + "/stream-state"
         previous = (try? HostFile.read(path)).flatMap(StreamState.init(line:))
@@ -65,7 +65,7 @@ final class StreamStateFile {
 
     deinit { close(fd) }
 
-    func write(_ state: StreamState) {
+    package func write(_ state: StreamState) {
         guard state != lastWritten else { return }
         lastWritten = state
         let line = state.line

@@ -12,10 +12,10 @@ import Glibc
 /// Rules are kept in `auditctl -l` form, the form the kernel lists them in, so they are
 /// found again whatever the rule files looked like when they were loaded.
 public struct RuleOwnership {
-    static let fileName = "owned-rules"
+    package static let fileName = "owned-rules"
     public let path: String
     /// Rules nodeaudit added and has not removed, in the order it added them.
-    private(set) var rules: [String] = []
+    package private(set) var rules: [String] = []
     /// Each setting's value before nodeaudit first changed it.
     public private(set) var settingsFound: [(name: String, value: UInt32)] = []
 
@@ -77,14 +77,14 @@ public struct RuleOwnership {
     /// The record file as a trial run (`run --cleanup`) found it: the run keeps the record
     /// while it runs (a reload removes the rules it loaded that left its files), and at
     /// exit, when the kernel is put back, the record is put back too.
-    struct Snapshot {
+    package struct Snapshot {
         public let path: String
         /// The file's bytes; nil when there was none.
-        let bytes: [UInt8]?
+        package let bytes: [UInt8]?
         /// The file could not be read (other than missing): it is left alone.
-        let unreadable: Bool
+        package let unreadable: Bool
 
-        init(directory: String) {
+        package init(directory: String) {
             path = RuleOwnership.path(in: directory)
             do throws(HostFile.Failure) {
                 bytes = try HostFile.read(path)
@@ -95,7 +95,7 @@ public struct RuleOwnership {
             }
         }
 
-        func restore() throws(Failure) {
+        package func restore() throws(Failure) {
             guard !unreadable else { return }
             do throws(HostFile.Failure) {
                 if let bytes { try HostFile.write(bytes, to: path, mode: 0o600) } else if unlink(path) != 0, errno != ENOENT {
@@ -107,7 +107,7 @@ public struct RuleOwnership {
         }
     }
 
-    static func path(in directory: String) -> String {
+    package static func path(in directory: String) -> String {
         (directory.hasSuffix("/") ? directory : directory + "/") + fileName
     }
 
@@ -130,7 +130,7 @@ public struct RuleOwnership {
 }
 
 private extension Substring {
-    func afterPrefix(_ prefix: String) -> Substring? {
+    package func afterPrefix(_ prefix: String) -> Substring? {
         hasPrefix(prefix) ? dropFirst(prefix.count) : nil
     }
 }

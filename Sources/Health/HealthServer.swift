@@ -15,19 +15,21 @@ import Glibc
 /// `maxRequestBytes`); past `maxConnections` the oldest connection is closed to admit
 /// the new one; garbage is answered 400 and closed. The process never waits for this
 /// thread to stop.
-final class HealthServer: @unchecked Sendable {
-    struct Published {
-        var heartbeatMilliseconds: UInt64 = 0
-        var metrics = ""
+package final class HealthServer: @unchecked Sendable {
+    package struct Published {
+        package var heartbeatMilliseconds: UInt64 = 0
+        package var metrics = ""
     }
 
-    struct Limits {
+    package struct Limits {
         /// Connections served at once; the oldest is closed to admit one more.
-        var maxConnections = 1024
+        package var maxConnections = 1024
         /// Time from accept to a complete request, and to the answer sent.
-        var requestMilliseconds: UInt64 = 3000
+        package var requestMilliseconds: UInt64 = 3000
         /// The largest request head (request line and headers) read.
-        var maxRequestBytes = 4096
+        package var maxRequestBytes = 4096
+
+        package init() {}
     }
 
     private let listener: Int32
@@ -38,15 +40,15 @@ final class HealthServer: @unchecked Sendable {
 
     /// One client: what it sent so far, what is left to send it, and its deadline.
     private struct Connection {
-        var request: [UInt8] = []
-        var response: [UInt8] = []
-        var sent = 0
+        package var request: [UInt8] = []
+        package var response: [UInt8] = []
+        package var sent = 0
         /// Answered and shut for writing: what still comes is read and dropped until the
         /// client closes (or the deadline), so that closing never resets the connection
         /// before the client has read the answer.
-        var lingering = false
-        let number: UInt64
-        let deadline: UInt64
+        package var lingering = false
+        package let number: UInt64
+        package let deadline: UInt64
     }
 
     private var connections: [Int32: Connection] = [:]
@@ -57,7 +59,7 @@ final class HealthServer: @unchecked Sendable {
     private var accepted: UInt64 = 0
 
     /// Listens on `ADDRESS:PORT` (IPv4, `[IPv6]:PORT`, or `:PORT` for every address).
-    init(listen address: String, limits: Limits = Limits()) throws(ServerError) {
+    package init(listen address: String, limits: Limits = Limits()) throws(ServerError) {
         self.limits = limits
         guard let separator = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: separator)...]) else {
             throw ServerError("--listen takes ADDRESS:PORT, not '\(address)'")
@@ -111,18 +113,18 @@ final class HealthServer: @unchecked Sendable {
         poll.watch(listener, for: .readable)
     }
 
-    struct ServerError: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
+    package struct ServerError: Error, CustomStringConvertible {
+        package var description: String
+        package init(_ description: String) { self.description = description }
     }
 
     /// Serves requests on a thread of its own until the process ends.
-    func start() {
+    package func start() {
         WorkerThread.detach { self.serve() }
     }
 
     /// Called by the collector's loop: it is alive, and these are its counters.
-    func publish(nowMilliseconds: UInt64, metrics: String?) {
+    package func publish(nowMilliseconds: UInt64, metrics: String?) {
         state.withLock { published in
             published.heartbeatMilliseconds = nowMilliseconds
             if let metrics { published.metrics = metrics }

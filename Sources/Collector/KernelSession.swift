@@ -1,3 +1,4 @@
+import Pipeline
 import AuditEvents
 import AuditKernel
 import AuditRules
@@ -10,9 +11,9 @@ import Glibc
 /// multicast copy), taking over from another daemon or being handed over from a previous
 /// nodeaudit, the rule that excludes nodeaudit's own syscalls, and, when asked, leaving
 /// the kernel's rules and settings as they were found.
-final class KernelSession {
-    let control: AuditControl
-    let socket: AuditEventSocket
+package final class KernelSession {
+    package let control: AuditControl
+    package let socket: AuditEventSocket
     private let mode: AuditEventSocket.Mode
     private let diagnostics: Diagnostics
     /// The rule that keeps nodeaudit's own syscalls out of the stream.
@@ -20,37 +21,37 @@ final class KernelSession {
     /// The kernel's rules and settings before this run changed them, for `cleanup`.
     private var kernelAtStart: KernelAuditState?
     /// The kernel's `lost` counter when the run started.
-    let lostAtStart: UInt32
+    package let lostAtStart: UInt32
 
     /// A hand-over from a previous nodeaudit that still holds the audit stream (a rolling
     /// update with `maxSurge`): this run reads the kernel's multicast copy meanwhile,
     /// registers once the previous one has left, and drops records read on both sockets.
     private struct Handover {
-        let previousPID: UInt32
+        package let previousPID: UInt32
         /// Closed after the overlap; the deduplicator then still guards the unicast
         /// socket a moment, for the copies of what multicast delivered first.
-        var multicast: AuditEventSocket?
-        var registeredAt: UInt64?
-        var deduplicator = RecordDeduplicator()
+        package var multicast: AuditEventSocket?
+        package var registeredAt: UInt64?
+        package var deduplicator = RecordDeduplicator()
     }
     private var handover: Handover?
     private var nextHandoverCheck: UInt64 = 0
     /// Both copies are read this long after registering, to take what the multicast
     /// socket still held of the time before; unicast records are compared with what
     /// multicast delivered for this long more.
-    static let handoverOverlapMilliseconds: UInt64 = 2000
-    static let handoverTailMilliseconds: UInt64 = 1000
+    package static let handoverOverlapMilliseconds: UInt64 = 2000
+    package static let handoverTailMilliseconds: UInt64 = 1000
 
-    struct StartFailure: Error, CustomStringConvertible {
-        var description: String
+    package struct StartFailure: Error, CustomStringConvertible {
+        package var description: String
         /// A rule file that cannot be used is the operator's to fix; anything else
         /// failed on this node.
-        var isBadInput = false
+        package var isBadInput = false
     }
 
     /// Opens the control channel and reads the kernel's state; with `takeOver`, stops
     /// another audit daemon first. The stream is not read until `open`.
-    init(options: LiveOptions, diagnostics: Diagnostics) throws(StartFailure) {
+    package init(options: LiveOptions, diagnostics: Diagnostics) throws(StartFailure) {
         self.diagnostics = diagnostics
         mode = options.mode
         let status: AuditStatus
@@ -88,17 +89,17 @@ final class KernelSession {
     }
 
     /// Whether this run began beside a previous nodeaudit (the runs overlap).
-    var isHandedOver: Bool { handover != nil }
+    package var isHandedOver: Bool { handover != nil }
 
     /// Whether this run still waits for the previous one to leave the audit stream.
-    var awaitingHandover: Bool { handover != nil && handover?.registeredAt == nil }
+    package var awaitingHandover: Bool { handover != nil && handover?.registeredAt == nil }
 
     /// Receive-buffer overflows of the event socket.
-    var overflows: UInt64 { socket.counters.overflows }
+    package var overflows: UInt64 { socket.counters.overflows }
 
     /// Excludes nodeaudit's own syscalls and starts reading: registers as the audit daemon,
     /// or during a hand-over reads the multicast copy until the previous run has left.
-    func open() throws(StartFailure) {
+    package func open() throws(StartFailure) {
         excludeSelf()
         do throws(KernelError) {
             if let handover, let multicast = handover.multicast {
@@ -115,13 +116,13 @@ final class KernelSession {
     }
 
     /// Registers again as the audit daemon (drift repair, when the pid was cleared).
-    func register() throws(KernelError) { try socket.register() }
+    package func register() throws(KernelError) { try socket.register() }
 
     // MARK: - Reading
 
     /// Waits up to `milliseconds` for records on any of the session's sockets; false on
     /// an error other than an interruption.
-    func waitForRecords(milliseconds: Int32) -> Bool {
+    package func waitForRecords(milliseconds: Int32) -> Bool {
         var pollers = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)]
         if let multicast = handover?.multicast { pollers.append(pollfd(fd: multicast.descriptor, events: Int16(POLLIN), revents: 0)) }
         return poll(&pollers, nfds_t(pollers.count), milliseconds) >= 0 || errno == EINTR
@@ -129,7 +130,7 @@ final class KernelSession {
 
     /// Hands every waiting record, of every socket, to `record` (once, during a
     /// hand-over), and moves the hand-over on. Returns the records read.
-    func read(_ record: (UInt16, UnsafeRawBufferPointer) -> Void) throws(KernelError) -> Int {
+    package func read(_ record: (UInt16, UnsafeRawBufferPointer) -> Void) throws(KernelError) -> Int {
         var read = try drain(socket, into: record)
         if let multicast = handover?.multicast { read += try drain(multicast, into: record) }
         advanceHandover()
@@ -175,7 +176,7 @@ final class KernelSession {
 
     /// Gives the audit pid back, reads what is left, removes the self-exclusion and,
     /// with cleanup, puts the kernel's rules and settings back as they were found.
-    func close(readingRest record: (UInt16, UnsafeRawBufferPointer) -> Void) {
+    package func close(readingRest record: (UInt16, UnsafeRawBufferPointer) -> Void) {
         socket.unregister()
         _ = try? read(record)
         if let selfExclusion { try? control.delete(selfExclusion.data) }

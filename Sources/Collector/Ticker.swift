@@ -1,7 +1,7 @@
 /// The read loop's periodic work, each job at its own interval, asked after every read:
 /// one clock and one place instead of a hand-rolled timer per job.
-struct Ticker {
-    enum Job: CaseIterable {
+package struct Ticker {
+    package enum Job: CaseIterable {
         /// Closing expired events and handing events to the outputs.
         case flush
         /// /metrics' counters.
@@ -22,13 +22,13 @@ struct Ticker {
 
     /// Every job is due at once, but those in `firstAfterOneInterval`, whose first turn
     /// comes one interval after `now`.
-    init(now: UInt64, firstAfterOneInterval: Set<Job>) {
+    package init(now: UInt64, firstAfterOneInterval: Set<Job>) {
         last = Dictionary(uniqueKeysWithValues: Job.allCases.map { ($0, firstAfterOneInterval.contains($0) ? now : 0) })
     }
 
     /// Whether `job` is due at `now` for an interval of `milliseconds` (0: never); when
     /// it is, its next turn is one interval from now.
-    mutating func isDue(_ job: Job, every milliseconds: UInt64, now: UInt64) -> Bool {
+    package mutating func isDue(_ job: Job, every milliseconds: UInt64, now: UInt64) -> Bool {
         guard milliseconds > 0, now - (last[job] ?? 0) >= milliseconds else { return false }
         last[job] = now
         return true

@@ -9,17 +9,27 @@ import Output
 /// in a rolling update that reads the multicast copy first). `kernel_lost_records` is the
 /// growth of the kernel's own `lost` counter meanwhile: records dropped while no daemon
 /// was registered, which a multicast reader may still have seen.
-struct RestartGapReport {
-    var epochMilliseconds: UInt64
-    var node: String?
-    var previousSerial: UInt64
-    var firstSerial: UInt64
-    var kernelLostRecords: UInt64
-    var previousStoppedMilliseconds: UInt64
+package struct RestartGapReport {
+    package var epochMilliseconds: UInt64
+    package var node: String?
+    package var previousSerial: UInt64
+    package var firstSerial: UInt64
+    package var kernelLostRecords: UInt64
+    package var previousStoppedMilliseconds: UInt64
 
-    var missingEvents: UInt64 { firstSerial > previousSerial + 1 ? firstSerial - previousSerial - 1 : 0 }
+    package init(epochMilliseconds: UInt64, node: String?, previousSerial: UInt64, firstSerial: UInt64, kernelLostRecords: UInt64,
+                 previousStoppedMilliseconds: UInt64) {
+        self.epochMilliseconds = epochMilliseconds
+        self.node = node
+        self.previousSerial = previousSerial
+        self.firstSerial = firstSerial
+        self.kernelLostRecords = kernelLostRecords
+        self.previousStoppedMilliseconds = previousStoppedMilliseconds
+    }
 
-    func encode(into w: inout JSONWriter) {
+    package var missingEvents: UInt64 { firstSerial > previousSerial + 1 ? firstSerial - previousSerial - 1 : 0 }
+
+    package func encode(into w: inout JSONWriter) {
         w.beginOwnEvent(kind: "restart_gap", epochMilliseconds: epochMilliseconds, node: node, category: "daemon")
         w.key("gap")
         w.beginObject()

@@ -1,3 +1,5 @@
+import RuleSync
+import Pipeline
 import AuditKernel
 import Configuration
 import Output

@@ -70,7 +70,7 @@ public struct EventOptions: Sendable {
 
     /// The process tree for ancestry, when asked for; on this host it starts with the
     /// processes running now.
-    func lineage() -> ProcessLineage? {
+    package func lineage() -> ProcessLineage? {
         guard ancestryDepth > 0 else { return nil }
         let lineage = ProcessLineage(depth: ancestryDepth, capacity: ancestryProcesses)
         if let hostProcRoot { ProcFS(root: hostProcRoot).seed(lineage) }
@@ -78,7 +78,7 @@ public struct EventOptions: Sendable {
     }
 
     /// The enrichment steps these options ask for, in pipeline order.
-    func enrichers() -> [any EventEnricher] {
+    package func enrichers() -> [any EventEnricher] {
         var steps: [any EventEnricher] = []
         if let nodeName { steps.append(NodeNamer(name: nodeName)) }
         if let userFiles { steps.append(UserNameResolver(passwdPath: userFiles.passwd, groupPath: userFiles.group)) }
@@ -96,7 +96,7 @@ public struct EventOptions: Sendable {
     }
 }
 
-extension EventOptions {
+package extension EventOptions {
     /// The node's name as Kubernetes knows it (`NODE_NAME` from the downward API), else the host name.
     public static func localNodeName() -> String {
         if let name = getenv("NODE_NAME").map({ String(cString: $0) }), !name.isEmpty { return name }

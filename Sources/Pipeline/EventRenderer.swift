@@ -8,7 +8,7 @@ import Output
 /// Runs on the pipeline's thread, or — for offline input — on a `RenderingThread`, which
 /// then is the only thread using it until it is drained (except `interpret`, which is
 /// stateless).
-final class EventRenderer: @unchecked Sendable {
+package final class EventRenderer: @unchecked Sendable {
     private let interpreter: EventInterpreter
     private let enrichers: [any EventEnricher]
     /// The process tree for each event's parent and ancestors; nil when not asked for.
@@ -25,7 +25,7 @@ final class EventRenderer: @unchecked Sendable {
     private(set) var eventsWithMalformedFields: UInt64 = 0
     private(set) var eventsTruncated: UInt64 = 0
 
-    init(interpreter: EventInterpreter, enrichers: [any EventEnricher], lineage: ProcessLineage?, labels: ProcessLabels?, filters: EventFilterChain,
+    package init(interpreter: EventInterpreter, enrichers: [any EventEnricher], lineage: ProcessLineage?, labels: ProcessLabels?, filters: EventFilterChain,
          encoder: any EventEncoder, maxEventBytes: Int) {
         self.interpreter = interpreter
         self.enrichers = enrichers
@@ -37,7 +37,7 @@ final class EventRenderer: @unchecked Sendable {
     }
 
     /// Appends the group's event, as one line, to `writer`.
-    func render(_ group: RecordGroup, into writer: inout JSONWriter) {
+    package func render(_ group: RecordGroup, into writer: inout JSONWriter) {
         if lastEvent == nil {
             lastEvent = interpret(group)
         } else {
@@ -51,7 +51,7 @@ final class EventRenderer: @unchecked Sendable {
     /// Enriches and appends an event already interpreted (by `interpret`, maybe on another
     /// thread) to `writer`, in place. Its buffers stay with it, to be freed where they were
     /// allocated: freeing them here would contend for the other thread's malloc arena.
-    func render(interpreted event: inout AuditEvent, into writer: inout JSONWriter) {
+    package func render(interpreted event: inout AuditEvent, into writer: inout JSONWriter) {
         for enricher in enrichers { enricher.enrich(&event) }
         lineage?.trace(&event)
         if labels != nil { labels!.label(&event) }
@@ -62,30 +62,30 @@ final class EventRenderer: @unchecked Sendable {
     }
 
     /// Filters in place of the configured ones (SIGHUP); those written as before keep their counts.
-    func replaceFilters(_ new: [EventFilter]) { filters = EventFilterChain(new, replacing: filters) }
+    package func replaceFilters(_ new: [EventFilter]) { filters = EventFilterChain(new, replacing: filters) }
 
     /// Labelled processes forgotten because there were more than the configured most.
-    var labelEvictions: UInt64 { labels?.evicted ?? 0 }
+    package var labelEvictions: UInt64 { labels?.evicted ?? 0 }
 
     /// Processes forgotten for ancestry past the configured most.
-    var ancestryEvictions: UInt64 { lineage?.evicted ?? 0 }
+    package var ancestryEvictions: UInt64 { lineage?.evicted ?? 0 }
 
     /// Processes remembered for ancestry now.
-    var ancestryProcesses: UInt64 { UInt64(lineage?.count ?? 0) }
+    package var ancestryProcesses: UInt64 { UInt64(lineage?.count ?? 0) }
 
     /// Each filter as written, with the events it dropped.
-    var filteredCounts: [(filter: String, dropped: UInt64)] {
+    package var filteredCounts: [(filter: String, dropped: UInt64)] {
         zip(filters.filters, filters.dropped).map { ($0.description, $1) }
     }
 
     /// Has every enrichment step read the host again (SIGHUP).
-    func reloadEnrichers() { enrichers.forEach { $0.reload() } }
+    package func reloadEnrichers() { enrichers.forEach { $0.reload() } }
 
     /// Interprets a group without enriching it: stateless, so any thread may call it.
-    func interpret(_ group: RecordGroup) -> AuditEvent { interpreter.interpret(group) }
+    package func interpret(_ group: RecordGroup) -> AuditEvent { interpreter.interpret(group) }
 
     /// Interprets a group into a spent event, reusing its buffers; stateless like `interpret(_:)`.
-    func interpret(_ group: RecordGroup, into event: inout AuditEvent) { interpreter.interpret(group, into: &event) }
+    package func interpret(_ group: RecordGroup, into event: inout AuditEvent) { interpreter.interpret(group, into: &event) }
 
     /// The last event `render(_:into:)` wrote: the next is interpreted into it, in place.
     /// Only `render(_:into:)` reaches it, never twice at once: the run-time exclusivity
@@ -95,15 +95,15 @@ final class EventRenderer: @unchecked Sendable {
 
 /// What the pipeline hands to a `RenderingThread` at once: closed groups of records, or —
 /// when that thread is behind — their events, interpreted by the handing thread.
-struct RenderBatch {
-    var groups: [RecordGroup] = []
-    var events: [AuditEvent] = []
+package struct RenderBatch {
+    package var groups: [RecordGroup] = []
+    package var events: [AuditEvent] = []
 
-    var count: Int { groups.count + events.count }
-    var isEmpty: Bool { groups.isEmpty && events.isEmpty }
+    package var count: Int { groups.count + events.count }
+    package var isEmpty: Bool { groups.isEmpty && events.isEmpty }
 
     /// Interprets the groups into events with `renderer`, reusing spent events from `spares`.
-    mutating func interpretGroups(with renderer: EventRenderer, reusing spares: inout [AuditEvent]) {
+    package mutating func interpretGroups(with renderer: EventRenderer, reusing spares: inout [AuditEvent]) {
         events.reserveCapacity(events.count + groups.count)
         for group in groups {
             if let spare = spares.popLast() {
@@ -118,7 +118,7 @@ struct RenderBatch {
 
     /// Moves its spent events into `spares`, up to `limit` in all, without their records
     /// (freed here, on the thread that made them).
-    mutating func recycleEvents(into spares: inout [AuditEvent], keeping limit: Int) {
+    package mutating func recycleEvents(into spares: inout [AuditEvent], keeping limit: Int) {
         while spares.count < limit, var event = events.popLast() {
             event.records = []
             spares.append(event)

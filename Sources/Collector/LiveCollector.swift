@@ -1,3 +1,7 @@
+import Health
+import RuleSync
+import OwnEvents
+import Pipeline
 import AuditKernel
 import AuditRecords
 import AuditRules
@@ -44,23 +48,23 @@ public final class LiveCollector {
     private var dropsReported: (dropped: UInt64, refused: UInt64) = (0, 0)
 
     /// A read of fewer messages than this waits `gatherMicroseconds` before the next one.
-    static let batchMessages = 64
-    static let gatherMicroseconds: UInt32 = 5000
+    package static let batchMessages = 64
+    package static let gatherMicroseconds: UInt32 = 5000
     /// The most an event waits in nodeaudit after its last record, in milliseconds.
-    static let flushMilliseconds: UInt64 = 50
+    package static let flushMilliseconds: UInt64 = 50
     /// How often the rule files are looked at for changes (a ConfigMap update).
-    static let ruleFileWatchMilliseconds: UInt64 = 1000
+    package static let ruleFileWatchMilliseconds: UInt64 = 1000
     /// How often /metrics' counters and the kernel's lost counter are taken.
-    static let metricsMilliseconds: UInt64 = 1000
-    static let kernelStatusMilliseconds: UInt64 = 1000
+    package static let metricsMilliseconds: UInt64 = 1000
+    package static let kernelStatusMilliseconds: UInt64 = 1000
     /// How often what the outputs dropped or the collectors refused is said on stderr.
-    static let dropReportMilliseconds: UInt64 = 10_000
+    package static let dropReportMilliseconds: UInt64 = 10_000
     /// At stop, how long the read loop waits for what the kernel logged before the signal:
     /// until `stopQuietRounds` waits of `stopWaitMilliseconds` read nothing, at most
     /// `stopDeadlineMilliseconds`.
-    static let stopWaitMilliseconds: Int32 = 50
-    static let stopQuietRounds = 3
-    static let stopDeadlineMilliseconds: UInt64 = 3000
+    package static let stopWaitMilliseconds: Int32 = 50
+    package static let stopQuietRounds = 3
+    package static let stopDeadlineMilliseconds: UInt64 = 3000
 
     /// `reload` reads the configuration again, as at start (file, environment, flags).
     public init(configuration: Configuration, reload: @escaping () throws -> Configuration) throws {
@@ -145,7 +149,7 @@ public final class LiveCollector {
         case kernel(KernelError)
         case output(SinkError)
 
-        var description: String {
+        package var description: String {
             switch self {
             case .kernel(let error): return error.description
             case .output(let error): return error.description

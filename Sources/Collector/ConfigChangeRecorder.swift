@@ -1,3 +1,4 @@
+import OwnEvents
 import AuditEvents
 import AuditRecords
 import Enrichment
@@ -8,11 +9,11 @@ import Glibc
 /// Remembers the CONFIG_CHANGE events that came with a process (a tool's syscall, such
 /// as auditctl's), for the next drift report. nodeaudit's own changes come without one:
 /// its syscalls are excluded from auditing.
-final class ConfigChangeRecorder: EventEnricher {
+package final class ConfigChangeRecorder: EventEnricher {
     private var changes: [DriftReport.Change] = []
     private let capacity = 64
 
-    func enrich(_ event: inout AuditEvent) {
+    package func enrich(_ event: inout AuditEvent) {
         guard event.category == .config, let process = event.process, let pid = process.pid, pid != UInt32(getpid()),
               let record = event.records.first(where: { $0.type == .configChange }) else { return }
         let text = { (bytes: Bytes?) in bytes.map { String(decoding: $0, as: UTF8.self) } }
@@ -24,7 +25,7 @@ final class ConfigChangeRecorder: EventEnricher {
         changes.append(change)
     }
 
-    func takeChanges() -> [DriftReport.Change] {
+    package func takeChanges() -> [DriftReport.Change] {
         defer { changes.removeAll() }
         return changes
     }

@@ -1,3 +1,4 @@
+import Pipeline
 import AuditKernel
 import AuditRules
 
@@ -14,7 +15,7 @@ public struct RuleSync {
     /// kernel with other tools), instead of every rule as `auditctl -R` does.
     public var sharesKernel: Bool
     /// A rule to hold first in the exit list (`run`'s own exclusion).
-    var leading: EncodedRule?
+    package var leading: EncodedRule?
     /// Where the node's root directory is seen, when not at `/` (`rules.host_root`).
     public var hostRoot: String
     private let diagnostics: Diagnostics
@@ -74,7 +75,7 @@ public struct RuleSync {
     }
 
     /// The plan for `wanted` against what `control` reports now.
-    func plan(_ wanted: WantedRules, on control: AuditControl, ownership: RuleOwnership?, atLoad: Bool) throws(Refusal) -> RulePlan {
+    package func plan(_ wanted: WantedRules, on control: AuditControl, ownership: RuleOwnership?, atLoad: Bool) throws(Refusal) -> RulePlan {
         let status = try Self.kernel { () throws(KernelError) in try control.status() }
         if status.isLocked { throw .locked }
         var plan = RulePlan(wanted: wanted, current: try Self.kernel { () throws(KernelError) in try control.rules() },
@@ -205,7 +206,7 @@ public struct RuleSync {
 
     /// Which kernel rules a plan may change: all (as auditctl), or those the files name
     /// and nodeaudit owns.
-    func scope(_ ownership: RuleOwnership?) -> RulePlan.Scope {
+    package func scope(_ ownership: RuleOwnership?) -> RulePlan.Scope {
         sharesKernel ? .owned(ownership?.ownedRules ?? []) : .everything
     }
 

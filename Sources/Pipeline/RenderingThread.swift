@@ -13,24 +13,24 @@ import Output
 /// two threads were slower than one until this).
 ///
 /// The live collector does not use it: there, CPU per event counts, not wall time.
-final class RenderingThread: @unchecked Sendable {
+package final class RenderingThread: @unchecked Sendable {
     private let renderer: EventRenderer
     private let sink: any EventSink
     private let depth: Int
     private let batchBytes: Int
 
     private struct State {
-        var queue: [RenderBatch] = []
+        package var queue: [RenderBatch] = []
         /// Batches written, to be freed by the handing thread.
-        var written: [RenderBatch] = []
-        var encoding = false
-        var stopping = false
-        var failure: SinkError?
+        package var written: [RenderBatch] = []
+        package var encoding = false
+        package var stopping = false
+        package var failure: SinkError?
     }
     private let state = Monitor(State())
     private var thread: WorkerThread?
 
-    init(renderer: EventRenderer, sink: any EventSink, depth: Int = 8, batchBytes: Int) {
+    package init(renderer: EventRenderer, sink: any EventSink, depth: Int = 8, batchBytes: Int) {
         self.renderer = renderer
         self.sink = sink
         self.depth = depth
@@ -43,7 +43,7 @@ final class RenderingThread: @unchecked Sendable {
     /// failure once writing has failed.
     /// Returns the batches written since the last call, for the caller to free (or reuse)
     /// on its own thread, outside the lock.
-    func submit(_ batch: RenderBatch) throws(SinkError) -> [RenderBatch] {
+    package func submit(_ batch: RenderBatch) throws(SinkError) -> [RenderBatch] {
         let depth = self.depth
         let outcome = state.wait(until: { $0.queue.count < depth || $0.failure != nil }) { state -> Result<[RenderBatch], SinkError> in
             if let failure = state.failure { return .failure(failure) }
@@ -58,11 +58,11 @@ final class RenderingThread: @unchecked Sendable {
     /// Whether a batch waits that the thread has not started on: the handing thread then
     /// interprets the next batch itself rather than only queue it (measured: stealing
     /// whenever one waits balanced the threads better than only when the queue is full).
-    var isBehind: Bool { state.withLock { !$0.queue.isEmpty } }
+    package var isBehind: Bool { state.withLock { !$0.queue.isEmpty } }
 
     /// Waits until every event handed over is written to the sink. The sink and the
     /// renderer are then idle and may be used by the caller until the next `submit`.
-    func drain() throws(SinkError) {
+    package func drain() throws(SinkError) {
         var (done, failure) = state.wait(until: { ($0.queue.isEmpty && !$0.encoding) || $0.failure != nil }) { state in
             var done: [RenderBatch] = []
             swap(&done, &state.written)
@@ -73,7 +73,7 @@ final class RenderingThread: @unchecked Sendable {
     }
 
     /// Ends the thread after the queued events are written.
-    func stop() {
+    package func stop() {
         state.update { $0.stopping = true }
         thread?.join()
         thread = nil

@@ -1,25 +1,26 @@
+import Pipeline
 import Output
 
 /// The live collector's counters at one moment, in the two forms operators read: the
 /// stderr line (`name=value …`, outputs added up) and the Prometheus text exposition
 /// format for /metrics (outputs labelled `output="stdout"`, `"file"`, `"syslog"`, `"http"`).
-struct CollectorStatistics {
-    struct Counter {
-        let name: String
-        let metric: String
-        let help: String
-        let isGauge: Bool
+package struct CollectorStatistics {
+    package struct Counter {
+        package let name: String
+        package let metric: String
+        package let help: String
+        package let isGauge: Bool
         /// As written (an integer, or seconds with a fraction); nil when it could not be read
         /// (the kernel did not answer).
-        let value: String?
+        package let value: String?
         /// Per output or filter: `(label value, value)`, under `labelName`.
-        var labelled: [(String, String)] = []
-        var labelName = "output"
+        package var labelled: [(String, String)] = []
+        package var labelName = "output"
     }
 
-    let counters: [Counter]
+    package let counters: [Counter]
 
-    init(pipeline: PipelineCounters, inFlight: Int, kernelLost: UInt64?, backlog: UInt64?, overflows: UInt64,
+    package init(pipeline: PipelineCounters, inFlight: Int, kernelLost: UInt64?, backlog: UInt64?, overflows: UInt64,
          outputs: [(name: String, counters: DeliveryCounters)], driftRepairs: UInt64, restartMissing: UInt64 = 0) {
         let delivery = outputs.reduce(DeliveryCounters()) { $0 + $1.counters }
         /// A counter of the outputs: their total on the stderr line, one labelled value each in /metrics.
@@ -80,12 +81,12 @@ struct CollectorStatistics {
     }
 
     /// `records=… events=… kernel_lost=… …` for stderr.
-    var line: String {
+    package var line: String {
         counters.map { "\($0.name)=\($0.value ?? "?")" }.joined(separator: " ")
     }
 
     /// The Prometheus text format; counters that could not be read are left out.
-    var prometheus: String {
+    package var prometheus: String {
         var text = ""
         for counter in counters {
             guard let value = counter.value else { continue }

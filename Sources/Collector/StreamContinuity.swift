@@ -1,23 +1,25 @@
+import OwnEvents
+import Pipeline
 import HostIO
 import Output
 
 /// What links one `nodeaudit run` to the next: the state kept in `state.directory` (the
 /// highest serial written, the kernel's lost counter), and the report of a gap since the
 /// previous run, made once the first record has come.
-final class StreamContinuity {
+package final class StreamContinuity {
     private let stateFile: StreamStateFile?
     private let boot = StreamState.currentBoot()
     private let lostAtStart: UInt32
     private let node: String?
     /// The kernel's lost counter as last read.
-    var kernelLost: UInt32
+    package var kernelLost: UInt32
     /// Whether the gap since the previous run was looked at (or needs no look: the runs
     /// overlapped in a hand-over).
     private(set) var checked: Bool
     /// Events between the previous run's last and this run's first that neither read.
     private(set) var missing: UInt64 = 0
 
-    init(directory: String, lostAtStart: UInt32, node: String?, overlapping: Bool, diagnostics: Diagnostics) {
+    package init(directory: String, lostAtStart: UInt32, node: String?, overlapping: Bool, diagnostics: Diagnostics) {
         var file: StreamStateFile?
         do throws(HostFile.Failure) {
             file = try StreamStateFile(directory: directory)
@@ -32,7 +34,7 @@ final class StreamContinuity {
     }
 
     /// Writes what the next run compares with: the highest serial handed to the outputs.
-    func save(highestSerialWritten: UInt64, now: UInt64) {
+    package func save(highestSerialWritten: UInt64, now: UInt64) {
         guard let stateFile, highestSerialWritten > 0 else { return }
         stateFile.write(StreamState(boot: boot, highestSerialWritten: highestSerialWritten, kernelLost: kernelLost,
                                     epochMilliseconds: now))
@@ -40,7 +42,7 @@ final class StreamContinuity {
 
     /// The gap since the previous run, given this run's first serial: nil when there is
     /// none to report (no previous run on this boot, or nothing was lost).
-    func gap(firstSerial: UInt64) -> RestartGapReport? {
+    package func gap(firstSerial: UInt64) -> RestartGapReport? {
         checked = true
         guard let previous = stateFile?.previous, previous.boot == boot else { return nil }
         let report = RestartGapReport(

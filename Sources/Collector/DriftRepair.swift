@@ -1,3 +1,5 @@
+import RuleSync
+import OwnEvents
 import HostIO
 import AuditKernel
 import AuditRules
@@ -11,16 +13,16 @@ import Glibc
 ///
 /// Only rules the files name or nodeaudit loaded are touched (`RulePlan.Scope.owned`);
 /// rules other tools added are left alone, and so is their place in the lists.
-final class DriftRepair {
+package final class DriftRepair {
     /// What the kernel must hold; replaced when the rule files are reloaded.
-    var wanted: WantedRules
+    package var wanted: WantedRules
     private let rules: RuleSync
     private let recorder: ConfigChangeRecorder
     private let node: String?
     private(set) var repairs: UInt64 = 0
 
     /// `rules` plans and makes the changes (with the run's own exclusion as `leading`).
-    init(wanted: WantedRules, rules: RuleSync, recorder: ConfigChangeRecorder, node: String?) {
+    package init(wanted: WantedRules, rules: RuleSync, recorder: ConfigChangeRecorder, node: String?) {
         self.wanted = wanted
         self.rules = rules
         self.recorder = recorder
@@ -29,7 +31,7 @@ final class DriftRepair {
 
     /// Compares the kernel with the wanted state and restores what is missing. `register`
     /// re-registers nodeaudit as the audit daemon when the kernel's audit pid was cleared.
-    func check(_ control: AuditControl, unicast: Bool, register: () throws(KernelError) -> Void) throws(KernelError) -> DriftReport? {
+    package func check(_ control: AuditControl, unicast: Bool, register: () throws(KernelError) -> Void) throws(KernelError) -> DriftReport? {
         let status = try control.status()
         guard !status.isLocked else { return nil }  // Locked: nothing can be changed, nothing to report each time.
         var report = DriftReport(epochMilliseconds: WallClock.nowMilliseconds(), node: node)

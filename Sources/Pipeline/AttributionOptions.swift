@@ -21,7 +21,7 @@ public struct AttributionOptions: Sendable {
     }
 
     /// The runtime programs and files the resolver follows launches with.
-    var runtimes: (programs: RuntimePrograms, files: RuntimeFiles) {
+    package var runtimes: (programs: RuntimePrograms, files: RuntimeFiles) {
         (RuntimePrograms(paths: runtimePrograms), RuntimeFiles(hostRoot: hostRoot))
     }
 }
