@@ -39,8 +39,9 @@ public struct EventAssembler: Sendable {
     /// The number of events still open.
     public var eventsInFlight: Int { open.count }
 
-    /// Adds one record; calls `emit` for every event this completes.
-    public mutating func add(_ record: AuditRecord, emit: (RecordGroup) -> Void) {
+    /// Adds one record; calls `emit` for every event this completes. An error `emit`
+    /// throws ends the call and travels on; the event it was given is already closed.
+    public mutating func add<E: Error>(_ record: AuditRecord, emit: (RecordGroup) throws(E) -> Void) throws(E) {
         counters.records += 1
         let key = EventKey(record)
         let role = record.type.role
@@ -48,16 +49,16 @@ public struct EventAssembler: Sendable {
 
         if let index = indexOfOpen(key) {
             if role == .endOfEvent {
-                close(at: index, reason: .endOfEvent, emit: emit)
+                try close(at: index, reason: .endOfEvent, emit: emit)
                 return
             }
             open[index].records.append(record)
             if open[index].isLate { counters.lateRecords += 1 }
             if role == .lastOfSyscall, !separatedInput {
-                close(at: index, reason: .lastRecord, emit: emit)
+                try close(at: index, reason: .lastRecord, emit: emit)
             } else if open[index].records.count >= policy.maxRecordsPerEvent {
                 counters.oversizeEvents += 1
-                close(at: index, reason: .recordLimit, emit: emit)
+                try close(at: index, reason: .recordLimit, emit: emit)
             }
             return
         }
@@ -76,46 +77,46 @@ public struct EventAssembler: Sendable {
 
         if time > newestMilliseconds {
             newestMilliseconds = time
-            closeExpired(before: time, emit: emit)
+            try closeExpired(before: time, emit: emit)
         }
 
         if role == .standalone && !wasClosed {
-            emitGroup(RecordGroup(key: key, records: [record], closeReason: .standalone), emit: emit)
+            try emitGroup(RecordGroup(key: key, records: [record], closeReason: .standalone), emit: emit)
             return
         }
         if open.count >= policy.maxEventsInFlight {
             counters.evicted += 1
-            close(at: 0, reason: .evicted, emit: emit)
+            try close(at: 0, reason: .evicted, emit: emit)
         }
         open.append(OpenEvent(key: key, records: [record], isLate: wasClosed, openedAt: max(time, newestMilliseconds)))
-        if role == .lastOfSyscall && !wasClosed && !separatedInput { close(at: open.count - 1, reason: .lastRecord, emit: emit) }
+        if role == .lastOfSyscall && !wasClosed && !separatedInput { try close(at: open.count - 1, reason: .lastRecord, emit: emit) }
     }
 
     /// An event separator in the input (ausearch's `----`): every open event is complete,
     /// and from now on only separators, EOE and the bounds close events.
-    public mutating func separator(emit: (RecordGroup) -> Void) {
+    public mutating func separator<E: Error>(emit: (RecordGroup) throws(E) -> Void) throws(E) {
         separatedInput = true
-        while !open.isEmpty { close(at: 0, reason: .separator, emit: emit) }
+        while !open.isEmpty { try close(at: 0, reason: .separator, emit: emit) }
     }
 
     /// Closes events older than `nowMilliseconds - maxEventAgeMilliseconds` by the wall
     /// clock; the live collector calls this on a timer so that an event whose last
     /// record never comes is still emitted.
-    public mutating func closeExpired(nowMilliseconds: UInt64, emit: (RecordGroup) -> Void) {
-        closeExpired(before: nowMilliseconds, emit: emit)
+    public mutating func closeExpired<E: Error>(nowMilliseconds: UInt64, emit: (RecordGroup) throws(E) -> Void) throws(E) {
+        try closeExpired(before: nowMilliseconds, emit: emit)
     }
 
     /// Closes every open event, oldest first (end of input, shutdown).
-    public mutating func flush(emit: (RecordGroup) -> Void) {
-        while !open.isEmpty { close(at: 0, reason: .flushed, emit: emit) }
+    public mutating func flush<E: Error>(emit: (RecordGroup) throws(E) -> Void) throws(E) {
+        while !open.isEmpty { try close(at: 0, reason: .flushed, emit: emit) }
     }
 
-    private mutating func closeExpired(before time: UInt64, emit: (RecordGroup) -> Void) {
+    private mutating func closeExpired<E: Error>(before time: UInt64, emit: (RecordGroup) throws(E) -> Void) throws(E) {
         guard time > policy.maxEventAgeMilliseconds else { return }
         let limit = time - policy.maxEventAgeMilliseconds
         while let oldest = open.first, oldest.openedAt < limit {
             counters.expired += 1
-            close(at: 0, reason: .expired, emit: emit)
+            try close(at: 0, reason: .expired, emit: emit)
         }
     }
 
@@ -128,17 +129,17 @@ public struct EventAssembler: Sendable {
         return nil
     }
 
-    private mutating func close(at index: Int, reason: CloseReason, emit: (RecordGroup) -> Void) {
+    private mutating func close<E: Error>(at index: Int, reason: CloseReason, emit: (RecordGroup) throws(E) -> Void) throws(E) {
         let event = open.remove(at: index)
         // The rest of an event split at the record limit is its continuation, not late.
-        emitGroup(RecordGroup(key: event.key, records: event.records, closeReason: event.isLate ? .late : reason),
-                  remember: reason != .recordLimit, emit: emit)
+        try emitGroup(RecordGroup(key: event.key, records: event.records, closeReason: event.isLate ? .late : reason),
+                      remember: reason != .recordLimit, emit: emit)
     }
 
-    private mutating func emitGroup(_ group: RecordGroup, remember: Bool = true, emit: (RecordGroup) -> Void) {
+    private mutating func emitGroup<E: Error>(_ group: RecordGroup, remember: Bool = true, emit: (RecordGroup) throws(E) -> Void) throws(E) {
         if remember { self.remember(group.key) }
         counters.events += 1
-        emit(group)
+        try emit(group)
     }
 
     private mutating func remember(_ key: EventKey) {

@@ -129,8 +129,9 @@ public final class AuditEventSocket {
 
     /// Reads every message waiting, without blocking, and hands each audit record to
     /// `record(type, payload)`. Returns how many records were read; throws when the
-    /// kernel refused a request (registration) or the socket failed.
-    public func drain(_ record: (UInt16, UnsafeRawBufferPointer) -> Void) throws(KernelError) -> Int {
+    /// kernel refused a request (registration) or the socket failed, or when `record`
+    /// threw (the rest of that read is left unread).
+    public func drain<E: Error>(_ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
         var records = 0
         while true {
             let received = nodeaudit_receive_messages(fd, messages, UInt32(Self.slotCount), Int32(MSG_DONTWAIT))
@@ -141,16 +142,16 @@ public final class AuditEventSocket {
                 case ENOBUFS:
                     counters.overflows += 1
                     continue
-                default: throw KernelError("reading audit records", errno: errno)
+                default: throw .kernel(KernelError("reading audit records", errno: errno))
                 }
             }
             // A refusal is thrown after the whole batch: the records around it are read.
             var refusal: KernelError?
             for slot in 0..<Int(received) {
                 let datagram = UnsafeRawBufferPointer(start: slots + slot * Self.slotBytes, count: Int(messages[slot].length))
-                records += parse(datagram, refusal: &refusal, record)
+                do throws(E) { records += try parse(datagram, refusal: &refusal, record) } catch { throw .consumer(error) }
             }
-            if let refusal { throw refusal }
+            if let refusal { throw .kernel(refusal) }
             // Fewer than asked for: the socket was empty (an error after the last one
             // received, such as an overflow, is reported by the next call).
             if received < Self.slotCount { return records }
@@ -158,8 +159,8 @@ public final class AuditEventSocket {
     }
 
     /// Walks the netlink messages in one datagram; a kernel refusal goes to `refusal`.
-    private func parse(_ raw: UnsafeRawBufferPointer, refusal: inout KernelError?,
-                       _ record: (UInt16, UnsafeRawBufferPointer) -> Void) -> Int {
+    private func parse<E: Error>(_ raw: UnsafeRawBufferPointer, refusal: inout KernelError?,
+                                 _ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(E) -> Int {
         var records = 0
         var offset = 0
         let header = Self.netlinkHeaderBytes
@@ -178,7 +179,7 @@ public final class AuditEventSocket {
                 let code = payload.count >= 4 ? payload.loadUnaligned(as: Int32.self) : 0
                 if code != 0 { refusal = KernelError("the kernel refused a request", errno: -code) }
             } else if isRecord {
-                record(type, payload)
+                try record(type, payload)
                 records += 1
             } else {
                 counters.controlMessages += 1
@@ -187,4 +188,11 @@ public final class AuditEventSocket {
         }
         return records
     }
+}
+
+/// Why reading the record stream stopped: the kernel or the socket failed, or whoever
+/// was handed a record did (its error, as it threw it).
+public enum StreamReadError<Failure: Error>: Error {
+    case kernel(KernelError)
+    case consumer(Failure)
 }

@@ -21,7 +21,8 @@ package struct CollectorStatistics {
     package let counters: [Counter]
 
     package init(pipeline: PipelineCounters, inFlight: Int, kernelLost: UInt64?, backlog: UInt64?, overflows: UInt64,
-         outputs: [(name: String, counters: DeliveryCounters)], driftRepairs: UInt64, restartMissing: UInt64 = 0) {
+         outputs: [(name: String, counters: DeliveryCounters)], driftRepairs: UInt64, restartMissing: UInt64 = 0,
+         outputFailuresAtStop: UInt64 = 0) {
         let delivery = outputs.reduce(DeliveryCounters()) { $0 + $1.counters }
         /// A counter of the outputs: their total on the stderr line, one labelled value each in /metrics.
         func output(_ name: String, _ metric: String, _ help: String, gauge: Bool = false,
@@ -63,6 +64,8 @@ package struct CollectorStatistics {
             output("output_delivered", "output_delivered_events_total", "Events an output delivered.") { String($0.deliveredEvents) },
             output("output_refused", "output_refused_events_total",
                    "Events a collector refused for good (4xx), kept in the output's dead-letter file.") { String($0.refusedEvents) },
+            output("output_refused_unkept", "output_refused_unkept_events_total",
+                   "Refused events the dead-letter file did not take (full, or writing it failed): lost.") { String($0.refusedUnkeptEvents) },
             output("output_resent", "output_resent_events_total", "Events sent again after a collector connection broke.") {
                 String($0.resentEvents)
             },
@@ -72,6 +75,8 @@ package struct CollectorStatistics {
             counter("drift_repairs", "drift_repairs_total", "Times the kernel's rules or settings were found changed and restored.", driftRepairs),
             counter("restart_missing", "restart_missing_events_total",
                     "Events the kernel logged between the previous run's last event and this run's first, which neither read.", restartMissing),
+            counter("stop_output_failures", "stop_output_failures_total",
+                    "Output failures while the last records were read and the last events written at stop.", outputFailuresAtStop),
         ]
     }
 

@@ -130,18 +130,19 @@ package final class KernelSession {
 
     /// Hands every waiting record, of every socket, to `record` (once, during a
     /// hand-over), and moves the hand-over on. Returns the records read.
-    package func read(_ record: (UInt16, UnsafeRawBufferPointer) -> Void) throws(KernelError) -> Int {
+    package func read<E: Error>(_ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
         var read = try drain(socket, into: record)
         if let multicast = handover?.multicast { read += try drain(multicast, into: record) }
         advanceHandover()
         return read
     }
 
-    private func drain(_ socket: AuditEventSocket, into record: (UInt16, UnsafeRawBufferPointer) -> Void) throws(KernelError) -> Int {
+    private func drain<E: Error>(_ socket: AuditEventSocket,
+                                 into record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
         let deduplicating = handover?.registeredAt != nil
-        return try socket.drain { type, payload in
+        return try socket.drain { (type, payload) throws(E) in
             if deduplicating, handover?.deduplicator.isNew(type: type, payload: payload) == false { return }
-            record(type, payload)
+            try record(type, payload)
         }
     }
 
@@ -176,15 +177,24 @@ package final class KernelSession {
 
     /// Gives the audit pid back, reads what is left, removes the self-exclusion and,
     /// with cleanup, puts the kernel's rules and settings back as they were found.
-    package func close(readingRest record: (UInt16, UnsafeRawBufferPointer) -> Void) {
+    /// A failure of `record` travels on, once the kernel is cleaned up; the socket's own
+    /// failure at the end of the stream is said and ends the reading.
+    package func close<E: Error>(readingRest record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
         socket.unregister()
-        _ = try? read(record)
+        var consumerFailure: E?
+        do throws(StreamReadError<E>) { _ = try read(record) } catch {
+            switch error {
+            case .kernel(let failure): diagnostics.error("reading the last records: \(failure)")
+            case .consumer(let failure): consumerFailure = failure
+            }
+        }
         if let selfExclusion { try? control.delete(selfExclusion.data) }
         if let kernelAtStart {
             let (changes, failures) = kernelAtStart.restore(control)
             changes.forEach { diagnostics.notice("cleanup: \($0)") }
             failures.forEach { diagnostics.error("cleanup: \($0)") }
         }
+        if let consumerFailure { throw consumerFailure }
     }
 
     // MARK: -

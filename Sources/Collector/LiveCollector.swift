@@ -44,6 +44,8 @@ public final class LiveCollector {
     private var health: HealthServer?
     private var reloadsHandled = ProcessSignals.reloadCount
     private var counterRequestsHandled = ProcessSignals.counterRequestCount
+    /// Output failures at stop, when nothing can end the run any more: said and counted.
+    private var outputFailuresAtStop: UInt64 = 0
     /// Output drops and refusals already said on stderr.
     private var dropsReported: (dropped: UInt64, refused: UInt64) = (0, 0)
 
@@ -227,28 +229,30 @@ public final class LiveCollector {
     @discardableResult
     private func readAvailable() throws(LoopFailure) -> Int {
         guard let session else { return 0 }
-        var sinkFailure: SinkError?
         let count: Int
-        do throws(KernelError) {
-            count = try session.read { type, payload in addRecord(type, payload, sinkFailure: &sinkFailure) }
+        do throws(StreamReadError<SinkError>) {
+            count = try session.read(addRecord)
         } catch {
-            throw .kernel(error)
+            switch error {
+            case .kernel(let failure): throw .kernel(failure)
+            case .consumer(let failure): throw .output(failure)
+            }
         }
-        if let sinkFailure { throw .output(sinkFailure) }
         pipeline.countInput(lines: UInt64(count))
         return count
     }
 
-    private func addRecord(_ type: UInt16, _ payload: UnsafeRawBufferPointer, sinkFailure: inout SinkError?) {
+    /// Parses one record into the pipeline; a record that is none is counted and said.
+    private func addRecord(_ type: UInt16, _ payload: UnsafeRawBufferPointer) throws(SinkError) {
+        let record: AuditRecord
         do throws(RecordParseError) {
-            let record = try RecordParser.parseNetlink(type: type, payload: payload)
-            if sinkFailure == nil {
-                do throws(SinkError) { try pipeline.add(record) } catch { sinkFailure = error }
-            }
+            record = try RecordParser.parseNetlink(type: type, payload: payload)
         } catch {
             pipeline.countMalformed()
             diagnostics.inputProblem("netlink type \(type)", error.description)
+            return
         }
+        try pipeline.add(record)
     }
 
     /// Says on stderr when outputs dropped events, or collectors refused them for good,
@@ -389,8 +393,10 @@ public final class LiveCollector {
     private func stop() {
         if let session {
             drainBeforeStop()
-            var sinkFailure: SinkError?
-            session.close { type, payload in addRecord(type, payload, sinkFailure: &sinkFailure) }
+            do throws(SinkError) { try session.close(readingRest: addRecord) } catch {
+                outputFailuresAtStop += 1
+                diagnostics.error("stop: the output failed while the last records were read: \(error)")
+            }
         }
         do throws(RuleOwnership.Failure) { try ownershipAtStart?.restore() } catch {
             diagnostics.error("cleanup: the record of the rules nodeaudit loaded: \(error)")
@@ -399,7 +405,8 @@ public final class LiveCollector {
             try pipeline.finish()
             try reportRestartGapOnce()
         } catch {
-            diagnostics.error(error.description)
+            outputFailuresAtStop += 1
+            diagnostics.error("stop: the output failed while the last events were written: \(error)")
         }
         if let status = try? session?.control.status() { continuity?.kernelLost = status.lost }
         continuity?.save(highestSerialWritten: pipeline.highestSerialWritten, now: WallClock.nowMilliseconds())
@@ -437,6 +444,6 @@ public final class LiveCollector {
             kernelLost: status.map { UInt64($0.lost >= lostAtStart ? $0.lost - lostAtStart : $0.lost) },
             backlog: status.map { UInt64($0.backlog) }, overflows: session?.overflows ?? 0,
             outputs: output.outputs.map { ($0.name, $0.channel.counters) },
-            driftRepairs: driftRepair?.repairs ?? 0, restartMissing: continuity?.missing ?? 0)
+            driftRepairs: driftRepair?.repairs ?? 0, restartMissing: continuity?.missing ?? 0, outputFailuresAtStop: outputFailuresAtStop)
     }
 }

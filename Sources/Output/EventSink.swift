@@ -37,6 +37,8 @@ public struct DeliveryCounters: Sendable, Equatable {
     public var sendErrors: UInt64 = 0
     /// Events the collector refused for good, put in the dead-letter file.
     public var refusedEvents: UInt64 = 0
+    /// Of those, events the dead-letter file did not take: it was full, or writing it failed.
+    public var refusedUnkeptEvents: UInt64 = 0
     /// Why the last refusal happened (the collector's answer), empty before any.
     public var lastRefusal = ""
     /// Milliseconds the last successful send took.
@@ -52,6 +54,7 @@ public struct DeliveryCounters: Sendable, Equatable {
         sum.resentEvents = a.resentEvents + b.resentEvents
         sum.sendErrors = a.sendErrors + b.sendErrors
         sum.refusedEvents = a.refusedEvents + b.refusedEvents
+        sum.refusedUnkeptEvents = a.refusedUnkeptEvents + b.refusedUnkeptEvents
         sum.lastRefusal = b.lastRefusal.isEmpty ? a.lastRefusal : b.lastRefusal
         sum.lastSendMilliseconds = max(a.lastSendMilliseconds, b.lastSendMilliseconds)
         return sum

@@ -233,17 +233,24 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
             index += 1
             start = end + 1
         }
-        let kept = Self.size(deadLetterPath) + lines.count <= deadLetterMaxBytes
-        if kept {
+        var notKept: String?
+        if Self.size(deadLetterPath) + lines.count > deadLetterMaxBytes {
+            notKept = "the dead-letter file is full"
+        } else {
             let fd = open(deadLetterPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            if fd >= 0 {
-                _ = try? HostFile.writeAll(fd, lines[...])
+            if fd < 0 {
+                notKept = "the dead-letter file cannot be opened: \(SystemError.current)"
+            } else {
+                do throws(HostFile.Failure) { try HostFile.writeAll(fd, lines[...], path: deadLetterPath) } catch {
+                    notKept = "the dead-letter file cannot be written: \(error)"
+                }
                 Glibc.close(fd)
             }
         }
         state.withLock { state in
             state.counters.refusedEvents += UInt64(refusal.lines.count)
-            state.counters.lastRefusal = refusal.reason + (kept ? "" : " (the dead-letter file is full: not kept)")
+            if notKept != nil { state.counters.refusedUnkeptEvents += UInt64(refusal.lines.count) }
+            state.counters.lastRefusal = refusal.reason + (notKept.map { " (\($0): not kept)" } ?? "")
         }
     }
 

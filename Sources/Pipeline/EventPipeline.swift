@@ -76,11 +76,7 @@ public final class EventPipeline {
     public func add(_ record: AuditRecord) throws(SinkError) {
         newestRecordMilliseconds = max(newestRecordMilliseconds, record.stamp.epochMilliseconds)
         if firstSerial == nil { firstSerial = record.stamp.serial }
-        var failure: SinkError?
-        assembler.add(record) { group in
-            if failure == nil { failure = emitCatching(group) }
-        }
-        if let failure { throw failure }
+        try assembler.add(record, emit: emit)
     }
 
     /// Has the enrichment steps read the host again (user databases; SIGHUP).
@@ -95,11 +91,7 @@ public final class EventPipeline {
 
     /// An event separator in the input (ausearch's `----`): the open events are complete.
     public func separator() throws(SinkError) {
-        var failure: SinkError?
-        assembler.separator { group in
-            if failure == nil { failure = emitCatching(group) }
-        }
-        if let failure { throw failure }
+        try assembler.separator(emit: emit)
     }
 
     /// Counts input that was not a record.
@@ -113,11 +105,7 @@ public final class EventPipeline {
 
     /// Closes events whose records stopped arriving (live input, on a timer).
     public func closeExpired(nowMilliseconds: UInt64) throws(SinkError) {
-        var failure: SinkError?
-        assembler.closeExpired(nowMilliseconds: nowMilliseconds) { group in
-            if failure == nil { failure = emitCatching(group) }
-        }
-        if let failure { throw failure }
+        try assembler.closeExpired(nowMilliseconds: nowMilliseconds, emit: emit)
         try drain()
     }
 
@@ -130,11 +118,7 @@ public final class EventPipeline {
 
     /// Emits every open event and delivers everything to the sink.
     public func finish() throws(SinkError) {
-        var failure: SinkError?
-        assembler.flush { group in
-            if failure == nil { failure = emitCatching(group) }
-        }
-        if let failure { throw failure }
+        try assembler.flush(emit: emit)
         try flush()
         syncCounters()
     }
@@ -175,19 +159,17 @@ public final class EventPipeline {
         counters.ancestryProcesses = renderer.ancestryProcesses
     }
 
-    private func emitCatching(_ group: RecordGroup) -> SinkError? {
+    /// Renders a closed group (or hands it to the rendering thread); a full batch goes to
+    /// the sink, whose failure travels up through the assembler.
+    private func emit(_ group: RecordGroup) throws(SinkError) {
         if renderingThread != nil {
             handover.groups.append(group)
-            guard handover.count >= handoverEvents else { return nil }
-            do throws(SinkError) { try submitHandover() } catch { return error }
-            return nil
+            if handover.count >= handoverEvents { try submitHandover() }
+            return
         }
         renderer.render(group, into: &writer)
         if group.key.stamp.serial > highestSerialRendered { highestSerialRendered = group.key.stamp.serial }
-        if writer.count >= batchBytes {
-            do throws(SinkError) { try drain() } catch { return error }
-        }
-        return nil
+        if writer.count >= batchBytes { try drain() }
     }
 
     /// Hands everything rendered so far to the sink (with a rendering thread: waits until

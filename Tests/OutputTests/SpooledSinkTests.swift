@@ -137,7 +137,25 @@ struct SpooledSinkTests {
         let dead = try String(contentsOfFile: spool.deadLetterPath, encoding: .utf8)
         #expect(dead == poisoned.sorted().map { "{\"n\":\($0),\"refuse-me\":true}\n" }.joined())
         #expect(spool.counters.refusedEvents == 4)
+        #expect(spool.counters.refusedUnkeptEvents == 0)
         #expect(spool.counters.deliveredEvents == 96)
         #expect(spool.counters.lastRefusal == "refused by the test")
+    }
+
+    @Test("a dead-letter file that cannot be written loses the refused lines: counted as not kept, and the reason says why")
+    func deadLetterUnwritable() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-spool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let collector = FakeCollector()
+        let spool = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: collector,
+                                    confirmMilliseconds: Self.confirmMilliseconds)
+        // A directory where the file would be: opening it for writing fails.
+        try FileManager.default.createDirectory(atPath: spool.deadLetterPath, withIntermediateDirectories: true)
+        for n in 0..<10 { try spool.write(Array((n % 5 == 0 ? "{\"n\":\(n),\"refuse-me\":true}\n" : "{\"n\":\(n)}\n").utf8)) }
+        #expect(spool.close(timeoutMilliseconds: 10_000))
+        #expect(spool.counters.refusedEvents == 2)
+        #expect(spool.counters.refusedUnkeptEvents == 2)
+        #expect(spool.counters.lastRefusal.hasPrefix("refused by the test (the dead-letter file cannot be opened"))
+        #expect(spool.counters.deliveredEvents == 8)
     }
 }
