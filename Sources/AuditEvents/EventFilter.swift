@@ -39,25 +39,20 @@ public struct EventFilter: Sendable, Equatable, CustomStringConvertible {
 
     public static func == (a: EventFilter, b: EventFilter) -> Bool { a.description == b.description }
 
-    /// The filter `text` writes, or a message saying what is wrong with it.
-    public static func parse(_ text: String) -> Result<EventFilter, FilterSyntaxError> {
+    /// The filter `text` writes; throws a message saying what is wrong with it.
+    public static func parse(_ text: String) throws(FilterSyntaxError) -> EventFilter {
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard let first = words.first, let action = Action(rawValue: String(first)) else {
-            return .failure(FilterSyntaxError("'\(text)': a filter starts with drop or keep"))
+            throw FilterSyntaxError("'\(text)': a filter starts with drop or keep")
         }
         let rest = words.dropFirst()
         if rest.count == 1, rest.first == "all" {
-            return .success(EventFilter(action: action, conditions: [], description: words.joined(separator: " ")))
+            return EventFilter(action: action, conditions: [], description: words.joined(separator: " "))
         }
         guard !rest.isEmpty else {
-            return .failure(FilterSyntaxError("'\(text)': \(action) what? Give FIELD=VALUE conditions, or all"))
+            throw FilterSyntaxError("'\(text)': \(action) what? Give FIELD=VALUE conditions, or all")
         }
-        switch Condition.parse(rest, in: text) {
-        case .success(let conditions):
-            return .success(EventFilter(action: action, conditions: conditions, description: words.joined(separator: " ")))
-        case .failure(let error):
-            return .failure(error)
-        }
+        return EventFilter(action: action, conditions: try Condition.parse(rest, in: text), description: words.joined(separator: " "))
     }
 
     /// Whether every condition holds for `event`.
@@ -68,29 +63,29 @@ public struct EventFilter: Sendable, Equatable, CustomStringConvertible {
 
 extension EventFilter.Condition {
     /// `FIELD=VALUE` words, all of which must hold; `text` is the whole line, for messages.
-    public static func parse(_ words: some Sequence<Substring>, in text: String) -> Result<[Self], FilterSyntaxError> {
+    public static func parse(_ words: some Sequence<Substring>, in text: String) throws(FilterSyntaxError) -> [Self] {
         var conditions: [Self] = []
         for word in words {
             guard let equals = word.firstIndex(of: "="), let field = EventFilter.Field(rawValue: String(word[..<equals])) else {
-                return .failure(FilterSyntaxError(
-                    "'\(text)': '\(word)' is not FIELD=VALUE with a field of " + EventFilter.Field.allCases.map(\.rawValue).joined(separator: ", ")))
+                throw FilterSyntaxError(
+                    "'\(text)': '\(word)' is not FIELD=VALUE with a field of " + EventFilter.Field.allCases.map(\.rawValue).joined(separator: ", "))
             }
             var value = Array(word[word.index(after: equals)...].utf8)
             let isPrefix = value.last == UInt8(ascii: "*")
             if isPrefix { value.removeLast() }
             guard !value.isEmpty || isPrefix else {
-                return .failure(FilterSyntaxError("'\(text)': \(field) has no value (use \(field)=* for any)"))
+                throw FilterSyntaxError("'\(text)': \(field) has no value (use \(field)=* for any)")
             }
             var number: UInt32?
             if field == .uid || field == .auid {
                 guard !isPrefix, let id = value == Array("unset".utf8) ? Identity.unset : UInt32(String(decoding: value, as: UTF8.self)) else {
-                    return .failure(FilterSyntaxError("'\(text)': \(field) takes a number (or unset), not '\(String(decoding: value, as: UTF8.self))'"))
+                    throw FilterSyntaxError("'\(text)': \(field) takes a number (or unset), not '\(String(decoding: value, as: UTF8.self))'")
                 }
                 number = id
             }
             conditions.append(Self(field: field, value: value, isPrefix: isPrefix, number: number))
         }
-        return .success(conditions)
+        return conditions
     }
 
     func holds(for event: AuditEvent) -> Bool {

@@ -10,14 +10,13 @@ public struct LabelRule: Sendable, Equatable, CustomStringConvertible {
     public let conditions: [EventFilter.Condition]
     public let description: String
 
-    public static func parse(_ text: String) -> Result<LabelRule, FilterSyntaxError> {
+    public static func parse(_ text: String) throws(FilterSyntaxError) -> LabelRule {
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard let name = words.first, !name.contains("="), words.count > 1 else {
-            return .failure(FilterSyntaxError("'\(text)': a label is NAME FIELD=VALUE…"))
+            throw FilterSyntaxError("'\(text)': a label is NAME FIELD=VALUE…")
         }
-        return EventFilter.Condition.parse(words.dropFirst(), in: text).map {
-            LabelRule(label: String(name), conditions: $0, description: words.joined(separator: " "))
-        }
+        return LabelRule(label: String(name), conditions: try EventFilter.Condition.parse(words.dropFirst(), in: text),
+                         description: words.joined(separator: " "))
     }
 
     func matches(_ event: AuditEvent) -> Bool { conditions.allSatisfy { $0.holds(for: event) } }

@@ -147,7 +147,7 @@ public enum RuleFileParser {
 }
 
 /// Every error of a rule file.
-public struct RuleFileErrors: Error, Sendable, CustomStringConvertible {
+public struct InvalidRuleFileError: Error, Sendable, CustomStringConvertible {
     public var errors: [RuleError]
 
     public init(errors: [RuleError]) {

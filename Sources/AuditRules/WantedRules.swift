@@ -50,7 +50,7 @@ public struct WantedRules: Sendable {
     public var failedLines: Bool { !skipped.isEmpty && errorPolicy != .ignoreErrors }
 
     /// Checks statements that parsed without error (tests and callers with one file).
-    public init(_ statements: [LocatedStatement], allowImmutable: Bool) throws(RuleFileErrors) {
+    public init(_ statements: [LocatedStatement], allowImmutable: Bool) throws(InvalidRuleFileError) {
         try self.init(lines: statements.map(ParsedLine.statement), allowImmutable: allowImmutable)
     }
 
@@ -62,7 +62,7 @@ public struct WantedRules: Sendable {
     /// `-e 2` and `--loginuid-immutable` cannot be undone until reboot; they are refused
     /// unless `allowImmutable` is set. `hostRoot`: where the node's root directory is seen,
     /// for the watches' directories (empty: `/`).
-    public init(lines: [ParsedLine], allowImmutable: Bool, hostRoot: String = "") throws(RuleFileErrors) {
+    public init(lines: [ParsedLine], allowImmutable: Bool, hostRoot: String = "") throws(InvalidRuleFileError) {
         var errors: [RuleError] = []
         var firstSource: [String: RuleSource] = [:]
         func fail(_ error: RuleError) {
@@ -133,7 +133,7 @@ public struct WantedRules: Sendable {
                 if errorPolicy != .ignoreErrors { errorPolicy = policy }
             }
         }
-        if !errors.isEmpty { throw RuleFileErrors(errors: errors) }
+        if !errors.isEmpty { throw InvalidRuleFileError(errors: errors) }
     }
 
     /// A syscall rule on the exit list that names no architecture.

@@ -1,6 +1,6 @@
 #ifndef NODEAUDIT_CAUDIT_SHIM_H
 #define NODEAUDIT_CAUDIT_SHIM_H
-// libaudit's public API (Debian libaudit-dev). nodeaudit reaches it from Swift directly.
+// libaudit's package API (Debian libaudit-dev). nodeaudit reaches it from Swift directly.
 #include <libaudit.h>
 #include <linux/audit.h>
 #include <sys/stat.h>

@@ -37,7 +37,7 @@ package final class DriftRepair {
         var report = DriftReport(epochMilliseconds: WallClock.nowMilliseconds(), node: node)
         var ownership = rules.ownership()
         let plan: RulePlan
-        do throws(RuleSync.Refusal) {
+        do throws(RuleSync.PlanError) {
             // The once-per-load parts (the lost counter, the loginuid lock) are not repaired.
             plan = try rules.plan(wanted, on: control, ownership: ownership, atLoad: false)
         } catch {

@@ -42,7 +42,7 @@ package final class KernelSession {
     package static let handoverOverlapMilliseconds: UInt64 = 2000
     package static let handoverTailMilliseconds: UInt64 = 1000
 
-    package struct StartFailure: Error, CustomStringConvertible {
+    package struct StartError: Error, CustomStringConvertible {
         package var description: String
         /// A rule file that cannot be used is the operator's to fix; anything else
         /// failed on this node.
@@ -51,7 +51,7 @@ package final class KernelSession {
 
     /// Opens the control channel and reads the kernel's state; with `takeOver`, stops
     /// another audit daemon first. The stream is not read until `open`.
-    package init(options: LiveOptions, diagnostics: Diagnostics) throws(StartFailure) {
+    package init(options: LiveOptions, diagnostics: Diagnostics) throws(StartError) {
         self.diagnostics = diagnostics
         mode = options.mode
         let status: AuditStatus
@@ -59,7 +59,7 @@ package final class KernelSession {
             control = try AuditControl()
             status = try control.status()
         } catch {
-            throw StartFailure(description: error.description)
+            throw StartError(description: error.description)
         }
         lostAtStart = status.lost
         var handoverFrom: UInt32?
@@ -68,7 +68,7 @@ package final class KernelSession {
             if !options.takeOver, Self.command(of: status.pid) == "nodeaudit" {
                 handoverFrom = status.pid
             } else if !options.takeOver {
-                throw StartFailure(description: """
+                throw StartError(description: """
                     the audit stream already goes to \(holder); the kernel lets only one audit daemon \
                     register. Stop it, run with --multicast to read beside it, or --take-over to replace it.
                     """)
@@ -84,7 +84,7 @@ package final class KernelSession {
                                     multicast: try AuditEventSocket(mode: .multicast, receiveBufferBytes: options.receiveBufferBytes))
             }
         } catch {
-            throw StartFailure(description: error.description)
+            throw StartError(description: error.description)
         }
     }
 
@@ -99,7 +99,7 @@ package final class KernelSession {
 
     /// Excludes nodeaudit's own syscalls and starts reading: registers as the audit daemon,
     /// or during a hand-over reads the multicast copy until the previous run has left.
-    package func open() throws(StartFailure) {
+    package func open() throws(StartError) {
         excludeSelf()
         do throws(KernelError) {
             if let handover, let multicast = handover.multicast {
@@ -111,7 +111,7 @@ package final class KernelSession {
                 diagnostics.notice("reading \(how) (pid \(getpid()), receive buffer \(socket.receiveBufferBytes) bytes)")
             }
         } catch {
-            throw StartFailure(description: error.description)
+            throw StartError(description: error.description)
         }
     }
 
@@ -216,7 +216,7 @@ package final class KernelSession {
     /// The kernel never lets a second daemon replace a live one (EEXIST), so taking over
     /// means asking the holder to stop (SIGTERM) and waiting until it gave the pid back.
     private static func takeOver(from pid: UInt32, holder: String, control: AuditControl,
-                                 diagnostics: Diagnostics) throws(StartFailure) {
+                                 diagnostics: Diagnostics) throws(StartError) {
         diagnostics.notice("--take-over: stopping \(holder), which holds the audit stream")
         kill(pid_t(pid), SIGTERM)
         for _ in 0..<100 {
@@ -224,7 +224,7 @@ package final class KernelSession {
             guard let now = try? control.status() else { continue }
             if now.pid == 0 || !isAlive(now.pid) { return }
         }
-        throw StartFailure(description: "\(holder) did not give the audit stream back within 5 s of SIGTERM")
+        throw StartError(description: "\(holder) did not give the audit stream back within 5 s of SIGTERM")
     }
 
     private static func isAlive(_ pid: UInt32) -> Bool {

@@ -95,7 +95,7 @@ public final class LiveCollector {
     /// Runs until SIGINT or SIGTERM.
     public func run() -> Outcome {
         ProcessSignals.install()
-        do throws(KernelSession.StartFailure) {
+        do throws(KernelSession.StartError) {
             try start()
         } catch {
             diagnostics.error(error.description)
@@ -109,17 +109,17 @@ public final class LiveCollector {
 
     // MARK: - Start
 
-    private func start() throws(KernelSession.StartFailure) {
+    private func start() throws(KernelSession.StartError) {
         let session = try KernelSession(options: options, diagnostics: diagnostics)
         self.session = session
         continuity = StreamContinuity(directory: options.stateDirectory, lostAtStart: session.lostAtStart, node: options.events.nodeName,
                                       overlapping: session.isHandedOver, diagnostics: diagnostics)
         var wanted: WantedRules?
         if options.applyRules {
-            do throws(RuleLoadFailure) {
+            do throws(RuleLoadError) {
                 wanted = try wantedRules()
             } catch {
-                throw KernelSession.StartFailure(description: "the rules cannot be used:\n" + error.description, isBadInput: true)
+                throw KernelSession.StartError(description: "the rules cannot be used:\n" + error.description, isBadInput: true)
             }
             if let wanted, rules.apply(wanted).outcome == .failed {
                 diagnostics.notice("some rules were refused (above); running with the rest")
@@ -135,7 +135,7 @@ public final class LiveCollector {
                 health?.start()
                 diagnostics.notice("serving /healthz and /metrics on \(address)")
             } catch {
-                throw KernelSession.StartFailure(description: error.description)
+                throw KernelSession.StartError(description: error.description)
             }
         }
         if let wanted {
@@ -147,7 +147,7 @@ public final class LiveCollector {
 
     // MARK: - Loop
 
-    private enum LoopFailure: Error, CustomStringConvertible {
+    private enum LoopError: Error, CustomStringConvertible {
         case kernel(KernelError)
         case output(SinkError)
 
@@ -173,7 +173,7 @@ public final class LiveCollector {
                 diagnostics.error("waiting for audit records: \(SystemError.current)")
                 return .failed
             }
-            do throws(LoopFailure) {
+            do throws(LoopError) {
                 lastRead = try readAvailable()
                 try periodicWork(&ticker, now: WallClock.nowMilliseconds())
             } catch {
@@ -185,7 +185,7 @@ public final class LiveCollector {
     }
 
     /// Everything the loop does besides reading, each when its turn has come.
-    private func periodicWork(_ ticker: inout Ticker, now: UInt64) throws(LoopFailure) {
+    private func periodicWork(_ ticker: inout Ticker, now: UInt64) throws(LoopError) {
         // Events go to the outputs every few milliseconds, not after every read.
         if ticker.isDue(.flush, every: Self.flushMilliseconds, now: now) {
             do throws(SinkError) {
@@ -227,7 +227,7 @@ public final class LiveCollector {
 
     /// Hands every waiting record to the pipeline.
     @discardableResult
-    private func readAvailable() throws(LoopFailure) -> Int {
+    private func readAvailable() throws(LoopError) -> Int {
         guard let session else { return 0 }
         let count: Int
         do throws(StreamReadError<SinkError>) {
@@ -276,7 +276,7 @@ public final class LiveCollector {
     /// Puts back what someone changed in the kernel's audit configuration, and writes
     /// the drift event (after the events read so far, so the CONFIG_CHANGE events that
     /// explain it come first).
-    private func repairDrift(_ repair: DriftRepair) throws(LoopFailure) {
+    private func repairDrift(_ repair: DriftRepair) throws(LoopError) {
         guard let session else { return }
         let report: DriftReport?
         do throws(KernelError) {
@@ -294,7 +294,7 @@ public final class LiveCollector {
 
     /// Writes one of nodeaudit's own events, after the events read so far (so the kernel
     /// events that explain it come first).
-    private func writeOwnEvent(_ encode: (inout JSONWriter) -> Void) throws(LoopFailure) {
+    private func writeOwnEvent(_ encode: (inout JSONWriter) -> Void) throws(LoopError) {
         var writer = JSONWriter(capacity: 4096)
         encode(&writer)
         do throws(SinkError) {
@@ -322,7 +322,7 @@ public final class LiveCollector {
     /// SIGHUP: reopens the output file, reads the user databases and the configuration
     /// again, and loads the rule files anew. What fails keeps what was in force, and says
     /// why; settings that only a start can change are named.
-    private func reload() throws(LoopFailure) {
+    private func reload() throws(LoopError) {
         diagnostics.notice("reload (SIGHUP)")
         RotatingFileSink.requestReopen()
         pipeline.reloadEnrichers()
@@ -351,7 +351,7 @@ public final class LiveCollector {
     }
 
     /// The run's rule files, read and encoded (watches as seen from the node's root).
-    private func wantedRules() throws(RuleLoadFailure) -> WantedRules {
+    private func wantedRules() throws(RuleLoadError) -> WantedRules {
         try RuleFiles.wanted(options.ruleFiles, allowImmutable: false, hostRoot: options.hostRoot)
     }
 
@@ -359,10 +359,10 @@ public final class LiveCollector {
     /// what nodeaudit loaded and they no longer name is removed, other tools' rules stay,
     /// and drift repair keeps the new set. Files with errors keep the previous rules.
     /// A reload that changed or failed something is a `nodeaudit_rules_reloaded` event.
-    private func reloadRules(trigger: String) throws(LoopFailure) {
+    private func reloadRules(trigger: String) throws(LoopError) {
         guard options.applyRules, let driftRepair else { return }
         var report = RulesReloadReport(epochMilliseconds: WallClock.nowMilliseconds(), node: options.events.nodeName, trigger: trigger)
-        do throws(RuleLoadFailure) {
+        do throws(RuleLoadError) {
             let wanted = try wantedRules()
             let applied = rules.apply(wanted)
             report.added = applied.added
@@ -398,7 +398,7 @@ public final class LiveCollector {
                 diagnostics.error("stop: the output failed while the last records were read: \(error)")
             }
         }
-        do throws(RuleOwnership.Failure) { try ownershipAtStart?.restore() } catch {
+        do throws(RuleOwnership.RecordError) { try ownershipAtStart?.restore() } catch {
             diagnostics.error("cleanup: the record of the rules nodeaudit loaded: \(error)")
         }
         do throws(SinkError) {

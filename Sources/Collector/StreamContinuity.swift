@@ -21,7 +21,7 @@ package final class StreamContinuity {
 
     package init(directory: String, lostAtStart: UInt32, node: String?, overlapping: Bool, diagnostics: Diagnostics) {
         var file: StreamStateFile?
-        do throws(HostFile.Failure) {
+        do throws(HostFile.FileError) {
             file = try StreamStateFile(directory: directory)
         } catch {
             diagnostics.error("state directory: \(error); a gap between this run and the next will not be reported")

@@ -55,12 +55,12 @@ package final class StreamStateFile {
     package let previous: StreamState?
     private var lastWritten: StreamState?
 
-    package init(directory: String) throws(HostFile.Failure) {
+    package init(directory: String) throws(HostFile.FileError) {
         try HostFile.createDirectories(directory, mode: 0o700)
         path = directory + "/stream-state"
         previous = (try? HostFile.read(path)).flatMap(StreamState.init(line:))
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw HostFile.Failure(path: path, errno: errno) }
+        guard fd >= 0 else { throw HostFile.FileError(path: path, errno: errno) }
     }
 
     deinit { close(fd) }

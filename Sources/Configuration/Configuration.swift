@@ -7,11 +7,28 @@ public struct Configuration: Sendable, Equatable {
     private var values: [String: Value]
     /// Where each value came from (`default`, `FILE:LINE`, `$NODEAUDIT_…`, `--flag`).
     public private(set) var origins: [String: String]
+    /// The settings whose texts are rules of their own, parsed when they are set: a
+    /// configuration never holds one that does not parse.
+    public private(set) var filters: [EventFilter] = []
+    public private(set) var labelRules: [LabelRule] = []
+    /// What each output leaves out of its events (`output.*_omit`), by output name;
+    /// outputs without any are absent.
+    public private(set) var omissions: [String: FieldOmission] = [:]
+    private var fields: [StaticField] = []
+
+    /// One of `events.fields`: a name a log store takes as a field name, and its value.
+    struct StaticField: Sendable, Equatable {
+        var name: String
+        var value: String
+    }
 
     public init() {
         values = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.key, $0.defaultValue) })
         origins = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.key, "default") })
     }
+
+    /// The same settings from the same places (the parsed ones follow from the values).
+    public static func == (a: Configuration, b: Configuration) -> Bool { a.values == b.values && a.origins == b.origins }
 
     public subscript(setting: Setting) -> Value { values[setting.key] ?? setting.defaultValue }
 
@@ -21,10 +38,51 @@ public struct Configuration: Sendable, Equatable {
     public func text(_ setting: Setting) -> String { if case .text(let v) = self[setting] { v } else { "" } }
     public func texts(_ setting: Setting) -> [String] { if case .texts(let v) = self[setting] { v } else { [] } }
 
-    /// Sets a value already checked against its setting.
-    public mutating func set(_ setting: Setting, _ value: Value, origin: String) {
+    /// Sets a value already checked against its setting's kind; a filter, label, omission
+    /// or field that does not parse is refused with where it was set, and nothing changes.
+    public mutating func set(_ setting: Setting, _ value: Value, origin: String) throws(ConfigurationError) {
+        if case .texts(let texts) = value { try parseRules(texts, of: setting, origin: origin) }
         values[setting.key] = value
         origins[setting.key] = origin
+    }
+
+    private mutating func parseRules(_ texts: [String], of setting: Setting, origin: String) throws(ConfigurationError) {
+        func refused(_ message: some CustomStringConvertible) -> ConfigurationError { ConfigurationError(origin, "\(setting.key): \(message)") }
+        switch setting.key {
+        case Setting.filters.key:
+            filters = try texts.map { (text) throws(ConfigurationError) in
+                do throws(FilterSyntaxError) { return try EventFilter.parse(text) } catch { throw refused(error) }
+            }
+        case Setting.labels.key:
+            labelRules = try texts.map { (text) throws(ConfigurationError) in
+                do throws(FilterSyntaxError) { return try LabelRule.parse(text) } catch { throw refused(error) }
+            }
+        case Setting.staticFields.key:
+            fields = try texts.map { (text) throws(ConfigurationError) in
+                guard let field = Self.staticField(text) else {
+                    throw refused("'\(text)' is not `name=value` with a name of letters, digits, _, - and inner dots")
+                }
+                return StaticField(name: field.name, value: field.value)
+            }
+        default:
+            guard let output = Setting.omissions.first(where: { $0.setting.key == setting.key })?.output else { return }
+            do throws(FieldOmissionError) {
+                omissions[output] = texts.isEmpty ? nil : try FieldOmission(paths: texts)
+            } catch {
+                throw refused(error)
+            }
+        }
+    }
+
+    /// Applies checked values as one layer: all of them, or (when any is refused) none.
+    mutating func apply(layer: [(Setting, Value, String)], errors: [ConfigurationError]) throws(InvalidConfigurationError) {
+        var errors = errors
+        var next = self
+        for (setting, value, origin) in layer {
+            do throws(ConfigurationError) { try next.set(setting, value, origin: origin) } catch { errors.append(error) }
+        }
+        guard errors.isEmpty else { throw InvalidConfigurationError(errors) }
+        self = next
     }
 
     /// The whole configuration as a YAML file, each setting with its meaning; with
@@ -63,27 +121,12 @@ extension Configuration {
         }
     }
 
-    /// `events.fields`, each as name and value; what `problems()` reports is left out.
-    public var staticFields: [(name: String, value: String)] { texts(.staticFields).compactMap(Self.staticField) }
-
-    /// `events.filters`, in order; what `problems()` reports is left out.
-    public var filters: [EventFilter] { texts(.filters).compactMap { try? EventFilter.parse($0).get() } }
-
-    /// What each output leaves out of its events (`output.*_omit`), by output name;
-    /// outputs without any are absent. What `problems()` reports is left out.
-    public var omissions: [String: FieldOmission] {
-        var omissions: [String: FieldOmission] = [:]
-        for (output, setting) in Setting.omissions where !texts(setting).isEmpty {
-            omissions[output] = try? FieldOmission(paths: texts(setting))
-        }
-        return omissions
-    }
+    /// `events.fields`, each as name and value.
+    public var staticFields: [(name: String, value: String)] { fields.map { ($0.name, $0.value) } }
 
     /// `rules.host_root`, empty when it is `/` (the node's root is this process's own).
     public var hostRoot: String { text(.hostRoot) == "/" ? "" : text(.hostRoot) }
 
-    /// `events.labels`, in order; what `problems()` reports is left out.
-    public var labelRules: [LabelRule] { texts(.labels).compactMap { try? LabelRule.parse($0).get() } }
 
     /// `name=value`; nil when it is not that shape or the name is not one a log store
     /// takes as a field name (letters, digits, `_`, `-`, and `.` inside).
@@ -123,26 +166,6 @@ extension Configuration {
         if text(.profile) == "compact", text(.format) == "ecs" {
             problems.append(ConfigurationError(at(.profile), "events.profile compact is a form of the native format; ECS events keep their fields"))
         }
-        for field in texts(.staticFields) where Self.staticField(field) == nil {
-            problems.append(ConfigurationError(at(.staticFields), "events.fields: '\(field)' is not `name=value` with a name of letters, digits, _, - and inner dots"))
-        }
-        for (_, setting) in Setting.omissions {
-            do throws(FieldOmissionError) {
-                _ = try FieldOmission(paths: texts(setting))
-            } catch {
-                problems.append(ConfigurationError(at(setting), "\(setting.key): \(error)"))
-            }
-        }
-        for label in texts(.labels) {
-            if case .failure(let error) = LabelRule.parse(label) {
-                problems.append(ConfigurationError(at(.labels), "events.labels: \(error)"))
-            }
-        }
-        for filter in texts(.filters) {
-            if case .failure(let error) = EventFilter.parse(filter) {
-                problems.append(ConfigurationError(at(.filters), "events.filters: \(error)"))
-            }
-        }
         return problems
     }
 }
@@ -164,7 +187,7 @@ extension Configuration {
     /// Applies a YAML configuration file: a mapping of sections, each a mapping of
     /// settings. Unknown sections or settings, wrong types and out-of-range values are
     /// errors with their line and column; nothing is applied when there is any.
-    public mutating func apply(yaml: String, file: String) throws(ConfigurationErrors) {
+    public mutating func apply(yaml: String, file: String) throws(InvalidConfigurationError) {
         var errors: [ConfigurationError] = []
         var layer: [(Setting, Value, String)] = []
         func at(_ node: YAMLNode) -> String { "\(file):\(node.mark.line):\(node.mark.column)" }
@@ -173,11 +196,11 @@ extension Configuration {
         do throws(YAMLError) {
             root = try YAMLDocument.compose(yaml)
         } catch {
-            throw ConfigurationErrors([ConfigurationError(file, error.description)])
+            throw InvalidConfigurationError([ConfigurationError(file, error.description)])
         }
         guard let root else { return }  // An empty file changes nothing.
         guard let sections = root.mapping else {
-            throw ConfigurationErrors([ConfigurationError(at(root), "the configuration must be a mapping of sections (rules:, audit:, …)")])
+            throw InvalidConfigurationError([ConfigurationError(at(root), "the configuration must be a mapping of sections (rules:, audit:, …)")])
         }
         let known = Set(Setting.all.map(\.section))
         errors += Self.duplicateKeys(sections, at: at)
@@ -208,8 +231,7 @@ extension Configuration {
                 }
             }
         }
-        guard errors.isEmpty else { throw ConfigurationErrors(errors) }
-        for (setting, value, origin) in layer { set(setting, value, origin: origin) }
+        try apply(layer: layer, errors: errors)
     }
 
     /// The environment variable that names the configuration file.
@@ -218,7 +240,7 @@ extension Configuration {
     /// Applies `NODEAUDIT_SECTION_NAME` variables; lists are comma-separated. Returns
     /// warnings for `NODEAUDIT_*` variables that name no setting (likely typos).
     @discardableResult
-    public mutating func apply(environment: [String: String]) throws(ConfigurationErrors) -> [ConfigurationError] {
+    public mutating func apply(environment: [String: String]) throws(InvalidConfigurationError) -> [ConfigurationError] {
         let names = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.environmentName, $0) })
         var warnings: [ConfigurationError] = []
         var given: [(Setting, String, String)] = []
@@ -235,7 +257,7 @@ extension Configuration {
 
     /// Applies values given as text, each with where it came from (`--flag`, `$VARIABLE`);
     /// nothing is applied when any is wrong.
-    public mutating func apply(texts: [(setting: Setting, text: String, origin: String)]) throws(ConfigurationErrors) {
+    public mutating func apply(texts: [(setting: Setting, text: String, origin: String)]) throws(InvalidConfigurationError) {
         var errors: [ConfigurationError] = []
         var layer: [(Setting, Value, String)] = []
         for (setting, text, origin) in texts {
@@ -245,8 +267,7 @@ extension Configuration {
                 errors.append(error)
             }
         }
-        guard errors.isEmpty else { throw ConfigurationErrors(errors) }
-        for (setting, value, origin) in layer { set(setting, value, origin: origin) }
+        try apply(layer: layer, errors: errors)
     }
 
     /// A value given as text (environment, flags), checked against its setting. A list is
@@ -391,7 +412,7 @@ extension Configuration {
 }
 
 /// All problems of one configuration source, one per line.
-public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
+public struct InvalidConfigurationError: Error, Sendable, CustomStringConvertible {
     public var errors: [ConfigurationError]
     public init(_ errors: [ConfigurationError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }

@@ -104,7 +104,7 @@ package final class HealthServer: @unchecked Sendable {
             close(listener)
             throw ServerError("cannot listen on \(address): \(reason)")
         }
-        do throws(HostFile.Failure) {
+        do throws(HostFile.FileError) {
             poll = try EventPoll()
         } catch {
             close(listener)

@@ -18,9 +18,9 @@ public final class EventPoll {
         public static let failed = Interest(rawValue: EPOLLERR.rawValue | EPOLLHUP.rawValue)
     }
 
-    public init() throws(HostFile.Failure) {
+    public init() throws(HostFile.FileError) {
         descriptor = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard descriptor >= 0 else { throw HostFile.Failure(path: "epoll", errno: errno) }
+        guard descriptor >= 0 else { throw HostFile.FileError(path: "epoll", errno: errno) }
     }
 
     deinit { close(descriptor) }

@@ -7,7 +7,7 @@ import Musl
 /// Reads small host files (/etc/passwd, /proc/…/cgroup) whole, and writes small files
 /// (state, installed rules) whole and atomically, without Foundation.
 public enum HostFile {
-    public struct Failure: Error, CustomStringConvertible {
+    public struct FileError: Error, CustomStringConvertible {
         public var path: String
         public var errno: Int32
         public var description: String { "\(path): \(SystemError.text(errno))" }
@@ -18,9 +18,9 @@ public enum HostFile {
         }
     }
 
-    public static func read(_ path: String, limit: Int = 64 << 20) throws(Failure) -> [UInt8] {
+    public static func read(_ path: String, limit: Int = 64 << 20) throws(FileError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(path: path, errno: errno) }
+        guard fd >= 0 else { throw FileError(path: path, errno: errno) }
         defer { close(fd) }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
@@ -28,7 +28,7 @@ public enum HostFile {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw Failure(path: path, errno: errno)
+                throw FileError(path: path, errno: errno)
             }
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])
@@ -45,11 +45,11 @@ public enum HostFile {
 
     /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a
     /// reader sees the old contents or the new, never a part.
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(Failure) {
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileError) {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw Failure(path: temporary, errno: errno) }
-        do throws(Failure) {
+        guard fd >= 0 else { throw FileError(path: temporary, errno: errno) }
+        do throws(FileError) {
             try writeAll(fd, bytes[...], path: temporary)
         } catch {
             close(fd)
@@ -58,27 +58,27 @@ public enum HostFile {
         }
         let synced = fsync(fd) == 0 ? 0 : errno
         close(fd)
-        guard synced == 0 else { unlink(temporary); throw Failure(path: temporary, errno: synced) }
+        guard synced == 0 else { unlink(temporary); throw FileError(path: temporary, errno: synced) }
         guard rename(temporary, path) == 0 else {
             let failed = errno
             unlink(temporary)
-            throw Failure(path: path, errno: failed)
+            throw FileError(path: path, errno: failed)
         }
     }
 
     /// Creates `path` and its missing parents (`mkdir -p`).
-    public static func createDirectories(_ path: String, mode: mode_t = 0o755) throws(Failure) {
+    public static func createDirectories(_ path: String, mode: mode_t = 0o755) throws(FileError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + component
-            if mkdir(prefix, mode) != 0, errno != EEXIST { throw Failure(path: prefix, errno: errno) }
+            if mkdir(prefix, mode) != 0, errno != EEXIST { throw FileError(path: prefix, errno: errno) }
         }
     }
 
     /// Writes all of `bytes` to `fd`: again after EINTR, and after waiting for the
     /// descriptor to take more when it is non-blocking and full (EAGAIN). The one write
     /// loop of nodeaudit; `path` names the destination in the error.
-    public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String = "output") throws(Failure) {
+    public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String = "output") throws(FileError) {
         var written = 0
         try writeAll(fd, bytes, written: &written, path: path)
     }
@@ -86,11 +86,11 @@ public enum HostFile {
     /// `writeAll`, counting in `written` how many bytes went (also when it throws), and
     /// with `send(2)` without SIGPIPE for a socket.
     public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, written: inout Int, path: String,
-                                socket: Bool = false) throws(Failure) {
-        var failure: Failure?
+                                socket: Bool = false) throws(FileError) {
+        var failure: FileError?
         var progress = written
         bytes.withUnsafeBytes { raw in
-            do throws(Failure) { try writeAll(fd, raw, written: &progress, path: path, socket: socket) } catch { failure = error }
+            do throws(FileError) { try writeAll(fd, raw, written: &progress, path: path, socket: socket) } catch { failure = error }
         }
         written = progress
         if let failure { throw failure }
@@ -98,7 +98,7 @@ public enum HostFile {
 
     /// `writeAll` of bytes in place (the output's hot path: no copy).
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, written: inout Int, path: String,
-                                socket: Bool = false) throws(Failure) {
+                                socket: Bool = false) throws(FileError) {
         while written < bytes.count {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[written...])
             let count = socket ? send(fd, rest.baseAddress, rest.count, Int32(MSG_NOSIGNAL)) : Glibc.write(fd, rest.baseAddress, rest.count)
@@ -109,7 +109,7 @@ public enum HostFile {
                     var waiting = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                     _ = poll(&waiting, 1, 1000)
                     continue
-                default: throw Failure(path: path, errno: errno)
+                default: throw FileError(path: path, errno: errno)
                 }
             }
             written += count

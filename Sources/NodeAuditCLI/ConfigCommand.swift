@@ -24,7 +24,7 @@ enum ConfigurationLayers {
         do {
             if let path = file ?? environment[Configuration.fileVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
                 let data: [UInt8]
-                do throws(HostFile.Failure) {
+                do throws(HostFile.FileError) {
                     data = try HostFile.read(path, limit: 16 << 20)
                 } catch {
                     throw ValidationError("cannot read the configuration file \(path): \(error)")
@@ -35,11 +35,11 @@ enum ConfigurationLayers {
                 ProcessEnvironment.writeToStandardError("nodeaudit: \(warning)\n")
             }
             try configuration.apply(texts: flags)
-        } catch let errors as ConfigurationErrors {
+        } catch let errors as InvalidConfigurationError {
             throw ValidationError(errors.description)
         }
         let problems = configuration.problems()
-        guard problems.isEmpty else { throw ValidationError(ConfigurationErrors(problems).description) }
+        guard problems.isEmpty else { throw ValidationError(InvalidConfigurationError(problems).description) }
         return configuration
     }
 }

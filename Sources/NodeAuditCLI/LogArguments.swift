@@ -41,7 +41,7 @@ struct LogArguments: ParsableArguments {
     /// Bootstraps from `flags`, the environment and the defaults.
     static func bootstrap(flags: [(setting: Setting, text: String, origin: String)]) throws {
         var configuration = Configuration()
-        do throws(ConfigurationErrors) {
+        do throws(InvalidConfigurationError) {
             _ = try configuration.apply(environment: ProcessEnvironment.variables.filter { $0.key.hasPrefix("NODEAUDIT_LOG_") })
             try configuration.apply(texts: flags)
         } catch {

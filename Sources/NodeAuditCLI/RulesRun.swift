@@ -43,7 +43,7 @@ struct RulesRun {
     func diff(_ paths: [String]) -> Outcome {
         guard let wanted = wantedRules(paths, allowImmutable: allowImmutable) else { return .usage }
         sync.report(wanted)
-        do throws(RuleSync.Refusal) {
+        do throws(RuleSync.PlanError) {
             let plan = try sync.plan(wanted, ownership: sync.ownership()).plan
             plan.lines.forEach(output)
             return plan.isEmpty ? .success : .drift
@@ -196,7 +196,7 @@ struct RulesRun {
     // MARK: -
 
     private func wantedRules(_ paths: [String], allowImmutable: Bool, changesKernel: Bool = true) -> WantedRules? {
-        do throws(RuleLoadFailure) {
+        do throws(RuleLoadError) {
             return try RuleFiles.wanted(paths, allowImmutable: allowImmutable, hostRoot: sync.hostRoot)
         } catch {
             let lines = error.description.split(separator: "\n")

@@ -21,7 +21,7 @@ public struct OfflineParser {
         self.diagnostics = diagnostics
     }
 
-    public enum Failure: Error, CustomStringConvertible {
+    public enum InputError: Error, CustomStringConvertible {
         case cannotOpen(path: String, reason: String)
         case cannotRead(path: String, reason: String)
         case output(String)
@@ -38,7 +38,7 @@ public struct OfflineParser {
     private static let ausearchTime = Array("time->".utf8)
 
     /// Reads each path (`-` or none for stdin) and finishes the pipeline.
-    public func run(paths: [String]) throws(Failure) {
+    public func run(paths: [String]) throws(InputError) {
         let inputs = paths.isEmpty ? ["-"] : paths
         for path in inputs {
             let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
@@ -49,7 +49,7 @@ public struct OfflineParser {
         do throws(SinkError) { try pipeline.finish() } catch { throw .output(error.description) }
     }
 
-    private func read(fd: Int32, name: String) throws(Failure) {
+    private func read(fd: Int32, name: String) throws(InputError) {
         let reader: LineReader
         do throws(LineReader.ReadError) {
             reader = try LineReader(fd: fd, maximumLineBytes: RecordParser.maximumRecordBytes,

@@ -15,7 +15,7 @@ public enum ParseRun {
             ?? FileDescriptorSink()
         let pipeline = EventPipeline(options: options.events, sink: sink, renderingThread: options.threads > 1)
         let parser = OfflineParser(pipeline: pipeline, diagnostics: diagnostics)
-        do throws(OfflineParser.Failure) {
+        do throws(OfflineParser.InputError) {
             try parser.run(paths: options.files)
         } catch {
             diagnostics.error(error.description)

@@ -52,7 +52,7 @@ struct Connection {
             return
         }
         var written = 0
-        do throws(HostFile.Failure) {
+        do throws(HostFile.FileError) {
             try HostFile.writeAll(descriptor, bytes, written: &written, path: name, socket: true)
         } catch {
             throw SinkError(error.description)

@@ -48,7 +48,7 @@ public final class FileDescriptorSink: EventSink {
 
     /// Writes `bytes` from `written` on, counting in `written`; the error, if any.
     private func writeAll(_ bytes: UnsafeRawBufferPointer, written: inout Int) -> SinkError? {
-        do throws(HostFile.Failure) {
+        do throws(HostFile.FileError) {
             try HostFile.writeAll(fd, bytes, written: &written, path: name)
             return nil
         } catch {

@@ -63,7 +63,7 @@ public final class RotatingFileSink: EventSink {
     public func flush() throws(SinkError) {}
 
     private func append(_ bytes: ArraySlice<UInt8>) throws(SinkError) {
-        do throws(HostFile.Failure) {
+        do throws(HostFile.FileError) {
             try HostFile.writeAll(descriptor, bytes, path: path)
         } catch {
             throw SinkError("writing to \(error)")

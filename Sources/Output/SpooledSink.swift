@@ -85,7 +85,7 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
         self.maxBytes = maxBytes
         self.segmentBytes = segmentBytes
         self.transport = transport
-        do throws(HostFile.Failure) {
+        do throws(HostFile.FileError) {
             try HostFile.createDirectories(directory, mode: 0o700)
         } catch {
             throw SinkError("cannot make the spool directory: \(error)")
@@ -123,7 +123,7 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
                 state.writeSize = 0
                 guard state.writeFD >= 0 else { return SinkError("cannot write the spool in \(directory): \(SystemError.current)") }
             }
-            do throws(HostFile.Failure) {
+            do throws(HostFile.FileError) {
                 try HostFile.writeAll(state.writeFD, lines[...], path: Self.path(directory, state.writeSegment))
             } catch {
                 return SinkError("writing the spool: \(error)")
@@ -241,7 +241,7 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
             if fd < 0 {
                 notKept = "the dead-letter file cannot be opened: \(SystemError.current)"
             } else {
-                do throws(HostFile.Failure) { try HostFile.writeAll(fd, lines[...], path: deadLetterPath) } catch {
+                do throws(HostFile.FileError) { try HostFile.writeAll(fd, lines[...], path: deadLetterPath) } catch {
                     notKept = "the dead-letter file cannot be written: \(error)"
                 }
                 Glibc.close(fd)

@@ -35,17 +35,17 @@ public enum RuleFiles {
     /// files, syntax and encoding alike, are reported together in file and line order.
     /// Files are read as one sequence (as augenrules joins them), so a `-c` or `-i` at the
     /// top of the first file holds for the rest.
-    public static func wanted(_ paths: [String], allowImmutable: Bool, hostRoot: String = "") throws(RuleLoadFailure) -> WantedRules {
+    public static func wanted(_ paths: [String], allowImmutable: Bool, hostRoot: String = "") throws(RuleLoadError) -> WantedRules {
         let files: [String]
         do throws(LoadError) { files = try expand(paths) } catch { throw .unreadable(error.description) }
         var lines: [ParsedLine] = []
         for file in files {
             let bytes: [UInt8]
-            do throws(HostFile.Failure) { bytes = try HostFile.read(file) } catch { throw .unreadable(error.description) }
+            do throws(HostFile.FileError) { bytes = try HostFile.read(file) } catch { throw .unreadable(error.description) }
             lines += RuleFileParser.parseLines(String(decoding: bytes, as: UTF8.self), file: file)
         }
         var wanted: WantedRules
-        do throws(RuleFileErrors) {
+        do throws(InvalidRuleFileError) {
             wanted = try WantedRules(lines: lines, allowImmutable: allowImmutable, hostRoot: hostRoot)
         } catch {
             throw .invalid(error)
@@ -58,9 +58,9 @@ public enum RuleFiles {
 }
 
 /// Why rule files could not be used.
-public enum RuleLoadFailure: Error, CustomStringConvertible {
+public enum RuleLoadError: Error, CustomStringConvertible {
     case unreadable(String)
-    case invalid(RuleFileErrors)
+    case invalid(InvalidRuleFileError)
 
     public var description: String {
         switch self {

@@ -19,19 +19,19 @@ public struct RuleOwnership {
     /// Each setting's value before nodeaudit first changed it.
     public private(set) var settingsFound: [(name: String, value: UInt32)] = []
 
-    public struct Failure: Error, CustomStringConvertible {
+    public struct RecordError: Error, CustomStringConvertible {
         public var description: String
     }
 
     /// Reads the record in `directory`; a missing file is an empty record.
-    public init(directory: String) throws(Failure) {
+    public init(directory: String) throws(RecordError) {
         path = Self.path(in: directory)
         let bytes: [UInt8]
-        do throws(HostFile.Failure) {
+        do throws(HostFile.FileError) {
             bytes = try HostFile.read(path)
         } catch {
             if error.errno == ENOENT { return }
-            throw Failure(description: "\(path): \(error)")
+            throw RecordError(description: "\(path): \(error)")
         }
         var lineNumber = 0
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
@@ -43,7 +43,7 @@ public struct RuleOwnership {
                       words.count == 2, let value = UInt32(words[1]) {
                 settingsFound.append((String(words[0]), value))
             } else {
-                throw Failure(description: "\(path):\(lineNumber): not a line of nodeaudit's ownership record: '\(line.prefix(200))'")
+                throw RecordError(description: "\(path):\(lineNumber): not a line of nodeaudit's ownership record: '\(line.prefix(200))'")
             }
         }
     }
@@ -86,7 +86,7 @@ public struct RuleOwnership {
 
         package init(directory: String) {
             path = RuleOwnership.path(in: directory)
-            do throws(HostFile.Failure) {
+            do throws(HostFile.FileError) {
                 bytes = try HostFile.read(path)
                 unreadable = false
             } catch {
@@ -95,14 +95,14 @@ public struct RuleOwnership {
             }
         }
 
-        package func restore() throws(Failure) {
+        package func restore() throws(RecordError) {
             guard !unreadable else { return }
-            do throws(HostFile.Failure) {
+            do throws(HostFile.FileError) {
                 if let bytes { try HostFile.write(bytes, to: path, mode: 0o600) } else if unlink(path) != 0, errno != ENOENT {
-                    throw HostFile.Failure(path: path, errno: errno)
+                    throw HostFile.FileError(path: path, errno: errno)
                 }
             } catch {
-                throw Failure(description: "\(path): \(error)")
+                throw RecordError(description: "\(path): \(error)")
             }
         }
     }
@@ -112,19 +112,19 @@ public struct RuleOwnership {
     }
 
     /// Writes the record (a new file renamed over the old), or removes it when empty.
-    public func save() throws(Failure) {
+    public func save() throws(RecordError) {
         if isEmpty {
-            if unlink(path) != 0, errno != ENOENT { throw Failure(description: "\(path): \(SystemError.current)") }
+            if unlink(path) != 0, errno != ENOENT { throw RecordError(description: "\(path): \(SystemError.current)") }
             return
         }
         var text = "# nodeaudit: audit rules it loaded and settings it found; `nodeaudit rules delete --all-owned` puts them back\n"
         for (name, value) in settingsFound { text += "setting \(name) \(value)\n" }
         for rule in rules { text += "rule \(rule)\n" }
-        do throws(HostFile.Failure) {
+        do throws(HostFile.FileError) {
             try HostFile.createDirectories(String(path[..<path.lastIndex(of: "/")!]))
             try HostFile.write(Array(text.utf8), to: path, mode: 0o600)
         } catch {
-            throw Failure(description: "\(path): \(error)")
+            throw RecordError(description: "\(path): \(error)")
         }
     }
 }

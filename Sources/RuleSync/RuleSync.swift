@@ -54,7 +54,7 @@ public struct RuleSync {
     }
 
     /// Why no plan could be made.
-    public enum Refusal: Error, CustomStringConvertible {
+    public enum PlanError: Error, CustomStringConvertible {
         case locked
         case kernel(KernelError)
 
@@ -69,13 +69,13 @@ public struct RuleSync {
     /// The plan for `wanted` against the kernel as it is, and the channel to enact it.
     /// `atLoad`: the once-per-load parts (resetting the lost counter, the loginuid lock)
     /// are kept; drift repair leaves them out.
-    public func plan(_ wanted: WantedRules, ownership: RuleOwnership?, atLoad: Bool = true) throws(Refusal) -> (plan: RulePlan, control: AuditControl) {
+    public func plan(_ wanted: WantedRules, ownership: RuleOwnership?, atLoad: Bool = true) throws(PlanError) -> (plan: RulePlan, control: AuditControl) {
         let control = try Self.kernel { () throws(KernelError) in try AuditControl(pathRoot: hostRoot) }
         return (try plan(wanted, on: control, ownership: ownership, atLoad: atLoad), control)
     }
 
     /// The plan for `wanted` against what `control` reports now.
-    package func plan(_ wanted: WantedRules, on control: AuditControl, ownership: RuleOwnership?, atLoad: Bool) throws(Refusal) -> RulePlan {
+    package func plan(_ wanted: WantedRules, on control: AuditControl, ownership: RuleOwnership?, atLoad: Bool) throws(PlanError) -> RulePlan {
         let status = try Self.kernel { () throws(KernelError) in try control.status() }
         if status.isLocked { throw .locked }
         var plan = RulePlan(wanted: wanted, current: try Self.kernel { () throws(KernelError) in try control.rules() },
@@ -87,7 +87,7 @@ public struct RuleSync {
         return plan
     }
 
-    private static func kernel<T>(_ body: () throws(KernelError) -> T) throws(Refusal) -> T {
+    private static func kernel<T>(_ body: () throws(KernelError) -> T) throws(PlanError) -> T {
         do throws(KernelError) { return try body() } catch { throw .kernel(error) }
     }
 
@@ -96,7 +96,7 @@ public struct RuleSync {
         report(wanted)
         var ownership = self.ownership()
         let (plan, control): (RulePlan, AuditControl)
-        do throws(Refusal) {
+        do throws(PlanError) {
             (plan, control) = try self.plan(wanted, ownership: ownership)
         } catch {
             diagnostics.error(error.description)
@@ -188,7 +188,7 @@ public struct RuleSync {
     }
 
     public func save(_ ownership: RuleOwnership?) {
-        do throws(RuleOwnership.Failure) { try ownership?.save() } catch {
+        do throws(RuleOwnership.RecordError) { try ownership?.save() } catch {
             diagnostics.error("the record of the rules nodeaudit loaded could not be written: \(error)")
         }
     }
@@ -196,7 +196,7 @@ public struct RuleSync {
     /// The ownership record, when one is kept; an unreadable one is reported and left alone.
     public func ownership() -> RuleOwnership? {
         guard let stateDirectory else { return nil }
-        do throws(RuleOwnership.Failure) {
+        do throws(RuleOwnership.RecordError) {
             return try RuleOwnership(directory: stateDirectory)
         } catch {
             diagnostics.error("\(error); the rules nodeaudit loaded are not recorded")

@@ -15,7 +15,7 @@ struct RuleEncodingTests {
         let (statements, errors) = RuleFileParser.parse(line, file: "t.rules")
         try #require(errors.isEmpty, "\(errors)")
         let located = try #require(statements.first)
-        guard case .add(let spec, let prepend) = located.statement else { throw RuleFileErrors(errors: []) }
+        guard case .add(let spec, let prepend) = located.statement else { throw InvalidRuleFileError(errors: []) }
         return try RuleEncoder.encode(spec, prepend: prepend, source: located.source, root: root)
     }
 
@@ -33,7 +33,7 @@ struct RuleEncodingTests {
         #expect(try encode(line, root: root.path).data.namesPath && encode(line).data.namesPath)
 
         let (statements, _) = RuleFileParser.parse("-w /\(name)/missing/file -p wa -k node", file: "t.rules")
-        guard case .add(let spec, _) = try #require(statements.first).statement else { throw RuleFileErrors(errors: []) }
+        guard case .add(let spec, _) = try #require(statements.first).statement else { throw InvalidRuleFileError(errors: []) }
         #expect(RuleEncoder.missingWatchDirectory(spec) == "/\(name)/missing")
         #expect(RuleEncoder.missingWatchDirectory(spec, root: root.path) == "/\(name)/missing")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("\(name)/missing"), withIntermediateDirectories: true)
@@ -111,7 +111,7 @@ struct RuleEncodingTests {
         for line in ["-e 2", "--loginuid-immutable"] {
             let (statements, errors) = RuleFileParser.parse(line, file: "lock.rules")
             #expect(errors.isEmpty)
-            #expect(throws: RuleFileErrors.self) { try WantedRules(statements, allowImmutable: false) }
+            #expect(throws: InvalidRuleFileError.self) { try WantedRules(statements, allowImmutable: false) }
             #expect(throws: Never.self) { try WantedRules(statements, allowImmutable: true) }
         }
     }
@@ -247,10 +247,10 @@ struct RuleEncodingTests {
         #expect(continuing.skipped.count == 4 && continuing.failedLines)
 
         let strict = text.replacing("-i\n", with: "")
-        #expect(throws: RuleFileErrors.self) { try WantedRules(lines: RuleFileParser.parseLines(strict, file: "s.rules"), allowImmutable: false) }
+        #expect(throws: InvalidRuleFileError.self) { try WantedRules(lines: RuleFileParser.parseLines(strict, file: "s.rules"), allowImmutable: false) }
         // The policy holds from its line on: an error above it still stops everything.
         let late = "-k -F\n-c\n-a always,exit -F arch=b64 -S getpid -k a"
-        #expect(throws: RuleFileErrors.self) { try WantedRules(lines: RuleFileParser.parseLines(late, file: "l.rules"), allowImmutable: false) }
+        #expect(throws: InvalidRuleFileError.self) { try WantedRules(lines: RuleFileParser.parseLines(late, file: "l.rules"), allowImmutable: false) }
     }
 
     @Test("a rule given twice is loaded once, with a warning naming the first")

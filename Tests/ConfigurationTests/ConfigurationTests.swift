@@ -64,7 +64,7 @@ struct ConfigurationTests {
         #expect {
             try configuration.apply(yaml: yaml, file: "f.yaml")
         } throws: { error in
-            let text = (error as? ConfigurationErrors)?.description ?? "\(error)"
+            let text = (error as? InvalidConfigurationError)?.description ?? "\(error)"
             return text.hasPrefix(expected) || text.contains(expected)
         }
         #expect(configuration == Configuration(), "nothing is applied from a file with errors")
@@ -73,7 +73,7 @@ struct ConfigurationTests {
     @Test("all errors of a file are reported at once")
     func severalErrors() {
         var configuration = Configuration()
-        #expect(throws: ConfigurationErrors.self) { try configuration.apply(yaml: "output:\n  queue_mb: -1\nrules:\n  aply: true\n", file: "f") }
+        #expect(throws: InvalidConfigurationError.self) { try configuration.apply(yaml: "output:\n  queue_mb: -1\nrules:\n  aply: true\n", file: "f") }
         do {
             try configuration.apply(yaml: "output:\n  queue_mb: -1\nrules:\n  aply: true\n", file: "f")
         } catch {
@@ -92,33 +92,45 @@ struct ConfigurationTests {
         #expect(configuration.texts(.ruleFiles) == ["a.rules", "b.rules"])
         #expect(configuration.bool(.attribution) == false)
         #expect(configuration.origins[Setting.outputQueue.key] == "$NODEAUDIT_OUTPUT_QUEUE_MB")
-        configuration.set(.outputQueue, try Configuration.value(parsing: "32", for: .outputQueue, at: "--output-queue-mb"), origin: "--output-queue-mb")
+        try configuration.set(.outputQueue, try Configuration.value(parsing: "32", for: .outputQueue, at: "--output-queue-mb"), origin: "--output-queue-mb")
         #expect(configuration.integer(.outputQueue) == 32)
 
         var wrong = Configuration()
         let warnings = try wrong.apply(environment: ["NODEAUDIT_OUTPUT_QUEUE": "1"])
         #expect(warnings.map(\.description) == ["$NODEAUDIT_OUTPUT_QUEUE: not a nodeaudit setting, ignored (did you mean 'NODEAUDIT_OUTPUT_QUEUE_MB'?)"])
         #expect(wrong == Configuration())
-        #expect(throws: ConfigurationErrors.self) { try wrong.apply(environment: ["NODEAUDIT_AUDIT_TAKE_OVER": "sometimes"]) }
+        #expect(throws: InvalidConfigurationError.self) { try wrong.apply(environment: ["NODEAUDIT_AUDIT_TAKE_OVER": "sometimes"]) }
     }
 
-    @Test("filters and fields from a file: kept in order, each bad one reported where it was set")
+    @Test("filters and fields from a file: kept in order; a bad one refuses the file, each reported where it was set, and nothing is applied")
     func filtersAndFields() throws {
         var configuration = Configuration()
         try configuration.apply(yaml: """
             events:
-              fields: [env=prod, "note=a,b", "bad name=x"]
+              fields: [env=prod, "note=a,b"]
               filters:
                 - keep exe=/usr/bin/sudo
-                - drop user=root
                 - drop comm=kube-probe*
             """, file: "node.yaml")
         #expect(configuration.filters.map(\.description) == ["keep exe=/usr/bin/sudo", "drop comm=kube-probe*"])
         #expect(configuration.staticFields.map { "\($0.name)=\($0.value)" } == ["env=prod", "note=a,b"])
-        let problems = configuration.problems().map(\.description)
-        #expect(problems.count == 2)
-        #expect(problems.contains { $0.hasPrefix("node.yaml:2:") && $0.contains("'bad name=x'") }, "\(problems)")
-        #expect(problems.contains { $0.hasPrefix("node.yaml:3:") && $0.contains("'drop user=root'") }, "\(problems)")
+
+        var refused = Configuration()
+        do throws(InvalidConfigurationError) {
+            try refused.apply(yaml: """
+                events:
+                  fields: [env=prod, "bad name=x"]
+                  filters:
+                    - keep exe=/usr/bin/sudo
+                    - drop user=root
+                """, file: "node.yaml")
+            Issue.record("a file with a bad filter and a bad field was applied")
+        } catch {
+            let problems = error.description
+            #expect(problems.contains("node.yaml:2:") && problems.contains("'bad name=x'"), "\(problems)")
+            #expect(problems.contains("node.yaml:3:") && problems.contains("'drop user=root'"), "\(problems)")
+        }
+        #expect(refused == Configuration() && refused.filters.isEmpty && refused.staticFields.isEmpty)
     }
 
     @Test("a list given as text splits at newlines when it has any (repeated flags), else at commas")

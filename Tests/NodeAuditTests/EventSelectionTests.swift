@@ -134,7 +134,7 @@ struct EventSelectionTests {
         let all = try Self.unfiltered()
         func isTrue(_ e: [String: Any]) -> Bool { Self.named(by: "drop exe=/usr/bin/true")(e) }
         func isMmap(_ e: [String: Any]) -> Bool { Self.named(by: "drop syscall=mmap")(e) }
-        let parse = { (text: String) in try EventFilter.parse(text).get() }
+        let parse = { (text: String) in try EventFilter.parse(text) }
         let sink = MemorySink()
         let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), filters: [try parse("drop exe=/usr/bin/true")], sink: sink)
         for line in lines[..<(lines.count / 2)] { try pipeline.add(try Fixtures.record(line)) }
@@ -211,7 +211,7 @@ struct ProcessLabelTests {
             (101, 1, "/usr/sbin/cron"),  // pid 101 reused under another parent
             (104, 101, "/bin/true"),
         ]
-        let labels = ProcessLabels(rules: [try LabelRule.parse("deploy exe=/usr/bin/deploy").get()], capacity: 3)
+        let labels = ProcessLabels(rules: [try LabelRule.parse("deploy exe=/usr/bin/deploy")], capacity: 3)
         let (events, counters) = try Self.run(tree, labels: labels)
         #expect(events.map { $0["labels"] as? [String] ?? [] } == [["deploy"], ["deploy"], ["deploy"], ["deploy"], [], []])
         // Four labelled processes, room for three: the first labelled (100) is forgotten.
