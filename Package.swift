@@ -35,7 +35,7 @@ let package = Package(
         // Pure core: the auditctl rule language, encoded through libaudit. No I/O.
         .target(name: "AuditRules", dependencies: ["CAudit"]),
         // Pure core: records -> correlated, interpreted events. No I/O.
-        .target(name: "AuditEvents", dependencies: ["AuditRecords"]),
+        .target(name: "AuditEvents", dependencies: ["AuditRecords", "HostIO"]),
         // The kernel's audit control channel (netlink through libaudit): status, settings, rules.
         .target(name: "AuditKernel", dependencies: ["CAudit", "AuditRecords", "AuditRules", "HostIO"]),
         // Pure core: cgroup paths and Kubernetes file names -> workloads; the process table. No I/O.

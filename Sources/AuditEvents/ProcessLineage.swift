@@ -1,4 +1,5 @@
 import AuditRecords
+import HostIO
 
 /// Who started a process, as far as the stream showed: its parent (executable, name,
 /// arguments, the exec event that made it) and the chain of ancestors above it. A
@@ -193,6 +194,9 @@ public final class ProcessLineage: @unchecked Sendable {
     @exclusivity(unchecked) private var processes: [UInt32: Process] = [:]
     @exclusivity(unchecked) private var clock: UInt64 = 0
     public private(set) var evicted: UInt64 = 0
+    /// The renderer's thread, once it traces (debug builds check it; seeding from /proc
+    /// comes before, on the thread that builds the pipeline).
+    @exclusivity(unchecked) private var owner = ThreadOwner("ProcessLineage")
 
     public init(depth: Int, capacity: Int, argvByteLimit: Int = 4096) {
         self.depth = depth
@@ -205,6 +209,7 @@ public final class ProcessLineage: @unchecked Sendable {
     /// Sets `event.lineage` from what is known of its process's parent and ancestors,
     /// then records the event's process.
     public func trace(_ event: inout AuditEvent) {
+        owner.check()
         guard let pid = event.process?.pid else { return }
         var ppid = event.process?.ppid
         let own = processes[pid]

@@ -32,6 +32,8 @@ package final class HealthServer: @unchecked Sendable {
         package init() {}
     }
 
+    /// The thread that serves (debug builds check that no other does).
+    private var owner = ThreadOwner("HealthServer")
     private let listener: Int32
     private let poll: EventPoll
     private let limits: Limits
@@ -134,6 +136,7 @@ package final class HealthServer: @unchecked Sendable {
     // MARK: - The event loop
 
     private func serve() {
+        owner.check()
         while true {
             let now = MonotonicClock.nowMilliseconds()
             closeExpired(now: now)

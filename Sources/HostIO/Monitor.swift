@@ -8,7 +8,10 @@ import Glibc
 ///
 /// Every change made through `update` wakes the waiters; a timed wait measures on the
 /// monotonic clock, which a change of the wall clock does not move.
-public final class Monitor<State>: @unchecked Sendable {
+///
+/// It is `Sendable` only when its state is: the lock makes sharing it safe, not what a
+/// state of references would let threads reach around it.
+public final class Monitor<State> {
     private var state: State
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -90,3 +93,5 @@ public final class Monitor<State>: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 }
+
+extension Monitor: @unchecked Sendable where State: Sendable {}

@@ -8,8 +8,9 @@ import AuditRecords
 ///
 /// The bytes live in a region the writer owns (`ByteStorage`), appended to without the
 /// uniqueness check an `Array` makes on every append: an event is some hundred appends.
-/// A writer is used in place (`inout`); copies share that region.
-public struct JSONWriter {
+/// A writer is used in place (`inout`) and cannot be copied: a copy would share that
+/// region with its original.
+public struct JSONWriter: ~Copyable {
     private let storage: ByteStorage
     /// Whether the next member of the current object or array needs a comma first.
     private var needsComma = false

@@ -1,4 +1,5 @@
 import AuditEvents
+import HostIO
 import Enrichment
 import Output
 
@@ -21,6 +22,8 @@ package final class EventRenderer: @unchecked Sendable {
     private let encoder: any EventEncoder
     /// The longest line an event may be; a longer one is cut and marked.
     private let maxEventBytes: Int
+    /// The thread that renders (debug builds check it).
+    @exclusivity(unchecked) private var owner = ThreadOwner("EventRenderer")
     private(set) var eventsWritten: UInt64 = 0
     private(set) var eventsWithMalformedFields: UInt64 = 0
     private(set) var eventsTruncated: UInt64 = 0
@@ -52,6 +55,7 @@ package final class EventRenderer: @unchecked Sendable {
     /// thread) to `writer`, in place. Its buffers stay with it, to be freed where they were
     /// allocated: freeing them here would contend for the other thread's malloc arena.
     package func render(interpreted event: inout AuditEvent, into writer: inout JSONWriter) {
+        owner.check()
         for enricher in enrichers { enricher.enrich(&event) }
         lineage?.trace(&event)
         if labels != nil { labels!.label(&event) }

@@ -26,7 +26,7 @@ struct EventBoundTests {
         return EventInterpreter(argvByteLimit: 1 << 20).interpret(groups[0])
     }
 
-    static func object(_ writer: JSONWriter) throws -> [String: Any] {
+    static func object(_ writer: borrowing JSONWriter) throws -> [String: Any] {
         let bytes = writer.buffer
         #expect(bytes.last == UInt8(ascii: "\n") && bytes.dropLast().allSatisfy { $0 != UInt8(ascii: "\n") }, "not one line")
         return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
