@@ -83,6 +83,7 @@ let package = Package(
         ),
         // Fixture and corpus access and reference-tool runners shared by the tests.
         .target(name: "TestSupport", dependencies: ["AuditRecords"], path: "Tests/TestSupport"),
+        .testTarget(name: "HostIOTests", dependencies: ["HostIO"]),
         .testTarget(name: "AuditRecordsTests", dependencies: ["AuditRecords", "TestSupport"]),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "TestSupport"]),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "TestSupport"]),
