@@ -82,7 +82,8 @@ let package = Package(
             ]
         ),
         // Fixture and corpus access and reference-tool runners shared by the tests.
-        .target(name: "TestSupport", dependencies: ["AuditRecords"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["AuditRecords", "AuditRules", "AuditKernel"], path: "Tests/TestSupport"),
+        .testTarget(name: "AuditKernelTests", dependencies: ["AuditKernel", "AuditRules", "TestSupport"]),
         .testTarget(name: "HostIOTests", dependencies: ["HostIO"]),
         .testTarget(name: "AuditRecordsTests", dependencies: ["AuditRecords", "TestSupport"]),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "TestSupport"]),
@@ -92,7 +93,7 @@ let package = Package(
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
-        .testTarget(name: "NodeAuditTests", dependencies: ["Pipeline", "OfflineParse", "Collector", "RuleSync", "Output", "AuditEvents", "AuditRecords",
+        .testTarget(name: "NodeAuditTests", dependencies: ["Pipeline", "OfflineParse", "Collector", "RuleSync", "AuditKernel", "AuditRules", "Output", "AuditEvents", "AuditRecords",
                                                            "TestSupport"]),
         // Tests on the real kernel: root, serialized, restoring the kernel's audit state.
         .testTarget(name: "KernelTests", dependencies: ["TestSupport"]),

@@ -23,9 +23,23 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// What nodeaudit asks of the kernel's audit control channel: status, settings and
+/// rules. `AuditControl` is the kernel's; the rule engine and the state a trial run puts
+/// back take any, so that they are tested offline against a stand-in.
+public protocol AuditControlChannel: AnyObject {
+    func status() throws(KernelError) -> AuditStatus
+    func apply(_ setting: StatusSetting) throws(KernelError)
+    @discardableResult func resetLost() throws(KernelError) -> UInt32
+    func setLoginuidImmutable() throws(KernelError)
+    func rules() throws(KernelError) -> [AuditRuleData]
+    func add(_ rule: EncodedRule) throws(KernelError)
+    func delete(_ rule: AuditRuleData) throws(KernelError)
+}
+
+
 /// The audit control channel: status, settings and rules, through libaudit's netlink
 /// calls. One request at a time; replies are awaited with a timeout, never forever.
-public final class AuditControl {
+public final class AuditControl: AuditControlChannel {
     private let fd: Int32
     private let reply: UnsafeMutablePointer<audit_reply>
     private let timeoutMilliseconds: Int32

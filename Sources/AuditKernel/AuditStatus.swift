@@ -17,6 +17,20 @@ public struct AuditStatus: Sendable, Equatable {
     public var backlogWaitTime: UInt32
     public var backlogWaitTimeActual: UInt32
 
+    /// A status as given (a stand-in channel's, in tests); the kernel's comes from `AuditControl.status()`.
+    public init(enabled: UInt32 = 1, failure: UInt32 = 1, pid: UInt32 = 0, rateLimit: UInt32 = 0, backlogLimit: UInt32 = 64,
+                lost: UInt32 = 0, backlog: UInt32 = 0, backlogWaitTime: UInt32 = 60_000, backlogWaitTimeActual: UInt32 = 0) {
+        self.enabled = enabled
+        self.failure = failure
+        self.pid = pid
+        self.rateLimit = rateLimit
+        self.backlogLimit = backlogLimit
+        self.lost = lost
+        self.backlog = backlog
+        self.backlogWaitTime = backlogWaitTime
+        self.backlogWaitTimeActual = backlogWaitTimeActual
+    }
+
     init(_ s: audit_status) {
         enabled = s.enabled
         failure = s.failure

@@ -8,7 +8,12 @@ public struct KernelAuditState: Sendable {
     public let status: AuditStatus
     public let rules: [AuditRuleData]
 
-    public static func read(_ control: AuditControl) throws(KernelError) -> KernelAuditState {
+    public init(status: AuditStatus, rules: [AuditRuleData]) {
+        self.status = status
+        self.rules = rules
+    }
+
+    public static func read(_ control: some AuditControlChannel) throws(KernelError) -> KernelAuditState {
         KernelAuditState(status: try control.status(), rules: try control.rules())
     }
 
@@ -19,7 +24,7 @@ public struct KernelAuditState: Sendable {
     }
 
     /// Puts this state back; returns one line per change made and per change refused.
-    public func restore(_ control: AuditControl) -> (changes: [String], failures: [String]) {
+    public func restore(_ control: some AuditControlChannel) -> (changes: [String], failures: [String]) {
         var changes: [String] = []
         var failures: [String] = []
         func attempt(_ what: String, _ body: () throws(KernelError) -> Void) {

@@ -75,7 +75,7 @@ public struct RuleSync {
     }
 
     /// The plan for `wanted` against what `control` reports now.
-    package func plan(_ wanted: WantedRules, on control: AuditControl, ownership: RuleOwnership?, atLoad: Bool) throws(PlanError) -> RulePlan {
+    package func plan(_ wanted: WantedRules, on control: some AuditControlChannel, ownership: RuleOwnership?, atLoad: Bool) throws(PlanError) -> RulePlan {
         let status = try Self.kernel { () throws(KernelError) in try control.status() }
         if status.isLocked { throw .locked }
         var plan = RulePlan(wanted: wanted, current: try Self.kernel { () throws(KernelError) in try control.rules() },
@@ -140,7 +140,7 @@ public struct RuleSync {
     }
 
     /// Makes a plan's changes one by one, saying each, and keeps the ownership record.
-    public func enact(_ plan: RulePlan, on control: AuditControl, ownership: inout RuleOwnership?) -> Enacted {
+    public func enact(_ plan: RulePlan, on control: some AuditControlChannel, ownership: inout RuleOwnership?) -> Enacted {
         var added: [String] = []
         var removed: [String] = []
         var settings: [RulePlan.SettingChange] = []
