@@ -6,10 +6,10 @@ import AuditEvents
 /// Audit records carry no cgroup, so this is how an event is tied to a workload. The
 /// layouts differ per runtime, cgroup driver and cgroup version; all are read here, and
 /// nested runtimes (a kind node in docker, docker in docker) resolve to the innermost.
-public enum CgroupPath {
+package enum CgroupPath {
     /// The workload named by the whole file: v1 lists one line per hierarchy, v2 one `0::`
     /// line; the most telling line wins (container, then pod, then unit, then v2).
-    public static func workload(fromFile text: some Sequence<UInt8>) -> Workload? {
+    package static func workload(fromFile text: some Sequence<UInt8>) -> Workload? {
         var best: (rank: Int, workload: Workload)?
         for line in String(decoding: Array(text), as: UTF8.self).split(separator: "\n") {
             // hierarchy-id:controllers:path — the path may itself hold colons.
@@ -24,7 +24,7 @@ public enum CgroupPath {
     }
 
     /// The workload named by one cgroup path.
-    public static func workload(path: String) -> Workload {
+    package static func workload(path: String) -> Workload {
         var workload = Workload(cgroup: path)
         var previous: Substring = ""
         var qos: String?

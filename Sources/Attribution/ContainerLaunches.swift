@@ -14,29 +14,29 @@ import AuditEvents
 ///
 /// Bounded: at most `capacity` launches, each kept `retentionMilliseconds` after it was
 /// seen or claimed.
-public struct ContainerLaunches: Sendable {
-    public struct Launch: Sendable, Equatable {
+package struct ContainerLaunches: Sendable {
+    package struct Launch: Sendable, Equatable {
         /// The pid of the runtime command (`runc exec`).
-        public var runtimePID: UInt32
+        package var runtimePID: UInt32
         /// The runtime command's parent: the shim, conmon, or whoever ran it.
-        public var supervisorPID: UInt32?
+        package var supervisorPID: UInt32?
         /// Whether the supervisor is itself a trusted runtime program (shim, conmon): only
         /// then are its other children taken for the launch's process.
-        public var supervisorTrusted: Bool
-        public var containerID: String
-        public var action: RuntimeCommand.Action
+        package var supervisorTrusted: Bool
+        package var containerID: String
+        package var action: RuntimeCommand.Action
         /// The container's cgroup path and pod as the runtime's files told them, when read.
-        public var workload: Workload?
+        package var workload: Workload?
         /// Files the runtime writes the started process's pid to (`--pid-file`, its state).
-        public var pidSources: [String]
+        package var pidSources: [String]
         /// When the launch was seen (milliseconds, the caller's clock).
-        public var seenAt: UInt64
+        package var seenAt: UInt64
         /// The process it started, once claimed.
-        public var claimedBy: UInt32?
+        package var claimedBy: UInt32?
         /// The pid its runtime wrote (`pidSources`), once read.
-        public var writtenPID: UInt32?
+        package var writtenPID: UInt32?
 
-        public init(runtimePID: UInt32, supervisorPID: UInt32?, supervisorTrusted: Bool, containerID: String,
+        package init(runtimePID: UInt32, supervisorPID: UInt32?, supervisorTrusted: Bool, containerID: String,
                     action: RuntimeCommand.Action, workload: Workload? = nil, pidSources: [String] = [], seenAt: UInt64) {
             self.runtimePID = runtimePID
             self.supervisorPID = supervisorPID
@@ -54,22 +54,22 @@ public struct ContainerLaunches: Sendable {
     /// every process whose own entry says nothing, so it must not scan the launches.
     private var supervisors: [UInt32: Int] = [:]
     /// How many launches no process has claimed yet.
-    public private(set) var unclaimedCount = 0
-    public let retentionMilliseconds: UInt64
-    public let capacity: Int
+    package private(set) var unclaimedCount = 0
+    package let retentionMilliseconds: UInt64
+    package let capacity: Int
 
-    public init(retentionMilliseconds: UInt64 = 120_000, capacity: Int = 4096) {
+    package init(retentionMilliseconds: UInt64 = 120_000, capacity: Int = 4096) {
         self.retentionMilliseconds = retentionMilliseconds
         self.capacity = max(1, capacity)
     }
 
-    public var count: Int { launches.count }
+    package var count: Int { launches.count }
 
     /// The launch whose runtime command has this pid.
-    public subscript(runtimePID: UInt32) -> Launch? { launches[runtimePID] }
+    package subscript(runtimePID: UInt32) -> Launch? { launches[runtimePID] }
 
     /// Records a launch; the same pid's earlier launch (a reused pid) is replaced.
-    public mutating func record(_ launch: Launch) {
+    package mutating func record(_ launch: Launch) {
         forget(runtimePID: launch.runtimePID)
         if launches.count >= capacity { forgetOldest(launches.count - capacity * 7 / 8) }
         launches[launch.runtimePID] = launch
@@ -77,30 +77,30 @@ public struct ContainerLaunches: Sendable {
     }
 
     /// The pid no longer runs the runtime command (it exec'd something else).
-    public mutating func forget(runtimePID: UInt32) {
+    package mutating func forget(runtimePID: UInt32) {
         guard let launch = launches.removeValue(forKey: runtimePID) else { return }
         count(launch, by: -1)
     }
 
     /// Unclaimed launches under a trusted supervisor `pid`, newest first.
-    public func pending(supervisor pid: UInt32) -> [Launch] {
+    package func pending(supervisor pid: UInt32) -> [Launch] {
         guard supervisors[pid] != nil else { return [] }
         return launches.values.filter { $0.supervisorTrusted && $0.supervisorPID == pid && $0.claimedBy == nil }
             .sorted { ($0.seenAt, $0.runtimePID) > ($1.seenAt, $1.runtimePID) }
     }
 
     /// Unclaimed launches that can be matched by the pid the runtime wrote, newest first.
-    public func unclaimed() -> [Launch] {
+    package func unclaimed() -> [Launch] {
         guard unclaimedCount > 0 else { return [] }
         return launches.values.filter { $0.claimedBy == nil && !$0.pidSources.isEmpty }
             .sorted { ($0.seenAt, $0.runtimePID) > ($1.seenAt, $1.runtimePID) }
     }
 
     /// Whether `pid` is the trusted supervisor of a launch still remembered.
-    public func isSupervisor(_ pid: UInt32) -> Bool { supervisors[pid] != nil }
+    package func isSupervisor(_ pid: UInt32) -> Bool { supervisors[pid] != nil }
 
     /// `pid` is the process `runtimePID`'s launch started.
-    public mutating func claim(runtimePID: UInt32, by pid: UInt32, at now: UInt64) {
+    package mutating func claim(runtimePID: UInt32, by pid: UInt32, at now: UInt64) {
         guard let launch = launches[runtimePID] else { return }
         if launch.claimedBy == nil { unclaimedCount -= 1 }
         launches[runtimePID]?.claimedBy = pid
@@ -108,12 +108,12 @@ public struct ContainerLaunches: Sendable {
     }
 
     /// Remembers the pid the runtime wrote for a launch, so that its files are read once.
-    public mutating func setWrittenPID(_ pid: UInt32, runtimePID: UInt32) {
+    package mutating func setWrittenPID(_ pid: UInt32, runtimePID: UInt32) {
         launches[runtimePID]?.writtenPID = pid
     }
 
     /// Forgets launches older than the retention.
-    public mutating func expire(now: UInt64) {
+    package mutating func expire(now: UInt64) {
         for (pid, launch) in launches where now >= launch.seenAt && now - launch.seenAt > retentionMilliseconds {
             forget(runtimePID: pid)
         }

@@ -4,29 +4,29 @@ import AuditEvents
 /// an API server: `/var/log/pods/<namespace>_<pod>_<uid>/<container>/` and
 /// `/var/log/containers/<pod>_<namespace>_<container>-<id>.log`. Namespaces, pod and
 /// container names cannot contain `_`, so the names split unambiguously.
-public enum KubernetesNames {
-    public struct PodDirectory: Sendable, Equatable {
-        public var namespace: String
-        public var name: String
-        public var uid: String
+package enum KubernetesNames {
+    package struct PodDirectory: Sendable, Equatable {
+        package var namespace: String
+        package var name: String
+        package var uid: String
     }
 
-    public struct ContainerLog: Sendable, Equatable {
-        public var pod: String
-        public var namespace: String
-        public var container: String
-        public var id: String
+    package struct ContainerLog: Sendable, Equatable {
+        package var pod: String
+        package var namespace: String
+        package var container: String
+        package var id: String
     }
 
     /// `<namespace>_<pod>_<uid>`.
-    public static func podDirectory(_ name: String) -> PodDirectory? {
+    package static func podDirectory(_ name: String) -> PodDirectory? {
         let parts = name.split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else { return nil }
         return PodDirectory(namespace: String(parts[0]), name: String(parts[1]), uid: parts[2].lowercased())
     }
 
     /// `<pod>_<namespace>_<container>-<64 hex id>.log`.
-    public static func containerLog(_ fileName: String) -> ContainerLog? {
+    package static func containerLog(_ fileName: String) -> ContainerLog? {
         guard fileName.hasSuffix(".log") else { return nil }
         let stem = fileName.dropLast(4)
         guard stem.count > 65 else { return nil }
@@ -42,26 +42,26 @@ public enum KubernetesNames {
 /// Pods by uid and containers by id, as the node's log directories listed them. Entries
 /// of pods that went away are kept for `retentionMilliseconds`, so late events of a
 /// deleted pod are still named.
-public struct PodIndex: Sendable {
-    public struct PodNames: Sendable, Equatable {
-        public var namespace: String
-        public var name: String
+package struct PodIndex: Sendable {
+    package struct PodNames: Sendable, Equatable {
+        package var namespace: String
+        package var name: String
         /// The pod's container names (directories under its log directory).
-        public var containers: [String]
+        package var containers: [String]
     }
 
-    public private(set) var pods: [String: PodNames] = [:]
-    public private(set) var containers: [String: KubernetesNames.ContainerLog] = [:]
+    package private(set) var pods: [String: PodNames] = [:]
+    package private(set) var containers: [String: KubernetesNames.ContainerLog] = [:]
     private var lastListed: [String: UInt64] = [:]
-    public let retentionMilliseconds: UInt64
+    package let retentionMilliseconds: UInt64
 
-    public init(retentionMilliseconds: UInt64 = 600_000) {
+    package init(retentionMilliseconds: UInt64 = 600_000) {
         self.retentionMilliseconds = retentionMilliseconds
     }
 
     /// Takes a new listing: pod directories (with their container directories) and
     /// container log file names. What is no longer listed ages out.
-    public mutating func update(podDirectories: [(name: String, containers: [String])], containerLogs: [String],
+    package mutating func update(podDirectories: [(name: String, containers: [String])], containerLogs: [String],
                                 nowMilliseconds now: UInt64) {
         for (directory, containerNames) in podDirectories {
             guard let pod = KubernetesNames.podDirectory(directory) else { continue }
@@ -81,7 +81,7 @@ public struct PodIndex: Sendable {
 
     /// Adds the names the index knows to a workload; true when it named something.
     @discardableResult
-    public func name(_ workload: inout Workload) -> Bool {
+    package func name(_ workload: inout Workload) -> Bool {
         var named = false
         if let id = workload.container?.id, let log = containers[id] {
             workload.container?.name = log.container
@@ -106,7 +106,7 @@ public struct PodIndex: Sendable {
 
     /// Whether a workload names something this index should know but does not (a pod
     /// started after the last listing): time to list again.
-    public func misses(_ workload: Workload) -> Bool {
+    package func misses(_ workload: Workload) -> Bool {
         if let uid = workload.pod?.uid, pods[uid] == nil { return true }
         // A container without a pod too: its runtime's files were gone, and the log link
         // names the pod by the container id alone.

@@ -6,24 +6,24 @@ import AuditEvents
 ///
 /// Entries are keyed by pid and carry the process's start time, so a reused pid is never
 /// taken for the process that had it before.
-public struct ProcessTable: Sendable {
-    public struct Entry: Sendable, Equatable {
-        public var pid: UInt32
-        public var ppid: UInt32?
+package struct ProcessTable: Sendable {
+    package struct Entry: Sendable, Equatable {
+        package var pid: UInt32
+        package var ppid: UInt32?
         /// Start time in clock ticks since boot (`/proc/PID/stat` field 22); nil when the
         /// process was only seen in events.
-        public var startTicks: UInt64?
-        public var workload: Workload?
+        package var startTicks: UInt64?
+        package var workload: Workload?
         /// The exec session into a container this process belongs to, once known.
-        public var execSession: ExecSession?
+        package var execSession: ExecSession?
         /// The executable its exec event named (the kernel's `exe`), once seen.
-        public var exe: [UInt8]?
+        package var exe: [UInt8]?
         /// When the entry was last confirmed (milliseconds, the caller's clock).
-        public var confirmedAt: UInt64
+        package var confirmedAt: UInt64
         /// Set when the process was found gone; it is forgotten `goneRetention` later.
-        public var goneSince: UInt64?
+        package var goneSince: UInt64?
 
-        public init(pid: UInt32, ppid: UInt32?, startTicks: UInt64?, workload: Workload?, confirmedAt: UInt64) {
+        package init(pid: UInt32, ppid: UInt32?, startTicks: UInt64?, workload: Workload?, confirmedAt: UInt64) {
             self.pid = pid
             self.ppid = ppid
             self.startTicks = startTicks
@@ -32,23 +32,23 @@ public struct ProcessTable: Sendable {
         }
     }
 
-    public private(set) var entries: [UInt32: Entry] = [:]
+    package private(set) var entries: [UInt32: Entry] = [:]
     /// How long an exited process is remembered for its late events and its children's.
-    public let goneRetentionMilliseconds: UInt64
+    package let goneRetentionMilliseconds: UInt64
     /// The most entries kept; past it, the oldest exited ones go first.
-    public let capacity: Int
+    package let capacity: Int
 
-    public init(goneRetentionMilliseconds: UInt64 = 60_000, capacity: Int = 200_000) {
+    package init(goneRetentionMilliseconds: UInt64 = 60_000, capacity: Int = 200_000) {
         self.goneRetentionMilliseconds = goneRetentionMilliseconds
         self.capacity = capacity
     }
 
-    public subscript(pid: UInt32) -> Entry? { entries[pid] }
-    public var count: Int { entries.count }
+    package subscript(pid: UInt32) -> Entry? { entries[pid] }
+    package var count: Int { entries.count }
 
     /// Records what is known of a process now; a different start time replaces the entry
     /// of a previous holder of the pid.
-    public mutating func remember(_ entry: Entry) {
+    package mutating func remember(_ entry: Entry) {
         var entry = entry
         if let old = entries[entry.pid], old.startTicks == entry.startTicks || entry.startTicks == nil || old.startTicks == nil {
             entry.ppid = entry.ppid ?? old.ppid
@@ -63,25 +63,25 @@ public struct ProcessTable: Sendable {
 
     /// Records a process known to be new (a runtime just started it): nothing of an
     /// earlier holder of the pid is kept.
-    public mutating func replace(_ entry: Entry) {
+    package mutating func replace(_ entry: Entry) {
         entries[entry.pid] = entry
         if entries.count > capacity { shrink() }
     }
 
-    public mutating func setExecSession(_ session: ExecSession, for pid: UInt32) {
+    package mutating func setExecSession(_ session: ExecSession, for pid: UInt32) {
         entries[pid]?.execSession = session
     }
 
-    public mutating func setExe(_ exe: [UInt8], for pid: UInt32) {
+    package mutating func setExe(_ exe: [UInt8], for pid: UInt32) {
         entries[pid]?.exe = exe
     }
 
-    public mutating func markGone(_ pid: UInt32, at now: UInt64) {
+    package mutating func markGone(_ pid: UInt32, at now: UInt64) {
         if entries[pid]?.goneSince == nil { entries[pid]?.goneSince = now }
     }
 
     /// Forgets exited processes older than the retention.
-    public mutating func forgetExited(now: UInt64) {
+    package mutating func forgetExited(now: UInt64) {
         entries = entries.filter { _, entry in
             guard let gone = entry.goneSince else { return true }
             return now - gone <= goneRetentionMilliseconds

@@ -5,8 +5,8 @@
 /// audit stream carries their argv. A process that the runtime starts and that exits
 /// before anyone reads its `/proc` entry is attributed from them: its container is in
 /// the argv of its runtime parent, whatever happens to the process after.
-public struct RuntimeCommand: Sendable, Equatable {
-    public enum Action: Sendable, Equatable {
+package struct RuntimeCommand: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         /// `create` or `run`: starts the container's first process.
         case start
         /// `exec`: starts a process inside a running container (`kubectl exec`).
@@ -17,15 +17,15 @@ public struct RuntimeCommand: Sendable, Equatable {
         case manage
     }
 
-    public var action: Action
+    package var action: Action
     /// The container the command names; nil for `init`.
-    public var containerID: String?
+    package var containerID: String?
     /// `--root`: the runtime's state directory (nil: the runtime's default).
-    public var root: String?
+    package var root: String?
     /// `--bundle` of `create`/`run` (nil: the runtime's working directory).
-    public var bundle: String?
+    package var bundle: String?
     /// `--pid-file`: where the runtime writes the pid of the process it starts.
-    public var pidFile: String?
+    package var pidFile: String?
 
     /// Options of the runtime and its commands that take a value (urfave/cli and argp
     /// spellings: `--name value`, `--name=value`, `-name value`, `-n value`).
@@ -46,7 +46,7 @@ public struct RuntimeCommand: Sendable, Equatable {
 
     /// Reads `argv` (with the program name first); nil when it is not a runtime command
     /// that names a container, or is malformed.
-    public static func parse(_ argv: [String]) -> RuntimeCommand? {
+    package static func parse(_ argv: [String]) -> RuntimeCommand? {
         guard argv.count >= 2, argv.count <= argumentLimit else { return nil }
         var command: String?
         var root: String?

@@ -6,16 +6,16 @@ import Glibc
 #endif
 
 /// A failed exchange with the kernel's audit subsystem.
-public struct KernelError: Error, Sendable, CustomStringConvertible {
-    public var operation: String
-    public var errno: Int32
+package struct KernelError: Error, Sendable, CustomStringConvertible {
+    package var operation: String
+    package var errno: Int32
 
-    public init(_ operation: String, errno: Int32) {
+    package init(_ operation: String, errno: Int32) {
         self.operation = operation
         self.errno = errno
     }
 
-    public var description: String {
+    package var description: String {
         var reason = SystemError.text(errno)
         if errno == EPERM || errno == EACCES { reason += " (needs root: CAP_AUDIT_CONTROL)" }
         if errno == ECONNREFUSED { reason += " (audit is not available in this kernel or namespace)" }
@@ -26,7 +26,7 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
 /// What nodeaudit asks of the kernel's audit control channel: status, settings and
 /// rules. `AuditControl` is the kernel's; the rule engine and the state a trial run puts
 /// back take any, so that they are tested offline against a stand-in.
-public protocol AuditControlChannel: AnyObject {
+package protocol AuditControlChannel: AnyObject {
     func status() throws(KernelError) -> AuditStatus
     func apply(_ setting: StatusSetting) throws(KernelError)
     @discardableResult func resetLost() throws(KernelError) -> UInt32
@@ -39,7 +39,7 @@ public protocol AuditControlChannel: AnyObject {
 
 /// The audit control channel: status, settings and rules, through libaudit's netlink
 /// calls. One request at a time; replies are awaited with a timeout, never forever.
-public final class AuditControl: AuditControlChannel {
+package final class AuditControl: AuditControlChannel {
     private let fd: Int32
     private let reply: UnsafeMutablePointer<audit_reply>
     private let timeoutMilliseconds: Int32
@@ -49,7 +49,7 @@ public final class AuditControl: AuditControlChannel {
     /// rooted there, so that they watch the node's files under the same names.
     private let pathRoot: String?
 
-    public init(timeoutMilliseconds: Int32 = 4000, pathRoot: String? = nil) throws(KernelError) {
+    package init(timeoutMilliseconds: Int32 = 4000, pathRoot: String? = nil) throws(KernelError) {
         let fd = audit_open()
         guard fd >= 0 else { throw KernelError("opening the audit netlink socket", errno: errno) }
         self.fd = fd
@@ -65,7 +65,7 @@ public final class AuditControl: AuditControlChannel {
 
     // MARK: Status and settings
 
-    public func status() throws(KernelError) -> AuditStatus {
+    package func status() throws(KernelError) -> AuditStatus {
         guard audit_request_status(fd) > 0 else { throw KernelError("requesting audit status", errno: errno) }
         while true {
             let type = try receive("reading audit status")
@@ -73,27 +73,27 @@ public final class AuditControl: AuditControlChannel {
         }
     }
 
-    public func apply(_ setting: StatusSetting) throws(KernelError) {
+    package func apply(_ setting: StatusSetting) throws(KernelError) {
         let rc = KernelSetting.row(setting.kind).set(fd, setting.value)
         guard rc > 0 else { throw KernelError("setting \(setting.option)", errno: rc < 0 ? -rc : errno) }
     }
 
     /// Resets the kernel's lost counter; returns the value it had.
     @discardableResult
-    public func resetLost() throws(KernelError) -> UInt32 {
+    package func resetLost() throws(KernelError) -> UInt32 {
         let rc = audit_reset_lost(fd)
         guard rc >= 0 else { throw KernelError("resetting the lost counter", errno: -rc) }
         return UInt32(rc)
     }
 
-    public func setLoginuidImmutable() throws(KernelError) {
+    package func setLoginuidImmutable() throws(KernelError) {
         guard audit_set_loginuid_immutable(fd) > 0 else { throw KernelError("making loginuid immutable", errno: errno) }
     }
 
     // MARK: Rules
 
     /// The kernel's rules, in its order.
-    public func rules() throws(KernelError) -> [AuditRuleData] {
+    package func rules() throws(KernelError) -> [AuditRuleData] {
         guard audit_request_rules_list_data(fd) > 0 else { throw KernelError("listing audit rules", errno: errno) }
         var rules: [AuditRuleData] = []
         while true {
@@ -106,7 +106,7 @@ public final class AuditControl: AuditControlChannel {
         }
     }
 
-    public func add(_ rule: EncodedRule) throws(KernelError) {
+    package func add(_ rule: EncodedRule) throws(KernelError) {
         guard let pathRoot, rule.data.namesPath else { return try send(rule) }
         var result: Result<Void, KernelError> = .success(())
         let entered = WorkerThread.inRoot(pathRoot) {
@@ -121,7 +121,7 @@ public final class AuditControl: AuditControlChannel {
         guard rc > 0 else { throw KernelError("adding a rule", errno: rc < 0 ? -rc : errno) }
     }
 
-    public func delete(_ rule: AuditRuleData) throws(KernelError) {
+    package func delete(_ rule: AuditRuleData) throws(KernelError) {
         let rc = rule.withRulePointer { audit_delete_rule_data(fd, $0, rule.list, Int32(rule.action)) }
         guard rc > 0 else { throw KernelError("deleting a rule", errno: rc < 0 ? -rc : errno) }
     }

@@ -11,8 +11,8 @@ import Glibc
 /// a read-only listener on the `AUDIT_NLGRP_READLOG` multicast group beside another
 /// daemon (auditd, journald); a listener that falls behind loses records in its own
 /// socket buffer, seen as `ENOBUFS`.
-public final class AuditEventSocket {
-    public enum Mode: Sendable {
+package final class AuditEventSocket {
+    package enum Mode: Sendable {
         /// Registered as the audit daemon (needs CAP_AUDIT_CONTROL, the initial pid namespace).
         case unicast
         /// A read-only multicast listener (needs CAP_AUDIT_READ).
@@ -20,16 +20,16 @@ public final class AuditEventSocket {
     }
 
     /// What the socket counted.
-    public struct Counters: Sendable {
+    package struct Counters: Sendable {
         /// Receive-buffer overflows: records the kernel could not queue for us.
-        public var overflows: UInt64 = 0
-        public var messages: UInt64 = 0
+        package var overflows: UInt64 = 0
+        package var messages: UInt64 = 0
         /// Netlink messages that were not audit records (acks, replies).
-        public var controlMessages: UInt64 = 0
+        package var controlMessages: UInt64 = 0
     }
 
-    public let mode: Mode
-    public private(set) var counters = Counters()
+    package let mode: Mode
+    package private(set) var counters = Counters()
     private let fd: Int32
     /// `slotCount` receive buffers of `slotBytes` each, filled by one recvmmsg. Pages
     /// are touched only as far as records reach, so most of this stays unresident.
@@ -51,7 +51,7 @@ public final class AuditEventSocket {
 
     /// Opens the socket and asks for a receive buffer of `receiveBufferBytes` (forced past
     /// the system limit where CAP_NET_ADMIN allows).
-    public init(mode: Mode, receiveBufferBytes: Int32) throws(KernelError) {
+    package init(mode: Mode, receiveBufferBytes: Int32) throws(KernelError) {
         self.mode = mode
         switch mode {
         case .unicast:
@@ -100,10 +100,10 @@ public final class AuditEventSocket {
     }
 
     /// The file descriptor, for `poll`.
-    public var descriptor: Int32 { fd }
+    package var descriptor: Int32 { fd }
 
     /// The receive buffer the kernel granted, in bytes.
-    public var receiveBufferBytes: Int32 {
+    package var receiveBufferBytes: Int32 {
         var size: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         _ = getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &length)
@@ -112,7 +112,7 @@ public final class AuditEventSocket {
 
     /// Registers this process as the audit daemon (unicast). The kernel's answer arrives
     /// on this socket as an ack or error; `receive` reports a refusal.
-    public func register() throws(KernelError) {
+    package func register() throws(KernelError) {
         guard mode == .unicast else { return }
         guard audit_set_pid(fd, UInt32(getpid()), WAIT_NO) > 0 else {
             throw KernelError("registering as the audit daemon", errno: errno)
@@ -121,7 +121,7 @@ public final class AuditEventSocket {
     }
 
     /// Gives the audit pid back, so the kernel stops sending to us.
-    public func unregister() {
+    package func unregister() {
         guard registered else { return }
         _ = audit_set_pid(fd, 0, WAIT_NO)
         registered = false
@@ -131,7 +131,7 @@ public final class AuditEventSocket {
     /// `record(type, payload)`. Returns how many records were read; throws when the
     /// kernel refused a request (registration) or the socket failed, or when `record`
     /// threw (the rest of that read is left unread).
-    public func drain<E: Error>(_ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
+    package func drain<E: Error>(_ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
         var records = 0
         while true {
             let received = nodeaudit_receive_messages(fd, messages, UInt32(Self.slotCount), Int32(MSG_DONTWAIT))
@@ -192,7 +192,7 @@ public final class AuditEventSocket {
 
 /// Why reading the record stream stopped: the kernel or the socket failed, or whoever
 /// was handed a record did (its error, as it threw it).
-public enum StreamReadError<Failure: Error>: Error {
+package enum StreamReadError<Failure: Error>: Error {
     case kernel(KernelError)
     case consumer(Failure)
 }

@@ -3,22 +3,22 @@ import CAudit
 
 /// The kernel's audit status (`auditctl -s`): whether audit is on, who reads it, and how
 /// much has been lost.
-public struct AuditStatus: Sendable, Equatable {
-    public var enabled: UInt32
-    public var failure: UInt32
+package struct AuditStatus: Sendable, Equatable {
+    package var enabled: UInt32
+    package var failure: UInt32
     /// The registered audit daemon's pid, 0 when none.
-    public var pid: UInt32
-    public var rateLimit: UInt32
-    public var backlogLimit: UInt32
+    package var pid: UInt32
+    package var rateLimit: UInt32
+    package var backlogLimit: UInt32
     /// Records the kernel dropped since boot (or the last reset).
-    public var lost: UInt32
+    package var lost: UInt32
     /// Records waiting in the kernel's queue now.
-    public var backlog: UInt32
-    public var backlogWaitTime: UInt32
-    public var backlogWaitTimeActual: UInt32
+    package var backlog: UInt32
+    package var backlogWaitTime: UInt32
+    package var backlogWaitTimeActual: UInt32
 
     /// A status as given (a stand-in channel's, in tests); the kernel's comes from `AuditControl.status()`.
-    public init(enabled: UInt32 = 1, failure: UInt32 = 1, pid: UInt32 = 0, rateLimit: UInt32 = 0, backlogLimit: UInt32 = 64,
+    package init(enabled: UInt32 = 1, failure: UInt32 = 1, pid: UInt32 = 0, rateLimit: UInt32 = 0, backlogLimit: UInt32 = 64,
                 lost: UInt32 = 0, backlog: UInt32 = 0, backlogWaitTime: UInt32 = 60_000, backlogWaitTimeActual: UInt32 = 0) {
         self.enabled = enabled
         self.failure = failure
@@ -44,15 +44,15 @@ public struct AuditStatus: Sendable, Equatable {
     }
 
     /// Whether the configuration is locked until reboot (`enabled 2`): nothing can change.
-    public var isLocked: Bool { enabled == AuditLock.lockedValue }
+    package var isLocked: Bool { enabled == AuditLock.lockedValue }
 
     /// The current value of a setting a rule file can change.
-    public func current(_ setting: StatusSetting) -> UInt32 { current(setting.kind) }
+    package func current(_ setting: StatusSetting) -> UInt32 { current(setting.kind) }
 
-    public func current(_ kind: StatusSetting.Kind) -> UInt32 { self[keyPath: KernelSetting.row(kind).field] }
+    package func current(_ kind: StatusSetting.Kind) -> UInt32 { self[keyPath: KernelSetting.row(kind).field] }
 
     /// Name and value pairs in `auditctl -s` order.
-    public var fields: [(String, UInt32)] {
+    package var fields: [(String, UInt32)] {
         [(StatusSetting.Kind.enabled.name, enabled), (StatusSetting.Kind.failure.name, failure), ("pid", pid),
          (StatusSetting.Kind.rateLimit.name, rateLimit), (StatusSetting.Kind.backlogLimit.name, backlogLimit),
          ("lost", lost), ("backlog", backlog), (StatusSetting.Kind.backlogWaitTime.name, backlogWaitTime),

@@ -4,27 +4,27 @@ import AuditRules
 /// (`nodeaudit run --cleanup`, which `Scripts/run` uses) leaves the kernel exactly as it
 /// found it: rules added since are removed, rules removed since come back, and every
 /// setting a rule file can change is put back, the enabled flag last.
-public struct KernelAuditState: Sendable {
-    public let status: AuditStatus
-    public let rules: [AuditRuleData]
+package struct KernelAuditState: Sendable {
+    package let status: AuditStatus
+    package let rules: [AuditRuleData]
 
-    public init(status: AuditStatus, rules: [AuditRuleData]) {
+    package init(status: AuditStatus, rules: [AuditRuleData]) {
         self.status = status
         self.rules = rules
     }
 
-    public static func read(_ control: some AuditControlChannel) throws(KernelError) -> KernelAuditState {
+    package static func read(_ control: some AuditControlChannel) throws(KernelError) -> KernelAuditState {
         KernelAuditState(status: try control.status(), rules: try control.rules())
     }
 
     /// The settings as they were, in the order they are restored: `enabled` goes last,
     /// so that auditing is switched off (if it was off) only once the rules are back.
-    public var settings: [StatusSetting] {
+    package var settings: [StatusSetting] {
         StatusSetting.Kind.all.map { StatusSetting($0, status.current($0)) }
     }
 
     /// Puts this state back; returns one line per change made and per change refused.
-    public func restore(_ control: some AuditControlChannel) -> (changes: [String], failures: [String]) {
+    package func restore(_ control: some AuditControlChannel) -> (changes: [String], failures: [String]) {
         var changes: [String] = []
         var failures: [String] = []
         func attempt(_ what: String, _ body: () throws(KernelError) -> Void) {

@@ -6,17 +6,17 @@ import CAudit
 /// Comparing rules in this form, through `RuleFormatter`, is what makes `rules diff`
 /// exact: a rule written two ways in files (`-S open,openat` / `-S openat -S open`,
 /// `uid=root` / `uid=0`) is one rule to the kernel, and to nodeaudit.
-public struct AuditRuleData: Sendable, Hashable {
-    public let bytes: [UInt8]
+package struct AuditRuleData: Sendable, Hashable {
+    package let bytes: [UInt8]
 
     /// The size of the fixed part of the structure, before the string buffer.
-    public static let headerSize = MemoryLayout<audit_rule_data>.size
-    public static let maxFields = Int(AUDIT_MAX_FIELDS)
-    public static let maskWords = Int(AUDIT_BITMASK_SIZE)
+    package static let headerSize = MemoryLayout<audit_rule_data>.size
+    package static let maxFields = Int(AUDIT_MAX_FIELDS)
+    package static let maskWords = Int(AUDIT_BITMASK_SIZE)
 
     /// Copies a rule out of libaudit or a netlink reply; nil when the length does not
     /// cover the header and its buffer.
-    public init?(pointer: UnsafeRawPointer, length: Int) {
+    package init?(pointer: UnsafeRawPointer, length: Int) {
         guard length >= Self.headerSize else { return nil }
         let buflen = Int(pointer.loadUnaligned(fromByteOffset: Self.headerSize - 4, as: UInt32.self))
         guard buflen <= length - Self.headerSize else { return nil }
@@ -24,7 +24,7 @@ public struct AuditRuleData: Sendable, Hashable {
     }
 
     /// The same rule with its list flags and action set.
-    public func with(flags: UInt32, action: UInt32) -> AuditRuleData {
+    package func with(flags: UInt32, action: UInt32) -> AuditRuleData {
         var copy = bytes
         copy.withUnsafeMutableBytes { raw in
             raw.storeBytes(of: flags, toByteOffset: 0, as: UInt32.self)
@@ -41,27 +41,27 @@ public struct AuditRuleData: Sendable, Hashable {
         bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
     }
 
-    public var flags: UInt32 { word(0) }
+    package var flags: UInt32 { word(0) }
     /// The filter list, without the prepend flag.
-    public var list: Int32 { Int32(flags & UInt32(AUDIT_FILTER_MASK)) }
-    public var action: UInt32 { word(4) }
-    public var fieldCount: Int { min(Int(word(8)), Self.maxFields) }
-    public func mask(_ index: Int) -> UInt32 { word(12 + 4 * index) }
-    public func field(_ index: Int) -> UInt32 { word(12 + 4 * Self.maskWords + 4 * index) }
-    public func value(_ index: Int) -> UInt32 { word(12 + 4 * Self.maskWords + 4 * Self.maxFields + 4 * index) }
-    public func fieldFlags(_ index: Int) -> UInt32 { word(12 + 4 * Self.maskWords + 8 * Self.maxFields + 4 * index) }
+    package var list: Int32 { Int32(flags & UInt32(AUDIT_FILTER_MASK)) }
+    package var action: UInt32 { word(4) }
+    package var fieldCount: Int { min(Int(word(8)), Self.maxFields) }
+    package func mask(_ index: Int) -> UInt32 { word(12 + 4 * index) }
+    package func field(_ index: Int) -> UInt32 { word(12 + 4 * Self.maskWords + 4 * index) }
+    package func value(_ index: Int) -> UInt32 { word(12 + 4 * Self.maskWords + 4 * Self.maxFields + 4 * index) }
+    package func fieldFlags(_ index: Int) -> UInt32 { word(12 + 4 * Self.maskWords + 8 * Self.maxFields + 4 * index) }
 
     /// The string buffer that string-valued fields index into, in field order.
-    public var buffer: ArraySlice<UInt8> { bytes[Self.headerSize...] }
+    package var buffer: ArraySlice<UInt8> { bytes[Self.headerSize...] }
 
     /// Whether the rule names a file or directory (a watch, `-F path=`, `-F dir=`), which
     /// the kernel resolves when the rule is added.
-    public var namesPath: Bool {
+    package var namesPath: Bool {
         (0..<fieldCount).contains { field($0) == UInt32(AUDIT_WATCH) || field($0) == UInt32(AUDIT_DIR) }
     }
 
     /// Calls `body` with a pointer to the rule for libaudit (which does not keep it).
-    public func withRulePointer<R>(_ body: (UnsafeMutablePointer<audit_rule_data>) -> R) -> R {
+    package func withRulePointer<R>(_ body: (UnsafeMutablePointer<audit_rule_data>) -> R) -> R {
         var copy = bytes
         return copy.withUnsafeMutableBytes { raw in
             body(raw.baseAddress!.assumingMemoryBound(to: audit_rule_data.self))

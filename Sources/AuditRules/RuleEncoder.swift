@@ -5,19 +5,19 @@ import Glibc
 #endif
 
 /// A rule ready for the kernel, with the line it came from.
-public struct EncodedRule: Sendable {
-    public var data: AuditRuleData
-    public var prepend: Bool
-    public var source: RuleSource
+package struct EncodedRule: Sendable {
+    package var data: AuditRuleData
+    package var prepend: Bool
+    package var source: RuleSource
 
-    public init(data: AuditRuleData, prepend: Bool, source: RuleSource) {
+    package init(data: AuditRuleData, prepend: Bool, source: RuleSource) {
         self.data = data
         self.prepend = prepend
         self.source = source
     }
 
     /// The flags to send: the list, and the prepend bit for `-A`.
-    public var sendFlags: Int32 { data.list | (prepend ? Int32(AUDIT_FILTER_PREPEND) : 0) }
+    package var sendFlags: Int32 { data.list | (prepend ? Int32(AUDIT_FILTER_PREPEND) : 0) }
 }
 
 /// Builds the kernel's rule structure from a `RuleSpec` through libaudit, replaying the
@@ -25,12 +25,12 @@ public struct EncodedRule: Sendable {
 ///
 /// libaudit keeps rule-building state in process globals; encoding is therefore
 /// serialized behind one lock and the globals are reset before every rule.
-public enum RuleEncoder {
+package enum RuleEncoder {
     private static let libauditState = Mutex<Void>(())
 
     /// `root`: where the node's root directory is seen (empty: `/`); a watch on a
     /// directory there is a directory watch, as auditctl decides by looking at the path.
-    public static func encode(_ spec: RuleSpec, prepend: Bool = false, source: RuleSource, root: String = "") throws(RuleError) -> EncodedRule {
+    package static func encode(_ spec: RuleSpec, prepend: Bool = false, source: RuleSource, root: String = "") throws(RuleError) -> EncodedRule {
         let result: Result<AuditRuleData, RuleError> = libauditState.withLock { _ in
             do throws(RuleError) {
                 return .success(try build(spec, source: source, root: root))
@@ -134,7 +134,7 @@ public enum RuleEncoder {
     /// The directory this host lacks for a watch in `spec`, if any: the kernel refuses a
     /// watch whose parent directory is missing (for `-F dir=`, the directory itself).
     /// `root`: where the node's root directory is seen (empty: `/`).
-    public static func missingWatchDirectory(_ spec: RuleSpec, root: String = "") -> String? {
+    package static func missingWatchDirectory(_ spec: RuleSpec, root: String = "") -> String? {
         for part in spec.parts {
             let path: String
             var needsItself = false

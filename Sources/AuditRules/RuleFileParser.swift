@@ -1,18 +1,18 @@
 import CAudit
 
 /// A statement with the line it came from.
-public struct LocatedStatement: Sendable, Equatable {
-    public var statement: RuleStatement
-    public var source: RuleSource
+package struct LocatedStatement: Sendable, Equatable {
+    package var statement: RuleStatement
+    package var source: RuleSource
 
-    public init(_ statement: RuleStatement, _ source: RuleSource) {
+    package init(_ statement: RuleStatement, _ source: RuleSource) {
         self.statement = statement
         self.source = source
     }
 }
 
 /// One line's worth of a parsed rule file: a statement, or why the line is wrong.
-public enum ParsedLine: Sendable, Equatable {
+package enum ParsedLine: Sendable, Equatable {
     case statement(LocatedStatement)
     case error(RuleError)
 }
@@ -20,10 +20,10 @@ public enum ParsedLine: Sendable, Equatable {
 /// Reads auditctl rule files: the options auditctl accepts in `-R` files, with the same
 /// rules about what may follow what, and an error with `file:line` for every line that
 /// is wrong (not only the first), so a whole file can be fixed in one pass.
-public enum RuleFileParser {
+package enum RuleFileParser {
     /// Parses the text of one file: the statements of its good lines and an error for
     /// each bad line, so that later checks (encoding) can report on the good lines too.
-    public static func parse(_ text: String, file: String) -> (statements: [LocatedStatement], errors: [RuleError]) {
+    package static func parse(_ text: String, file: String) -> (statements: [LocatedStatement], errors: [RuleError]) {
         var statements: [LocatedStatement] = []
         var errors: [RuleError] = []
         for line in parseLines(text, file: file) {
@@ -37,7 +37,7 @@ public enum RuleFileParser {
 
     /// Parses the text of one file into its lines' statements and errors, in file order:
     /// an error counts as a skipped line only after a `-c` or `-i` that comes before it.
-    public static func parseLines(_ text: String, file: String) -> [ParsedLine] {
+    package static func parseLines(_ text: String, file: String) -> [ParsedLine] {
         var lines: [ParsedLine] = []
         var lineNumber = 0
         // Lines end at each LF byte (a CR before it is a blank to the tokenizer), as in auditctl.
@@ -63,7 +63,7 @@ public enum RuleFileParser {
     }
 
     /// Parses the words of one line.
-    public static func parseLine(_ words: [String], source: RuleSource) throws(RuleError) -> [RuleStatement] {
+    package static func parseLine(_ words: [String], source: RuleSource) throws(RuleError) -> [RuleStatement] {
         var line = LineState(source: source)
         var index = 0
         while index < words.count {
@@ -147,14 +147,14 @@ public enum RuleFileParser {
 }
 
 /// Every error of a rule file.
-public struct InvalidRuleFileError: Error, Sendable, CustomStringConvertible {
-    public var errors: [RuleError]
+package struct InvalidRuleFileError: Error, Sendable, CustomStringConvertible {
+    package var errors: [RuleError]
 
-    public init(errors: [RuleError]) {
+    package init(errors: [RuleError]) {
         self.errors = errors
     }
 
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
+    package var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 
 /// What one line has said so far.

@@ -3,8 +3,8 @@ import CAudit
 /// Writes a kernel rule in `auditctl -l` form. This text is nodeaudit's canonical form of
 /// a rule: wanted rules (encoded from files) and the kernel's rules (listed back) are
 /// compared by it, so two spellings of one kernel rule compare equal.
-public enum RuleFormatter {
-    public static func text(_ rule: AuditRuleData) -> String {
+package enum RuleFormatter {
+    package static func text(_ rule: AuditRuleData) -> String {
         let fields = (0..<rule.fieldCount).map { index in
             Field(type: rule.field(index), value: rule.value(index), op: rule.fieldFlags(index) & Operator.mask)
         }
@@ -64,7 +64,7 @@ public enum RuleFormatter {
     }
 
     /// The rule's keys (`-k`), in order.
-    public static func keys(_ rule: AuditRuleData) -> [String] {
+    package static func keys(_ rule: AuditRuleData) -> [String] {
         let fields = (0..<rule.fieldCount).map { Field(type: rule.field($0), value: rule.value($0), op: 0) }
         let strings = stringValues(rule, fields)
         return zip(fields, strings).flatMap { field, string -> [String] in

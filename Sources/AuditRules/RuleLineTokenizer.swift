@@ -4,8 +4,8 @@
 /// Works on Unicode scalars, not characters: a combining mark after a blank or a
 /// backslash must not glue them into one character the way Swift's graphemes would;
 /// auditctl and libaudit see bytes.
-public enum RuleLineTokenizer {
-    public static func words(_ line: some StringProtocol) -> [String] {
+package enum RuleLineTokenizer {
+    package static func words(_ line: some StringProtocol) -> [String] {
         var words: [String] = []
         var current = String.UnicodeScalarView()
         var hasWord = false
@@ -40,7 +40,7 @@ public enum RuleLineTokenizer {
     static func needsEscape(_ scalar: Unicode.Scalar) -> Bool { isBlank(scalar) || scalar == "\\" }
 
     /// A word as a rule file must spell it to read back whole: blanks and backslashes escaped.
-    public static func escaped(_ word: String) -> String {
+    package static func escaped(_ word: String) -> String {
         guard word.unicodeScalars.contains(where: needsEscape) else { return word }
         var spelled = String.UnicodeScalarView()
         for scalar in word.unicodeScalars {

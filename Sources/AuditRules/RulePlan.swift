@@ -1,20 +1,20 @@
 /// What must change for the kernel to hold the wanted rules and settings; computed by
 /// `RulePlan.init(wanted:current:…)` without touching the kernel, so `rules diff`,
 /// `--dry-run` and `rules apply` show and do exactly the same thing.
-public struct RulePlan: Sendable {
-    public struct Deletion: Sendable {
-        public var rule: AuditRuleData
-        public var text: String
+package struct RulePlan: Sendable {
+    package struct Deletion: Sendable {
+        package var rule: AuditRuleData
+        package var text: String
     }
 
-    public struct Addition: Sendable {
+    package struct Addition: Sendable {
         /// The rule to send; its `prepend` puts it at the front of its list.
-        public var rule: EncodedRule
-        public var text: String
+        package var rule: EncodedRule
+        package var text: String
     }
 
     /// Which of the kernel's rules a plan may change.
-    public enum Scope: Sendable {
+    package enum Scope: Sendable {
         /// Every rule, as `auditctl -R`: `-D` removes them all.
         case everything
         /// Only rules the files name and rules nodeaudit loaded before (`owned`, by their
@@ -23,26 +23,26 @@ public struct RulePlan: Sendable {
         case owned(Set<String>)
     }
 
-    public struct SettingChange: Sendable {
-        public var setting: StatusSetting
-        public var current: UInt32
+    package struct SettingChange: Sendable {
+        package var setting: StatusSetting
+        package var current: UInt32
     }
 
-    public var deletions: [Deletion] = []
-    public var additions: [Addition] = []
+    package var deletions: [Deletion] = []
+    package var additions: [Addition] = []
     /// Settings to change (`steps` puts `enabled` last).
-    public var settings: [SettingChange] = []
-    public var resetLost = false
-    public var loginuidImmutable = false
+    package var settings: [SettingChange] = []
+    package var resetLost = false
+    package var loginuidImmutable = false
 
     /// One change to make, in `steps`.
-    public enum Step: Sendable {
+    package enum Step: Sendable {
         case delete(Deletion)
         case setting(SettingChange)
         case add(Addition)
 
         /// `- RULE`, `+ RULE` or `~ name: old -> new`.
-        public var line: String {
+        package var line: String {
             switch self {
             case .delete(let deletion): "- \(deletion.text)"
             case .add(let addition): "+ \(addition.text)"
@@ -53,14 +53,14 @@ public struct RulePlan: Sendable {
 
     /// Every change in the order to make it: deletions, settings, additions, and the
     /// `enabled` switch last. `rules apply`, drift repair and `rules diff` all go by it.
-    public var steps: [Step] {
+    package var steps: [Step] {
         deletions.map(Step.delete)
             + settings.filter { !$0.setting.isEnabledSwitch }.map(Step.setting)
             + additions.map(Step.add)
             + settings.filter(\.setting.isEnabledSwitch).map(Step.setting)
     }
 
-    public var isEmpty: Bool {
+    package var isEmpty: Bool {
         deletions.isEmpty && additions.isEmpty && settings.isEmpty && !resetLost && !loginuidImmutable
     }
 
@@ -77,7 +77,7 @@ public struct RulePlan: Sendable {
     ///   - prune: remove every rule the files do not name (also when a file says `-D`).
     ///   - scope: which rules may change.
     ///   - leading: a rule to hold first in its list (nodeaudit's own exclusion).
-    public init(wanted: WantedRules, current: [AuditRuleData], currentSetting: (StatusSetting) -> UInt32, prune: Bool,
+    package init(wanted: WantedRules, current: [AuditRuleData], currentSetting: (StatusSetting) -> UInt32, prune: Bool,
                 scope: Scope = .everything, leading: EncodedRule? = nil) {
         let named = Set(wanted.rules.map { RuleFormatter.text($0.data) } + (leading.map { [RuleFormatter.text($0.data)] } ?? []))
         let mayChange: (String) -> Bool
@@ -151,7 +151,7 @@ public struct RulePlan: Sendable {
 
     /// One line per change: `- RULE`, `+ RULE`, `~ name: old -> new`, in the order
     /// `apply` performs them.
-    public var lines: [String] {
+    package var lines: [String] {
         var out = steps.map(\.line)
         if resetLost { out.append("~ lost: reset to 0") }
         if loginuidImmutable { out.append("~ loginuid_immutable: on (until reboot)") }

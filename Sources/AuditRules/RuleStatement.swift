@@ -1,7 +1,7 @@
 import CAudit
 
 /// One line of an auditctl rule file, understood but not yet encoded for the kernel.
-public enum RuleStatement: Sendable, Equatable {
+package enum RuleStatement: Sendable, Equatable {
     /// `-D [-k key]`: delete every rule (with that key).
     case deleteAll(key: String?)
     /// `-b`, `-f`, `-r`, `-e`, `--backlog_wait_time`.
@@ -19,16 +19,16 @@ public enum RuleStatement: Sendable, Equatable {
     case errorPolicy(ErrorPolicy)
 }
 
-/// auditctl's `-c` and `-i`, which public rule sets put at their top so that lines naming
+/// auditctl's `-c` and `-i`, which package rule sets put at their top so that lines naming
 /// what a host lacks (a user, a directory, a syscall) do not keep the rest from loading.
-public enum ErrorPolicy: Sendable, Equatable {
+package enum ErrorPolicy: Sendable, Equatable {
     /// `-c`: go on after a failing line; the command still fails in the end.
     case continueOnError
     /// `-i`: go on after a failing line and succeed anyway.
     case ignoreErrors
 
     /// The option as written, for messages.
-    public var option: String {
+    package var option: String {
         switch self {
         case .continueOnError: "-c"
         case .ignoreErrors: "-i"
@@ -39,72 +39,72 @@ public enum ErrorPolicy: Sendable, Equatable {
 /// A kernel audit setting a rule file can carry, with its value. Which setting it is is
 /// data (`Kind`, one row per setting), so that a new one is a row, not a case in every
 /// switch.
-public struct StatusSetting: Sendable, Equatable, Hashable {
+package struct StatusSetting: Sendable, Equatable, Hashable {
     /// One of the settings: its name as `auditctl -s` prints it and the auditctl option
     /// that sets it.
-    public struct Kind: Sendable, Equatable, Hashable {
-        public let name: String
-        public let flag: String
+    package struct Kind: Sendable, Equatable, Hashable {
+        package let name: String
+        package let flag: String
 
-        public static let enabled = Kind(name: "enabled", flag: "-e")
-        public static let failure = Kind(name: "failure", flag: "-f")
-        public static let rateLimit = Kind(name: "rate_limit", flag: "-r")
-        public static let backlogLimit = Kind(name: "backlog_limit", flag: "-b")
-        public static let backlogWaitTime = Kind(name: "backlog_wait_time", flag: "--backlog_wait_time")
+        package static let enabled = Kind(name: "enabled", flag: "-e")
+        package static let failure = Kind(name: "failure", flag: "-f")
+        package static let rateLimit = Kind(name: "rate_limit", flag: "-r")
+        package static let backlogLimit = Kind(name: "backlog_limit", flag: "-b")
+        package static let backlogWaitTime = Kind(name: "backlog_wait_time", flag: "--backlog_wait_time")
         /// Every setting, in the order a saved state is put back: `enabled` last, so that
         /// auditing is switched on or off only once the rest is in place.
-        public static let all = [failure, rateLimit, backlogLimit, backlogWaitTime, enabled]
+        package static let all = [failure, rateLimit, backlogLimit, backlogWaitTime, enabled]
     }
 
-    public var kind: Kind
-    public var value: UInt32
+    package var kind: Kind
+    package var value: UInt32
 
-    public init(_ kind: Kind, _ value: UInt32) {
+    package init(_ kind: Kind, _ value: UInt32) {
         self.kind = kind
         self.value = value
     }
 
-    public static func enabled(_ value: UInt32) -> StatusSetting { StatusSetting(.enabled, value) }
-    public static func failure(_ value: UInt32) -> StatusSetting { StatusSetting(.failure, value) }
-    public static func rateLimit(_ value: UInt32) -> StatusSetting { StatusSetting(.rateLimit, value) }
-    public static func backlogLimit(_ value: UInt32) -> StatusSetting { StatusSetting(.backlogLimit, value) }
-    public static func backlogWaitTime(_ value: UInt32) -> StatusSetting { StatusSetting(.backlogWaitTime, value) }
+    package static func enabled(_ value: UInt32) -> StatusSetting { StatusSetting(.enabled, value) }
+    package static func failure(_ value: UInt32) -> StatusSetting { StatusSetting(.failure, value) }
+    package static func rateLimit(_ value: UInt32) -> StatusSetting { StatusSetting(.rateLimit, value) }
+    package static func backlogLimit(_ value: UInt32) -> StatusSetting { StatusSetting(.backlogLimit, value) }
+    package static func backlogWaitTime(_ value: UInt32) -> StatusSetting { StatusSetting(.backlogWaitTime, value) }
 
     /// The setting named as `auditctl -s` names it, with a value.
-    public init?(name: String, value: UInt32) {
+    package init?(name: String, value: UInt32) {
         guard let kind = Kind.all.first(where: { $0.name == name }) else { return nil }
         self.init(kind, value)
     }
 
     /// The auditctl option that sets it, for messages and `rules diff`.
-    public var option: String { "\(kind.flag) \(value)" }
+    package var option: String { "\(kind.flag) \(value)" }
 
     /// The status field's name, as `auditctl -s` prints it.
-    public var name: String { kind.name }
+    package var name: String { kind.name }
 
     /// Whether this is the switch that turns auditing on or off: it goes after every
     /// other change, so that the rules and settings are in place when auditing starts.
-    public var isEnabledSwitch: Bool { kind == .enabled }
+    package var isEnabledSwitch: Bool { kind == .enabled }
 
     /// `-e 2`: the lock that refuses every change until reboot.
-    public var isLock: Bool { kind == .enabled && value == AuditLock.lockedValue }
+    package var isLock: Bool { kind == .enabled && value == AuditLock.lockedValue }
 }
 
 /// The kernel's lock on its audit configuration (`enabled 2`), one name for the value.
-public enum AuditLock {
-    public static let lockedValue: UInt32 = 2
+package enum AuditLock {
+    package static let lockedValue: UInt32 = 2
 }
 
 /// A rule as written: its list and action and, in order, the parts that build it. The
 /// order matters to the kernel's encoding (`-F arch=` before `-S`), so it is kept.
-public struct RuleSpec: Sendable, Equatable {
+package struct RuleSpec: Sendable, Equatable {
     /// libaudit's filter list number (`exit`, `user`, `task`, `exclude`, `filesystem`, `io_uring`).
-    public var list: Int32
+    package var list: Int32
     /// `AUDIT_ALWAYS` or `AUDIT_NEVER`.
-    public var action: Int32
-    public var parts: [RulePart]
+    package var action: Int32
+    package var parts: [RulePart]
 
-    public init(list: Int32, action: Int32, parts: [RulePart]) {
+    package init(list: Int32, action: Int32, parts: [RulePart]) {
         self.list = list
         self.action = action
         self.parts = parts
@@ -112,13 +112,13 @@ public struct RuleSpec: Sendable, Equatable {
 
     /// `-a never,exit -F pid=PID`: no syscall of that process is audited (a collector's
     /// own syscalls would otherwise feed back into its stream).
-    public static func excludingProcess(_ pid: Int32) -> RuleSpec {
+    package static func excludingProcess(_ pid: Int32) -> RuleSpec {
         RuleSpec(list: Int32(AUDIT_FILTER_EXIT), action: Int32(AUDIT_NEVER), parts: [.field("pid=\(pid)")])
     }
 }
 
 /// One building step of a rule, in the order the file gives it.
-public enum RulePart: Sendable, Equatable {
+package enum RulePart: Sendable, Equatable {
     /// `-S name[,name…]`, numbers, or `all`.
     case syscalls(String)
     /// `-F field<op>value` (not `key=`).

@@ -1,9 +1,9 @@
 /// What a set of rule files asks of the kernel, every rule encoded and checked.
-public struct WantedRules: Sendable {
+package struct WantedRules: Sendable {
     /// One change to the kernel's rule lists, in file order: the lists are ordered (a
     /// `never` rule only shadows what comes after it) and auditctl makes these changes
     /// one after another, so their order is kept to reproduce its result exactly.
-    public enum Operation: Sendable {
+    package enum Operation: Sendable {
         /// `-D`, or `-D -k KEY`.
         case deleteAll(key: String?)
         /// `-a`, `-A` (prepend), `-w`.
@@ -12,45 +12,45 @@ public struct WantedRules: Sendable {
         case delete(EncodedRule)
     }
 
-    public var operations: [Operation] = []
+    package var operations: [Operation] = []
     /// The last value of each setting, with the line that set it.
-    public var settings: [(setting: StatusSetting, source: RuleSource)] = []
-    public var resetLost = false
+    package var settings: [(setting: StatusSetting, source: RuleSource)] = []
+    package var resetLost = false
     /// `--loginuid-immutable`, where it was given.
-    public var loginuidImmutable: RuleSource?
+    package var loginuidImmutable: RuleSource?
     /// What auditctl warns about and applies anyway: a syscall rule without `-F arch=`
     /// (it matches only this machine's default ABI), settings that lock audit until
     /// reboot, a rule given twice, lines skipped under `-i` or `-c` because this host
     /// lacks what they name.
-    public var warnings: [RuleError] = []
+    package var warnings: [RuleError] = []
     /// Lines left out under `-c` or `-i`, with why, in file order.
-    public var skipped: [RuleError] = []
+    package var skipped: [RuleError] = []
     /// The `-c` or `-i` in force at the end of the files (`-i` wins: it was given to succeed).
-    public var errorPolicy: ErrorPolicy?
+    package var errorPolicy: ErrorPolicy?
 
-    public init() {}
+    package init() {}
 
     /// Rules to be present, in file order, without duplicates.
-    public var rules: [EncodedRule] {
+    package var rules: [EncodedRule] {
         operations.compactMap { if case .add(let rule) = $0 { rule } else { nil } }
     }
 
     /// Rules to be absent (`-d`, `-W`).
-    public var absent: [EncodedRule] {
+    package var absent: [EncodedRule] {
         operations.compactMap { if case .delete(let rule) = $0 { rule } else { nil } }
     }
 
     /// `-D` without a key: rules the files do not name are removed.
-    public var deletesAll: Bool {
+    package var deletesAll: Bool {
         operations.contains { if case .deleteAll(nil) = $0 { true } else { false } }
     }
 
     /// Whether the files end with a failure to report in the exit status: lines were
     /// skipped under `-c` (under `-i` the command succeeds, as auditctl's does).
-    public var failedLines: Bool { !skipped.isEmpty && errorPolicy != .ignoreErrors }
+    package var failedLines: Bool { !skipped.isEmpty && errorPolicy != .ignoreErrors }
 
     /// Checks statements that parsed without error (tests and callers with one file).
-    public init(_ statements: [LocatedStatement], allowImmutable: Bool) throws(InvalidRuleFileError) {
+    package init(_ statements: [LocatedStatement], allowImmutable: Bool) throws(InvalidRuleFileError) {
         try self.init(lines: statements.map(ParsedLine.statement), allowImmutable: allowImmutable)
     }
 
@@ -62,7 +62,7 @@ public struct WantedRules: Sendable {
     /// `-e 2` and `--loginuid-immutable` cannot be undone until reboot; they are refused
     /// unless `allowImmutable` is set. `hostRoot`: where the node's root directory is seen,
     /// for the watches' directories (empty: `/`).
-    public init(lines: [ParsedLine], allowImmutable: Bool, hostRoot: String = "") throws(InvalidRuleFileError) {
+    package init(lines: [ParsedLine], allowImmutable: Bool, hostRoot: String = "") throws(InvalidRuleFileError) {
         var errors: [RuleError] = []
         var firstSource: [String: RuleSource] = [:]
         func fail(_ error: RuleError) {

@@ -23,7 +23,7 @@ import Glibc
 /// Loss is counted from every side: the kernel's `lost` counter (polled on a second
 /// socket), gaps in event serials, overflows of the receive buffer, and the gap since
 /// the previous run.
-public final class LiveCollector {
+package final class LiveCollector {
     private var options: LiveOptions
     /// The configuration in force, and how to read it again (SIGHUP).
     private var configuration: Configuration
@@ -69,7 +69,7 @@ public final class LiveCollector {
     package static let stopDeadlineMilliseconds: UInt64 = 3000
 
     /// `reload` reads the configuration again, as at start (file, environment, flags).
-    public init(configuration: Configuration, reload: @escaping () throws -> Configuration) throws {
+    package init(configuration: Configuration, reload: @escaping () throws -> Configuration) throws {
         options = LiveOptions(configuration: configuration)
         self.configuration = configuration
         reloadConfiguration = reload
@@ -83,7 +83,7 @@ public final class LiveCollector {
     }
 
     /// How a run ended, for the command's exit status.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// Stopped by SIGINT or SIGTERM, everything written.
         case stopped
         /// Something failed on this node: the kernel, an output, another audit daemon.
@@ -93,7 +93,7 @@ public final class LiveCollector {
     }
 
     /// Runs until SIGINT or SIGTERM.
-    public func run() -> Outcome {
+    package func run() -> Outcome {
         ProcessSignals.install()
         do throws(KernelSession.StartError) {
             try start()

@@ -5,46 +5,46 @@ import Configuration
 import Output
 
 /// The settings of one `nodeaudit run`.
-public struct LiveOptions: Sendable {
-    public var ruleFiles: [String]
+package struct LiveOptions: Sendable {
+    package var ruleFiles: [String]
     /// Where the node's root directory is seen when not at `/` (a pod's host mount):
     /// watch rules are checked and added there; empty: `/`.
-    public var hostRoot: String
+    package var hostRoot: String
     /// Load `ruleFiles` before reading, and keep them loaded (drift repair).
-    public var applyRules: Bool
-    public var mode: AuditEventSocket.Mode
+    package var applyRules: Bool
+    package var mode: AuditEventSocket.Mode
     /// When another live process is the audit daemon, stop it and register in its place.
-    public var takeOver: Bool
+    package var takeOver: Bool
     /// On exit, remove the rules nodeaudit loaded and put back the settings it changed.
-    public var cleanup: Bool
+    package var cleanup: Bool
     /// Seconds between comparisons of the kernel's rules and settings with `ruleFiles`; 0 for none.
-    public var driftCheckSeconds: Double
+    package var driftCheckSeconds: Double
     /// Seconds between statistics lines on stderr; 0 for none (the final line is always written).
-    public var statsIntervalSeconds: Double
-    public var receiveBufferBytes: Int32
+    package var statsIntervalSeconds: Double
+    package var receiveBufferBytes: Int32
     /// Bytes of encoded events that may wait for a slow output before new ones are dropped
     /// (and counted); the reader never waits for the output.
-    public var outputQueueBytes: Int
+    package var outputQueueBytes: Int
     /// Write events to stdout.
-    public var stdout: Bool
+    package var stdout: Bool
     /// Write events to a file rotated by size; nil for none.
-    public var file: (path: String, maxBytes: Int, generations: Int)?
+    package var file: (path: String, maxBytes: Int, generations: Int)?
     /// Send events to a syslog collector; nil for none.
-    public var syslog: (host: String, port: UInt16, transport: SyslogTransport.Transport)?
-    public var syslogTLS: TLSSettings
+    package var syslog: (host: String, port: UInt16, transport: SyslogTransport.Transport)?
+    package var syslogTLS: TLSSettings
     /// POST events to an HTTP(S) log store; nil for none.
-    public var http: (url: String, format: HTTPTransport.Format, index: String, headers: [String], tls: TLSSettings)?
+    package var http: (url: String, format: HTTPTransport.Format, index: String, headers: [String], tls: TLSSettings)?
     /// Where spools of collector outputs live, and their size each.
-    public var spoolDirectory: String
-    public var spoolBytes: Int
+    package var spoolDirectory: String
+    package var spoolBytes: Int
     /// Where the stream state for the next run is kept.
-    public var stateDirectory: String
+    package var stateDirectory: String
     /// `ADDRESS:PORT` for /healthz and /metrics; nil for none.
-    public var healthListen: String?
-    public var events: EventOptions
+    package var healthListen: String?
+    package var events: EventOptions
 
     /// The options a layered configuration (defaults, file, environment, flags) gives.
-    public init(configuration c: Configuration) {
+    package init(configuration c: Configuration) {
         ruleFiles = DefaultRules.resolve(c.texts(.ruleFiles))
         hostRoot = c.hostRoot
         applyRules = c.bool(.applyRules)

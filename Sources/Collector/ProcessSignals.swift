@@ -10,7 +10,7 @@ import Glibc
 /// - SIGHUP: reload — the configuration file, the rule files, the user databases — and
 ///   reopen the output file (what logrotate and operators expect);
 /// - SIGUSR1: print the counters on stderr.
-public enum ProcessSignals {
+package enum ProcessSignals {
     private static let stop = Atomic<Int32>(0)
     private static let reloads = Atomic<UInt64>(0)
     private static let counterRequests = Atomic<UInt64>(0)
@@ -18,7 +18,7 @@ public enum ProcessSignals {
     /// Installs the handlers. The signals are also unblocked: a parent's blocked mask is
     /// inherited across exec and would otherwise leave nodeaudit unstoppable but by
     /// SIGKILL, which skips giving the audit pid back.
-    public static func install() {
+    package static func install() {
         let stopHandler: @convention(c) (Int32) -> Void = { signal in
             if ProcessSignals.stop.exchange(signal, ordering: .relaxed) != 0 { _exit(128 + signal) }
         }
@@ -34,14 +34,14 @@ public enum ProcessSignals {
     }
 
     /// The signal that asked for shutdown, or nil.
-    public static var stopRequested: Int32? {
+    package static var stopRequested: Int32? {
         let value = stop.load(ordering: .relaxed)
         return value == 0 ? nil : value
     }
 
     /// Reload requests (SIGHUP) so far; the loop compares with the count it handled.
-    public static var reloadCount: UInt64 { reloads.load(ordering: .relaxed) }
+    package static var reloadCount: UInt64 { reloads.load(ordering: .relaxed) }
 
     /// Counter requests (SIGUSR1) so far.
-    public static var counterRequestCount: UInt64 { counterRequests.load(ordering: .relaxed) }
+    package static var counterRequestCount: UInt64 { counterRequests.load(ordering: .relaxed) }
 }

@@ -1,8 +1,8 @@
 import Output
 
 /// `tcp://HOST:PORT`, `tls://HOST:PORT` or `udp://HOST:PORT` (`[v6]:PORT` too).
-public enum SyslogAddress {
-    public static func parse(_ text: String) -> (host: String, port: UInt16, transport: SyslogTransport.Transport)? {
+package enum SyslogAddress {
+    package static func parse(_ text: String) -> (host: String, port: UInt16, transport: SyslogTransport.Transport)? {
         guard let schemeEnd = text.firstRange(of: "://"), let transport = SyslogTransport.Transport(rawValue: String(text[..<schemeEnd.lowerBound])),
               let colon = text.lastIndex(of: ":"), colon > schemeEnd.upperBound, let port = UInt16(text[text.index(after: colon)...]) else {
             return nil

@@ -3,17 +3,17 @@ import Output
 
 /// The settings of one `nodeaudit run`, built in layers: the defaults, then a YAML file,
 /// then `NODEAUDIT_*` environment variables, then command-line flags; a later layer wins.
-public struct Configuration: Sendable, Equatable {
+package struct Configuration: Sendable, Equatable {
     private var values: [String: Value]
     /// Where each value came from (`default`, `FILE:LINE`, `$NODEAUDIT_…`, `--flag`).
-    public private(set) var origins: [String: String]
+    package private(set) var origins: [String: String]
     /// The settings whose texts are rules of their own, parsed when they are set: a
     /// configuration never holds one that does not parse.
-    public private(set) var filters: [EventFilter] = []
-    public private(set) var labelRules: [LabelRule] = []
+    package private(set) var filters: [EventFilter] = []
+    package private(set) var labelRules: [LabelRule] = []
     /// What each output leaves out of its events (`output.*_omit`), by output name;
     /// outputs without any are absent.
-    public private(set) var omissions: [String: FieldOmission] = [:]
+    package private(set) var omissions: [String: FieldOmission] = [:]
     private var fields: [StaticField] = []
 
     /// One of `events.fields`: a name a log store takes as a field name, and its value.
@@ -22,25 +22,25 @@ public struct Configuration: Sendable, Equatable {
         var value: String
     }
 
-    public init() {
+    package init() {
         values = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.key, $0.defaultValue) })
         origins = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.key, "default") })
     }
 
     /// The same settings from the same places (the parsed ones follow from the values).
-    public static func == (a: Configuration, b: Configuration) -> Bool { a.values == b.values && a.origins == b.origins }
+    package static func == (a: Configuration, b: Configuration) -> Bool { a.values == b.values && a.origins == b.origins }
 
-    public subscript(setting: Setting) -> Value { values[setting.key] ?? setting.defaultValue }
+    package subscript(setting: Setting) -> Value { values[setting.key] ?? setting.defaultValue }
 
-    public func bool(_ setting: Setting) -> Bool { if case .bool(let v) = self[setting] { v } else { false } }
-    public func integer(_ setting: Setting) -> Int { if case .integer(let v) = self[setting] { v } else { 0 } }
-    public func number(_ setting: Setting) -> Double { if case .number(let v) = self[setting] { v } else { 0 } }
-    public func text(_ setting: Setting) -> String { if case .text(let v) = self[setting] { v } else { "" } }
-    public func texts(_ setting: Setting) -> [String] { if case .texts(let v) = self[setting] { v } else { [] } }
+    package func bool(_ setting: Setting) -> Bool { if case .bool(let v) = self[setting] { v } else { false } }
+    package func integer(_ setting: Setting) -> Int { if case .integer(let v) = self[setting] { v } else { 0 } }
+    package func number(_ setting: Setting) -> Double { if case .number(let v) = self[setting] { v } else { 0 } }
+    package func text(_ setting: Setting) -> String { if case .text(let v) = self[setting] { v } else { "" } }
+    package func texts(_ setting: Setting) -> [String] { if case .texts(let v) = self[setting] { v } else { [] } }
 
     /// Sets a value already checked against its setting's kind; a filter, label, omission
     /// or field that does not parse is refused with where it was set, and nothing changes.
-    public mutating func set(_ setting: Setting, _ value: Value, origin: String) throws(ConfigurationError) {
+    package mutating func set(_ setting: Setting, _ value: Value, origin: String) throws(ConfigurationError) {
         if case .texts(let texts) = value { try parseRules(texts, of: setting, origin: origin) }
         values[setting.key] = value
         origins[setting.key] = origin
@@ -88,7 +88,7 @@ public struct Configuration: Sendable, Equatable {
     /// The whole configuration as a YAML file, each setting with its meaning; with
     /// `origins`, also where its value came from. Secret values are masked unless
     /// `revealingSecrets`.
-    public func yaml(showingOrigins: Bool = false, revealingSecrets: Bool = false) -> String {
+    package func yaml(showingOrigins: Bool = false, revealingSecrets: Bool = false) -> String {
         var text = ""
         var section = ""
         for setting in Setting.all {
@@ -122,10 +122,10 @@ extension Configuration {
     }
 
     /// `events.fields`, each as name and value.
-    public var staticFields: [(name: String, value: String)] { fields.map { ($0.name, $0.value) } }
+    package var staticFields: [(name: String, value: String)] { fields.map { ($0.name, $0.value) } }
 
     /// `rules.host_root`, empty when it is `/` (the node's root is this process's own).
-    public var hostRoot: String { text(.hostRoot) == "/" ? "" : text(.hostRoot) }
+    package var hostRoot: String { text(.hostRoot) == "/" ? "" : text(.hostRoot) }
 
 
     /// `name=value`; nil when it is not that shape or the name is not one a log store
@@ -141,7 +141,7 @@ extension Configuration {
     /// What no single setting's type can say: settings that exclude or need each other,
     /// and values that would break a protocol. `run` and `config check` both refuse a
     /// configuration with any of these, so a checked file is one `run` accepts.
-    public func problems() -> [ConfigurationError] {
+    package func problems() -> [ConfigurationError] {
         var problems: [ConfigurationError] = []
         func at(_ setting: Setting) -> String { origins[setting.key] ?? "default" }
         if !bool(.stdout), text(.outputFile).isEmpty, text(.syslog).isEmpty, text(.http).isEmpty {
@@ -171,13 +171,13 @@ extension Configuration {
 }
 
 /// A problem with a configuration, said with where it is.
-public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `FILE:LINE:COLUMN`, `$NODEAUDIT_…` or `--flag`.
-    public var location: String
-    public var message: String
-    public var description: String { "\(location): \(message)" }
+    package var location: String
+    package var message: String
+    package var description: String { "\(location): \(message)" }
 
-    public init(_ location: String, _ message: String) {
+    package init(_ location: String, _ message: String) {
         self.location = location
         self.message = message
     }
@@ -187,7 +187,7 @@ extension Configuration {
     /// Applies a YAML configuration file: a mapping of sections, each a mapping of
     /// settings. Unknown sections or settings, wrong types and out-of-range values are
     /// errors with their line and column; nothing is applied when there is any.
-    public mutating func apply(yaml: String, file: String) throws(InvalidConfigurationError) {
+    package mutating func apply(yaml: String, file: String) throws(InvalidConfigurationError) {
         var errors: [ConfigurationError] = []
         var layer: [(Setting, Value, String)] = []
         func at(_ node: YAMLNode) -> String { "\(file):\(node.mark.line):\(node.mark.column)" }
@@ -235,12 +235,12 @@ extension Configuration {
     }
 
     /// The environment variable that names the configuration file.
-    public static let fileVariable = "NODEAUDIT_CONFIG"
+    package static let fileVariable = "NODEAUDIT_CONFIG"
 
     /// Applies `NODEAUDIT_SECTION_NAME` variables; lists are comma-separated. Returns
     /// warnings for `NODEAUDIT_*` variables that name no setting (likely typos).
     @discardableResult
-    public mutating func apply(environment: [String: String]) throws(InvalidConfigurationError) -> [ConfigurationError] {
+    package mutating func apply(environment: [String: String]) throws(InvalidConfigurationError) -> [ConfigurationError] {
         let names = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.environmentName, $0) })
         var warnings: [ConfigurationError] = []
         var given: [(Setting, String, String)] = []
@@ -257,7 +257,7 @@ extension Configuration {
 
     /// Applies values given as text, each with where it came from (`--flag`, `$VARIABLE`);
     /// nothing is applied when any is wrong.
-    public mutating func apply(texts: [(setting: Setting, text: String, origin: String)]) throws(InvalidConfigurationError) {
+    package mutating func apply(texts: [(setting: Setting, text: String, origin: String)]) throws(InvalidConfigurationError) {
         var errors: [ConfigurationError] = []
         var layer: [(Setting, Value, String)] = []
         for (setting, text, origin) in texts {
@@ -273,7 +273,7 @@ extension Configuration {
     /// A value given as text (environment, flags), checked against its setting. A list is
     /// split at newlines when it has any (repeated flags are joined with them, so that an
     /// item may hold a comma), else at commas.
-    public static func value(parsing text: String, for setting: Setting, at location: String) throws(ConfigurationError) -> Value {
+    package static func value(parsing text: String, for setting: Setting, at location: String) throws(ConfigurationError) -> Value {
         switch setting.kind {
         case .texts:
             return .texts(text.split(separator: text.contains("\n") ? "\n" : ",").map(Self.trimmed).filter { !$0.isEmpty })
@@ -412,8 +412,8 @@ extension Configuration {
 }
 
 /// All problems of one configuration source, one per line.
-public struct InvalidConfigurationError: Error, Sendable, CustomStringConvertible {
-    public var errors: [ConfigurationError]
-    public init(_ errors: [ConfigurationError]) { self.errors = errors }
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
+package struct InvalidConfigurationError: Error, Sendable, CustomStringConvertible {
+    package var errors: [ConfigurationError]
+    package init(_ errors: [ConfigurationError]) { self.errors = errors }
+    package var description: String { errors.map(\.description).joined(separator: "\n") }
 }

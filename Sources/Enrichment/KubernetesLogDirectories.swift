@@ -5,14 +5,14 @@ import AuditEvents
 /// The kubelet's log directories on this node, listed into a `PodIndex` and listed again
 /// when an event names a pod or container the index does not know yet (at most once per
 /// `relistIntervalMilliseconds`), so new pods are named without an API server.
-public final class KubernetesLogDirectories {
-    public let podLogRoot: String
-    public let containerLogRoot: String
-    public let relistIntervalMilliseconds: UInt64
-    public private(set) var index = PodIndex()
+package final class KubernetesLogDirectories {
+    package let podLogRoot: String
+    package let containerLogRoot: String
+    package let relistIntervalMilliseconds: UInt64
+    package private(set) var index = PodIndex()
     private var listedAt: UInt64 = 0
 
-    public init(podLogRoot: String = "/var/log/pods", containerLogRoot: String = "/var/log/containers",
+    package init(podLogRoot: String = "/var/log/pods", containerLogRoot: String = "/var/log/containers",
                 relistIntervalMilliseconds: UInt64 = 1000) {
         self.podLogRoot = podLogRoot
         self.containerLogRoot = containerLogRoot
@@ -21,7 +21,7 @@ public final class KubernetesLogDirectories {
     }
 
     /// Adds pod, namespace and container names to a workload.
-    public func name(_ workload: inout Workload) {
+    package func name(_ workload: inout Workload) {
         guard !workload.isHost else { return }
         let now = WallClock.nowMilliseconds()
         if index.misses(workload), now - listedAt >= relistIntervalMilliseconds { list(now: now) }

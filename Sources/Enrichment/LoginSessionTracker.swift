@@ -9,17 +9,17 @@ import AuditRecords
 /// pam_loginuid set it, so nothing is guessed; ended sessions are kept a while for late
 /// events, then forgotten. Runs after `WorkloadResolver`: only the host's logins (or a
 /// log's, when nothing is attributed) open sessions.
-public final class LoginSessionTracker: EventEnricher {
+package final class LoginSessionTracker: EventEnricher {
     private var sessions: [UInt32: (session: LoginSession, endedAt: UInt64?)] = [:]
     private let keepEndedMilliseconds: UInt64
     private let capacity: Int
 
-    public init(keepEndedMilliseconds: UInt64 = 600_000, capacity: Int = 65536) {
+    package init(keepEndedMilliseconds: UInt64 = 600_000, capacity: Int = 65536) {
         self.keepEndedMilliseconds = keepEndedMilliseconds
         self.capacity = capacity
     }
 
-    public func enrich(_ event: inout AuditEvent) {
+    package func enrich(_ event: inout AuditEvent) {
         guard let id = event.process?.session else { return }
         // A login sent from a container (any root process in a pod may send one) opens no
         // session: its session id is the container's, not a login on the node.

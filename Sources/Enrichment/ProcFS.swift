@@ -7,17 +7,17 @@ import Glibc
 
 /// The few things nodeaudit reads of a live process under `/proc`: parent, start time and
 /// cgroup. A process that is gone gives nil; nothing here throws.
-public struct ProcFS: Sendable {
-    public struct Stat: Sendable, Equatable {
-        public var ppid: UInt32
+package struct ProcFS: Sendable {
+    package struct Stat: Sendable, Equatable {
+        package var ppid: UInt32
         /// Field 22: clock ticks since boot when the process started.
-        public var startTicks: UInt64
+        package var startTicks: UInt64
         /// Exiting or a zombie (state Z or X, or the kernel's PF_EXITING flag). Such a
         /// process reads as the root cgroup on every v1 hierarchy, so its cgroup file no
         /// longer says where it ran.
-        public var isExiting: Bool
+        package var isExiting: Bool
 
-        public init(ppid: UInt32, startTicks: UInt64, isExiting: Bool = false) {
+        package init(ppid: UInt32, startTicks: UInt64, isExiting: Bool = false) {
             self.ppid = ppid
             self.startTicks = startTicks
             self.isExiting = isExiting
@@ -27,33 +27,33 @@ public struct ProcFS: Sendable {
     /// The kernel's PF_EXITING task flag (field 9 of stat).
     static let exitingFlag: UInt64 = 0x4
 
-    public let root: String
+    package let root: String
     /// Milliseconds per clock tick (`_SC_CLK_TCK`, 100 Hz on Linux: 10 ms).
-    public let millisecondsPerTick: UInt64
+    package let millisecondsPerTick: UInt64
 
-    public init(root: String = "/proc") {
+    package init(root: String = "/proc") {
         self.root = root
         let ticks = sysconf(Int32(_SC_CLK_TCK))
         millisecondsPerTick = ticks > 0 ? UInt64(1000 / ticks) : 10
     }
 
-    public func stat(_ pid: UInt32) -> Stat? {
+    package func stat(_ pid: UInt32) -> Stat? {
         guard let text = try? HostFile.read("\(root)/\(pid)/stat", limit: 4096) else { return nil }
         return Self.parseStat(text[...])
     }
 
-    public func cgroup(_ pid: UInt32) -> [UInt8]? {
+    package func cgroup(_ pid: UInt32) -> [UInt8]? {
         try? HostFile.read("\(root)/\(pid)/cgroup", limit: 64 * 1024)
     }
 
     /// The process's pid in its own (innermost) pid namespace, from the `NSpid:` line of
     /// `/proc/PID/status`: 1 for a container's first process.
-    public func namespacePID(_ pid: UInt32) -> UInt32? {
+    package func namespacePID(_ pid: UInt32) -> UInt32? {
         guard let text = try? HostFile.read("\(root)/\(pid)/status", limit: 8192) else { return nil }
         return Self.innermostNamespacePID(text[...])
     }
 
-    public static func innermostNamespacePID(_ status: Bytes) -> UInt32? {
+    package static func innermostNamespacePID(_ status: Bytes) -> UInt32? {
         for line in status.split(separator: UInt8(ascii: "\n")) where line.starts(with: "NSpid:".utf8) {
             let numbers = line.dropFirst(6).split { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }
             return numbers.last.flatMap(ByteNumbers.decimal).flatMap { UInt32(exactly: $0) }
@@ -63,7 +63,7 @@ public struct ProcFS: Sendable {
 
     /// `pid (comm) state ppid … starttime …`: comm may hold spaces and parentheses, so the
     /// fields are counted from the last `)`.
-    public static func parseStat(_ text: Bytes) -> Stat? {
+    package static func parseStat(_ text: Bytes) -> Stat? {
         guard let close = text.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         let fields = text[(close + 1)...].split(separator: UInt8(ascii: " "))
         // fields[0] is the state (field 3); ppid is field 4, flags field 9, starttime field 22.
@@ -76,7 +76,7 @@ public struct ProcFS: Sendable {
 
     /// The executable, name and arguments of a live process (its `exe` link, `comm` and
     /// `cmdline`); nil when it is gone or a kernel thread.
-    public func program(_ pid: UInt32) -> (exe: [UInt8], comm: [UInt8]?, argv: [[UInt8]])? {
+    package func program(_ pid: UInt32) -> (exe: [UInt8], comm: [UInt8]?, argv: [[UInt8]])? {
         guard let exe = HostFile.linkTarget("\(root)/\(pid)/exe") else { return nil }
         let comm = (try? HostFile.read("\(root)/\(pid)/comm", limit: 64)).map { Array($0.prefix { $0 != UInt8(ascii: "\n") }) }
         let cmdline = (try? HostFile.read("\(root)/\(pid)/cmdline", limit: 4096)) ?? []
@@ -85,7 +85,7 @@ public struct ProcFS: Sendable {
 
     /// Tells `lineage` of every process running now, so that the first events' ancestry
     /// reaches the processes that started before nodeaudit.
-    public func seed(_ lineage: ProcessLineage) {
+    package func seed(_ lineage: ProcessLineage) {
         for pid in pids() {
             guard let stat = stat(pid) else { continue }
             let program = program(pid)
@@ -94,13 +94,13 @@ public struct ProcFS: Sendable {
     }
 
     /// The pids of every process now.
-    public func pids() -> [UInt32] {
+    package func pids() -> [UInt32] {
         HostDirectory.entries(root).compactMap { UInt32($0) }
     }
 
     /// Milliseconds to subtract from a wall-clock time to get time since boot, as process
     /// start times count it.
-    public static func bootOffsetMilliseconds() -> Int64 {
+    package static func bootOffsetMilliseconds() -> Int64 {
         var real = timespec()
         var boot = timespec()
         clock_gettime(CLOCK_REALTIME, &real)

@@ -14,14 +14,14 @@ import Glibc
 /// until the container is deleted: for a Kubernetes pod, until the kubelet removes it,
 /// well after its processes exit. Every read is bounded; a file that is missing, too
 /// large or not what the runtime writes gives nil.
-public struct RuntimeFiles: Sendable {
+package struct RuntimeFiles: Sendable {
     /// The node's root as nodeaudit sees it ("" on the host itself).
-    public let hostRoot: String
+    package let hostRoot: String
     /// The most bytes read of a runtime JSON file (a bundle's config holds the pod spec's
     /// environment and mounts, well under this).
     static let jsonLimit = 4 << 20
 
-    public init(hostRoot: String = "") {
+    package init(hostRoot: String = "") {
         self.hostRoot = hostRoot
     }
 
@@ -31,7 +31,7 @@ public struct RuntimeFiles: Sendable {
     }
 
     /// `path` as the runtime meant it (relative to its working directory `cwd`), under the node's root.
-    public func hostPath(_ path: String, cwd: String?) -> String? {
+    package func hostPath(_ path: String, cwd: String?) -> String? {
         if path.hasPrefix("/") { return hostRoot + path }
         guard let cwd, cwd.hasPrefix("/") else { return nil }
         return hostRoot + cwd + "/" + path
@@ -39,13 +39,13 @@ public struct RuntimeFiles: Sendable {
 
     /// The workload a bundle's `config.json` names through `linux.cgroupsPath`, for the
     /// container `id`.
-    public func bundleWorkload(bundle: String, containerID id: String) -> Workload? {
+    package func bundleWorkload(bundle: String, containerID id: String) -> Workload? {
         guard let path = decode(BundleConfig.self, from: bundle + "/config.json")?.linux?.cgroupsPath else { return nil }
         return Self.workload(cgroupsPath: path, containerID: id)
     }
 
     /// The workload runc's `state.json` of the container names (its cgroup paths).
-    public func stateWorkload(root: String, containerID id: String) -> Workload? {
+    package func stateWorkload(root: String, containerID id: String) -> Workload? {
         guard let state = decode(RuncState.self, from: root + "/" + id + "/state.json") else { return nil }
         let live = state.cgroupPaths?.values.sorted().first
         guard let path = [state.config?.cgroups?.path, live].compactMap({ $0 }).first(where: { !$0.isEmpty }) else { return nil }
@@ -54,7 +54,7 @@ public struct RuntimeFiles: Sendable {
 
     /// The pid a launch's runtime wrote: a pid file holds the number alone, runc's
     /// `state.json` holds it as `init_process_pid`.
-    public func pid(from source: String) -> UInt32? {
+    package func pid(from source: String) -> UInt32? {
         if source.hasSuffix(".json") {
             return decode(RuncState.self, from: source)?.initProcessPID.flatMap { UInt32(exactly: $0) }
         }
@@ -112,7 +112,7 @@ public struct RuntimeFiles: Sendable {
 
     /// The executable of a live process and whether its file belongs to root, for
     /// deciding whether a runtime command's parent is a trusted supervisor.
-    public func executable(procRoot: String, pid: UInt32) -> (path: [UInt8], ownedByRoot: Bool)? {
+    package func executable(procRoot: String, pid: UInt32) -> (path: [UInt8], ownedByRoot: Bool)? {
         let link = "\(procRoot)/\(pid)/exe"
         guard let target = HostFile.linkTarget(link) else { return nil }
         var status = stat()

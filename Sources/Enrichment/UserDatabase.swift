@@ -6,24 +6,24 @@ import Glibc
 
 /// User and group names by id, from passwd/group files: what `ausearch -i` shows for
 /// uid fields, for logs written without auditd's ENRICHED names.
-public struct UserDatabase: Sendable {
-    public private(set) var users: [UInt32: Bytes] = [:]
-    public private(set) var groups: [UInt32: Bytes] = [:]
+package struct UserDatabase: Sendable {
+    package private(set) var users: [UInt32: Bytes] = [:]
+    package private(set) var groups: [UInt32: Bytes] = [:]
 
-    public init(users: [UInt32: Bytes], groups: [UInt32: Bytes]) {
+    package init(users: [UInt32: Bytes], groups: [UInt32: Bytes]) {
         self.users = users
         self.groups = groups
     }
 
     /// Reads `passwd` and `group` files (the host's, or a mounted copy in a container).
     /// A file that cannot be read leaves its map empty.
-    public init(passwdPath: String, groupPath: String) {
+    package init(passwdPath: String, groupPath: String) {
         users = (try? HostFile.read(passwdPath)).map(Self.parse) ?? [:]
         groups = (try? HostFile.read(groupPath)).map(Self.parse) ?? [:]
     }
 
     /// Parses `name:password:id:…` lines; the first name for an id wins, as in getpwuid.
-    public static func parse(_ text: [UInt8]) -> [UInt32: Bytes] {
+    package static func parse(_ text: [UInt8]) -> [UInt32: Bytes] {
         var table: [UInt32: Bytes] = [:]
         for line in text.split(separator: UInt8(ascii: "\n")) {
             if line.first == UInt8(ascii: "#") { continue }
@@ -39,22 +39,22 @@ public struct UserDatabase: Sendable {
 /// The passwd and group files behind a `UserDatabase`, and whether either changed since
 /// it was last read: a new inode (replaced by rename, as useradd and vipw do), another
 /// modification time or size.
-public final class UserDatabaseFiles: @unchecked Sendable {
+package final class UserDatabaseFiles: @unchecked Sendable {
     private let passwdPath: String
     private let groupPath: String
     private var stamps: [FileStamp?] = []
 
-    public init(passwdPath: String, groupPath: String) {
+    package init(passwdPath: String, groupPath: String) {
         self.passwdPath = passwdPath
         self.groupPath = groupPath
     }
 
-    public func read() -> UserDatabase {
+    package func read() -> UserDatabase {
         stamps = currentStamps()
         return UserDatabase(passwdPath: passwdPath, groupPath: groupPath)
     }
 
-    public func changed() -> Bool { currentStamps() != stamps }
+    package func changed() -> Bool { currentStamps() != stamps }
 
     private func currentStamps() -> [FileStamp?] { [FileStamp(passwdPath), FileStamp(groupPath)] }
 }

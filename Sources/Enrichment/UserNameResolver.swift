@@ -8,23 +8,23 @@ import AuditRecords
 /// On a live node the database follows the host's files: an account created while
 /// nodeaudit runs (useradd replaces /etc/passwd by rename) is named within a second.
 /// Used by the pipeline's one thread.
-public final class UserNameResolver: @unchecked Sendable {
+package final class UserNameResolver: @unchecked Sendable {
     /// Read and replaced by the pipeline's one thread only: the run-time exclusivity
     /// checks (two per event) are left out.
-    @exclusivity(unchecked) public private(set) var database: UserDatabase
+    @exclusivity(unchecked) package private(set) var database: UserDatabase
     private let files: UserDatabaseFiles?
     @exclusivity(unchecked) private var nextCheck: UInt64 = 0
     private static let unsetName: Bytes = Array("unset".utf8)[...]
     private static let checkEveryMilliseconds: UInt64 = 1000
 
     /// A fixed database (offline parsing, tests).
-    public init(database: UserDatabase) {
+    package init(database: UserDatabase) {
         self.database = database
         files = nil
     }
 
     /// The database of these files, read again whenever one of them changes.
-    public init(passwdPath: String, groupPath: String) {
+    package init(passwdPath: String, groupPath: String) {
         let files = UserDatabaseFiles(passwdPath: passwdPath, groupPath: groupPath)
         self.files = files
         database = files.read()
@@ -32,13 +32,13 @@ public final class UserNameResolver: @unchecked Sendable {
 
     /// Reads the files again now if they changed (SIGHUP); true when it did.
     @discardableResult
-    public func reloadIfChanged() -> Bool {
+    package func reloadIfChanged() -> Bool {
         guard let files, files.changed() else { return false }
         database = files.read()
         return true
     }
 
-    public func enrich(_ event: inout AuditEvent) {
+    package func enrich(_ event: inout AuditEvent) {
         if files != nil {
             let now = MonotonicClock.nowMilliseconds()
             if now >= nextCheck {

@@ -13,12 +13,12 @@ import Glibc
 /// handled — is attributed from the `ProcessTable`: from what was seen of it, else from
 /// its parent, whose cgroup a forked child starts in. Start times guard against reused
 /// pids: a process that started after the event cannot have caused it.
-public final class WorkloadResolver: EventEnricher {
+package final class WorkloadResolver: EventEnricher {
     private let proc: ProcFS
     private let kubernetes: KubernetesLogDirectories?
     /// The CRI runtime of this node, for pod containers whose cgroup path does not say.
     private let podRuntime: String?
-    public private(set) var table = ProcessTable()
+    package private(set) var table = ProcessTable()
     /// A live entry confirmed this recently is used without reading /proc again.
     private let confirmIntervalMilliseconds: UInt64 = 1000
     private let sweepIntervalMilliseconds: UInt64 = 5000
@@ -30,7 +30,7 @@ public final class WorkloadResolver: EventEnricher {
 
     /// `runtimes`: the runtime programs whose command lines are believed, and where their
     /// files are (nil: attribute from `/proc` and parents alone).
-    public init(proc: ProcFS = ProcFS(), kubernetes: KubernetesLogDirectories?, podRuntime: String? = ContainerRuntimeSockets.detect(),
+    package init(proc: ProcFS = ProcFS(), kubernetes: KubernetesLogDirectories?, podRuntime: String? = ContainerRuntimeSockets.detect(),
                 runtimes: (programs: RuntimePrograms, files: RuntimeFiles)? = nil) {
         self.proc = proc
         self.kubernetes = kubernetes
@@ -40,7 +40,7 @@ public final class WorkloadResolver: EventEnricher {
 
     /// Reads every process now alive, so the parents of short-lived processes are known
     /// before their children's events arrive.
-    public func scanProcesses() {
+    package func scanProcesses() {
         let now = WallClock.nowMilliseconds()
         for pid in proc.pids() {
             let file = proc.cgroup(pid)
@@ -52,7 +52,7 @@ public final class WorkloadResolver: EventEnricher {
         sweptAt = now
     }
 
-    public func enrich(_ event: inout AuditEvent) {
+    package func enrich(_ event: inout AuditEvent) {
         guard let process = event.process, let pid = process.pid, pid > 0 else { return }
         let now = WallClock.nowMilliseconds()
         if now - sweptAt >= sweepIntervalMilliseconds { sweep(now: now) }
@@ -243,8 +243,8 @@ public final class WorkloadResolver: EventEnricher {
 }
 
 /// The node's CRI runtime, from the sockets its daemons listen on.
-public enum ContainerRuntimeSockets {
-    public static func detect(root: String = "") -> String? {
+package enum ContainerRuntimeSockets {
+    package static func detect(root: String = "") -> String? {
         let candidates = [("/run/containerd/containerd.sock", "containerd"), ("/var/run/crio/crio.sock", "cri-o"),
                           ("/run/crio/crio.sock", "cri-o"), ("/var/run/cri-dockerd.sock", "docker")]
         for (path, runtime) in candidates where access(root + path, F_OK) == 0 { return runtime }

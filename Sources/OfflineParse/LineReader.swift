@@ -8,19 +8,19 @@ import Musl
 /// Reads a file descriptor in large chunks and hands out its lines without copying the
 /// ones that lie within a chunk. Lines longer than `maximumLineBytes` are reported by
 /// length and skipped, so a corrupt file cannot exhaust memory.
-public struct LineReader {
-    public enum Line {
+package struct LineReader {
+    package enum Line {
         case text(UnsafeBufferPointer<UInt8>)
         case tooLong(bytes: Int)
     }
 
-    public struct ReadError: Error, CustomStringConvertible {
-        public var errno: Int32
+    package struct ReadError: Error, CustomStringConvertible {
+        package var errno: Int32
         /// Said instead of errno's text when set (a corrupt compressed stream).
-        public var message: String?
-        public var description: String { message ?? SystemError.text(errno) }
+        package var message: String?
+        package var description: String { message ?? SystemError.text(errno) }
 
-        public init(errno: Int32, message: String? = nil) {
+        package init(errno: Int32, message: String? = nil) {
             self.errno = errno
             self.message = message
         }
@@ -33,7 +33,7 @@ public struct LineReader {
     private let maximumLineBytes: Int
 
     /// `decompressing`: read the file through gzip (see `GzipReader.isGzip`).
-    public init(fd: Int32, chunkSize: Int = 1 << 20, maximumLineBytes: Int, decompressing: Bool = false) throws(ReadError) {
+    package init(fd: Int32, chunkSize: Int = 1 << 20, maximumLineBytes: Int, decompressing: Bool = false) throws(ReadError) {
         self.fd = fd
         gzip = decompressing ? try GzipReader(fd: fd) : nil
         self.chunkSize = chunkSize
@@ -41,11 +41,11 @@ public struct LineReader {
     }
 
     /// Whether `fd` is a gzip-compressed file.
-    public static func isCompressed(_ fd: Int32) -> Bool { GzipReader.isGzip(fd) }
+    package static func isCompressed(_ fd: Int32) -> Bool { GzipReader.isGzip(fd) }
 
     /// Calls `body` for every line, in order; returns the bytes read.
     @discardableResult
-    public func forEachLine(_ body: (Line) throws -> Void) throws -> UInt64 {
+    package func forEachLine(_ body: (Line) throws -> Void) throws -> UInt64 {
         var chunk = [UInt8](repeating: 0, count: chunkSize)
         var carry: [UInt8] = []
         var carryOverflow = 0  // bytes of an over-long line being skipped

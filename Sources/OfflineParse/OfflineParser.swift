@@ -12,21 +12,21 @@ import Output
 ///
 /// All inputs feed one pipeline in the order given, so an event split across rotated
 /// files (`audit.log.1`, then `audit.log`) is still one event.
-public struct OfflineParser {
-    public let pipeline: EventPipeline
-    public let diagnostics: Diagnostics
+package struct OfflineParser {
+    package let pipeline: EventPipeline
+    package let diagnostics: Diagnostics
 
-    public init(pipeline: EventPipeline, diagnostics: Diagnostics) {
+    package init(pipeline: EventPipeline, diagnostics: Diagnostics) {
         self.pipeline = pipeline
         self.diagnostics = diagnostics
     }
 
-    public enum InputError: Error, CustomStringConvertible {
+    package enum InputError: Error, CustomStringConvertible {
         case cannotOpen(path: String, reason: String)
         case cannotRead(path: String, reason: String)
         case output(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .cannotOpen(let path, let reason): return "cannot open \(path): \(reason)"
             case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
@@ -38,7 +38,7 @@ public struct OfflineParser {
     private static let ausearchTime = Array("time->".utf8)
 
     /// Reads each path (`-` or none for stdin) and finishes the pipeline.
-    public func run(paths: [String]) throws(InputError) {
+    package func run(paths: [String]) throws(InputError) {
         let inputs = paths.isEmpty ? ["-"] : paths
         for path in inputs {
             let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)

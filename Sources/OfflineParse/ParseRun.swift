@@ -7,9 +7,9 @@ import Musl
 import Output
 
 /// Wires `nodeaudit parse`: files → pipeline → stdout, summary on stderr.
-public enum ParseRun {
+package enum ParseRun {
     /// Runs the parse; false when it failed (the reason is already on stderr).
-    public static func execute(_ options: ParseOptions) -> Bool {
+    package static func execute(_ options: ParseOptions) -> Bool {
         let diagnostics = Diagnostics(quiet: options.quiet)
         let sink: any EventSink = options.events.omissions["stdout"].map { FieldOmitting(FileDescriptorSink(), omitting: $0) }
             ?? FileDescriptorSink()

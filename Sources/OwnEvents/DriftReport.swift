@@ -3,19 +3,19 @@ import Output
 /// What nodeaudit found changed in the kernel's audit configuration and put back: an
 /// event of its own, in the same stream as the kernel's, so that whoever watches the
 /// events sees that someone removed the rules (and who, when the kernel said so).
-public struct DriftReport: Sendable {
+package struct DriftReport: Sendable {
     /// A CONFIG_CHANGE the kernel logged before the drift was found: who changed what.
-    public struct Change: Sendable, Equatable {
-        public var eventID: String
-        public var operation: String?
-        public var key: String?
-        public var pid: UInt32?
-        public var auid: UInt32?
-        public var session: UInt32?
-        public var exe: String?
-        public var result: String?
+    package struct Change: Sendable, Equatable {
+        package var eventID: String
+        package var operation: String?
+        package var key: String?
+        package var pid: UInt32?
+        package var auid: UInt32?
+        package var session: UInt32?
+        package var exe: String?
+        package var result: String?
 
-        public init(eventID: String, operation: String?, key: String?, pid: UInt32?, auid: UInt32?, session: UInt32?,
+        package init(eventID: String, operation: String?, key: String?, pid: UInt32?, auid: UInt32?, session: UInt32?,
                     exe: String?, result: String?) {
             self.eventID = eventID
             self.operation = operation
@@ -28,36 +28,36 @@ public struct DriftReport: Sendable {
         }
     }
 
-    public struct SettingRepair: Sendable, Equatable {
-        public var name: String
-        public var found: UInt32
-        public var restored: UInt32
-        public init(name: String, found: UInt32, restored: UInt32) {
+    package struct SettingRepair: Sendable, Equatable {
+        package var name: String
+        package var found: UInt32
+        package var restored: UInt32
+        package init(name: String, found: UInt32, restored: UInt32) {
             self.name = name
             self.found = found
             self.restored = restored
         }
     }
 
-    public var epochMilliseconds: UInt64
-    public var node: String?
-    public var restoredRules: [String] = []
-    public var restoredSettings: [SettingRepair] = []
+    package var epochMilliseconds: UInt64
+    package var node: String?
+    package var restoredRules: [String] = []
+    package var restoredSettings: [SettingRepair] = []
     /// Repairs the kernel refused, as `what: why`.
-    public var failures: [String] = []
+    package var failures: [String] = []
     /// Another process holds the audit stream now (unicast mode): its pid.
-    public var auditPidTakenBy: UInt32?
-    public var changes: [Change] = []
+    package var auditPidTakenBy: UInt32?
+    package var changes: [Change] = []
 
-    public init(epochMilliseconds: UInt64, node: String?) {
+    package init(epochMilliseconds: UInt64, node: String?) {
         self.epochMilliseconds = epochMilliseconds
         self.node = node
     }
 
-    public var isEmpty: Bool { restoredRules.isEmpty && restoredSettings.isEmpty && failures.isEmpty && auditPidTakenBy == nil }
+    package var isEmpty: Bool { restoredRules.isEmpty && restoredSettings.isEmpty && failures.isEmpty && auditPidTakenBy == nil }
 
     /// One JSON line: `{"id":"nodeaudit-drift-MS","time":…,"category":"config","type":"nodeaudit_drift",…}`.
-    public func encode(into w: inout JSONWriter) {
+    package func encode(into w: inout JSONWriter) {
         w.beginOwnEvent(kind: "drift", epochMilliseconds: epochMilliseconds, node: node, category: "config")
         w.key("drift")
         w.beginObject()

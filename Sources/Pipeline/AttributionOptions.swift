@@ -3,16 +3,16 @@ import Enrichment
 
 /// Where attribution reads the host: /proc, the kubelet's log directories, and the
 /// container runtime's programs and files.
-public struct AttributionOptions: Sendable {
-    public var procRoot: String
-    public var podLogRoot: String
-    public var containerLogRoot: String
+package struct AttributionOptions: Sendable {
+    package var procRoot: String
+    package var podLogRoot: String
+    package var containerLogRoot: String
     /// The runtime programs believed (`attribution.runtimes`).
-    public var runtimePrograms: [String]
+    package var runtimePrograms: [String]
     /// The node's root as nodeaudit sees it, where the runtime's files are read ("" on the node).
-    public var hostRoot: String
+    package var hostRoot: String
 
-    public init(procRoot: String, podLogRoot: String, containerLogRoot: String, runtimePrograms: [String], hostRoot: String) {
+    package init(procRoot: String, podLogRoot: String, containerLogRoot: String, runtimePrograms: [String], hostRoot: String) {
         self.procRoot = procRoot
         self.podLogRoot = podLogRoot
         self.containerLogRoot = containerLogRoot

@@ -7,43 +7,43 @@ import Glibc
 #endif
 
 /// How events are built and written, the same for `parse` and `run`.
-public struct EventOptions: Sendable {
-    public var includeRecords: Bool
+package struct EventOptions: Sendable {
+    package var includeRecords: Bool
     /// Native events without what repeats (`events.profile: compact`).
-    public var compact: Bool
+    package var compact: Bool
     /// The Elastic Common Schema instead of nodeaudit's own.
-    public var ecs: Bool
-    public var maxArgvBytes: Int
+    package var ecs: Bool
+    package var maxArgvBytes: Int
     /// The longest line an event may be; a longer one is cut and marked `truncated`.
-    public var maxEventBytes: Int
+    package var maxEventBytes: Int
     /// The passwd and group files that name user and group ids; nil for none.
-    public var userFiles: (passwd: String, group: String)?
-    public var eventTimeoutMilliseconds: UInt64
+    package var userFiles: (passwd: String, group: String)?
+    package var eventTimeoutMilliseconds: UInt64
     /// Container and pod attribution from this host's /proc and kubelet log directories;
     /// nil for none (logs from another machine).
-    public var attribution: AttributionOptions?
+    package var attribution: AttributionOptions?
     /// The node name for events without `node=`; nil leaves them unnamed.
-    public var nodeName: String?
+    package var nodeName: String?
     /// The cluster name and fields every event carries.
-    public var staticFields: StaticFields
+    package var staticFields: StaticFields
     /// Which events are dropped after enrichment, in order.
-    public var filters: [EventFilter]
+    package var filters: [EventFilter]
     /// Labels given to processes and their descendants, and how many processes to remember.
-    public var labelRules: [LabelRule]
-    public var sessionLabels: Bool
-    public var labelProcesses: Int
+    package var labelRules: [LabelRule]
+    package var sessionLabels: Bool
+    package var labelProcesses: Int
     /// What each output (stdout, file, syslog, http) leaves out of its lines; absent: nothing.
-    public var omissions: [String: FieldOmission]
+    package var omissions: [String: FieldOmission]
     /// Ancestors listed above the parent (0: no parent or ancestry), and how many processes to remember.
-    public var ancestryDepth: Int
-    public var ancestryProcesses: Int
+    package var ancestryDepth: Int
+    package var ancestryProcesses: Int
     /// The /proc of the host whose events these are, read once so that ancestry reaches the
     /// processes that started before nodeaudit; nil for logs from another machine.
-    public var hostProcRoot: String?
+    package var hostProcRoot: String?
 
     /// `onThisHost`: the events come from this machine (always for `run`); `attribute`:
     /// attribute them to containers and pods too.
-    public init(configuration c: Configuration, onThisHost: Bool, attribute: Bool, nodeName: String?) {
+    package init(configuration c: Configuration, onThisHost: Bool, attribute: Bool, nodeName: String?) {
         includeRecords = c.bool(.includeRecords)
         compact = c.text(.profile) == "compact"
         ecs = c.text(.format) == "ecs"
@@ -98,7 +98,7 @@ public struct EventOptions: Sendable {
 
 package extension EventOptions {
     /// The node's name as Kubernetes knows it (`NODE_NAME` from the downward API), else the host name.
-    public static func localNodeName() -> String {
+    package static func localNodeName() -> String {
         if let name = getenv("NODE_NAME").map({ String(cString: $0) }), !name.isEmpty { return name }
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count)

@@ -8,7 +8,7 @@ import Output
 ///
 /// Sources (files, stdin, the kernel) push records in; everything after is the
 /// same for offline and live input.
-public final class EventPipeline {
+package final class EventPipeline {
     // The pipeline is used from one thread, and its methods never reach one of these
     // while already in it (the assembler's emit closure renders and writes, and does not
     // touch the assembler): the run-time exclusivity checks, some per record, are left out.
@@ -24,11 +24,11 @@ public final class EventPipeline {
     /// Written events this thread interpreted, spent, for the next it interprets.
     private var spareEvents: [AuditEvent] = []
     private let handoverEvents = 128
-    public private(set) var counters = PipelineCounters()
+    package private(set) var counters = PipelineCounters()
 
     /// With `renderingThread`, events are interpreted, enriched, encoded and written on a
     /// thread of their own (offline input, where throughput counts more than CPU per event).
-    public init(
+    package init(
         assembly: AssemblyPolicy = AssemblyPolicy(maxEventAgeMilliseconds: UInt64(Setting.eventTimeout.defaultValue.numberValue * 1000)),
         interpreter: EventInterpreter = EventInterpreter(argvByteLimit: Setting.maxArgvBytes.defaultValue.integerValue),
         enrichers: [any EventEnricher],
@@ -51,7 +51,7 @@ public final class EventPipeline {
 
     /// A pipeline as `parse` and `run` configure it; `extraSteps` run after the
     /// configured enrichment.
-    public convenience init(
+    package convenience init(
         options: EventOptions, sink: any EventSink, extraSteps: [any EventEnricher] = [], renderingThread: Bool = false
     ) {
         self.init(
@@ -73,51 +73,51 @@ public final class EventPipeline {
     deinit { renderingThread?.stop() }
 
     /// Adds one record; completed events go to the sink.
-    public func add(_ record: AuditRecord) throws(SinkError) {
+    package func add(_ record: AuditRecord) throws(SinkError) {
         newestRecordMilliseconds = max(newestRecordMilliseconds, record.stamp.epochMilliseconds)
         if firstSerial == nil { firstSerial = record.stamp.serial }
         try assembler.add(record, emit: emit)
     }
 
     /// Has the enrichment steps read the host again (user databases; SIGHUP).
-    public func reloadEnrichers() { renderer.reloadEnrichers() }
+    package func reloadEnrichers() { renderer.reloadEnrichers() }
 
     /// Filters in place of the configured ones, from the next event on (SIGHUP; live
     /// input, which has no rendering thread).
-    public func replaceFilters(_ filters: [EventFilter]) {
+    package func replaceFilters(_ filters: [EventFilter]) {
         precondition(renderingThread == nil, "filters are replaced only in a pipeline without a rendering thread")
         renderer.replaceFilters(filters)
     }
 
     /// An event separator in the input (ausearch's `----`): the open events are complete.
-    public func separator() throws(SinkError) {
+    package func separator() throws(SinkError) {
         try assembler.separator(emit: emit)
     }
 
     /// Counts input that was not a record.
-    public func countMalformed() { counters.malformed += 1 }
+    package func countMalformed() { counters.malformed += 1 }
 
     /// Counts bytes and lines read by a source.
-    public func countInput(bytes: UInt64 = 0, lines: UInt64 = 0) {
+    package func countInput(bytes: UInt64 = 0, lines: UInt64 = 0) {
         counters.bytes += bytes
         counters.lines += lines
     }
 
     /// Closes events whose records stopped arriving (live input, on a timer).
-    public func closeExpired(nowMilliseconds: UInt64) throws(SinkError) {
+    package func closeExpired(nowMilliseconds: UInt64) throws(SinkError) {
         try assembler.closeExpired(nowMilliseconds: nowMilliseconds, emit: emit)
         try drain()
     }
 
     /// Delivers every event completed so far (live input: after each batch of records,
     /// so an event reaches the sink as soon as its last record arrived).
-    public func flush() throws(SinkError) {
+    package func flush() throws(SinkError) {
         try drain()
         try sink.flush()
     }
 
     /// Emits every open event and delivers everything to the sink.
-    public func finish() throws(SinkError) {
+    package func finish() throws(SinkError) {
         try assembler.flush(emit: emit)
         try flush()
         syncCounters()
@@ -128,19 +128,19 @@ public final class EventPipeline {
     /// Like the other hot properties here, used by the pipeline's one thread: the
     /// run-time exclusivity checks are left out.
     @exclusivity(unchecked) private var highestSerialRendered: UInt64 = 0
-    @exclusivity(unchecked) public private(set) var highestSerialWritten: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var highestSerialWritten: UInt64 = 0
 
     /// The serial of the first record added, nil before any.
-    @exclusivity(unchecked) public private(set) var firstSerial: UInt64?
+    @exclusivity(unchecked) package private(set) var firstSerial: UInt64?
 
     /// The stamp time of the newest record added, in milliseconds since the epoch.
-    @exclusivity(unchecked) public private(set) var newestRecordMilliseconds: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var newestRecordMilliseconds: UInt64 = 0
 
     /// Events still waiting for records.
-    public var eventsInFlight: Int { assembler.eventsInFlight }
+    package var eventsInFlight: Int { assembler.eventsInFlight }
 
     /// The counters, including the assembler's, as of now.
-    public func snapshot() -> PipelineCounters {
+    package func snapshot() -> PipelineCounters {
         syncCounters()
         return counters
     }

@@ -1,4 +1,4 @@
 /// The version nodeaudit reports.
-public enum NodeAuditVersion {
-    public static let string = "0.1.0"
+package enum NodeAuditVersion {
+    package static let string = "0.1.0"
 }

@@ -2,32 +2,32 @@ import AuditEvents
 
 /// Everything the pipeline counted, from bytes in to events out; shown on exit and, for
 /// the live collector, periodically.
-public struct PipelineCounters: Sendable {
-    public var bytes: UInt64 = 0
-    public var lines: UInt64 = 0
+package struct PipelineCounters: Sendable {
+    package var bytes: UInt64 = 0
+    package var lines: UInt64 = 0
     /// Lines or messages that were not records (counted, reported, skipped).
-    public var malformed: UInt64 = 0
+    package var malformed: UInt64 = 0
     /// Events emitted with fields that were in neither of the kernel's encodings, or
     /// with parts missing (their `malformed_fields`).
-    public var eventsWithMalformedFields: UInt64 = 0
-    public var eventsWritten: UInt64 = 0
+    package var eventsWithMalformedFields: UInt64 = 0
+    package var eventsWritten: UInt64 = 0
     /// Events longer than `events.max_event_bytes`, written reduced and marked `truncated`.
-    public var eventsTruncated: UInt64 = 0
+    package var eventsTruncated: UInt64 = 0
     /// Each configured filter, as written, with the events it dropped.
-    public var filtered: [(filter: String, dropped: UInt64)] = []
+    package var filtered: [(filter: String, dropped: UInt64)] = []
     /// Labelled processes forgotten past `events.label_processes`.
-    public var labelEvictions: UInt64 = 0
+    package var labelEvictions: UInt64 = 0
     /// Processes forgotten for ancestry past `events.ancestry_processes`.
-    public var ancestryEvictions: UInt64 = 0
+    package var ancestryEvictions: UInt64 = 0
     /// Processes remembered for ancestry now (at most `events.ancestry_processes`).
-    public var ancestryProcesses: UInt64 = 0
-    public var assembly = AssemblyCounters()
-    public var serialGaps: UInt64 = 0
+    package var ancestryProcesses: UInt64 = 0
+    package var assembly = AssemblyCounters()
+    package var serialGaps: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
     /// One human-readable line.
-    public var summary: String {
+    package var summary: String {
         var parts = [
             "\(lines) lines", "\(assembly.records) records", "\(eventsWritten) events",
             "\(malformed) malformed", "\(assembly.lateRecords) late records", "\(serialGaps) missing serials",

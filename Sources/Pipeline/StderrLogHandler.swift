@@ -10,26 +10,26 @@ import Glibc
 /// (`2026-12-01T15:17:15.123Z info nodeaudit: message`) or, for pods whose stderr shares
 /// the container log with the events, one JSON object per message
 /// (`{"time":…,"level":"info","logger":"nodeaudit","message":…}`).
-public struct StderrLogHandler: LogHandler {
-    public enum Format: String, Sendable { case text, json }
+package struct StderrLogHandler: LogHandler {
+    package enum Format: String, Sendable { case text, json }
 
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
     private let label: String
     private let format: Format
 
-    public init(label: String, level: Logger.Level, format: Format) {
+    package init(label: String, level: Logger.Level, format: Format) {
         self.label = label
         self.logLevel = level
         self.format = format
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let now = WallClock.nowMilliseconds()
         let time = Timestamp.rfc3339(seconds: now / 1000, milliseconds: UInt16(now % 1000))
         var line: [UInt8]
@@ -60,7 +60,7 @@ public struct StderrLogHandler: LogHandler {
 
     /// Sends every `Logger` to stderr in this form; the first call wins, later ones are
     /// ignored (swift-log allows one bootstrap per process).
-    public static func bootstrap(level: Logger.Level, format: Format) {
+    package static func bootstrap(level: Logger.Level, format: Format) {
         guard !bootstrapped.exchange(true, ordering: .relaxed) else { return }
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level, format: format) }
     }

@@ -7,24 +7,24 @@ import Glibc
 /// `Rules/` directory shipped with the binary — found by walking up from the binary, as in
 /// a source checkout (`.build/release/nodeaudit`) or an install tree
 /// (`PREFIX/bin/nodeaudit` with `PREFIX/share/nodeaudit/rules`).
-public enum DefaultRules {
-    public static let installedDirectory = "/etc/nodeaudit/rules.d"
+package enum DefaultRules {
+    package static let installedDirectory = "/etc/nodeaudit/rules.d"
 
     /// The rule paths to use for `given`: `given` itself, unless it is only the installed
     /// directory and that does not exist, in which case the shipped rules (when found).
-    public static func resolve(_ given: [String]) -> [String] {
+    package static func resolve(_ given: [String]) -> [String] {
         guard given == [installedDirectory], !isDirectory(installedDirectory), let shipped = shippedDirectory() else { return given }
         return [shipped]
     }
 
     /// Says which places were tried, for the message when no default rules were found.
-    public static var searched: String {
+    package static var searched: String {
         "\(installedDirectory) does not exist (`nodeaudit rules install` creates it) and no Rules/ directory "
             + "was found beside the nodeaudit binary (\(executablePath ?? "unknown")); name rule files with --rules"
     }
 
     /// The `Rules/` directory that came with this binary, if any.
-    public static func shippedDirectory() -> String? {
+    package static func shippedDirectory() -> String? {
         guard let executable = executablePath else { return nil }
         var directory = parent(of: executable)
         for _ in 0..<5 {

@@ -6,13 +6,13 @@ import Glibc
 
 /// Finds and reads rule files: each argument is a file, or a directory whose `*.rules`
 /// files are read in name order (as augenrules does with /etc/audit/rules.d).
-public enum RuleFiles {
-    public struct LoadError: Error, CustomStringConvertible {
-        public var description: String
+package enum RuleFiles {
+    package struct LoadError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// The files named by `paths`, directories expanded.
-    public static func expand(_ paths: [String]) throws(LoadError) -> [String] {
+    package static func expand(_ paths: [String]) throws(LoadError) -> [String] {
         var files: [String] = []
         for path in paths {
             var info = stat()
@@ -35,7 +35,7 @@ public enum RuleFiles {
     /// files, syntax and encoding alike, are reported together in file and line order.
     /// Files are read as one sequence (as augenrules joins them), so a `-c` or `-i` at the
     /// top of the first file holds for the rest.
-    public static func wanted(_ paths: [String], allowImmutable: Bool, hostRoot: String = "") throws(RuleLoadError) -> WantedRules {
+    package static func wanted(_ paths: [String], allowImmutable: Bool, hostRoot: String = "") throws(RuleLoadError) -> WantedRules {
         let files: [String]
         do throws(LoadError) { files = try expand(paths) } catch { throw .unreadable(error.description) }
         var lines: [ParsedLine] = []
@@ -58,11 +58,11 @@ public enum RuleFiles {
 }
 
 /// Why rule files could not be used.
-public enum RuleLoadError: Error, CustomStringConvertible {
+package enum RuleLoadError: Error, CustomStringConvertible {
     case unreadable(String)
     case invalid(InvalidRuleFileError)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreadable(let message): return message
         case .invalid(let errors): return errors.description

@@ -11,20 +11,20 @@ import Glibc
 ///
 /// Rules are kept in `auditctl -l` form, the form the kernel lists them in, so they are
 /// found again whatever the rule files looked like when they were loaded.
-public struct RuleOwnership {
+package struct RuleOwnership {
     package static let fileName = "owned-rules"
-    public let path: String
+    package let path: String
     /// Rules nodeaudit added and has not removed, in the order it added them.
     package private(set) var rules: [String] = []
     /// Each setting's value before nodeaudit first changed it.
-    public private(set) var settingsFound: [(name: String, value: UInt32)] = []
+    package private(set) var settingsFound: [(name: String, value: UInt32)] = []
 
-    public struct RecordError: Error, CustomStringConvertible {
-        public var description: String
+    package struct RecordError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Reads the record in `directory`; a missing file is an empty record.
-    public init(directory: String) throws(RecordError) {
+    package init(directory: String) throws(RecordError) {
         path = Self.path(in: directory)
         let bytes: [UInt8]
         do throws(HostFile.FileError) {
@@ -48,28 +48,28 @@ public struct RuleOwnership {
         }
     }
 
-    public var ownedRules: Set<String> { Set(rules) }
-    public var isEmpty: Bool { rules.isEmpty && settingsFound.isEmpty }
+    package var ownedRules: Set<String> { Set(rules) }
+    package var isEmpty: Bool { rules.isEmpty && settingsFound.isEmpty }
 
-    public mutating func added(_ text: String) {
+    package mutating func added(_ text: String) {
         // A rule text never holds a newline (rule files are split at them); one that did
         // could not be written back as one line, so it is not claimed.
         guard !text.contains("\n"), !rules.contains(text) else { return }
         rules.append(text)
     }
 
-    public mutating func removed(_ text: String) {
+    package mutating func removed(_ text: String) {
         rules.removeAll { $0 == text }
     }
 
     /// Notes a setting's value before nodeaudit changes it; only the first one counts.
-    public mutating func changing(_ name: String, from value: UInt32) {
+    package mutating func changing(_ name: String, from value: UInt32) {
         guard !settingsFound.contains(where: { $0.name == name }) else { return }
         settingsFound.append((name, value))
     }
 
     /// Forgets everything (after an uninstall put it all back).
-    public mutating func clear() {
+    package mutating func clear() {
         rules = []
         settingsFound = []
     }
@@ -78,7 +78,7 @@ public struct RuleOwnership {
     /// while it runs (a reload removes the rules it loaded that left its files), and at
     /// exit, when the kernel is put back, the record is put back too.
     package struct Snapshot {
-        public let path: String
+        package let path: String
         /// The file's bytes; nil when there was none.
         package let bytes: [UInt8]?
         /// The file could not be read (other than missing): it is left alone.
@@ -112,7 +112,7 @@ public struct RuleOwnership {
     }
 
     /// Writes the record (a new file renamed over the old), or removes it when empty.
-    public func save() throws(RecordError) {
+    package func save() throws(RecordError) {
         if isEmpty {
             if unlink(path) != 0, errno != ENOENT { throw RecordError(description: "\(path): \(SystemError.current)") }
             return

@@ -6,22 +6,22 @@ import AuditRules
 /// `rules apply`, `run` at start, the hot reload and drift repair. It plans against the
 /// kernel as it is, makes the changes one by one, says each on `output`, and keeps the
 /// record of what nodeaudit loaded (`RuleOwnership`); the commands only report.
-public struct RuleSync {
+package struct RuleSync {
     /// Remove kernel rules the files do not name (`rules apply --prune`).
-    public var prune: Bool
+    package var prune: Bool
     /// Where the ownership record is kept; nil: nothing is recorded.
-    public var stateDirectory: String?
+    package var stateDirectory: String?
     /// Change only rules the files name or nodeaudit loaded (`run`, which shares the
     /// kernel with other tools), instead of every rule as `auditctl -R` does.
-    public var sharesKernel: Bool
+    package var sharesKernel: Bool
     /// A rule to hold first in the exit list (`run`'s own exclusion).
     package var leading: EncodedRule?
     /// Where the node's root directory is seen, when not at `/` (`rules.host_root`).
-    public var hostRoot: String
+    package var hostRoot: String
     private let diagnostics: Diagnostics
     private let output: (String) -> Void
 
-    public init(prune: Bool = false, stateDirectory: String? = nil, sharesKernel: Bool = false, hostRoot: String = "",
+    package init(prune: Bool = false, stateDirectory: String? = nil, sharesKernel: Bool = false, hostRoot: String = "",
                 diagnostics: Diagnostics = Diagnostics(), output: @escaping (String) -> Void) {
         self.prune = prune
         self.stateDirectory = stateDirectory
@@ -32,7 +32,7 @@ public struct RuleSync {
     }
 
     /// How a sync ended.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// The kernel holds the files' rules and settings (or already did).
         case applied
         /// A dry run: the kernel differs from the files, and nothing was changed.
@@ -43,22 +43,22 @@ public struct RuleSync {
     }
 
     /// What one sync changed, for `run`'s `rules_reloaded` event.
-    public struct Applied {
-        public var outcome: Outcome
+    package struct Applied {
+        package var outcome: Outcome
         /// Rules now in the kernel that were not before, and rules gone from it, in
         /// `auditctl -l` form (a rule only moved to restore the order is in neither).
-        public var added: [String] = []
-        public var removed: [String] = []
-        public var failures: [String] = []
-        public var skipped: [String] = []
+        package var added: [String] = []
+        package var removed: [String] = []
+        package var failures: [String] = []
+        package var skipped: [String] = []
     }
 
     /// Why no plan could be made.
-    public enum PlanError: Error, CustomStringConvertible {
+    package enum PlanError: Error, CustomStringConvertible {
         case locked
         case kernel(KernelError)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .locked: "the kernel's audit configuration is locked (enabled 2) until reboot; nothing can be changed"
             case .kernel(let error): error.description
@@ -69,7 +69,7 @@ public struct RuleSync {
     /// The plan for `wanted` against the kernel as it is, and the channel to enact it.
     /// `atLoad`: the once-per-load parts (resetting the lost counter, the loginuid lock)
     /// are kept; drift repair leaves them out.
-    public func plan(_ wanted: WantedRules, ownership: RuleOwnership?, atLoad: Bool = true) throws(PlanError) -> (plan: RulePlan, control: AuditControl) {
+    package func plan(_ wanted: WantedRules, ownership: RuleOwnership?, atLoad: Bool = true) throws(PlanError) -> (plan: RulePlan, control: AuditControl) {
         let control = try Self.kernel { () throws(KernelError) in try AuditControl(pathRoot: hostRoot) }
         return (try plan(wanted, on: control, ownership: ownership, atLoad: atLoad), control)
     }
@@ -92,7 +92,7 @@ public struct RuleSync {
     }
 
     /// Applies rules already read; `dryRun` only says what would change.
-    public func apply(_ wanted: WantedRules, dryRun: Bool = false) -> Applied {
+    package func apply(_ wanted: WantedRules, dryRun: Bool = false) -> Applied {
         report(wanted)
         var ownership = self.ownership()
         let (plan, control): (RulePlan, AuditControl)
@@ -129,18 +129,18 @@ public struct RuleSync {
     }
 
     /// What a plan changed in the kernel.
-    public struct Enacted {
+    package struct Enacted {
         /// Rules added and removed, in `auditctl -l` form; a rule only moved (removed and
         /// added again to restore the order) is in neither.
-        public var added: [String] = []
-        public var removed: [String] = []
-        public var settings: [RulePlan.SettingChange] = []
+        package var added: [String] = []
+        package var removed: [String] = []
+        package var settings: [RulePlan.SettingChange] = []
         /// Changes the kernel refused, as `what: why`.
-        public var failures: [String] = []
+        package var failures: [String] = []
     }
 
     /// Makes a plan's changes one by one, saying each, and keeps the ownership record.
-    public func enact(_ plan: RulePlan, on control: some AuditControlChannel, ownership: inout RuleOwnership?) -> Enacted {
+    package func enact(_ plan: RulePlan, on control: some AuditControlChannel, ownership: inout RuleOwnership?) -> Enacted {
         var added: [String] = []
         var removed: [String] = []
         var settings: [RulePlan.SettingChange] = []
@@ -187,14 +187,14 @@ public struct RuleSync {
                        settings: settings, failures: failures)
     }
 
-    public func save(_ ownership: RuleOwnership?) {
+    package func save(_ ownership: RuleOwnership?) {
         do throws(RuleOwnership.RecordError) { try ownership?.save() } catch {
             diagnostics.error("the record of the rules nodeaudit loaded could not be written: \(error)")
         }
     }
 
     /// The ownership record, when one is kept; an unreadable one is reported and left alone.
-    public func ownership() -> RuleOwnership? {
+    package func ownership() -> RuleOwnership? {
         guard let stateDirectory else { return nil }
         do throws(RuleOwnership.RecordError) {
             return try RuleOwnership(directory: stateDirectory)
@@ -212,11 +212,11 @@ public struct RuleSync {
 
     /// Says the files' warnings, and the lines skipped under -c or -i that are not this
     /// host's doing (those are among the warnings) as errors.
-    public func report(_ wanted: WantedRules) {
+    package func report(_ wanted: WantedRules) {
         for warning in wanted.warnings { diagnostics.warning("\(warning)") }
         for line in wanted.skipped where !line.dependsOnHost { diagnostics.error("\(line.source): skipped: \(line.message)") }
     }
 
     /// `1 rule`, `2 rules`.
-    public static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+    package static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
 }
