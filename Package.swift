@@ -64,8 +64,8 @@ let package = Package(
         // `nodeaudit run`: the kernel session, stream continuity, drift repair, reloads, the read loop.
         .target(name: "Collector", dependencies: ["Pipeline", "OwnEvents", "Health", "RuleSync", "AuditRecords", "AuditEvents", "AuditRules",
                                                   "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO"]),
-        // The executable `nodeaudit`: command-line parsing only. (Its target is not named
-        // `nodeaudit`: it would differ from the library `NodeAudit` only by case.)
+        // The executable `nodeaudit`: the command line, the rules commands' reports and the
+        // exit statuses. (Its target is not named `nodeaudit`, the product's name.)
         .executableTarget(
             name: "NodeAuditCLI",
             dependencies: [
