@@ -7,9 +7,9 @@
  *       as PAM and sshd do; any root process with CAP_AUDIT_WRITE may, in a container too.
  *   runc ... (the program copied or linked under the name `runc`)
  *       a fake runtime: whatever its argv says, it starts $ACTOR_CHILD with the argument
- *       $ACTOR_MARKER twice, once at once and once after it has itself exited (the child
- *       is then adopted by init), writes the first child's pid to $ACTOR_PID_FILE if set,
- *       and exits.
+ *       $ACTOR_MARKER twice, once at once and once when it has itself exited (the second
+ *       child waits until it is adopted), writes the first child's pid to $ACTOR_PID_FILE
+ *       if set, and exits.
  *
  * Built by the tests with `cc -static`; nothing here runs outside them.
  */
@@ -57,13 +57,14 @@ static int send_user_message(int type, const char *text) {
     return 0;
 }
 
-static pid_t start_child(const char *child, const char *marker, int delay_ms) {
+/* Starts `child marker`; with `orphaned`, the child first waits (up to 30 s) until its
+ * parent has exited and another process adopted it, as a runtime's process is. */
+static pid_t start_child(const char *child, const char *marker, int orphaned) {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        if (delay_ms > 0) {
-            struct timespec pause = { .tv_sec = delay_ms / 1000, .tv_nsec = (long)(delay_ms % 1000) * 1000000L };
-            nanosleep(&pause, NULL);
-        }
+        struct timespec pause = { .tv_sec = 0, .tv_nsec = 1000000L };
+        for (int waited = 0; orphaned && getppid() == parent && waited < 30000; waited++) nanosleep(&pause, NULL);
         execl(child, child, marker, (char *)NULL);
         _exit(127);
     }
@@ -75,7 +76,7 @@ static int fake_runtime(void) {
     const char *marker = getenv("ACTOR_MARKER");
     if (!child || !marker) { fprintf(stderr, "ACTOR_CHILD and ACTOR_MARKER are needed\n"); return 2; }
     pid_t first = start_child(child, marker, 0);
-    start_child(child, marker, 300);
+    start_child(child, marker, 1);
     const char *pid_file = getenv("ACTOR_PID_FILE");
     if (pid_file) {
         FILE *file = fopen(pid_file, "w");

@@ -252,8 +252,11 @@ extension KernelSuite {
                 child.environment = ["ACTOR_CHILD": "/bin/true", "ACTOR_MARKER": marker, "ACTOR_PID_FILE": pidFile]
                 try child.run()
                 child.waitUntilExit()
-                // The second child execs 300 ms after the fake exited, adopted by init.
-                Thread.sleep(forTimeInterval: 0.5)
+                // The second child execs once the fake has exited and init adopted it.
+                let both = Wait.until(seconds: 60) {
+                    Live.execEvents((try? live.events()) ?? [], marker: marker).filter { Live.argv($0).first == "/bin/true" }.count >= 2
+                }
+                try #require(both, "the fake runtime's two children did not both exec")
                 try #require(try live.barrier(), "the events did not reach the output")
             }
             let children = Live.execEvents(try run.events(), marker: marker).filter { Live.argv($0).first == "/bin/true" }
