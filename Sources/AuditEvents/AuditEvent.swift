@@ -317,6 +317,12 @@ public struct ExecSession: Sendable, Equatable {
         self.rootPID = rootPID
         self.hasTTY = hasTTY
     }
+
+    /// The session begun by process `rootPID` of container `containerID`, started at
+    /// `startTicks` (clock ticks since boot): its id says all three.
+    public init(containerID: String, rootPID: UInt32, startTicks: UInt64, hasTTY: Bool) {
+        self.init(id: "\(containerID.prefix(12))-\(rootPID)-\(startTicks)", rootPID: rootPID, hasTTY: hasTTY)
+    }
 }
 
 /// `avc:  denied  { read write } for …`: the verdict and permissions an SELinux AVC record

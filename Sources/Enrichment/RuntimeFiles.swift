@@ -2,6 +2,7 @@ import FoundationEssentials
 import HostIO
 import Attribution
 import AuditEvents
+import AuditRecords
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -59,9 +60,7 @@ package struct RuntimeFiles: Sendable {
             return decode(RuncState.self, from: source)?.initProcessPID.flatMap { UInt32(exactly: $0) }
         }
         guard let bytes = try? HostFile.read(source, limit: 64) else { return nil }
-        let digits = bytes.prefix { $0 >= 48 && $0 <= 57 }
-        guard !digits.isEmpty, digits.count < 11 else { return nil }
-        return UInt32(exactly: digits.reduce(UInt64(0)) { $0 * 10 + UInt64($1 - 48) })
+        return ByteNumbers.decimal(bytes.prefix { $0 >= 48 && $0 <= 57 }).flatMap { UInt32(exactly: $0) }
     }
 
     /// What nodeaudit reads of an OCI bundle's `config.json`.

@@ -122,7 +122,7 @@ package final class WorkloadResolver: EventEnricher {
         if claim.beginsExecSession, let container = claim.workload.container {
             // A process already gone is dated by its event, in the same clock ticks since boot.
             let start = stat?.startTicks ?? UInt64(max(0, eventBoot)) / proc.millisecondsPerTick
-            entry.execSession = ExecSession(id: "\(container.id.prefix(12))-\(pid)-\(start)", rootPID: pid, hasTTY: hasTTY)
+            entry.execSession = ExecSession(containerID: container.id, rootPID: pid, startTicks: start, hasTTY: hasTTY)
         }
         table.replace(entry)
         return entry.execSession
@@ -147,8 +147,7 @@ package final class WorkloadResolver: EventEnricher {
             return inherited
         }
         guard let namespacePID = proc.namespacePID(pid), namespacePID != 1 else { return nil }
-        let start = table[pid]?.startTicks.map(String.init) ?? "0"
-        let session = ExecSession(id: "\(container.id.prefix(12))-\(pid)-\(start)", rootPID: pid, hasTTY: hasTTY)
+        let session = ExecSession(containerID: container.id, rootPID: pid, startTicks: table[pid]?.startTicks ?? 0, hasTTY: hasTTY)
         table.setExecSession(session, for: pid)
         return session
     }
