@@ -106,6 +106,16 @@ public struct Lineage: Sendable, Equatable {
     public var parent: Ancestor
     /// Above the parent, nearest first; for each, what is known (pid and exe are written).
     public var ancestors: [Ancestor]
+    /// The stamp of the exec that started the event's process's program, when the
+    /// stream showed it before this event: with the pid, what tells this process from
+    /// another that had the pid (ECS `process.entity_id`, `process.start`).
+    public var processExec: AuditStamp?
+
+    public init(parent: Ancestor, ancestors: [Ancestor], processExec: AuditStamp? = nil) {
+        self.parent = parent
+        self.ancestors = ancestors
+        self.processExec = processExec
+    }
 }
 
 /// The node's process tree as the audit stream shows it, for `Lineage`: every process
@@ -232,7 +242,9 @@ public final class ProcessLineage: @unchecked Sendable {
                 ancestors.append(Lineage.Ancestor(pid: ancestorPID, program: process?.ancestor.program ?? Lineage.Program()))
                 next = process?.ppid
             }
-            event.lineage = Lineage(parent: parent, ancestors: ancestors)
+            // The remembered process is this one unless it had another parent (`record` decides alike).
+            let sameProcess = own.map { $0.ppid == nil || $0.ppid == ppid } ?? false
+            event.lineage = Lineage(parent: parent, ancestors: ancestors, processExec: sameProcess ? own?.ancestor.exec : nil)
         }
         record(event, pid: pid, ppid: ppid, known: own)
         if let syscall = event.syscall, syscall.success == true, let child = syscall.exit, child > 0, child <= Int64(UInt32.max),

@@ -57,6 +57,10 @@ public struct RecordType: Hashable, Sendable, CustomStringConvertible {
     public static let replace = RecordType(number: 1329)
     /// AUDIT_KERNEL: the kernel's own start message.
     public static let kernel = RecordType(number: 2000)
+    /// The audit daemon's start, end and abort (their serials are the daemon's).
+    public static let daemonStart = RecordType(number: 1200)
+    public static let daemonEnd = RecordType(number: 1201)
+    public static let daemonAbort = RecordType(number: 1202)
 
     /// The ranges of linux/audit.h: user-space messages (1100–1199, and the second user
     /// range 2100–2999), the audit daemon's own records (1200–1299), and replies to

@@ -36,6 +36,8 @@ package struct Configuration: Sendable, Equatable {
     package func integer(_ setting: Setting) -> Int { if case .integer(let v) = self[setting] { v } else { 0 } }
     package func number(_ setting: Setting) -> Double { if case .number(let v) = self[setting] { v } else { 0 } }
     package func text(_ setting: Setting) -> String { if case .text(let v) = self[setting] { v } else { "" } }
+    /// Whether the setting was given (file, environment or flag) rather than left at its default.
+    package func isSet(_ setting: Setting) -> Bool { (origins[setting.key] ?? "default") != "default" }
     package func texts(_ setting: Setting) -> [String] { if case .texts(let v) = self[setting] { v } else { [] } }
 
     /// Sets a value already checked against its setting's kind; a filter, label, omission
@@ -58,9 +60,10 @@ package struct Configuration: Sendable, Equatable {
                 do throws(FilterSyntaxError) { return try LabelRule.parse(text) } catch { throw refused(error) }
             }
         case Setting.staticFields.key:
-            fields = try texts.map { (text) throws(ConfigurationError) in
+            fields = try texts.enumerated().map { (position, text) throws(ConfigurationError) in
                 guard let field = Self.staticField(text) else {
-                    throw refused("'\(text)' is not `name=value` with a name of letters, digits, _, - and inner dots")
+                    throw refused("item \(position + 1), '\(text)', is not `name=value` with a flat name of letters, digits, _ and - "
+                                  + "(ECS labels are one level: team_name, not team.name)")
                 }
                 return StaticField(name: field.name, value: field.value)
             }
@@ -128,13 +131,12 @@ extension Configuration {
     package var hostRoot: String { text(.hostRoot) == "/" ? "" : text(.hostRoot) }
 
 
-    /// `name=value`; nil when it is not that shape or the name is not one a log store
-    /// takes as a field name (letters, digits, `_`, `-`, and `.` inside).
+    /// `name=value`; nil when it is not that shape or the name is not one every log store
+    /// takes as a flat field name (letters, digits, `_`, `-`: an ECS label has no dots).
     static func staticField(_ text: String) -> (name: String, value: String)? {
         guard let equals = text.firstIndex(of: "=") else { return nil }
         let name = text[..<equals]
-        guard !name.isEmpty, name.first != ".", name.last != ".",
-              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else { return nil }
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-".contains($0)) }) else { return nil }
         return (String(name), String(text[text.index(after: equals)...]))
     }
 

@@ -91,7 +91,7 @@ extension Setting {
     package static let clusterName = Setting(key: "events.cluster_name", kind: .text, defaultValue: .text(""),
         help: "The cluster's name, in every event (native cluster, ECS orchestrator.cluster.name); empty: none.")
     package static let staticFields = Setting(key: "events.fields", kind: .texts, defaultValue: .texts([]),
-        help: "name=value pairs added to every event (native fields, ECS labels): environment, region, team.")
+        help: "name=value pairs added to every event (native fields, ECS labels): environment, region, team. Names are flat (letters, digits, _ and -): ECS labels are one level.")
     package static let filters = Setting(key: "events.filters", kind: .texts, defaultValue: .texts([]),
         help: "Filters in order, `drop|keep FIELD=VALUE…` or `drop|keep all`: the first an event matches decides, an event none matches is kept (docs/configuration.md, Filters).")
     package static let ancestryDepth = Setting(key: "events.ancestry_depth", kind: .integer(0...64), defaultValue: .integer(0),
@@ -105,7 +105,7 @@ extension Setting {
     package static let labelProcesses = Setting(key: "events.label_processes", kind: .integer(1...10_000_000), defaultValue: .integer(100_000),
         help: "The most labelled processes remembered for their descendants; past it the longest-known are forgotten and counted.")
     package static let hostUsers = Setting(key: "events.host_users", kind: .bool, defaultValue: .bool(true),
-        help: "Name user and group ids from the passwd and group files below.")
+        help: "Name user and group ids from the passwd and group files below. Left unset, `parse` names them only for events whose node= is this host's name (or all, with --containers): another machine's ids are other users.")
     package static let passwdFile = Setting(key: "events.passwd_file", kind: .text, defaultValue: .text("/etc/passwd"),
         help: "The host's passwd file (in a container: the host's, mounted read-only).")
     package static let groupFile = Setting(key: "events.group_file", kind: .text, defaultValue: .text("/etc/group"),
@@ -129,6 +129,8 @@ extension Setting {
         help: "The container runtime programs (OCI runtimes named runc or crun, containerd shims, conmon) whose command lines attribute the processes they start, however briefly those live: paths as the kernel names the executable, owned by root and run as root. Their files (bundle, state, pid files) are read under rules.host_root.")
     package static let format = Setting(key: "output.format", kind: .choice(["native", "ecs"]), defaultValue: .text("native"),
         help: "native: nodeaudit's schema (docs/events.md); ecs: the Elastic Common Schema (docs/ecs.md). For every output.")
+    package static let ecsDataset = Setting(key: "output.ecs_dataset", kind: .choice(["nodeaudit", "auditd"]), defaultValue: .text("nodeaudit"),
+        help: "With output.format ecs: nodeaudit writes event.module nodeaudit, event.dataset nodeaudit.audit; auditd writes the values of Elastic's auditd integrations (auditd, auditd_manager.auditd) and `executed` as an exec's event.action, so that Elastic's prebuilt Linux rules read the events (docs/ecs.md).")
     package static let stdout = Setting(key: "output.stdout", kind: .bool, defaultValue: .bool(true),
         help: "Write events to stdout (in a pod: the container log, shipped by the cluster's log agent).")
     package static let outputFile = Setting(key: "output.file", kind: .text, defaultValue: .text(""),
@@ -188,6 +190,6 @@ extension Setting {
     package static let all: [Setting] = [
         ruleFiles, hostRoot, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
         eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes,
-        format, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
+        format, ecsDataset, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
     ]
 }

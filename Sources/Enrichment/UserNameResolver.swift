@@ -13,21 +13,25 @@ package final class UserNameResolver: @unchecked Sendable {
     /// checks (two per event) are left out.
     @exclusivity(unchecked) package private(set) var database: UserDatabase
     private let files: UserDatabaseFiles?
+    /// Only events of this node are named (a log from elsewhere has other users); nil: all.
+    private let onlyNode: [UInt8]?
     @exclusivity(unchecked) private var nextCheck: UInt64 = 0
     private static let unsetName: Bytes = Array("unset".utf8)[...]
     private static let checkEveryMilliseconds: UInt64 = 1000
 
     /// A fixed database (offline parsing, tests).
-    package init(database: UserDatabase) {
+    package init(database: UserDatabase, onlyNode: String? = nil) {
         self.database = database
         files = nil
+        self.onlyNode = onlyNode.map { Array($0.utf8) }
     }
 
     /// The database of these files, read again whenever one of them changes.
-    package init(passwdPath: String, groupPath: String) {
+    package init(passwdPath: String, groupPath: String, onlyNode: String? = nil) {
         let files = UserDatabaseFiles(passwdPath: passwdPath, groupPath: groupPath)
         self.files = files
         database = files.read()
+        self.onlyNode = onlyNode.map { Array($0.utf8) }
     }
 
     /// Reads the files again now if they changed (SIGHUP); true when it did.
@@ -39,6 +43,11 @@ package final class UserNameResolver: @unchecked Sendable {
     }
 
     package func enrich(_ event: inout AuditEvent) {
+        if let onlyNode, !(event.nodeName?.elementsEqual(onlyNode) ?? false) {
+            // Another machine's ids: only the kernel's "unset" is the same everywhere.
+            event.nameIdentities { id, _ in id == Identity.unset ? Self.unsetName : nil }
+            return
+        }
         if files != nil {
             let now = MonotonicClock.nowMilliseconds()
             if now >= nextCheck {

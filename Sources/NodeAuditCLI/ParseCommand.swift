@@ -72,6 +72,9 @@ struct EventArguments: ParsableArguments {
     @Option(help: .setting(.format))
     var format: String?
 
+    @Option(help: .setting(.ecsDataset))
+    var ecsDataset: String?
+
     @Option(help: .setting(.profile))
     var profile: String?
 
@@ -81,8 +84,12 @@ struct EventArguments: ParsableArguments {
     @Option(help: .setting(.maxArgvBytes))
     var maxArgvBytes: String?
 
-    @Flag(help: "Do not name user and group ids from this host's /etc/passwd and /etc/group (names in ENRICHED logs are kept).")
-    var noHostUsers = false
+    @Flag(inversion: .prefixedNo, help: """
+        Name user and group ids from this host's /etc/passwd and /etc/group, or not (names in ENRICHED logs are kept either way). \
+        By default `run` names them, and `parse` names those of events whose node= is this host's name (or all, with --containers): \
+        a log from another machine has other users behind the same ids.
+        """)
+    var hostUsers: Bool?
 
     @Option(help: .setting(.eventTimeout))
     var eventTimeout: String?
@@ -125,10 +132,11 @@ struct EventArguments: ParsableArguments {
         var given: [(setting: Setting, text: String, origin: String)] = []
         if records { given.append((.includeRecords, "true", "--records")) }
         if let format { given.append((.format, format, "--format")) }
+        if let ecsDataset { given.append((.ecsDataset, ecsDataset, "--ecs-dataset")) }
         if let profile { given.append((.profile, profile, "--profile")) }
         if let ancestryDepth { given.append((.ancestryDepth, ancestryDepth, "--ancestry-depth")) }
         if let maxArgvBytes { given.append((.maxArgvBytes, maxArgvBytes, "--max-argv-bytes")) }
-        if noHostUsers { given.append((.hostUsers, "false", "--no-host-users")) }
+        if let hostUsers { given.append((.hostUsers, String(hostUsers), hostUsers ? "--host-users" : "--no-host-users")) }
         if let eventTimeout { given.append((.eventTimeout, eventTimeout, "--event-timeout")) }
         if let podLogs { given.append((.podLogs, podLogs, "--pod-logs")) }
         if let clusterName { given.append((.clusterName, clusterName, "--cluster-name")) }

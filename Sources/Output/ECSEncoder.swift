@@ -7,11 +7,23 @@ import AuditRecords
 /// field for (syscall, audit session, exec session, TTY input, the kernel's other records)
 /// is under `nodeaudit.*`. docs/ecs.md lists every field.
 public struct ECSEncoder: EventEncoder {
+    /// What `event.module` and `event.dataset` say, and so which content selects the
+    /// events: nodeaudit's own, or the values of Elastic's auditd integrations, whose
+    /// prebuilt Linux rules then read them (docs/ecs.md, Elastic's content).
+    public enum Dataset: String, Sendable, CaseIterable {
+        /// `nodeaudit`, `nodeaudit.audit`.
+        case nodeaudit
+        /// `auditd`, `auditd_manager.auditd`, and `executed` as a successful exec's action.
+        case auditd
+    }
+
     /// The cluster name and fields of every event (`orchestrator.cluster.name`, `labels`).
     public var staticFields: StaticFields
+    public var dataset: Dataset
 
-    public init(staticFields: StaticFields = .none) {
+    public init(staticFields: StaticFields = .none, dataset: Dataset = .nodeaudit) {
         self.staticFields = staticFields
+        self.dataset = dataset
     }
 
     public func encode(_ event: AuditEvent, into w: inout JSONWriter) {
@@ -44,10 +56,14 @@ public struct ECSEncoder: EventEncoder {
         w.eventID(event.key)
         w.key("kind")
         w.string("event")
-        w.key("module")
-        w.string("nodeaudit")
-        w.key("dataset")
-        w.string("nodeaudit.audit")
+        switch dataset {
+        case .nodeaudit:
+            w.member("module", "nodeaudit")
+            w.member("dataset", "nodeaudit.audit")
+        case .auditd:
+            w.member("module", "auditd")
+            w.member("dataset", "auditd_manager.auditd")
+        }
         w.key("sequence")
         w.number(event.key.stamp.serial)
     }
@@ -74,37 +90,21 @@ public struct ECSEncoder: EventEncoder {
         w.key("version")
         w.string("8.11.0")
         w.endObject()
-        if let node = event.nodeName {
-            w.key("host")
-            w.beginObject()
-            w.key("name")
-            w.string(node)
-            w.endObject()
-        }
+        writeHost(event.nodeName, into: &w)
         w.staticFields("labels", staticFields.fields)
         if !event.keys.isEmpty {
             w.key("tags")
             w.beginArray()
             event.keys.forEach { w.string($0, in: text) }
             w.endArray()
-            let techniques = AttackTechniques.ids(of: event.keys, in: text)
-            if !techniques.isEmpty {
-                w.key("threat")
-                w.beginObject()
-                w.member("framework", "MITRE ATT&CK")
-                w.key("technique")
-                w.beginObject()
-                w.key("id")
-                w.array(techniques, in: text)
-                w.endObject()
-                w.endObject()
-            }
+            writeThreat(AttackTechniques.ids(of: event.keys, in: text), text: text, into: &w)
         }
         if let process = event.process {
-            writeProcess(process, exec: event.exec, lineage: event.lineage, node: event.key.node, text: text, into: &w)
+            writeProcess(process, event: event, text: text, into: &w)
             writeUser(process, message: event.message, text: text, into: &w)
         }
-        writeNetwork(event, text: text, into: &w)
+        let peer = writeNetwork(event, text: text, into: &w)
+        writeRelated(event, peer: peer, text: text, into: &w)
         if let path = event.paths.first(where: { $0.nametype.map { !event.text[$0].equals("PARENT") } ?? true }) {
             writeFile(path, text: text, into: &w)
         }
@@ -131,7 +131,9 @@ public struct ECSEncoder: EventEncoder {
         types.forEach { w.string($0) }
         w.endArray()
         w.key("action")
-        if let name = event.syscall?.name {
+        if dataset == .auditd, event.exec != nil, event.syscall?.success == true {
+            w.string("executed")
+        } else if let name = event.syscall?.name {
             w.string(name)
         } else if let operation = event.message?.operation {
             w.string(operation, in: text)
@@ -143,9 +145,15 @@ public struct ECSEncoder: EventEncoder {
         w.endObject()
     }
 
+    /// The syscall's result, else the message's, else an access decision's (an AVC
+    /// `denied` is a failure of what was tried).
     static func outcome(_ event: AuditEvent) -> String {
         if let success = event.syscall?.success { return success ? "success" : "failure" }
         if let result = event.message?.result { return event.text[result].equals("success") ? "success" : "failure" }
+        if let decision = event.accessDecision?.result {
+            if event.text[decision].equals("denied") { return "failure" }
+            if event.text[decision].equals("granted") { return "success" }
+        }
         return "unknown"
     }
 
@@ -175,20 +183,79 @@ public struct ECSEncoder: EventEncoder {
         case .tty: return (["session"], ["info"])
         case .module: return (["driver"], ["change"])
         case .mount: return (["host"], ["change"])
-        case .daemon, .other: return (["host"], ["info"])
+        case .daemon:
+            if recordType == .daemonStart { return (["host"], ["start"]) }
+            if recordType == .daemonEnd || recordType == .daemonAbort { return (["host"], ["end"]) }
+            return (["host"], ["info"])
+        case .other: return (["host"], ["info"])
         }
+    }
+
+    // MARK: - host.*, threat.*
+
+    /// `host.name` and `host.hostname`: the node's name (live: always; a log: its
+    /// `node=`); `host.os.type`: these are a Linux kernel's records.
+    private func writeHost(_ node: Bytes?, into w: inout JSONWriter) {
+        w.key("host")
+        w.beginObject()
+        if let node {
+            w.member("name", node)
+            w.member("hostname", node)
+        }
+        w.key("os")
+        w.beginObject()
+        w.member("type", "linux")
+        w.endObject()
+        w.endObject()
+    }
+
+    /// `threat.technique.id` holds techniques (`T1548`), `subtechnique.id` the whole ids
+    /// of sub-techniques (`T1548.003`), each once.
+    private func writeThreat(_ ids: [Range<Int>], text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+        guard !ids.isEmpty else { return }
+        var techniques: [Range<Int>] = []
+        var subtechniques: [Range<Int>] = []
+        for id in ids {
+            let (technique, isSubtechnique) = ECSValues.parentTechnique(id, in: text)
+            if !techniques.contains(where: { text[$0].elementsEqual(text[technique]) }) { techniques.append(technique) }
+            if isSubtechnique { subtechniques.append(id) }
+        }
+        w.key("threat")
+        w.beginObject()
+        w.member("framework", "MITRE ATT&CK")
+        w.key("technique")
+        w.beginObject()
+        w.key("id")
+        w.array(techniques, in: text)
+        if !subtechniques.isEmpty {
+            w.key("subtechnique")
+            w.beginObject()
+            w.key("id")
+            w.array(subtechniques, in: text)
+            w.endObject()
+        }
+        w.endObject()
+        w.endObject()
     }
 
     // MARK: - process.*, user.*
 
-    private func writeProcess(
-        _ p: ProcessInfo, exec: ExecArguments?, lineage: Lineage?, node: Bytes?, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter
-    ) {
+    private func writeProcess(_ p: ProcessInfo, event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+        let exec = event.exec
         w.key("process")
         w.beginObject()
         w.member("pid", p.pid)
-        if let lineage {
-            w.lineage(lineage, node: node, parentKey: "parent", ancestorsKey: nil, executableKey: "executable", nameKey: "name")
+        // The program's start: this event when it is a successful exec, else the exec the
+        // stream showed before (with ancestry).
+        let start = exec != nil && event.syscall?.success == true ? event.key.stamp : event.lineage?.processExec
+        if let pid = p.pid, let start { writeStart(start, pid: pid, node: event.key.node, into: &w) }
+        if let lineage = event.lineage {
+            let parent = lineage.parent
+            w.key("parent")
+            w.beginObject()
+            w.ancestorProgram(parent, executableKey: "executable", nameKey: "name")
+            if let exec = parent.exec { writeStart(exec, pid: parent.pid, node: event.key.node, into: &w) }
+            w.endObject()
         } else if let ppid = p.ppid {
             w.key("parent")
             w.beginObject()
@@ -204,26 +271,60 @@ public struct ECSEncoder: EventEncoder {
             w.key("args_count")
             w.number(exec?.argc ?? argv.count)
             w.key("command_line")
-            w.beginString()
-            for (index, argument) in argv.enumerated() {
-                if index > 0 { w.rawStringContent(" ") }
-                w.escapedStringContent(UnsafeBufferPointer(rebasing: text[argument.range]))
-            }
-            w.endString()
+            writeJoined(argv, text: text, into: &w)
+        }
+        if let title = p.title {
+            w.key("title")
+            writeJoined(title, text: text, into: &w)
         }
         w.member("working_directory", p.cwd, in: text)
-        if let session = p.session {
-            w.key("session_leader")
+        if let tty = p.tty, let device = ECSValues.ttyDevice(UnsafeBufferPointer(rebasing: text[tty.range])) {
+            w.key("tty")
             w.beginObject()
-            w.key("entity_id")
-            w.string("ses-\(session)")
+            w.key("char_device")
+            w.beginObject()
+            w.member("major", device.major)
+            w.member("minor", device.minor)
+            w.endObject()
             w.endObject()
         }
         w.endObject()
     }
 
+    /// `start` and `entity_id` of a process whose program began at `exec`: the id is the
+    /// exec event's id and the pid (`node/SECONDS.MILLIS:SERIAL/PID`), the same on every
+    /// event of that program, and never another process's.
+    private func writeStart(_ exec: AuditStamp, pid: UInt32, node: Bytes?, into w: inout JSONWriter) {
+        w.key("start")
+        w.time(exec)
+        w.key("entity_id")
+        w.beginString()
+        if let node {
+            w.escapedStringContent(node)
+            w.rawStringContent("/")
+        }
+        w.decimalStringContent(exec.seconds)
+        w.rawStringContent(".")
+        w.decimalStringContent(UInt64(exec.milliseconds), width: 3)
+        w.rawStringContent(":")
+        w.decimalStringContent(exec.serial)
+        w.rawStringContent("/")
+        w.decimalStringContent(UInt64(pid))
+        w.endString()
+    }
+
+    /// Arguments joined by spaces, as one string (`command_line`, `title`).
+    private func writeJoined(_ arguments: [TextRange], text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+        w.beginString()
+        for (index, argument) in arguments.enumerated() {
+            if index > 0 { w.rawStringContent(" ") }
+            w.escapedStringContent(UnsafeBufferPointer(rebasing: text[argument.range]))
+        }
+        w.endString()
+    }
+
     private func writeUser(_ p: ProcessInfo, message: UserMessage?, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
-        guard p[.uid] != nil || p[.auid] != nil || message?.account != nil else { return }
+        guard p[.uid] != nil || message?.account != nil else { return }
         w.key("user")
         w.beginObject()
         if let uid = p[.uid] {
@@ -243,13 +344,6 @@ public struct ECSEncoder: EventEncoder {
             writeIdentityFields(gid, text: text, into: &w)
             w.endObject()
         }
-        if let auid = p[.auid], !auid.isUnset {
-            // The login user behind the process: ECS has no field; auditbeat's name is used.
-            w.key("audit")
-            w.beginObject()
-            writeIdentityFields(auid, text: text, into: &w)
-            w.endObject()
-        }
         if let account = message?.account, p[.uid] != nil {
             w.key("target")
             w.beginObject()
@@ -267,27 +361,40 @@ public struct ECSEncoder: EventEncoder {
         w.member("name", identity.name, in: text)
     }
 
-    // MARK: - source/destination, file.*, container.*, orchestrator.*
+    // MARK: - source/destination, network.*, related.*, file.*, container.*, orchestrator.*
 
-    private func writeNetwork(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+    /// The peer's address as text, where it is one (for `related.ip`).
+    private enum Peer {
+        case address(String)
+        case text(TextRange)
+    }
+
+    /// Writes `source`/`destination` and `network`; returns the IP address written, if any.
+    private func writeNetwork(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) -> Peer? {
+        let syscall = event.syscall?.name ?? ""
         if let address = event.socketAddress {
             // connect names the peer it goes to; accept and recvfrom the peer it came from;
             // bind the local address, which ECS calls source too.
-            let inbound = ["accept", "accept4", "recvfrom", "recvmsg", "bind"].contains(event.syscall?.name ?? "")
+            let inbound = ["accept", "accept4", "recvfrom", "recvmsg", "bind"].contains(syscall)
             switch address {
             case .inet(let ip, let port), .inet6(let ip, let port, _, _):
                 w.key(inbound ? "source" : "destination")
                 w.beginObject()
-                w.key("ip")
-                w.string(ip)
-                w.key("port")
-                w.number(port)
+                w.member("address", ip)
+                w.member("ip", ip)
+                w.member("port", port)
                 w.endObject()
                 w.key("network")
                 w.beginObject()
-                w.key("type")
-                w.string(address.familyName == "inet" ? "ipv4" : "ipv6")
+                w.member("type", address.familyName == "inet" ? "ipv4" : "ipv6")
+                // From the node's side: what it accepted came in, what it sent to went out.
+                if ["accept", "accept4", "recvfrom", "recvmsg"].contains(syscall) {
+                    w.member("direction", "ingress")
+                } else if ["connect", "sendto", "sendmsg"].contains(syscall) {
+                    w.member("direction", "egress")
+                }
                 w.endObject()
+                return .address(ip)
             case .unix(let path, let isAbstract):
                 w.key(inbound ? "source" : "destination")
                 w.beginObject()
@@ -297,13 +404,77 @@ public struct ECSEncoder: EventEncoder {
             default:
                 break
             }
+        } else if syscall == "socket", let syscallInfo = event.syscall {
+            writeSocketNetwork(syscallInfo, text: text, into: &w)
         } else if let address = event.message?.address, !event.text[address].equals("?") {
+            // A login's client: an address, or a host name from reverse DNS, which the
+            // client's owner controls; only an address goes into `ip`.
+            let isAddress = ECSValues.isIPAddress(UnsafeBufferPointer(rebasing: text[address.range]))
             w.key("source")
             w.beginObject()
-            w.key("ip")
-            w.string(address, in: text)
+            w.member("address", address, in: text)
+            if isAddress { w.member("ip", address, in: text) } else { w.member("domain", address, in: text) }
             w.endObject()
+            return isAddress ? .text(address) : nil
         }
+        return nil
+    }
+
+    /// `network.type` and `transport` of a `socket()` call, from its arguments.
+    private func writeSocketNetwork(_ syscall: SyscallInfo, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+        func argument(_ index: Int) -> UInt64? {
+            syscall.arguments[index].flatMap { ByteNumbers.hexadecimal(UnsafeBufferPointer(rebasing: text[$0.range])) }
+        }
+        guard let family = argument(0), family == 2 || family == 10 else { return }
+        w.key("network")
+        w.beginObject()
+        w.member("type", family == 2 ? "ipv4" : "ipv6")
+        if let type = argument(1), let proto = argument(2), let transport = ECSValues.transport(family: family, type: type, protocol: proto) {
+            w.member("transport", transport.description)
+        }
+        w.endObject()
+    }
+
+    /// `related.user` (every user name on the event, once) and `related.ip` (the peer).
+    private func writeRelated(_ event: AuditEvent, peer: Peer?, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+        var users = InlineArray<4, TextRange?>(repeating: nil)
+        var userCount = 0
+        func add(_ name: TextRange?) {
+            guard let name, userCount < users.count else { return }
+            for index in 0..<userCount where text[users[index]!.range].elementsEqual(text[name.range]) { return }
+            users[userCount] = name
+            userCount += 1
+        }
+        if let process = event.process {
+            add(process[.uid]?.name)
+            add(process[.euid]?.name)
+            if let auid = process[.auid], !auid.isUnset { add(auid.name) }
+        }
+        add(event.message?.account)
+        guard userCount > 0 || peer != nil else { return }
+        w.key("related")
+        w.beginObject()
+        if userCount > 0 {
+            w.key("user")
+            w.beginArray()
+            for index in 0..<userCount { w.string(users[index]!, in: text) }
+            w.endArray()
+        }
+        switch peer {
+        case .address(let ip):
+            w.key("ip")
+            w.beginArray()
+            w.string(ip)
+            w.endArray()
+        case .text(let range):
+            w.key("ip")
+            w.beginArray()
+            w.string(range, in: text)
+            w.endArray()
+        case nil:
+            break
+        }
+        w.endObject()
     }
 
     private func writeFile(_ p: PathInfo, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
@@ -312,6 +483,11 @@ public struct ECSEncoder: EventEncoder {
         w.beginObject()
         w.key("path")
         w.string(name, in: text)
+        let path = UnsafeBufferPointer(rebasing: text[name.range])
+        let (directory, fileName) = ECSValues.splitPath(path)
+        if let directory { w.key("directory"); w.string(UnsafeBufferPointer(rebasing: path[directory])) }
+        if let fileName { w.key("name"); w.string(UnsafeBufferPointer(rebasing: path[fileName])) }
+        w.member("device", p.device, in: text)
         if let inode = p.inode { w.key("inode"); w.string(String(inode)) }
         if let mode = p.mode { w.key("mode"); w.string(UnsafeBufferPointer(rebasing: text[mode.range].suffix(4))) }
         if let owner = p.owner {
@@ -377,6 +553,13 @@ public struct ECSEncoder: EventEncoder {
             w.endObject()
         }
         if let session = event.process?.session { w.key("session"); w.number(session) }
+        if let auid = event.process?[.auid], !auid.isUnset {
+            // The login user behind the process (ECS has no field for it).
+            w.key("audit_user")
+            w.beginObject()
+            writeIdentityFields(auid, text: text, into: &w)
+            w.endObject()
+        }
         if let login = event.loginSession {
             w.key("login")
             w.beginObject()

@@ -136,16 +136,7 @@ extension JSONWriter {
         let parent = lineage.parent
         key(parentKey)
         beginObject()
-        key("pid")
-        number(parent.pid)
-        if let exe = parent.program.exe { key(executableKey); string(exe) }
-        if let comm = parent.program.comm { key(nameKey); string(comm) }
-        if let arguments = parent.program.arguments {
-            key("args")
-            beginArray()
-            for argument in arguments { string(argument) }
-            endArray()
-        }
+        ancestorProgram(parent, executableKey: executableKey, nameKey: nameKey)
         if let exec = parent.exec {
             key("exec_event")
             eventID(EventKey(stamp: exec, node: node))
@@ -154,6 +145,20 @@ extension JSONWriter {
         }
         endObject()
         if let ancestorsKey, !lineage.ancestors.isEmpty { ancestors(ancestorsKey, lineage.ancestors, executableKey: executableKey) }
+    }
+
+    /// An ancestor's pid, executable, name and arguments as members of an open object.
+    mutating func ancestorProgram(_ ancestor: Lineage.Ancestor, executableKey: StaticString, nameKey: StaticString) {
+        key("pid")
+        number(ancestor.pid)
+        if let exe = ancestor.program.exe { key(executableKey); string(exe) }
+        if let comm = ancestor.program.comm { key(nameKey); string(comm) }
+        if let arguments = ancestor.program.arguments {
+            key("args")
+            beginArray()
+            for argument in arguments { string(argument) }
+            endArray()
+        }
     }
 
     /// `name: [{pid, exe}, …]`, nearest first.

@@ -13,11 +13,16 @@ package struct EventOptions: Sendable {
     package var compact: Bool
     /// The Elastic Common Schema instead of nodeaudit's own.
     package var ecs: Bool
+    /// ECS `event.module`/`event.dataset`: nodeaudit's or the auditd integrations'.
+    package var ecsDataset: ECSEncoder.Dataset
     package var maxArgvBytes: Int
     /// The longest line an event may be; a longer one is cut and marked `truncated`.
     package var maxEventBytes: Int
     /// The passwd and group files that name user and group ids; nil for none.
     package var userFiles: (passwd: String, group: String)?
+    /// With `userFiles`: name the ids only of events from this node (`node=` equal to
+    /// its name), since another machine's ids are other users; nil names every event's.
+    package var userNamesOnlyFor: String?
     package var eventTimeoutMilliseconds: UInt64
     /// Container and pod attribution from this host's /proc and kubelet log directories;
     /// nil for none (logs from another machine).
@@ -47,9 +52,13 @@ package struct EventOptions: Sendable {
         includeRecords = c.bool(.includeRecords)
         compact = c.text(.profile) == "compact"
         ecs = c.text(.format) == "ecs"
+        ecsDataset = ECSEncoder.Dataset(rawValue: c.text(.ecsDataset)) ?? .nodeaudit
         maxArgvBytes = c.integer(.maxArgvBytes)
         maxEventBytes = c.integer(.maxEventBytes)
         userFiles = c.bool(.hostUsers) ? (c.text(.passwdFile), c.text(.groupFile)) : nil
+        // A log read offline may come from any machine: its ids are named from this one's
+        // files only when asked (events.host_users given) or when it says it is from here.
+        userNamesOnlyFor = onThisHost || c.isSet(.hostUsers) ? nil : (c.text(.nodeName).isEmpty ? Self.localNodeName() : c.text(.nodeName))
         eventTimeoutMilliseconds = UInt64(c.number(.eventTimeout) * 1000)
         attribution = attribute
             ? AttributionOptions(procRoot: c.text(.procRoot), podLogRoot: c.text(.podLogs), containerLogRoot: c.text(.containerLogs),
@@ -81,7 +90,9 @@ package struct EventOptions: Sendable {
     package func enrichers() -> [any EventEnricher] {
         var steps: [any EventEnricher] = []
         if let nodeName { steps.append(NodeNamer(name: nodeName)) }
-        if let userFiles { steps.append(UserNameResolver(passwdPath: userFiles.passwd, groupPath: userFiles.group)) }
+        if let userFiles {
+            steps.append(UserNameResolver(passwdPath: userFiles.passwd, groupPath: userFiles.group, onlyNode: userNamesOnlyFor))
+        }
         // Before logins: a login record sent from a container opens no session on the host.
         if let attribution {
             let resolver = WorkloadResolver(
@@ -98,7 +109,7 @@ package struct EventOptions: Sendable {
 
 package extension EventOptions {
     /// The node's name as Kubernetes knows it (`NODE_NAME` from the downward API), else the host name.
-    package static func localNodeName() -> String {
+    static func localNodeName() -> String {
         if let name = getenv("NODE_NAME").map({ String(cString: $0) }), !name.isEmpty { return name }
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count)

@@ -59,7 +59,7 @@ package final class EventPipeline {
             interpreter: EventInterpreter(argvByteLimit: options.maxArgvBytes),
             enrichers: options.enrichers() + extraSteps,
             encoder: options.ecs
-                ? ECSEncoder(staticFields: options.staticFields)
+                ? ECSEncoder(staticFields: options.staticFields, dataset: options.ecsDataset)
                 : NativeJSONEncoder(includeRecords: options.includeRecords, staticFields: options.staticFields, compact: options.compact),
             maxEventBytes: options.maxEventBytes,
             lineage: options.lineage(),

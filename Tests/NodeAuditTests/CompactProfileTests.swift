@@ -8,8 +8,10 @@ import TestSupport
 struct CompactProfileTests {
     static let corpus = Fixtures.corpusFile("exec-net-login.raw.log")
 
+    /// With user names, as `run` writes the events on the node (the corpus was recorded on
+    /// a machine with the same root account).
     static func parse(_ arguments: [String]) throws -> (lines: Data, events: [[String: Any]]) {
-        let result = try NodeAuditBinary.run(["parse", "--quiet"] + arguments + [corpus])
+        let result = try NodeAuditBinary.run(["parse", "--quiet", "--host-users"] + arguments + [corpus])
         try #require(result.status == 0, "\(result.stderr)")
         return (result.stdout, try Command.jsonLines(result.stdout))
     }

@@ -85,7 +85,7 @@ struct EventSelectionTests {
         return file.path
     }
 
-    @Test("rule keys that name ATT&CK techniques become techniques (native) and threat.technique.id (ECS), each once")
+    @Test("rule keys that name ATT&CK techniques become techniques (native) and threat.technique.id / subtechnique.id (ECS), each once")
     func techniques() throws {
         let file = try Self.syntheticLog(key: "T1059.004_Unix_Shell\u{1}mitre-T1078,T1059.004,CVE-T12345,aT1111,T1003.0011")
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -94,7 +94,8 @@ struct EventSelectionTests {
         let ecs = try #require(try Self.parse(["--quiet", "--format", "ecs"], file: file).events.first)
         let threat = try #require(ecs["threat"] as? [String: Any])
         #expect(threat["framework"] as? String == "MITRE ATT&CK")
-        #expect((threat["technique"] as? [String: Any])?["id"] as? [String] == ["T1059.004", "T1078"])
+        #expect((threat["technique"] as? [String: Any])?["id"] as? [String] == ["T1059", "T1078"])
+        #expect(((threat["technique"] as? [String: Any])?["subtechnique"] as? [String: Any])?["id"] as? [String] == ["T1059.004"])
         let (kept, _) = try Self.parse(["--quiet", "--filter", "drop technique=T1078"], file: file)
         #expect(kept.isEmpty)
     }

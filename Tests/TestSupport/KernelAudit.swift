@@ -129,8 +129,8 @@ public enum NodeAuditBinary {
 
     /// Runs nodeaudit, never with `--allow-immutable`: without it nodeaudit refuses to
     /// lock audit until reboot, and no test may lift that.
-    public static func run(_ arguments: [String]) throws -> Command.Result {
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Command.Result {
         if arguments.contains("--allow-immutable") { throw KernelAudit.LockRefused(arguments: arguments) }
-        return try Command.run(path, arguments, environment: ["NODEAUDIT_STATE_DIRECTORY": stateDirectory])
+        return try Command.run(path, arguments, environment: environment.merging(["NODEAUDIT_STATE_DIRECTORY": stateDirectory]) { given, _ in given })
     }
 }
