@@ -3,7 +3,7 @@ import Output
 package extension OutputSet {
     /// The outputs a run's options ask for: stdout and a file behind memory queues (the
     /// reader never waits for them), collectors behind spools on disk.
-    package static func live(_ options: LiveOptions) throws -> OutputSet {
+    static func live(_ options: LiveOptions) throws -> OutputSet {
         var outputs: [(name: String, channel: any OutputChannel)] = []
         /// Adds an output, leaving out what its `output.*_omit` names.
         func add(_ name: String, _ channel: some OutputChannel) {

@@ -5,7 +5,7 @@ package extension JSONWriter {
     /// what every event starts with: `id` (`nodeaudit-KIND-MILLISECONDS`, the kind's words
     /// joined by `-`), `time`, `node`, `category` and `type` (`nodeaudit_KIND`, joined by
     /// `_`), so consumers read them like the kernel's.
-    package mutating func beginOwnEvent(kind: String, epochMilliseconds: UInt64, node: String?, category: String) {
+    mutating func beginOwnEvent(kind: String, epochMilliseconds: UInt64, node: String?, category: String) {
         beginObject()
         key("id")
         string("nodeaudit-\(kind.replacing("_", with: "-"))-\(epochMilliseconds)")
@@ -22,7 +22,7 @@ package extension JSONWriter {
     }
 
     /// RFC 3339 text of a wall-clock time in milliseconds.
-    package static func rfc3339(_ epochMilliseconds: UInt64) -> String {
+    static func rfc3339(_ epochMilliseconds: UInt64) -> String {
         String(decoding: Timestamp.rfc3339(seconds: epochMilliseconds / 1000, milliseconds: UInt16(epochMilliseconds % 1000)), as: UTF8.self)
     }
 }

@@ -130,7 +130,7 @@ package struct RuleOwnership {
 }
 
 private extension Substring {
-    package func afterPrefix(_ prefix: String) -> Substring? {
+    func afterPrefix(_ prefix: String) -> Substring? {
         hasPrefix(prefix) ? dropFirst(prefix.count) : nil
     }
 }
