@@ -57,8 +57,12 @@ let package = Package(
         .target(name: "OwnEvents", dependencies: ["Output"]),
         // /healthz and /metrics over HTTP, bounded against idle and slow clients.
         .target(name: "Health", dependencies: ["HostIO", "CLinux"]),
-        // The one engine that makes the kernel hold the rule files, and where the files are.
-        .target(name: "RuleSync", dependencies: ["AuditKernel", "AuditRules", "HostIO", "Pipeline"]),
+        // The one engine that makes the kernel hold the rule files, and where the files are;
+        // it carries Rules/ built in (the plugin below), the default where none are installed.
+        .target(name: "RuleSync", dependencies: ["AuditKernel", "AuditRules", "HostIO", "Pipeline"], plugins: ["EmbedDefaultRules"]),
+        // Writes Rules/*.rules as a Swift source at build time, for the plugin.
+        .executableTarget(name: "RuleEmbedder"),
+        .plugin(name: "EmbedDefaultRules", capability: .buildTool(), dependencies: ["RuleEmbedder"]),
         // `nodeaudit parse`: log files (plain or gzip) and stdin through the pipeline.
         .target(name: "OfflineParse", dependencies: ["Pipeline", "AuditRecords", "AuditEvents", "Output", "Configuration", "HostIO", "CZlib"]),
         // `nodeaudit run`: the kernel session, stream continuity, drift repair, reloads, the read loop.

@@ -23,13 +23,13 @@ struct RulesCommand: ParsableCommand {
             lines were skipped under -c), 2 a bad rule file or command line (nothing was \
             changed), 3 drift (diff, --dry-run).
             """,
-        subcommands: [Check.self, Diff.self, Apply.self, List.self, Delete.self, Install.self]
+        subcommands: [Check.self, Diff.self, Apply.self, List.self, Delete.self, Install.self, Show.self]
     )
 
     struct Files: ParsableArguments {
         @Argument(help: ArgumentHelp(
             "Rule files or directories of *.rules files.",
-            discussion: "Default: \(DefaultRules.installedDirectory) (see `rules install`), else the Rules/ shipped with nodeaudit."))
+            discussion: "Default: \(DefaultRules.installedDirectory) (see `rules install`), else the rules built into nodeaudit (`rules show --defaults`)."))
         var given: [String] = []
 
         @Option(name: .customLong("host-root"), help: ArgumentHelp(
@@ -101,13 +101,33 @@ struct RulesCommand: ParsableCommand {
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Copy the rules shipped with nodeaudit (Rules/) into \(DefaultRules.installedDirectory), the default rule directory.",
-            discussion: "Files that already exist there with other contents are kept unless --force is given; edit the copies, not the shipped files.")
+            abstract: "Write the rules built into nodeaudit into \(DefaultRules.installedDirectory), the default rule directory.",
+            discussion: """
+                The built-in rules are the repository's Rules/ as they were when this binary was built; they are used \
+                when no rules are named and \(DefaultRules.installedDirectory) does not exist. Install them to edit them: \
+                files that already exist there with other contents are kept unless --force is given.
+                """)
         @Option(help: "The directory to install into.")
         var to: String = DefaultRules.installedDirectory
-        @Flag(help: "Overwrite installed files that differ from the shipped ones.")
+        @Flag(help: "Overwrite installed files that differ from the built-in ones.")
         var force = false
         func run() throws { try finish(RulesRun().install(into: to, force: force)) }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the rule files nodeaudit would use (each after a `## FILE` line), or with --defaults the built-in ones.")
+        @Argument(help: ArgumentHelp("Rule files or directories of *.rules files.", discussion: "Default: as for `rules check`."))
+        var given: [String] = []
+        @Flag(help: "The rules built into this binary, whatever is installed.")
+        var defaults = false
+        func validate() throws {
+            if defaults, !given.isEmpty { throw ValidationError("--defaults shows the built-in rules; give either files or --defaults") }
+        }
+        func run() throws {
+            let paths = defaults ? [DefaultRules.builtIn] : DefaultRules.resolve(given.isEmpty ? [DefaultRules.installedDirectory] : given)
+            try finish(RulesRun().show(paths))
+        }
     }
 
     struct Delete: ParsableCommand {

@@ -145,24 +145,19 @@ struct RulesRun {
         }
     }
 
-    /// `rules install`: copies the shipped rule files into `directory` (created if needed);
-    /// a file there with other contents is kept unless `force`.
+    /// `rules install`: writes the built-in rule files into `directory` (created if
+    /// needed); a file there with other contents is kept unless `force`.
     func install(into directory: String, force: Bool) -> Outcome {
-        guard let shipped = DefaultRules.shippedDirectory() else {
-            diagnostics.error("no Rules/ directory was found beside the nodeaudit binary; nothing to install")
-            return .failure
-        }
         do {
             try HostFile.createDirectories(directory)
             var kept = 0
-            for source in try RuleFiles.expand([shipped]) {
-                let name = String(source[source.index(after: source.lastIndex(of: "/") ?? source.startIndex)...])
+            for (name, text) in DefaultRules.files {
                 let target = directory + "/" + name
-                let contents = try HostFile.read(source)
+                let contents = Array(text.utf8)
                 if let existing = try? HostFile.read(target) {
                     if existing == contents { output("= \(target)"); continue }
                     guard force else {
-                        diagnostics.error("\(target) differs from \(source); kept (--force overwrites it)")
+                        diagnostics.error("\(target) differs from the built-in \(name); kept (--force overwrites it)")
                         kept += 1
                         continue
                     }
@@ -174,6 +169,22 @@ struct RulesRun {
         } catch {
             diagnostics.error("\(error)")
             return .failure
+        }
+    }
+
+    /// `rules show`: the rule files `paths` name, each after a `## FILE` line, as
+    /// nodeaudit reads them.
+    func show(_ paths: [String]) -> Outcome {
+        do {
+            for file in try RuleFiles.expand(paths) {
+                output("## \(file)")
+                let text = try RuleFiles.text(of: file)
+                output(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+            }
+            return .success
+        } catch {
+            diagnostics.error("\(error)")
+            return .usage
         }
     }
 

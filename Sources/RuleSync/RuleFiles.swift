@@ -15,9 +15,12 @@ package enum RuleFiles {
     package static func expand(_ paths: [String]) throws(LoadError) -> [String] {
         var files: [String] = []
         for path in paths {
+            if path == DefaultRules.builtIn {
+                files += DefaultRules.builtInFiles
+                continue
+            }
             var info = stat()
             guard stat(path, &info) == 0 else {
-                if path == DefaultRules.installedDirectory, errno == ENOENT { throw LoadError(description: DefaultRules.searched) }
                 throw LoadError(description: "\(path): \(SystemError.current)")
             }
             if (info.st_mode & S_IFMT) == S_IFDIR {
@@ -40,9 +43,7 @@ package enum RuleFiles {
         do throws(LoadError) { files = try expand(paths) } catch { throw .unreadable(error.description) }
         var lines: [ParsedLine] = []
         for file in files {
-            let bytes: [UInt8]
-            do throws(HostFile.FileError) { bytes = try HostFile.read(file) } catch { throw .unreadable(error.description) }
-            lines += RuleFileParser.parseLines(String(decoding: bytes, as: UTF8.self), file: file)
+            lines += RuleFileParser.parseLines(try text(of: file), file: file)
         }
         var wanted: WantedRules
         do throws(InvalidRuleFileError) {
@@ -54,6 +55,18 @@ package enum RuleFiles {
             wanted.warnings.insert(RuleError(RuleSource(file: path, line: 0, text: ""), "holds no *.rules file"), at: 0)
         }
         return wanted
+    }
+}
+
+extension RuleFiles {
+    /// A rule file's text, built in or read from disk.
+    package static func text(of file: String) throws(RuleLoadError) -> String {
+        if let text = DefaultRules.builtInText(file) { return text }
+        do throws(HostFile.FileError) {
+            return String(decoding: try HostFile.read(file), as: UTF8.self)
+        } catch {
+            throw .unreadable(error.description)
+        }
     }
 }
 

@@ -1,10 +1,11 @@
 import Foundation
+import RuleSync
 import Testing
 import TestSupport
 
 /// Where `nodeaudit run` and `nodeaudit rules` find their rules when none are named, from
-/// any working directory, and `rules install`, which puts the shipped set in the default
-/// directory.
+/// any working directory and any binary: the installed set, else the rules built into the
+/// binary; `rules install` writes those into the default directory.
 @Suite("default rules and rules install")
 struct DefaultRulesTests {
     static let shipped = Fixtures.repositoryRoot.appendingPathComponent("Rules")
@@ -28,6 +29,42 @@ struct DefaultRulesTests {
             #expect(fromRoot.stdoutText == explicit.stdoutText, "\(fromRoot.stdoutText) vs \(explicit.stdoutText)")
         }
         #expect(fromRoot.stdoutText.hasSuffix("settings: OK\n"), "\(fromRoot.stdoutText)")
+    }
+
+    @Test("the built-in rules are Rules/ byte for byte, and rules show --defaults prints them")
+    func builtInEqualsRules() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.shipped.path).filter { $0.hasSuffix(".rules") }.sorted()
+        #expect(DefaultRules.files.map(\.name) == names)
+        for (name, text) in DefaultRules.files {
+            #expect(text == (try String(contentsOf: Self.shipped.appendingPathComponent(name), encoding: .utf8)), "\(name) differs from Rules/")
+        }
+        let shown = try NodeAuditBinary.run(["rules", "show", "--defaults"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let expected = try names.map { name in
+            "## (built-in)/\(name)\n" + (try String(contentsOf: Self.shipped.appendingPathComponent(name), encoding: .utf8))
+        }.joined()
+        #expect(shown.stdoutText == expected)
+    }
+
+    @Test("a binary copied out of the checkout checks and installs the built-in rules, with no Rules/ anywhere near it")
+    func copiedBinary() throws {
+        let place = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: place) }
+        let binary = place.appendingPathComponent("usr/local/bin/nodeaudit")
+        try FileManager.default.createDirectory(at: binary.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: NodeAuditBinary.path, toPath: binary.path)
+        let check = try Command.run(binary.path, ["rules", "check"], in: "/")
+        #expect(check.status == 0, "\(check.stderr)")
+        if !FileManager.default.fileExists(atPath: DefaultRules.installedDirectory) {
+            let explicit = try NodeAuditBinary.run(["rules", "check", Self.shipped.path])
+            #expect(check.stdoutText == explicit.stdoutText)
+        }
+        let directory = place.appendingPathComponent("etc/nodeaudit/rules.d").path
+        let install = try Command.run(binary.path, ["rules", "install", "--to", directory], in: "/")
+        #expect(install.status == 0, "\(install.stderr)")
+        for name in DefaultRules.files.map(\.name) {
+            #expect(FileManager.default.contentsEqual(atPath: directory + "/" + name, andPath: Self.shipped.appendingPathComponent(name).path))
+        }
     }
 
     @Test("a missing rule path is named in the message")
