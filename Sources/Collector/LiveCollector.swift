@@ -126,14 +126,20 @@ package final class LiveCollector {
             }
         }
         try session.open()
-        if let address = options.healthListen {
+        if options.healthListen != nil || options.healthSocket != nil {
             let openFiles = ResourceLimits.raiseOpenFiles()
             do throws(HealthServer.ServerError) {
                 var limits = HealthServer.Limits()
                 limits.maxConnections = min(limits.maxConnections, Int(clamping: openFiles / 2))
-                health = try HealthServer(listen: address, limits: limits)
-                health?.start()
-                diagnostics.notice("serving /healthz and /metrics on \(address)")
+                let server = try HealthServer(listen: options.healthListen, socketPath: options.healthSocket, limits: limits)
+                health = server
+                server.start()
+                let places = [options.healthListen, options.healthSocket].compactMap { $0 }.joined(separator: " and ")
+                diagnostics.notice("serving /healthz and /metrics on \(places)")
+                if server.waitingForPort, let address = options.healthListen {
+                    diagnostics.notice("\(address) is held by another process (the previous nodeaudit, in a hand-over): "
+                                       + "listening there once it is free; \(options.healthSocket ?? "no unix socket") answers meanwhile")
+                }
             } catch {
                 throw KernelSession.StartError(description: error.description)
             }

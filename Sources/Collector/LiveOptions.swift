@@ -41,6 +41,8 @@ package struct LiveOptions: Sendable {
     package var stateDirectory: String
     /// `ADDRESS:PORT` for /healthz and /metrics; nil for none.
     package var healthListen: String?
+    /// The unix socket the pod's probes (`nodeaudit health`) ask, reaching this process.
+    package var healthSocket: String?
     package var events: EventOptions
 
     /// The options a layered configuration (defaults, file, environment, flags) gives.
@@ -56,6 +58,7 @@ package struct LiveOptions: Sendable {
         receiveBufferBytes = Int32(c.integer(.receiveBuffer))
         outputQueueBytes = c.integer(.outputQueue) << 20
         healthListen = c.text(.healthListen).isEmpty ? nil : c.text(.healthListen)
+        healthSocket = c.text(.healthSocket).isEmpty ? nil : c.text(.healthSocket)
         stdout = c.bool(.stdout)
         syslog = SyslogAddress.parse(c.text(.syslog))
         let nonEmpty = { (text: String) in text.isEmpty ? nil : text }

@@ -184,12 +184,14 @@ extension Setting {
     package static let logFormat = Setting(key: "log.format", kind: .choice(["text", "json"]), defaultValue: .text("text"),
         help: "text: `TIME LEVEL nodeaudit: message` lines; json: one object per message, for log pipelines (in a pod, stderr shares the container log with the events).")
     package static let healthListen = Setting(key: "health.listen", kind: .text, defaultValue: .text(""),
-        help: "ADDRESS:PORT for /healthz and /metrics over HTTP (e.g. 0.0.0.0:9477); empty: none.")
+        help: "ADDRESS:PORT for /healthz and /metrics over HTTP (e.g. [::]:9477, IPv6 and IPv4; 0.0.0.0:9477, IPv4 only); empty: none. A port another process holds (the previous nodeaudit in a hand-over) is taken when it is free.")
+    package static let healthSocket = Setting(key: "health.socket", kind: .text, defaultValue: .text(""),
+        help: "A unix socket serving the same, for `nodeaudit health` (a pod's exec probes): it reaches this process, whoever holds the TCP port; empty: none.")
 
     /// Every setting, in the order the defaults are documented.
     package static let all: [Setting] = [
         ruleFiles, hostRoot, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
         eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes,
-        format, ecsDataset, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, logLevel, logFormat,
+        format, ecsDataset, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, healthSocket, logLevel, logFormat,
     ]
 }

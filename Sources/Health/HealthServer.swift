@@ -34,11 +34,20 @@ package final class HealthServer: @unchecked Sendable {
 
     /// The thread that serves (debug builds check that no other does).
     private var owner = ThreadOwner("HealthServer")
-    private let listener: Int32
+    /// The TCP listener, once bound: during a hand-over the previous run still holds the
+    /// port, and this one binds it when it is free (so a probe or a scrape never reaches
+    /// the other process, as it would if both listened at once).
+    private var tcpListener: Int32?
+    private let tcpAddress: TCPAddress?
+    /// The unix socket in the container's own filesystem: what reaches this very process
+    /// (`nodeaudit health`, the pod's exec probes), whoever holds the TCP port.
+    private let unixListener: Int32?
     private let poll: EventPoll
     private let limits: Limits
     private let state = Monitor(Published())
     private let staleAfterMilliseconds: UInt64 = 10_000
+    private static let bindRetryMilliseconds: UInt64 = 1000
+    private var nextBindAttempt: UInt64 = 0
 
     /// One client: what it sent so far, what is left to send it, and its deadline.
     private struct Connection {
@@ -60,59 +69,146 @@ package final class HealthServer: @unchecked Sendable {
     private var acceptOrderStart = 0
     private var accepted: UInt64 = 0
 
-    /// Listens on `ADDRESS:PORT` (IPv4, `[IPv6]:PORT`, or `:PORT` for every address).
-    package init(listen address: String, limits: Limits = Limits()) throws(ServerError) {
+    /// Listens on `listen`, `ADDRESS:PORT` (IPv4, `[IPv6]:PORT`: `[::]` takes IPv4 too, and
+    /// falls back to IPv4 on a node without IPv6), and on the unix socket `socketPath`;
+    /// at least one. A TCP port another process holds is bound as soon as it is free, and
+    /// `waitingForPort` says so meanwhile.
+    package init(listen: String?, socketPath: String?, limits: Limits = Limits()) throws(ServerError) {
         self.limits = limits
-        guard let separator = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: separator)...]) else {
-            throw ServerError("--listen takes ADDRESS:PORT, not '\(address)'")
-        }
-        var host = String(address[..<separator])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let isV6 = host.contains(":")
-        let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-        let listener = socket(isV6 ? AF_INET6 : AF_INET, flags, 0)
-        self.listener = listener
-        guard listener >= 0 else { throw ServerError("cannot open a socket for \(address): \(SystemError.text(errno))") }
-        var yes: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        // Two runs listen at once during a hand-over (a rolling update with maxSurge).
-        setsockopt(listener, SOL_SOCKET, SO_REUSEPORT, &yes, socklen_t(MemoryLayout<Int32>.size))
-        let bound: Int32
-        if isV6 {
-            var socketAddress = sockaddr_in6()
-            socketAddress.sin6_family = sa_family_t(AF_INET6)
-            socketAddress.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, host, &socketAddress.sin6_addr) == 1 else {
-                close(listener)
-                throw ServerError("'\(host)' is not an IPv6 address")
-            }
-            bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
-        } else {
-            var socketAddress = sockaddr_in()
-            socketAddress.sin_family = sa_family_t(AF_INET)
-            socketAddress.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, host.isEmpty ? "0.0.0.0" : host, &socketAddress.sin_addr) == 1 else {
-                close(listener)
-                throw ServerError("'\(host)' is not an IPv4 address")
-            }
-            bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        }
-        guard bound == 0, Glibc.listen(listener, 1024) == 0 else {
-            let reason = SystemError.text(errno)
-            close(listener)
-            throw ServerError("cannot listen on \(address): \(reason)")
-        }
+        let address = try listen.map { (text) throws(ServerError) in try TCPAddress(text) }
+        var unixListener: Int32?
+        if let socketPath { unixListener = try Self.listenUnix(socketPath) }
         do throws(HostFile.FileError) {
             poll = try EventPoll()
         } catch {
-            close(listener)
-            throw ServerError("cannot serve \(address): \(error)")
+            if let unixListener { Glibc.close(unixListener) }
+            throw ServerError("cannot serve /healthz: \(error)")
         }
-        poll.watch(listener, for: .readable)
+        tcpAddress = address
+        self.unixListener = unixListener
+        if let unixListener { poll.watch(unixListener, for: .readable) }
+        if let address {
+            switch address.bind() {
+            case .listening(let fd):
+                tcpListener = fd
+                poll.watch(fd, for: .readable)
+            case .inUse:
+                break
+            case .failed(let reason):
+                closeListeners()
+                throw ServerError("cannot listen on \(address.text): \(reason)")
+            }
+        }
+    }
+
+    /// The TCP address is held by another process (the previous run, in a hand-over).
+    package var waitingForPort: Bool { tcpAddress != nil && tcpListener == nil }
+
+    private func closeListeners() {
+        if let unixListener { Glibc.close(unixListener) }
+        if let tcpListener { Glibc.close(tcpListener) }
+    }
+
+    /// A unix stream socket at `path` (a stale one from an earlier run is replaced).
+    private static func listenUnix(_ path: String) throws(ServerError) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else { throw ServerError("the socket path \(path) is longer than \(capacity - 1) bytes") }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw ServerError("cannot open a socket for \(path): \(SystemError.text(errno))") }
+        var info = stat()
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, chmod(path, 0o600) == 0, Glibc.listen(fd, 64) == 0 else {
+            let reason = SystemError.text(errno)
+            Glibc.close(fd)
+            throw ServerError("cannot listen on \(path): \(reason)")
+        }
+        return fd
+    }
+
+    /// A TCP listening address.
+    struct TCPAddress {
+        let text: String
+        let host: String
+        let port: UInt16
+
+        init(_ text: String) throws(ServerError) {
+            guard let separator = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: separator)...]) else {
+                throw ServerError("--listen takes ADDRESS:PORT, not '\(text)'")
+            }
+            var host = String(text[..<separator])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            var probe = in6_addr()
+            guard host.isEmpty || inet_pton(AF_INET, host, &probe) == 1 || inet_pton(AF_INET6, host, &probe) == 1 else {
+                throw ServerError("'\(host)' in '\(text)' is not an IPv4 or IPv6 address")
+            }
+            self.text = text
+            self.host = host
+            self.port = port
+        }
+
+        enum Outcome {
+            case listening(Int32)
+            case inUse
+            case failed(String)
+        }
+
+        func bind() -> Outcome {
+            if host.contains(":") {
+                let outcome = bindIPv6()
+                // `[::]` on a node whose kernel has no IPv6: every IPv4 address instead.
+                if case .failed = outcome, host == "::", errno == EAFNOSUPPORT { return bindIPv4("0.0.0.0") }
+                return outcome
+            }
+            return bindIPv4(host.isEmpty ? "0.0.0.0" : host)
+        }
+
+        private func bindIPv6() -> Outcome {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            inet_pton(AF_INET6, host, &address.sin6_addr)
+            return listen(family: AF_INET6, dualStack: true) { fd in
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                }
+            }
+        }
+
+        private func bindIPv4(_ host: String) -> Outcome {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            inet_pton(AF_INET, host, &address.sin_addr)
+            return listen(family: AF_INET, dualStack: false) { fd in
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+        }
+
+        private func listen(family: Int32, dualStack: Bool, bind: (Int32) -> Int32) -> Outcome {
+            let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            guard fd >= 0 else { return .failed(SystemError.text(errno)) }
+            var yes: Int32 = 1
+            var no: Int32 = 0
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+            if dualStack { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &no, socklen_t(MemoryLayout<Int32>.size)) }
+            guard bind(fd) == 0, Glibc.listen(fd, 1024) == 0 else {
+                let error = errno
+                Glibc.close(fd)
+                errno = error
+                return error == EADDRINUSE ? .inUse : .failed(SystemError.text(error))
+            }
+            return .listening(fd)
+        }
     }
 
     package struct ServerError: Error, CustomStringConvertible {
@@ -143,15 +239,27 @@ package final class HealthServer: @unchecked Sendable {
             let wait = nextDeadline().map { Int32(clamping: $0 > now ? $0 - now : 0) } ?? 1000
             // Clients first: a request that has arrived is answered before new
             // connections may push its connection out.
-            var listenerReady = false
+            var ready: [Int32] = []
             poll.wait(milliseconds: min(wait, 1000)) { fd, events in
-                if fd == listener { listenerReady = true } else { serviceClient(fd, events: events) }
+                if fd == tcpListener || fd == unixListener { ready.append(fd) } else { serviceClient(fd, events: events) }
             }
-            if listenerReady { acceptAll() }
+            for listener in ready { acceptAll(listener) }
+            if waitingForPort { retryBind() }
         }
     }
 
-    private func acceptAll() {
+    /// Binds the TCP port once the process that held it let it go.
+    private func retryBind() {
+        let now = MonotonicClock.nowMilliseconds()
+        guard let tcpAddress, now >= nextBindAttempt else { return }
+        nextBindAttempt = now + Self.bindRetryMilliseconds
+        if case .listening(let fd) = tcpAddress.bind() {
+            tcpListener = fd
+            poll.watch(fd, for: .readable)
+        }
+    }
+
+    private func acceptAll(_ listener: Int32) {
         while true {
             let fd = EventPoll.acceptNonBlocking(listener)
             if fd < 0 {
@@ -279,7 +387,7 @@ package final class HealthServer: @unchecked Sendable {
 
     private func drop(_ fd: Int32) {
         guard connections.removeValue(forKey: fd) != nil else { return }
-        close(fd)  // also leaves the epoll set
+        Glibc.close(fd)  // also leaves the epoll set
     }
 
     /// The oldest live entry of `acceptOrder`, skipping those already closed (or whose

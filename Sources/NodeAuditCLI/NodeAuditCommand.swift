@@ -36,7 +36,7 @@ struct NodeAuditCommand: ParsableCommand {
             Check a configuration file:  nodeaudit config check FILE
             """,
         version: NodeAuditVersion.string,
-        subcommands: [RunCommand.self, ParseCommand.self, RulesCommand.self, StatusCommand.self, ConfigCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ParseCommand.self, RulesCommand.self, StatusCommand.self, HealthCommand.self, ConfigCommand.self, VersionCommand.self]
     )
 }
 

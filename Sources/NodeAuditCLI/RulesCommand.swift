@@ -2,6 +2,7 @@ import RuleSync
 import ArgumentParser
 import Configuration
 import Pipeline
+import HostIO
 
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -141,13 +142,28 @@ struct RulesCommand: ParsableCommand {
         @OptionGroup var files: Files
         @Flag(help: "Remove every rule nodeaudit loaded on this node and restore the settings it changed; no rule files are read.")
         var allOwned = false
+        @Flag(help: ArgumentHelp(
+            "With --all-owned: change nothing, and exit 0 when nothing is left to remove, 3 when the record still names rules or settings.",
+            discussion: "The uninstall DaemonSet's readiness probe: ready once the node is as nodeaudit found it."))
+        var check = false
+        @Flag(help: ArgumentHelp(
+            "With --all-owned: once done, keep running until SIGTERM or SIGINT.",
+            discussion: "The uninstall DaemonSet's pod: a DaemonSet restarts a pod that exits, so it does the work once and waits."))
+        var wait = false
         @OptionGroup var state: State
         func validate() throws {
             if allOwned, !files.given.isEmpty { throw ValidationError("--all-owned reads no rule files; give either files or --all-owned") }
+            if (check || wait) && !allOwned { throw ValidationError("--check and --wait go with --all-owned") }
+            if check && wait { throw ValidationError("--check changes nothing and ends; give --check or --wait") }
         }
         func run() throws {
             let rules = RulesRun(stateDirectory: try state.path(), hostRoot: try files.root())
-            try finish(allOwned ? rules.deleteOwned() : rules.delete(files.paths))
+            if check { return try finish(rules.ownedLeft()) }
+            let outcome = allOwned ? rules.deleteOwned() : rules.delete(files.paths)
+            if wait, outcome == .success {
+                TerminationSignal.wait()
+            }
+            try finish(outcome)
         }
     }
 }

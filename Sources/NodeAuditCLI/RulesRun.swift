@@ -99,6 +99,22 @@ struct RulesRun {
         return deleteRules(record, restoringSettings: true) { owned.contains($0) }
     }
 
+    /// `rules delete --all-owned --check`: whether the record still names rules or settings
+    /// nodeaudit changed (drift: something is left to remove), changing nothing.
+    func ownedLeft() -> Outcome {
+        guard let record = sync.ownership() else {
+            diagnostics.error(sync.stateDirectory == nil ? "no state directory is set" : "the ownership record cannot be read")
+            return .failure
+        }
+        if record.isEmpty {
+            output("nodeaudit owns no rules or settings on this node (\(record.path))")
+            return .success
+        }
+        record.ownedRules.sorted().forEach { output("owned: \($0)") }
+        record.settingsFound.forEach { output("to restore: \($0.name) \($0.value)") }
+        return .drift
+    }
+
     /// Deletes the kernel's rules that `chosen` picks, keeping `ownership` up to date; with
     /// `restoringSettings`, puts back the settings it found and, when all went well,
     /// forgets it all.

@@ -96,6 +96,9 @@ struct RunCommand: ParsableCommand, BootstrapsLogging {
     @Option(help: .setting(.healthListen))
     var listen: String?
 
+    @Option(help: .setting(.healthSocket))
+    var healthSocket: String?
+
     @Flag(help: "Do not attribute events to containers, pods and the host.")
     var noContainers = false
 
@@ -119,7 +122,7 @@ struct RunCommand: ParsableCommand, BootstrapsLogging {
         let options: [(Setting, String?, String)] = [
             (.driftCheck, driftInterval, "--drift-interval"), (.statsInterval, statsInterval, "--stats-interval"),
             (.receiveBuffer, receiveBuffer, "--receive-buffer"), (.outputQueue, outputQueueMb, "--output-queue-mb"),
-            (.healthListen, listen, "--listen"), (.nodeName, nodeName, "--node-name"), (.outputFile, file, "--file"),
+            (.healthListen, listen, "--listen"), (.healthSocket, healthSocket, "--health-socket"), (.nodeName, nodeName, "--node-name"), (.outputFile, file, "--file"),
             (.syslog, syslog, "--syslog"), (.syslogCA, syslogCa, "--syslog-ca"),
             (.syslogCertificate, syslogCert, "--syslog-cert"), (.syslogKey, syslogKey, "--syslog-key"),
             (.http, http, "--http"), (.httpFormat, httpFormat, "--http-format"), (.spoolDirectory, spoolDirectory, "--spool-directory"),

@@ -34,7 +34,7 @@ struct DeployManifestTests {
 
     @Test("a broken manifest fails the validation", arguments: [
         ("hostPID: true", "hostPIDs: true"),
-        ("              path: /healthz", "              pth: /healthz"),
+        ("            exec:\n              command:", "            exec:\n              comand:"),
         ("            - name: NODE_NAME", "            - nam: NODE_NAME"),
         ("apiVersion: apps/v1", "apiVersion: apps/v1beta1"),
         ("            periodSeconds: 10", "            periodSeconds: ten"),
@@ -106,8 +106,11 @@ struct DeployManifestTests {
         let state = try #require(shown.stdoutText.split(separator: "\n").first { $0.contains("directory:") && $0.contains("state") })
         let directory = try #require(state.split(separator: "\"").dropFirst().first.map(String.init))
         let text = rendered.stdoutText
-        #expect(text.contains("nodeaudit rules delete --all-owned --state-directory \(directory)"), "\(text)")
-        #expect(text.contains("test ! -e \(directory)/owned-rules"))
+        // The image has no shell: nodeaudit is the pod's command and its readiness probe.
+        #expect(text.contains("- args:\n        - rules\n        - delete\n        - --all-owned\n        - --wait\n        - --state-directory\n        - \(directory)\n"), "\(text)")
+        #expect(text.contains("command:\n            - /usr/local/bin/nodeaudit\n            - rules\n            - delete\n            - --all-owned\n            - --check\n            - --state-directory\n            - \(directory)\n"), "\(text)")
+        #expect(!text.contains("/bin/sh"))
+        #expect(text.contains("nodeSelector:\n        kubernetes.io/os: linux"))
         let base = try DaemonSetPod.render(Self.deploy).stdoutText
         for manifest in [base, text] {
             #expect(manifest.contains("mountPath: /var/lib/nodeaudit\n") && manifest.contains("path: /var/lib/nodeaudit\n"))

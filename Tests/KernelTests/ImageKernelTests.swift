@@ -46,8 +46,8 @@ extension KernelSuite {
                 hostPaths: ["/var/lib/nodeaudit": work.appendingPathComponent("var-lib-nodeaudit").path],
                 nodeName: ProcessInfo.processInfo.hostName)
             let quirks = ["--rm"] + PodmanStorage.runQuirks + ["--stop-timeout", String(pod.terminationGracePeriod)]
-            let probe = try #require(pod.startupProbe, "the DaemonSet has no startupProbe")
-            let curl = try ReferenceTools.path("curl", package: "curl")
+            let probe = try #require(pod.execProbe("startupProbe"), "the DaemonSet has no exec startupProbe")
+            #expect(pod.execProbe("livenessProbe") == probe && pod.execProbe("readinessProbe") == probe)
 
             let containerd = try Containerd()
             defer { containerd.stop() }
@@ -57,10 +57,21 @@ extension KernelSuite {
             let snapshot = try KernelAudit.Snapshot.take()
             defer { #expect(throws: Never.self) { try snapshot.restore() } }
             let run = try LiveRun(executable: image.podman[0], arguments: Array(image.podman.dropFirst()) + ["run"] + quirks + podArguments)
-            let started = try run.start(timeout: 120) {
-                (try? Command.run(curl, ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(probe.port)\(probe.path)"]).status) == 0
+            // As the kubelet runs an exec probe: inside the container.
+            func inPod(_ command: [String]) throws -> Command.Result {
+                try Command.run(image.podman[0], Array(image.podman.dropFirst()) + ["exec", name] + command)
             }
+            let started = try run.start(timeout: 120) { (try? inPod(probe).status) == 0 }
             try #require(started, "the pod never passed its startup probe: \(run.stderr)")
+
+            // The node's files are read-only all the way down: a process of the pod (root,
+            // without capabilities) writes nowhere below /host, submounts included.
+            for below in ["/host/var/tmp", "/host/dev/shm"] {
+                let target = "\(below)/nodeaudit-write-\(marker)"
+                let attempt = try inPod(["/usr/local/bin/nodeaudit", "rules", "install", "--to", target])
+                #expect(attempt.status != 0 && attempt.stderr.contains("Read-only file system"), "\(target): \(attempt.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: String(target.dropFirst("/host".count))), "\(target) was written on the node")
+            }
 
             _ = try Live.spawn("/bin/true", [marker, "host"])
             // A file written in a directory the rules watch on the node (Rules/50: -w
@@ -134,6 +145,30 @@ extension KernelSuite {
                 #expect(Attribution.object(command, "container")?["id"] as? String == layouts[0].containerID)
             }
             #expect(execs.filter { Live.argv($0).last == "first-process" }.allSatisfy { $0["exec_session"] == nil })
+
+            // Uninstall: Deploy/uninstall's pod, as written, on the same node's state: the
+            // kernel ends as it was before the install, and the pod waits, ready.
+            let installed = try KernelAudit.listing()
+            #expect(installed.count > snapshot.rules.count, "the pod left no rules to uninstall: \(installed)")
+            let uninstall = try DaemonSetPod(kustomization: Fixtures.repositoryRoot.appendingPathComponent("Deploy/uninstall"))
+            let uninstallName = "nodeaudit-uninstall-\(marker.suffix(8))"
+            let uninstallArguments = try uninstall.podmanArguments(
+                image: image.name, name: uninstallName, configMaps: configMaps,
+                hostPaths: ["/var/lib/nodeaudit": work.appendingPathComponent("var-lib-nodeaudit").path],
+                nodeName: ProcessInfo.processInfo.hostName)
+            let readiness = try #require(uninstall.execProbe("readinessProbe"), "the uninstall DaemonSet has no exec readinessProbe")
+            let uninstalling = try LiveRun(executable: image.podman[0], arguments: Array(image.podman.dropFirst()) + ["run"]
+                + ["--rm"] + PodmanStorage.runQuirks + ["--stop-timeout", String(uninstall.terminationGracePeriod)] + uninstallArguments)
+            let ready = try uninstalling.start(timeout: 120) {
+                (try? Command.run(image.podman[0], Array(image.podman.dropFirst()) + ["exec", uninstallName] + readiness).status) == 0
+            }
+            try #require(ready, "the uninstall pod never became ready: \(uninstalling.stderr)")
+            let after = try KernelAudit.Snapshot.take()
+            #expect(after.rules == snapshot.rules, "rules after the uninstall: \(after.rules); before the install: \(snapshot.rules)")
+            for setting in ["enabled", "backlog_limit", "backlog_wait_time", "failure", "rate_limit"] {
+                #expect(after.status[setting] == snapshot.status[setting], "\(setting): \(after.status[setting] ?? "?") after, \(snapshot.status[setting] ?? "?") before")
+            }
+            #expect(uninstalling.stop() == 0, "the uninstall pod must end cleanly on SIGTERM: \(uninstalling.stderr)")
         }
     }
 }

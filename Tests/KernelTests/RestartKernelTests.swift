@@ -118,5 +118,47 @@ extension KernelSuite {
                 #expect((reported ?? 0) >= missing && (reported ?? 0) <= missing + 20, "reported \(reported ?? -1), missing \(missing)")
             }
         }
+
+        /// The pid listening on TCP `port`, from `ss` (nil when none listens).
+        static func listener(port: Int) throws -> Int32? {
+            let listing = try Command.run("/usr/bin/ss", ["-Hltnp", "sport = :\(port)"]).stdoutText
+            guard let range = listing.range(of: "pid=") else { return nil }
+            return Int32(listing[range.upperBound...].prefix { $0.isNumber })
+        }
+
+        @Test("in a hand-over each run's health socket answers for itself, and the TCP port belongs to one run at a time: the old, then the new")
+        func healthDuringHandOver() throws {
+            let snapshot = try KernelAudit.Snapshot.take()
+            defer { #expect(throws: Never.self) { try snapshot.restore() } }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-health-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let port = Int.random(in: 20000...40000)
+            func arguments(_ name: String) -> [String] {
+                LiveKernelTests.liveArguments + ["--state-directory", directory.appendingPathComponent("state").path,
+                                                 "--listen", "[::]:\(port)", "--health-socket", directory.appendingPathComponent(name).path]
+            }
+            let old = try LiveRun(arguments("old.sock"))
+            try #require(try old.start(), "\(old.stderr)")
+            let new = try LiveRun(arguments("new.sock"))
+            try #require(try new.start(), "\(new.stderr)")
+            #expect(new.stderr.contains("is held by another process"), "\(new.stderr)")
+            for name in ["old.sock", "new.sock"] {
+                let probe = try NodeAuditBinary.run(["health", "--socket", directory.appendingPathComponent(name).path])
+                #expect(probe.status == 0 && probe.stdoutText == "ok\n", "\(name): \(probe.stderr)")
+            }
+            #expect(try Self.listener(port: port) == old.process.processIdentifier, "the port must stay the old run's alone")
+            #expect(old.stop() == 0)
+            let moved = try Wait.until { try Self.listener(port: port) == new.process.processIdentifier }
+            #expect(moved, "the new run did not take the port once the old one left")
+            // Over IPv4 and IPv6 alike ([::] takes both).
+            for url in ["http://127.0.0.1:\(port)/healthz", "http://[::1]:\(port)/healthz"] {
+                let answer = try Command.run("/usr/bin/curl", ["-s", "--max-time", "5", url])
+                #expect(answer.stdoutText == "ok\n", "\(url): \(answer.stderr)")
+            }
+            let gone = try NodeAuditBinary.run(["health", "--socket", directory.appendingPathComponent("old.sock").path])
+            #expect(gone.status == 1, "the old run's socket must not answer once it has stopped")
+            #expect(new.stop() == 0)
+        }
     }
 }

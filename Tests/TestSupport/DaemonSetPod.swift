@@ -62,11 +62,11 @@ public struct DaemonSetPod {
         configMaps = maps
     }
 
-    /// The probe the kubelet waits for before it counts the container as started.
-    public var startupProbe: (path: String, port: Int)? {
-        guard let get = (container["startupProbe"] as? [String: Any])?["httpGet"] as? [String: Any],
-              let path = get["path"] as? String, let port = get["port"] as? Int else { return nil }
-        return (path, port)
+    /// The command of an exec probe (`startupProbe`, `readinessProbe`, `livenessProbe`),
+    /// which the kubelet runs inside the container (`podman exec`); nil when the probe is
+    /// missing or of another kind.
+    public func execProbe(_ name: String) -> [String]? {
+        ((container[name] as? [String: Any])?["exec"] as? [String: Any])?["command"] as? [String]
     }
 
     /// Seconds between SIGTERM and SIGKILL when the pod is deleted.
@@ -164,14 +164,24 @@ public struct DaemonSetPod {
         return arguments
     }
 
-    /// Each volume's directory on this node.
-    private func volumeSources(configMaps: URL, hostPaths: [String: String]) throws -> [String: String] {
-        var sources: [String: String] = [:]
+    /// Where a volume's files come from.
+    private enum VolumeSource {
+        /// A directory of this node.
+        case path(String)
+        /// An emptyDir: a fresh directory of the pod's own.
+        case empty
+    }
+
+    /// Each volume's source on this node.
+    private func volumeSources(configMaps: URL, hostPaths: [String: String]) throws -> [String: VolumeSource] {
+        var sources: [String: VolumeSource] = [:]
         for volume in podSpec["volumes"] as? [[String: Any]] ?? [] {
             let name = volume["name"] as? String ?? ""
             if let map = volume["configMap"] as? [String: Any], let mapName = map["name"] as? String, map.count == 1 {
                 guard self.configMaps[mapName] != nil else { throw Untranslated(field: "configMap \(mapName) (not rendered)") }
-                sources[name] = configMaps.appendingPathComponent(mapName).path
+                sources[name] = .path(configMaps.appendingPathComponent(mapName).path)
+            } else if volume["emptyDir"] is [String: Any] {
+                sources[name] = .empty
             } else if let hostPath = volume["hostPath"] as? [String: Any], let path = hostPath["path"] as? String {
                 let source = hostPaths[path] ?? path
                 switch hostPath["type"] as? String {
@@ -183,7 +193,7 @@ public struct DaemonSetPod {
                     }
                 default: throw Untranslated(field: "hostPath \(path) type")
                 }
-                sources[name] = source
+                sources[name] = .path(source)
             } else {
                 throw Untranslated(field: "volume \(name)")
             }
@@ -191,15 +201,45 @@ public struct DaemonSetPod {
         return sources
     }
 
-    private func mounts(_ mounts: [[String: Any]], volumes: [String: String]) throws -> [String] {
+    private func mounts(_ mounts: [[String: Any]], volumes: [String: VolumeSource]) throws -> [String] {
         try mounts.flatMap { mount -> [String] in
             let name = mount["name"] as? String ?? ""
-            guard var source = volumes[name], let target = mount["mountPath"] as? String else { throw Untranslated(field: "volumeMount \(name)") }
-            for key in mount.keys where !["name", "mountPath", "subPath", "readOnly"].contains(key) {
+            guard let volume = volumes[name], let target = mount["mountPath"] as? String else { throw Untranslated(field: "volumeMount \(name)") }
+            for key in mount.keys where !["name", "mountPath", "subPath", "readOnly", "recursiveReadOnly"].contains(key) {
                 throw Untranslated(field: "volumeMount \(name).\(key)")
             }
+            guard case .path(var source) = volume else { return ["--tmpfs", target] }
             if let subPath = mount["subPath"] as? String { source += "/" + subPath }
-            return ["--volume", "\(source):\(target)" + (mount["readOnly"] as? Bool == true ? ":ro" : "")]
+            let readOnly = mount["readOnly"] as? Bool == true
+            var arguments = ["--volume", "\(source):\(target)" + (readOnly ? ":ro" : "")]
+            switch mount["recursiveReadOnly"] as? String {
+            case nil, "Disabled": break
+            case "Enabled":
+                guard readOnly else { throw Untranslated(field: "volumeMount \(name): recursiveReadOnly without readOnly") }
+                // podman 4.3 has no `rro`: each mount below the source is bound read-only
+                // at its place below the target too, which is what a recursive read-only
+                // mount gives (the kubelet asks the runtime for one).
+                for submount in try Self.mountPoints(below: source) {
+                    arguments += ["--volume", "\(submount):\(target)\(source == "/" ? submount : String(submount.dropFirst(source.count))):ro"]
+                }
+            default: throw Untranslated(field: "volumeMount \(name).recursiveReadOnly")
+            }
+            return arguments
         }
+    }
+
+    /// The mount points of this node strictly below `directory`, from /proc/self/mountinfo.
+    static func mountPoints(below directory: String) throws -> [String] {
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        let table = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        var points: [String] = []
+        for line in table.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { continue }
+            // Spaces and other bytes are octal escapes there (\040).
+            let point = String(fields[4]).replacingOccurrences(of: "\\040", with: " ")
+            if point.hasPrefix(prefix), point != directory, !points.contains(point) { points.append(point) }
+        }
+        return points
     }
 }
