@@ -89,8 +89,10 @@ package struct WantedRules: Sendable {
                 do throws(RuleError) {
                     let rule = try RuleEncoder.encode(spec, prepend: prepend, source: source, root: hostRoot)
                     if let missing = RuleEncoder.missingWatchDirectory(spec, root: hostRoot) {
-                        let lacking = RuleError(source, "the watch needs the directory \(missing), which this host lacks; "
-                            + "the kernel will refuse it", dependsOnHost: true)
+                        let reason = hostRoot.isEmpty || RuleEncoder.isDirectory(hostRoot)
+                            ? "the watch needs the directory \(missing), which this host lacks"
+                            : "the watch is added under the node's root \(hostRoot), which does not exist here (mount the node's / there)"
+                        let lacking = RuleError(source, reason + "; the kernel will refuse it", dependsOnHost: true)
                         // Without -c or -i the kernel is asked anyway, as auditctl does, and
                         // its refusal fails the command; the other rules still load.
                         guard errorPolicy == nil else { throw lacking }

@@ -63,7 +63,7 @@ package enum Value: Sendable, Hashable, CustomStringConvertible {
 
 extension Setting {
     package static let ruleFiles = Setting(key: "rules.files", kind: .texts, defaultValue: .texts(["/etc/nodeaudit/rules.d"]),
-        help: "Rule files or directories (auditctl syntax) loaded at start and kept in the kernel; when the default directory does not exist, the Rules/ shipped beside the nodeaudit binary.")
+        help: "Rule files or directories (auditctl syntax) loaded at start and kept in the kernel; when the default directory does not exist, the rules built into nodeaudit (`nodeaudit rules show --defaults`).")
     package static let hostRoot = Setting(key: "rules.host_root", kind: .text, defaultValue: .text("/"),
         help: "The node's root directory as nodeaudit sees it: / on the node; in a pod, where the host's / is mounted. The kernel resolves a watch's path where it is added, so watches are added from there to watch the node's files (needs CAP_SYS_CHROOT when not /).")
     package static let applyRules = Setting(key: "rules.apply", kind: .bool, defaultValue: .bool(true),

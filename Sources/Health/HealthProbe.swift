@@ -15,13 +15,7 @@ package enum HealthProbe {
 
     /// GET `path` from the server at `socketPath`, within `timeoutMilliseconds`.
     package static func get(_ path: String, socketPath: String, timeoutMilliseconds: Int32 = 3000) -> Answer {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard socketPath.utf8.count < capacity else { return Answer(status: nil, body: "the socket path is too long") }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in socketPath.utf8.enumerated() { buffer[index] = byte }
-        }
+        guard var address = sockaddr_un(path: socketPath) else { return Answer(status: nil, body: "\(socketPath): too long for a unix socket") }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return Answer(status: nil, body: SystemError.text(errno)) }
         defer { close(fd) }

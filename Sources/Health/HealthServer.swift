@@ -111,13 +111,7 @@ package final class HealthServer: @unchecked Sendable {
 
     /// A unix stream socket at `path` (a stale one from an earlier run is replaced).
     private static func listenUnix(_ path: String) throws(ServerError) -> Int32 {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else { throw ServerError("the socket path \(path) is longer than \(capacity - 1) bytes") }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
-        }
+        guard var address = sockaddr_un(path: path) else { throw ServerError("the socket path \(path) is too long for a unix socket") }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw ServerError("cannot open a socket for \(path): \(SystemError.text(errno))") }
         var info = stat()

@@ -170,5 +170,28 @@ extension KernelSuite {
             }
             #expect(uninstalling.stop() == 0, "the uninstall pod must end cleanly on SIGTERM: \(uninstalling.stderr)")
         }
+
+        @Test("the image alone, as the README runs it (the audit capabilities, the host's pid and network, no mounts): 20 of 20 marker execs, the kernel as before")
+        func imageAlone() throws {
+            try #require(NodeAuditImage.isAvailable, "podman and runc are missing: run Scripts/setup --test")
+            let image = try NodeAuditImage()
+            defer { image.remove() }
+            let snapshot = try KernelAudit.Snapshot.take()
+            defer { #expect(throws: Never.self) { try snapshot.restore() } }
+            // The README's line, with this test's podman storage and the machine's quirks;
+            // `run --cleanup` so that the kernel ends as it began.
+            let run = try LiveRun(executable: image.podman[0], arguments: Array(image.podman.dropFirst()) + ["run", "--rm"] + PodmanStorage.runQuirks
+                + ["--pid=host", "--network=host", "--cap-add=AUDIT_CONTROL,AUDIT_READ,AUDIT_WRITE", image.name, "run", "--cleanup"])
+            try #require(try run.start(timeout: 120), "\(run.stderr)")
+            let marker = Live.marker()
+            for number in 0..<20 { _ = try Live.spawn("/bin/true", [marker, String(number)]) }
+            try #require(try run.barrier(), "the events did not reach the output: \(run.stderr)")
+            #expect(run.stop() == 0, "\(run.stderr)")
+            let execs = Live.execEvents(try run.events(), marker: marker)
+            #expect(Set(execs.compactMap { Live.argv($0).last }) == Set((0..<20).map(String.init)), "\(execs.count) of 20")
+            // Without the node's / at /host, the watches are skipped, each saying so.
+            #expect(run.stderr.contains("the watch is added under the node's root /host, which does not exist here"), "\(run.stderr.prefix(2000))")
+            #expect(try KernelAudit.listing() == snapshot.rules)
+        }
     }
 }
