@@ -169,11 +169,7 @@ package final class HealthServer: @unchecked Sendable {
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = port.bigEndian
             inet_pton(AF_INET6, host, &address.sin6_addr)
-            return listen(family: AF_INET6, dualStack: true) { fd in
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-                }
-            }
+            return listen(on: address, family: AF_INET6, dualStack: true)
         }
 
         private func bindIPv4(_ host: String) -> Outcome {
@@ -181,9 +177,15 @@ package final class HealthServer: @unchecked Sendable {
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
             inet_pton(AF_INET, host, &address.sin_addr)
-            return listen(family: AF_INET, dualStack: false) { fd in
+            return listen(on: address, family: AF_INET, dualStack: false)
+        }
+
+        /// A listening socket of `family` bound to `address` (a `sockaddr_in` or `sockaddr_in6`).
+        private func listen<Address>(on address: Address, family: Int32, dualStack: Bool) -> Outcome {
+            var address = address
+            return listen(family: family, dualStack: dualStack) { fd in
                 withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
                 }
             }
         }

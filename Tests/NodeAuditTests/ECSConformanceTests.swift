@@ -86,14 +86,7 @@ struct ECSConformanceTests {
             + parse(Fixtures.fixtureFile("other-hosts.log"), [])
             + parse(crafted, enriching)
             + parse(crafted, enriching + ["--ecs-dataset", "auditd"])
-        var inPod = AuditEvent(key: EventKey(stamp: AuditStamp(seconds: 1_800_000_000, milliseconds: 5, serial: 9), node: Array("node-1".utf8)[...]),
-                               category: .exec, records: [], closeReason: .endOfEvent)
-        inPod.workload = Workload(cgroup: "/kubepods/x",
-                                  container: .init(id: String(repeating: "c", count: 64), runtime: "containerd", name: "app"),
-                                  pod: .init(uid: "u-1", qosClass: "burstable", name: "web-0", namespace: "shop"))
-        var writer = JSONWriter()
-        ECSEncoder(staticFields: StaticFields(clusterName: "c1")).encode(inPod, into: &writer)
-        events.append(try #require(try JSONSerialization.jsonObject(with: Data(writer.buffer)) as? [String: Any]))
+        events.append(try ECSMappingTests.encodedInPod(ECSEncoder(staticFields: StaticFields(clusterName: "c1"))))
         return events
     }
 

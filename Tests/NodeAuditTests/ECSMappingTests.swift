@@ -15,6 +15,18 @@ struct ECSMappingTests {
         return try Command.jsonLines(result.stdout)
     }
 
+    /// An exec event of a process in a container of a pod on node-1, as `encoder` writes it.
+    static func encodedInPod(_ encoder: ECSEncoder) throws -> [String: Any] {
+        var event = AuditEvent(key: EventKey(stamp: AuditStamp(seconds: 1_800_000_000, milliseconds: 5, serial: 9), node: Array("node-1".utf8)[...]),
+                               category: .exec, records: [], closeReason: .endOfEvent)
+        event.workload = Workload(cgroup: "/kubepods/x",
+                                  container: .init(id: String(repeating: "c", count: 64), runtime: "containerd", name: "app"),
+                                  pod: .init(uid: "u-1", qosClass: "burstable", name: "web-0", namespace: "shop"))
+        var writer = JSONWriter()
+        encoder.encode(event, into: &writer)
+        return try #require(try JSONSerialization.jsonObject(with: Data(writer.buffer)) as? [String: Any])
+    }
+
     @Test("every corpus event maps: id, time, process, user, network peer, file, outcome, category, tags")
     func corpusMapping() throws {
         let file = Fixtures.corpusFile("exec-net-login.raw.log")
@@ -60,14 +72,7 @@ struct ECSMappingTests {
 
     @Test("container and pod become container.* and orchestrator.*; logins carry source.ip and the outcome")
     func workloadAndLogin() throws {
-        var event = AuditEvent(key: EventKey(stamp: AuditStamp(seconds: 1_800_000_000, milliseconds: 5, serial: 9), node: Array("node-1".utf8)[...]),
-                               category: .exec, records: [], closeReason: .endOfEvent)
-        event.workload = Workload(cgroup: "/kubepods/x",
-                                  container: .init(id: String(repeating: "c", count: 64), runtime: "containerd", name: "app"),
-                                  pod: .init(uid: "u-1", qosClass: "burstable", name: "web-0", namespace: "shop"))
-        var writer = JSONWriter()
-        ECSEncoder().encode(event, into: &writer)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(writer.buffer)) as? [String: Any])
+        let json = try Self.encodedInPod(ECSEncoder())
         #expect((json["container"] as? [String: Any])?["name"] as? String == "app")
         #expect((json["container"] as? [String: Any])?["runtime"] as? String == "containerd")
         let orchestrator = try #require(json["orchestrator"] as? [String: Any])
