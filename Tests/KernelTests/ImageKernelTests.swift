@@ -178,10 +178,16 @@ extension KernelSuite {
             defer { image.remove() }
             let snapshot = try KernelAudit.Snapshot.take()
             defer { #expect(throws: Never.self) { try snapshot.restore() } }
-            // The README's line, with this test's podman storage and the machine's quirks;
-            // `run --cleanup` so that the kernel ends as it began.
-            let run = try LiveRun(executable: image.podman[0], arguments: Array(image.podman.dropFirst()) + ["run", "--rm"] + PodmanStorage.runQuirks
-                + ["--pid=host", "--network=host", "--cap-add=AUDIT_CONTROL,AUDIT_READ,AUDIT_WRITE", image.name, "run", "--cleanup"])
+            // The README's line as written, with this test's podman storage, the machine's
+            // quirks and this build's image; `run --cleanup` so that the kernel ends as it began.
+            let readme = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+            let line = try #require(readme.split(separator: "\n").first { $0.hasPrefix("podman run ") && $0.contains("nodeaudit") },
+                                    "README.md has no podman run line")
+            var words = line.split(separator: " ").map(String.init)
+            #expect(words.filter { $0 == "-v" || $0.hasPrefix("--volume") || $0.hasPrefix("--mount") }.isEmpty, "the README's line mounts something: \(line)")
+            words[words.count - 1] = image.name
+            let run = try LiveRun(executable: image.podman[0], arguments: Array(image.podman.dropFirst()) + ["run"] + PodmanStorage.runQuirks
+                + words.dropFirst(2) + ["run", "--cleanup"])
             try #require(try run.start(timeout: 120), "\(run.stderr)")
             let marker = Live.marker()
             for number in 0..<20 { _ = try Live.spawn("/bin/true", [marker, String(number)]) }
