@@ -32,25 +32,36 @@ struct HostIOTests {
         #expect(monitor.withLock { $0 } == false)
     }
 
-    /// A pipe whose reader takes the bytes on a thread of its own, slowly at first.
-    final class SlowReader: @unchecked Sendable {
+    /// A pipe whose reader, on a thread of its own, takes nothing until the writer has
+    /// filled the pipe, `fills` times over, so that the writer meets a full pipe each
+    /// time (and `whenFull` runs while it does); then it reads freely.
+    final class FullPipeReader: @unchecked Sendable {
         let readFD: Int32
         let writeFD: Int32
+        private let capacity: Int32
         private let received = Monitor<[UInt8]>([])
+        /// How many times the reader found the pipe full before reading it.
+        private let fullSeen = Monitor(0)
         private var thread: WorkerThread?
+        /// F_GETPIPE_SZ (F_LINUX_SPECIFIC_BASE + 8), which Glibc's module does not export.
+        private static let getPipeSize: Int32 = 1032
 
-        init(expected: Int) throws {
+        init(expected: Int, fills: Int = 4, whenFull: (@Sendable () -> Void)? = nil) throws {
             var fds: [Int32] = [0, 0]
             try #require(pipe(&fds) == 0)
             readFD = fds[0]
             writeFD = fds[1]
-            let readFD = readFD, received = received
-            thread = WorkerThread.start {
+            capacity = fcntl(readFD, Self.getPipeSize)
+            try #require(capacity > 0)
+            thread = WorkerThread.start { [self] in
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 var total = 0
                 while total < expected {
-                    // Slow enough that the pipe (64 KiB) fills and the writer must wait.
-                    if total < 256 * 1024 { usleep(200) }
+                    if fullSeen.withLock({ $0 }) < fills {
+                        guard waitUntilFull() else { break }
+                        fullSeen.update { $0 += 1 }
+                        whenFull?()
+                    }
                     let count = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
                     if count < 0, errno == EINTR { continue }
                     guard count > 0 else { break }
@@ -60,11 +71,28 @@ struct HostIOTests {
             }
         }
 
-        func finish() -> [UInt8] {
+        /// Whether the pipe holds all it can: its writer cannot write more now.
+        private var isFull: Bool {
+            var available: Int32 = 0
+            return ioctl(readFD, UInt(FIONREAD), &available) == 0 && available >= capacity
+        }
+
+        /// Waits (up to 10 s) until the writer has filled the pipe; false when it never did.
+        private func waitUntilFull() -> Bool {
+            let deadline = MonotonicClock.nowMilliseconds() + 10_000
+            while !isFull {
+                if MonotonicClock.nowMilliseconds() > deadline { return false }
+                sched_yield()
+            }
+            return true
+        }
+
+        /// The bytes read, and how many times the writer had filled the pipe.
+        func finish() -> (bytes: [UInt8], fullSeen: Int) {
             thread?.join()
             close(readFD)
             close(writeFD)
-            return received.withLock { $0 }
+            return (received.withLock { $0 }, fullSeen.withLock { $0 })
         }
     }
 
@@ -73,11 +101,13 @@ struct HostIOTests {
     @Test("writeAll to a full non-blocking pipe (EAGAIN) waits and writes every byte, in order")
     func writeAllAgain() throws {
         let bytes = Self.payload(1 << 20)
-        let reader = try SlowReader(expected: bytes.count)
+        let reader = try FullPipeReader(expected: bytes.count)
         let flags = fcntl(reader.writeFD, F_GETFL)
         try #require(fcntl(reader.writeFD, F_SETFL, flags | O_NONBLOCK) == 0)
         try HostFile.writeAll(reader.writeFD, bytes[...], path: "pipe")
-        #expect(reader.finish() == bytes)
+        let (received, fullSeen) = reader.finish()
+        #expect(received == bytes)
+        #expect(fullSeen == 4, "the writer met a full pipe (EAGAIN) \(fullSeen) times")
     }
 
     @Test("writeAll interrupted by signals (EINTR, no SA_RESTART) while the pipe is full writes every byte, in order")
@@ -91,21 +121,17 @@ struct HostIOTests {
         defer { sigaction(SIGUSR2, &previous, nil) }
 
         let bytes = Self.payload(1 << 20)
-        let reader = try SlowReader(expected: bytes.count)
         let writer = pthread_self()
-        let done = Monitor(false)
-        let interrupter = WorkerThread.start {
-            while !done.withLock({ $0 }) {
-                pthread_kill(writer, SIGUSR2)
-                usleep(100)
-            }
-        }
-        defer {
-            done.update { $0 = true }
-            interrupter.join()
+        let signalled = Monitor(0)
+        // A signal each time the pipe is full and nobody reads: the writer waits in write(2).
+        let reader = try FullPipeReader(expected: bytes.count) {
+            pthread_kill(writer, SIGUSR2)
+            signalled.update { $0 += 1 }
         }
         try HostFile.writeAll(reader.writeFD, bytes[...], path: "pipe")
-        #expect(reader.finish() == bytes)
+        let (received, fullSeen) = reader.finish()
+        #expect(received == bytes)
+        #expect(fullSeen == 4 && signalled.withLock { $0 } == 4, "full \(fullSeen) times, \(signalled.withLock { $0 }) signals while it was")
     }
 
     @Test("writeAll to a closed socket throws with the path and errno (no SIGPIPE), and says how much went")
