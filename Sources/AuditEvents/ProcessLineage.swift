@@ -154,6 +154,10 @@ public final class ProcessLineage: @unchecked Sendable {
         /// The stamp of the latest event of the process itself.
         var lastEvent: AuditStamp?
 
+        /// Whether an event of its pid with parent `ppid` is this process's: a pid seen
+        /// again under another parent is a new process.
+        func continues(under ppid: UInt32?) -> Bool { ppid == nil || self.ppid == nil || self.ppid == ppid }
+
         init(ancestor: Lineage.Ancestor, lastSeen: UInt64, containerID: String? = nil, forkedBy: UInt32? = nil) {
             self.ancestor = ancestor
             self.lastSeen = lastSeen
@@ -242,8 +246,7 @@ public final class ProcessLineage: @unchecked Sendable {
                 ancestors.append(Lineage.Ancestor(pid: ancestorPID, program: process?.ancestor.program ?? Lineage.Program()))
                 next = process?.ppid
             }
-            // The remembered process is this one unless it had another parent (`record` decides alike).
-            let sameProcess = own.map { $0.ppid == nil || $0.ppid == ppid } ?? false
+            let sameProcess = own?.continues(under: ppid) ?? false
             event.lineage = Lineage(parent: parent, ancestors: ancestors, processExec: sameProcess ? own?.ancestor.exec : nil)
         }
         record(event, pid: pid, ppid: ppid, known: own)
@@ -286,7 +289,7 @@ public final class ProcessLineage: @unchecked Sendable {
     /// `known`: what the table held for `pid` before this event.
     private func record(_ event: AuditEvent, pid: UInt32, ppid: UInt32?, known: Process?) {
         let process: Process
-        if let known, ppid == nil || known.ppid == nil || known.ppid == ppid {
+        if let known, known.continues(under: ppid) {
             process = known
         } else {
             process = Process(ancestor: Lineage.Ancestor(pid: pid), lastSeen: clock)

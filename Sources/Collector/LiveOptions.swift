@@ -72,8 +72,6 @@ package struct LiveOptions: Sendable {
         spoolBytes = c.integer(.spoolMB) << 20
         stateDirectory = c.text(.stateDirectory)
         file = c.text(.outputFile).isEmpty ? nil : (c.text(.outputFile), c.integer(.fileMaxMB) << 20, c.integer(.fileGenerations))
-        let nodeName = c.text(.nodeName)
-        events = EventOptions(configuration: c, onThisHost: true, attribute: c.bool(.attribution),
-                              nodeName: nodeName.isEmpty ? EventOptions.localNodeName() : nodeName)
+        events = EventOptions(configuration: c, onThisHost: true, attribute: c.bool(.attribution), nodeName: EventOptions.nodeName(c))
     }
 }

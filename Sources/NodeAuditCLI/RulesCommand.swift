@@ -38,7 +38,7 @@ struct RulesCommand: ParsableCommand {
             discussion: "Watches are checked and added there, as `run` does with \(Setting.hostRoot.key)."))
         var hostRoot: String?
 
-        var paths: [String] { DefaultRules.resolve(given.isEmpty ? [DefaultRules.installedDirectory] : given) }
+        var paths: [String] { DefaultRules.resolve(given) }
 
         /// `--host-root`, else the configuration's (`$\(Configuration.fileVariable)`,
         /// `$\(Setting.hostRoot.environmentName)`); empty for `/`.
@@ -126,7 +126,7 @@ struct RulesCommand: ParsableCommand {
             if defaults, !given.isEmpty { throw ValidationError("--defaults shows the built-in rules; give either files or --defaults") }
         }
         func run() throws {
-            let paths = defaults ? [DefaultRules.builtIn] : DefaultRules.resolve(given.isEmpty ? [DefaultRules.installedDirectory] : given)
+            let paths = defaults ? [DefaultRules.builtIn] : DefaultRules.resolve(given)
             try finish(RulesRun().show(paths))
         }
     }

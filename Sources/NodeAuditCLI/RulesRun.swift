@@ -90,11 +90,7 @@ struct RulesRun {
     /// `rules delete --all-owned`: remove every rule nodeaudit loaded and put back the
     /// settings it changed, as they were before it came; the record is then removed.
     func deleteOwned() -> Outcome {
-        guard let record = sync.ownership() else {
-            diagnostics.error(sync.stateDirectory == nil ? "no state directory is set" : "the ownership record cannot be read; nothing was changed")
-            return .failure
-        }
-        if record.isEmpty { output("nodeaudit owns no rules or settings on this node (\(record.path))") }
+        guard let record = ownershipRecord() else { return .failure }
         let owned = record.ownedRules
         return deleteRules(record, restoringSettings: true) { owned.contains($0) }
     }
@@ -102,17 +98,22 @@ struct RulesRun {
     /// `rules delete --all-owned --check`: whether the record still names rules or settings
     /// nodeaudit changed (drift: something is left to remove), changing nothing.
     func ownedLeft() -> Outcome {
-        guard let record = sync.ownership() else {
-            diagnostics.error(sync.stateDirectory == nil ? "no state directory is set" : "the ownership record cannot be read")
-            return .failure
-        }
-        if record.isEmpty {
-            output("nodeaudit owns no rules or settings on this node (\(record.path))")
-            return .success
-        }
+        guard let record = ownershipRecord() else { return .failure }
+        if record.isEmpty { return .success }
         record.ownedRules.sorted().forEach { output("owned: \($0)") }
         record.settingsFound.forEach { output("to restore: \($0.name) \($0.value)") }
         return .drift
+    }
+
+    /// The record of what nodeaudit loaded, saying when it owns nothing; nil (said) when
+    /// it cannot be read.
+    private func ownershipRecord() -> RuleOwnership? {
+        guard let record = sync.ownership() else {
+            diagnostics.error(sync.stateDirectory == nil ? "no state directory is set" : "the ownership record cannot be read; nothing was changed")
+            return nil
+        }
+        if record.isEmpty { output("nodeaudit owns no rules or settings on this node (\(record.path))") }
+        return record
     }
 
     /// Deletes the kernel's rules that `chosen` picks, keeping `ownership` up to date; with

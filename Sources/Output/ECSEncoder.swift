@@ -299,15 +299,7 @@ public struct ECSEncoder: EventEncoder {
         w.time(exec)
         w.key("entity_id")
         w.beginString()
-        if let node {
-            w.escapedStringContent(node)
-            w.rawStringContent("/")
-        }
-        w.decimalStringContent(exec.seconds)
-        w.rawStringContent(".")
-        w.decimalStringContent(UInt64(exec.milliseconds), width: 3)
-        w.rawStringContent(":")
-        w.decimalStringContent(exec.serial)
+        w.eventIDContent(EventKey(stamp: exec, node: node))
         w.rawStringContent("/")
         w.decimalStringContent(UInt64(pid))
         w.endString()
@@ -363,14 +355,9 @@ public struct ECSEncoder: EventEncoder {
 
     // MARK: - source/destination, network.*, related.*, file.*, container.*, orchestrator.*
 
-    /// The peer's address as text, where it is one (for `related.ip`).
-    private enum Peer {
-        case address(String)
-        case text(TextRange)
-    }
-
-    /// Writes `source`/`destination` and `network`; returns the IP address written, if any.
-    private func writeNetwork(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) -> Peer? {
+    /// Writes `source`/`destination` and `network`; returns the IP address written, if any
+    /// (for `related.ip`).
+    private func writeNetwork(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) -> String? {
         let syscall = event.syscall?.name ?? ""
         if let address = event.socketAddress {
             // connect names the peer it goes to; accept and recvfrom the peer it came from;
@@ -394,7 +381,7 @@ public struct ECSEncoder: EventEncoder {
                     w.member("direction", "egress")
                 }
                 w.endObject()
-                return .address(ip)
+                return ip
             case .unix(let path, let isAbstract):
                 w.key(inbound ? "source" : "destination")
                 w.beginObject()
@@ -415,7 +402,7 @@ public struct ECSEncoder: EventEncoder {
             w.member("address", address, in: text)
             if isAddress { w.member("ip", address, in: text) } else { w.member("domain", address, in: text) }
             w.endObject()
-            return isAddress ? .text(address) : nil
+            return isAddress ? event.string(address) : nil
         }
         return nil
     }
@@ -430,13 +417,13 @@ public struct ECSEncoder: EventEncoder {
         w.beginObject()
         w.member("type", family == 2 ? "ipv4" : "ipv6")
         if let type = argument(1), let proto = argument(2), let transport = ECSValues.transport(family: family, type: type, protocol: proto) {
-            w.member("transport", transport.description)
+            w.member("transport", transport)
         }
         w.endObject()
     }
 
     /// `related.user` (every user name on the event, once) and `related.ip` (the peer).
-    private func writeRelated(_ event: AuditEvent, peer: Peer?, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+    private func writeRelated(_ event: AuditEvent, peer: String?, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
         var users = InlineArray<4, TextRange?>(repeating: nil)
         var userCount = 0
         func add(_ name: TextRange?) {
@@ -460,19 +447,11 @@ public struct ECSEncoder: EventEncoder {
             for index in 0..<userCount { w.string(users[index]!, in: text) }
             w.endArray()
         }
-        switch peer {
-        case .address(let ip):
+        if let peer {
             w.key("ip")
             w.beginArray()
-            w.string(ip)
+            w.string(peer)
             w.endArray()
-        case .text(let range):
-            w.key("ip")
-            w.beginArray()
-            w.string(range, in: text)
-            w.endArray()
-        case nil:
-            break
         }
         w.endObject()
     }

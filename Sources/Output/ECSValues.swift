@@ -69,7 +69,7 @@ enum ECSValues {
 
     /// `network.transport` of a `socket(family, type, protocol)` call's arguments (hex, as
     /// the kernel gives them), for the internet families only.
-    static func transport(family: UInt64, type: UInt64, protocol: UInt64) -> StaticString? {
+    static func transport(family: UInt64, type: UInt64, protocol: UInt64) -> String? {
         guard family == 2 || family == 10 else { return nil }
         // SOCK_TYPE_MASK: the type without SOCK_NONBLOCK and SOCK_CLOEXEC.
         switch (type & 0xf, `protocol`) {

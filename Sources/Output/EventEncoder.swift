@@ -50,6 +50,12 @@ extension JSONWriter {
     /// every event carries one.
     mutating func eventID(_ key: EventKey) {
         beginString()
+        eventIDContent(key)
+        endString()
+    }
+
+    /// The event id's characters, inside a string already begun.
+    mutating func eventIDContent(_ key: EventKey) {
         if let node = key.node {
             escapedStringContent(node)
             rawStringContent("/")
@@ -59,7 +65,6 @@ extension JSONWriter {
         decimalStringContent(UInt64(key.stamp.milliseconds), width: 3)
         rawStringContent(":")
         decimalStringContent(key.stamp.serial)
-        endString()
     }
 
     /// Writes the stamp's time as an RFC 3339 string, in place.

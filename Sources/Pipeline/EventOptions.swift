@@ -58,7 +58,7 @@ package struct EventOptions: Sendable {
         userFiles = c.bool(.hostUsers) ? (c.text(.passwdFile), c.text(.groupFile)) : nil
         // A log read offline may come from any machine: its ids are named from this one's
         // files only when asked (events.host_users given) or when it says it is from here.
-        userNamesOnlyFor = onThisHost || c.isSet(.hostUsers) ? nil : (c.text(.nodeName).isEmpty ? Self.localNodeName() : c.text(.nodeName))
+        userNamesOnlyFor = onThisHost || c.isSet(.hostUsers) ? nil : Self.nodeName(c)
         eventTimeoutMilliseconds = UInt64(c.number(.eventTimeout) * 1000)
         attribution = attribute
             ? AttributionOptions(procRoot: c.text(.procRoot), podLogRoot: c.text(.podLogs), containerLogRoot: c.text(.containerLogs),
@@ -108,6 +108,11 @@ package struct EventOptions: Sendable {
 }
 
 package extension EventOptions {
+    /// `attribution.node_name`, else this node's own name.
+    static func nodeName(_ c: Configuration) -> String {
+        c.text(.nodeName).isEmpty ? localNodeName() : c.text(.nodeName)
+    }
+
     /// The node's name as Kubernetes knows it (`NODE_NAME` from the downward API), else the host name.
     static func localNodeName() -> String {
         if let name = getenv("NODE_NAME").map({ String(cString: $0) }), !name.isEmpty { return name }

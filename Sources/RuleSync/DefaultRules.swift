@@ -12,10 +12,11 @@ package enum DefaultRules {
     /// `(built-in)/10-exec.rules`.
     package static let builtIn = "(built-in)"
 
-    /// The rule paths to use for `given`: `given` itself, unless it is only the installed
-    /// directory and that does not exist, in which case the built-in rules.
+    /// The rule paths to use for `given`: `given` itself, unless it names nothing or only
+    /// the installed directory and that does not exist, in which case the built-in rules.
     package static func resolve(_ given: [String]) -> [String] {
-        guard given == [installedDirectory], !isDirectory(installedDirectory) else { return given }
+        let named = given.isEmpty ? [installedDirectory] : given
+        guard named == [installedDirectory], !isDirectory(installedDirectory) else { return named }
         return [builtIn]
     }
 
