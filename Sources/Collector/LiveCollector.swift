@@ -46,6 +46,8 @@ package final class LiveCollector {
     private var counterRequestsHandled = ProcessSignals.counterRequestCount
     /// Output failures at stop, when nothing can end the run any more: said and counted.
     private var outputFailuresAtStop: UInt64 = 0
+    /// The outputs' settled writes when the stream state was last saved.
+    private var settledWritesSaved: UInt64 = 0
     /// Output drops and refusals already said on stderr.
     private var dropsReported: (dropped: UInt64, refused: UInt64) = (0, 0)
 
@@ -193,7 +195,8 @@ package final class LiveCollector {
     /// Everything the loop does besides reading, each when its turn has come.
     private func periodicWork(_ ticker: inout Ticker, now: UInt64) throws(LoopError) {
         // Events go to the outputs every few milliseconds, not after every read.
-        if ticker.isDue(.flush, every: Self.flushMilliseconds, now: now) {
+        let flushDue = ticker.isDue(.flush, every: Self.flushMilliseconds, now: now)
+        if flushDue {
             do throws(SinkError) {
                 try pipeline.closeExpired(nowMilliseconds: now)
                 try pipeline.flush()
@@ -201,7 +204,14 @@ package final class LiveCollector {
             } catch {
                 throw .output(error)
             }
-            continuity?.save(highestSerialWritten: pipeline.highestSerialWritten, now: now)
+        }
+        // With every flush, and as soon as an output settled more (its thread delivers
+        // between two flushes): a kill finds the state at most one pass of this loop
+        // behind the outputs.
+        let settled = output.settledWrites
+        if flushDue || settled != settledWritesSaved {
+            settledWritesSaved = settled
+            saveStreamState(now: now)
         }
         if let health {
             let metricsDue = ticker.isDue(.metrics, every: Self.metricsMilliseconds, now: now)
@@ -311,6 +321,12 @@ package final class LiveCollector {
         }
     }
 
+    /// Saves the highest serial the outputs settled (not only took: a queue delivers later,
+    /// and what it still holds would be lost by a kill without a count).
+    private func saveStreamState(now: UInt64) {
+        continuity?.save(highestSerialWritten: pipeline.highestSerialSettled(settledWrites: output.settledWrites), now: now)
+    }
+
     /// Once the first record has come: says (as an event, a counter and on stderr) what
     /// the kernel logged between the previous run's last event and this run's first.
     private func reportRestartGapOnce() throws(SinkError) {
@@ -415,8 +431,8 @@ package final class LiveCollector {
             diagnostics.error("stop: the output failed while the last events were written: \(error)")
         }
         if let status = try? session?.control.status() { continuity?.kernelLost = status.lost }
-        continuity?.save(highestSerialWritten: pipeline.highestSerialWritten, now: WallClock.nowMilliseconds())
         let stuck = output.close(timeoutMilliseconds: 5_000)
+        saveStreamState(now: WallClock.nowMilliseconds())
         if !stuck.isEmpty {
             diagnostics.error("\(stuck.joined(separator: ", ")) did not take every event within 5 s; "
                 + "\(output.counters.pendingBytes) bytes of events are left (a spool keeps them for the next start)")

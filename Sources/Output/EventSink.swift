@@ -64,6 +64,10 @@ public struct DeliveryCounters: Sendable, Equatable {
 /// An output that delivers on a thread of its own and never makes its writer wait.
 public protocol OutputChannel: EventSink {
     var counters: DeliveryCounters { get }
+    /// How many of the writes so far, counted from the first, are settled: delivered,
+    /// dropped and counted, or kept where the next run finds them (a spool). The rest are
+    /// in memory, and a kill of the process would lose them without a count.
+    var settledWrites: UInt64 { get }
     /// Waits up to the timeout for what is pending to be delivered; false when some is left.
     func close(timeoutMilliseconds: Int) -> Bool
 }

@@ -224,5 +224,6 @@ public final class FieldOmitting<Base: EventSink>: EventSink {
 
 extension FieldOmitting: OutputChannel where Base: OutputChannel {
     public var counters: DeliveryCounters { base.counters }
+    public var settledWrites: UInt64 { base.settledWrites }
     public func close(timeoutMilliseconds: Int) -> Bool { base.close(timeoutMilliseconds: timeoutMilliseconds) }
 }

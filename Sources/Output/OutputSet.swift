@@ -8,7 +8,11 @@ public final class OutputSet: EventSink {
         self.outputs = outputs
     }
 
+    /// Writes taken so far: the count every output's `settledWrites` is compared with.
+    public private(set) var writes: UInt64 = 0
+
     public func write(_ lines: [UInt8]) throws(SinkError) {
+        writes += 1
         var failure: SinkError?
         for output in outputs {
             do throws(SinkError) { try output.channel.write(lines) } catch { failure = failure ?? error }
@@ -18,6 +22,11 @@ public final class OutputSet: EventSink {
 
     public func flush() throws(SinkError) {
         for output in outputs { try output.channel.flush() }
+    }
+
+    /// The writes settled in every output (the slowest output's count).
+    public var settledWrites: UInt64 {
+        outputs.reduce(writes) { min($0, $1.channel.settledWrites) }
     }
 
     /// All outputs' counters added up.

@@ -13,6 +13,12 @@ public final class QueuedSink: OutputChannel, @unchecked Sendable {
 
     private struct State {
         var batches: [[UInt8]] = []
+        /// The write number of each batch in `batches` (writes are numbered from 0).
+        var batchWrites: [UInt64] = []
+        /// Writes taken so far, dropped ones included.
+        var writes: UInt64 = 0
+        /// The write number of the oldest batch the delivery thread holds, nil when it holds none.
+        var oldestDelivering: UInt64?
         var delivery = DeliveryCounters()
         /// The delivery thread holds taken batches (counted in `pendingBytes` until written).
         var delivering = false
@@ -32,12 +38,15 @@ public final class QueuedSink: OutputChannel, @unchecked Sendable {
     /// sink's failure once delivery has failed for good.
     public func write(_ lines: [UInt8]) throws(SinkError) {
         try state.update { (state) throws(SinkError) in
+            let write = state.writes
+            state.writes += 1
             if let failure = state.failure { throw failure }
             if state.delivery.pendingBytes + lines.count > capacityBytes {
                 state.delivery.droppedEvents += Self.lineCount(lines)
                 return
             }
             state.batches.append(lines)
+            state.batchWrites.append(write)
             state.delivery.pendingBytes += lines.count
         }
     }
@@ -51,6 +60,12 @@ public final class QueuedSink: OutputChannel, @unchecked Sendable {
 
     public var counters: DeliveryCounters { state.withLock { $0.delivery } }
 
+    /// Writes before the oldest batch still in memory: each was delivered or dropped and
+    /// counted, so a kill of the process now loses none of them uncounted.
+    public var settledWrites: UInt64 {
+        state.withLock { $0.oldestDelivering ?? $0.batchWrites.first ?? $0.writes }
+    }
+
     /// Waits up to `timeoutMilliseconds` for everything queued to be delivered, then ends
     /// the delivery thread. Returns false when the sink did not take it all in time.
     public func close(timeoutMilliseconds: Int) -> Bool {
@@ -62,8 +77,12 @@ public final class QueuedSink: OutputChannel, @unchecked Sendable {
         while true {
             let taken = state.wait(until: { !$0.batches.isEmpty || $0.closing }) { state -> [[UInt8]]? in
                 if state.batches.isEmpty { return nil }  // closing, and all delivered
-                defer { state.batches.removeAll(keepingCapacity: true) }
+                defer {
+                    state.batches.removeAll(keepingCapacity: true)
+                    state.batchWrites.removeAll(keepingCapacity: true)
+                }
                 state.delivering = true
+                state.oldestDelivering = state.batchWrites.first
                 return state.batches
             } ?? nil
             guard let taken else { return }
@@ -88,6 +107,7 @@ public final class QueuedSink: OutputChannel, @unchecked Sendable {
                     state.delivery.deliveredEvents += lines
                 }
                 state.delivering = false
+                state.oldestDelivering = nil
             }
         }
     }

@@ -63,6 +63,9 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
 
     private struct State {
         var counters = DeliveryCounters()
+        /// Writes taken so far: each is in the spool file (which outlives the process) or
+        /// dropped and counted by the time `write` returns.
+        var writes: UInt64 = 0
         var writeSegment: UInt64 = 0
         var writeFD: Int32 = -1
         var writeSize = 0
@@ -109,9 +112,12 @@ public final class SpooledSink: OutputChannel, @unchecked Sendable {
 
     public var counters: DeliveryCounters { state.withLock { $0.counters } }
 
+    public var settledWrites: UInt64 { state.withLock { $0.writes } }
+
     /// Appends the lines to the spool (or drops and counts them when it is full).
     public func write(_ lines: [UInt8]) throws(SinkError) {
         let failure: SinkError? = state.withLock { state in
+            state.writes += 1
             if state.counters.pendingBytes + lines.count > maxBytes {
                 state.counters.droppedEvents += UInt64(lines.count { $0 == UInt8(ascii: "\n") })
                 return nil

@@ -123,12 +123,19 @@ package final class EventPipeline {
         syncCounters()
     }
 
-    /// The highest serial of an event rendered on this thread (live input), and of those
-    /// handed to the sink: what a restart compares with (`StreamState`).
+    /// The highest serial of an event rendered on this thread (live input).
     /// Like the other hot properties here, used by the pipeline's one thread: the
     /// run-time exclusivity checks are left out.
     @exclusivity(unchecked) private var highestSerialRendered: UInt64 = 0
-    @exclusivity(unchecked) package private(set) var highestSerialWritten: UInt64 = 0
+    /// The sink's writes and the highest serial each one completed: a sink that delivers
+    /// later (a queue) says how many writes it settled, and `highestSerialSettled` turns
+    /// that into the serial a restart compares with (`StreamState`).
+    @exclusivity(unchecked) private var writes = WrittenSerials()
+
+    /// The highest serial of the events in the first `settledWrites` writes to the sink.
+    package func highestSerialSettled(settledWrites: UInt64) -> UInt64 {
+        writes.highestSerial(settledWrites: settledWrites)
+    }
 
     /// The serial of the first record added, nil before any.
     @exclusivity(unchecked) package private(set) var firstSerial: UInt64?
@@ -183,7 +190,7 @@ package final class EventPipeline {
         guard !writer.isEmpty else { return }
         try writer.withBytes { (bytes) throws(SinkError) in try sink.write(contentsOf: bytes) }
         writer.removeAll()
-        highestSerialWritten = highestSerialRendered
+        writes.wrote(upToSerial: highestSerialRendered)
     }
 
     /// When the rendering thread is behind, this thread interprets the batch itself before
@@ -198,5 +205,35 @@ package final class EventPipeline {
             // Enough for the batches in flight: the other thread may hold several.
             written.recycleEvents(into: &spareEvents, keeping: 4 * handoverEvents)
         }
+    }
+}
+
+/// Which serial each write to the sink completed, kept until the sink settles it. Bounded:
+/// past `limit` writes in flight the oldest one's serial is forgotten, so it counts as
+/// settled only with the next — a later, never an earlier, claim of what was delivered.
+struct WrittenSerials {
+    private var pending: [(write: UInt64, serial: UInt64)] = []
+    private var first = 0
+    private var count: UInt64 = 0
+    private var settledSerial: UInt64 = 0
+    private let limit = 4_096
+
+    /// Records the write just made, which completed every event up to `serial`.
+    mutating func wrote(upToSerial serial: UInt64) {
+        count += 1
+        if pending.count - first >= limit { first += 1 }
+        pending.append((count, serial))
+    }
+
+    mutating func highestSerial(settledWrites: UInt64) -> UInt64 {
+        while first < pending.count, pending[first].write <= settledWrites {
+            settledSerial = max(settledSerial, pending[first].serial)
+            first += 1
+        }
+        if first == pending.count || first > limit {
+            pending.removeFirst(first)
+            first = 0
+        }
+        return settledSerial
     }
 }

@@ -81,3 +81,31 @@ struct QueuedSinkTests {
         #expect(throws: SinkError.self) { try queue.write(Self.lines(1, tag: "d")) }
     }
 }
+
+@Suite("what the outputs settled, for the restart's state")
+struct SettledWritesTests {
+    @Test("a queue settles a write only once it is delivered or dropped; the output set answers for its slowest output")
+    func queueSettles() throws {
+        let held = GateSink()
+        let open = GateSink()
+        open.gate.signal()
+        let slow = QueuedSink(held, capacityBytes: 200)
+        let fast = QueuedSink(open, capacityBytes: 1 << 20)
+        let outputs = OutputSet([("slow", slow), ("fast", fast)])
+        let batch = QueuedSinkTests.lines(10, tag: "s")  // 80 bytes
+        for _ in 0..<2 { try outputs.write(batch) }
+        #expect(slow.settledWrites == 0, "both batches are still in memory")
+        try outputs.write(batch)  // does not fit: dropped and counted, yet the two before it are held
+        #expect(slow.counters.droppedEvents == 10)
+        #expect(slow.settledWrites == 0)
+        #expect(outputs.writes == 3)
+        #expect(fast.close(timeoutMilliseconds: 5000))
+        #expect(fast.settledWrites == 3)
+        #expect(outputs.settledWrites == 0, "the slowest output decides")
+
+        held.gate.signal()
+        #expect(slow.close(timeoutMilliseconds: 5000))
+        #expect(slow.settledWrites == 3)
+        #expect(outputs.settledWrites == 3)
+    }
+}

@@ -57,6 +57,7 @@ struct SpooledSinkTests {
         let spool = try SpooledSink(directory: directory, maxBytes: 1 << 20, transport: collector, segmentBytes: 200,
                                     confirmMilliseconds: Self.confirmMilliseconds)
         for start in stride(from: 0, to: 100, by: 10) { try spool.write(Self.lines(start..<start + 10)) }
+        #expect(spool.settledWrites == 10, "in the spool file, which a kill does not lose")
         // The spool has tried the collector (and failed) before it comes back.
         let tried = Wait.until { spool.counters.sendErrors > 0 }
 

@@ -1,0 +1,72 @@
+import AuditRecords
+import Output
+import Pipeline
+import Testing
+import TestSupport
+
+/// An output that keeps every write and settles them when the test says: a queue whose
+/// thread has not delivered yet.
+private final class HeldOutput: OutputChannel {
+    private(set) var batches: [[UInt8]] = []
+    var settledWrites: UInt64 = 0
+    var counters: DeliveryCounters { DeliveryCounters() }
+
+    func write(_ lines: [UInt8]) throws(SinkError) { batches.append(lines) }
+    func flush() throws(SinkError) {}
+    func close(timeoutMilliseconds: Int) -> Bool { true }
+}
+
+@Suite("the serial a restart compares with")
+struct SettledSerialTests {
+    static func exec(_ serial: Int) throws -> [AuditRecord] {
+        try LoginSessionTests.syscall(serial, ses: 1, argv: "marker-\(serial)").map(Fixtures.record)
+    }
+
+    @Test("the state names the highest serial of the writes the outputs settled, not of those only handed to them")
+    func settledNotHanded() throws {
+        let output = HeldOutput()
+        let outputs = OutputSet([("held", output)])
+        let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), sink: outputs)
+        for serial in 101...103 { for record in try Self.exec(serial) { try pipeline.add(record) } }
+        try pipeline.finish()
+        #expect(output.batches.count == 1)
+        for serial in 201...202 { for record in try Self.exec(serial) { try pipeline.add(record) } }
+        try pipeline.finish()
+        #expect(output.batches.count == 2)
+
+        #expect(pipeline.highestSerialSettled(settledWrites: outputs.settledWrites) == 0, "nothing delivered yet")
+        output.settledWrites = 1
+        #expect(pipeline.highestSerialSettled(settledWrites: outputs.settledWrites) == 103)
+        output.settledWrites = 2
+        #expect(pipeline.highestSerialSettled(settledWrites: outputs.settledWrites) == 202)
+    }
+
+    @Test("writes waiting beyond the bound: the claim only comes later, never earlier")
+    func bounded() throws {
+        let output = HeldOutput()
+        let outputs = OutputSet([("held", output)])
+        let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), sink: outputs)
+        for serial in 1...5_000 {
+            for record in try Self.exec(serial) { try pipeline.add(record) }
+            try pipeline.flush()
+        }
+        try pipeline.finish()
+        let writes = output.batches.count
+        #expect(writes >= 4_999)
+        // Each write's highest serial, as its lines say.
+        let serials = output.batches.map { batch in
+            String(decoding: batch, as: UTF8.self).split(separator: "\n").compactMap { line in
+                line.firstRange(of: "marker-").map { Int(line[$0.upperBound...].prefix { $0.isNumber })! }
+            }.max()!
+        }
+        var previous = 0
+        for settled in [1, 100, 1_000, 2_500, writes - 1, writes] {
+            output.settledWrites = UInt64(settled)
+            let claimed = Int(pipeline.highestSerialSettled(settledWrites: outputs.settledWrites))
+            #expect(claimed <= serials[settled - 1], "never more than the settled writes hold")
+            #expect(claimed >= previous)
+            previous = claimed
+        }
+        #expect(previous == 5_000, "all settled: all claimed")
+    }
+}
