@@ -46,8 +46,8 @@ package final class LiveCollector {
     private var counterRequestsHandled = ProcessSignals.counterRequestCount
     /// Output failures at stop, when nothing can end the run any more: said and counted.
     private var outputFailuresAtStop: UInt64 = 0
-    /// The outputs' settled writes when the stream state was last saved.
-    private var settledWritesSaved: UInt64 = 0
+    /// Saves the stream state when an output's thread delivered.
+    private let settledStateSaver: SettledStateSaver
     /// Output drops and refusals already said on stderr.
     private var dropsReported: (dropped: UInt64, refused: UInt64) = (0, 0)
 
@@ -75,7 +75,9 @@ package final class LiveCollector {
         options = LiveOptions(configuration: configuration)
         self.configuration = configuration
         reloadConfiguration = reload
-        output = try OutputSet.live(options)
+        let saver = SettledStateSaver()
+        settledStateSaver = saver
+        output = try OutputSet.live(options, onSettled: { saver.delivered() })
         // Rule changes are notices on stderr: stdout carries the events.
         let notices = Diagnostics()
         rules = RuleSync(stateDirectory: options.stateDirectory, sharesKernel: true, hostRoot: options.hostRoot, diagnostics: diagnostics,
@@ -114,8 +116,12 @@ package final class LiveCollector {
     private func start() throws(KernelSession.StartError) {
         let session = try KernelSession(options: options, diagnostics: diagnostics)
         self.session = session
-        continuity = StreamContinuity(directory: options.stateDirectory, lostAtStart: session.lostAtStart, node: options.events.nodeName,
-                                      overlapping: session.isHandedOver, diagnostics: diagnostics)
+        let continuity = StreamContinuity(directory: options.stateDirectory, lostAtStart: session.lostAtStart, node: options.events.nodeName,
+                                          overlapping: session.isHandedOver, diagnostics: diagnostics)
+        self.continuity = continuity
+        settledStateSaver.set { [serials = pipeline.writes, output] in
+            continuity.save(now: WallClock.nowMilliseconds()) { serials.highestSerial(settledWrites: output.settledWrites) }
+        }
         var wanted: WantedRules?
         if options.applyRules {
             do throws(RuleLoadError) {
@@ -195,8 +201,7 @@ package final class LiveCollector {
     /// Everything the loop does besides reading, each when its turn has come.
     private func periodicWork(_ ticker: inout Ticker, now: UInt64) throws(LoopError) {
         // Events go to the outputs every few milliseconds, not after every read.
-        let flushDue = ticker.isDue(.flush, every: Self.flushMilliseconds, now: now)
-        if flushDue {
+        if ticker.isDue(.flush, every: Self.flushMilliseconds, now: now) {
             do throws(SinkError) {
                 try pipeline.closeExpired(nowMilliseconds: now)
                 try pipeline.flush()
@@ -204,13 +209,7 @@ package final class LiveCollector {
             } catch {
                 throw .output(error)
             }
-        }
-        // With every flush, and as soon as an output settled more (its thread delivers
-        // between two flushes): a kill finds the state at most one pass of this loop
-        // behind the outputs.
-        let settled = output.settledWrites
-        if flushDue || settled != settledWritesSaved {
-            settledWritesSaved = settled
+            // A spool settles as it is written; queues also save as they deliver.
             saveStreamState(now: now)
         }
         if let health {
@@ -218,7 +217,7 @@ package final class LiveCollector {
             health.publish(nowMilliseconds: now, metrics: metricsDue ? statistics().prometheus : nil)
         }
         if ticker.isDue(.kernelStatus, every: Self.kernelStatusMilliseconds, now: now), let status = try? session?.control.status() {
-            continuity?.kernelLost = status.lost
+            continuity?.setKernelLost(status.lost)
         }
         if ticker.isDue(.dropReport, every: Self.dropReportMilliseconds, now: now) { reportDrops() }
         if let driftRepair, session?.awaitingHandover == false,
@@ -314,8 +313,7 @@ package final class LiveCollector {
         var writer = JSONWriter(capacity: 4096)
         encode(&writer)
         do throws(SinkError) {
-            try pipeline.flush()
-            try output.write(writer.buffer)
+            try pipeline.writeOwnLines(writer.buffer)
         } catch {
             throw .output(error)
         }
@@ -324,7 +322,7 @@ package final class LiveCollector {
     /// Saves the highest serial the outputs settled (not only took: a queue delivers later,
     /// and what it still holds would be lost by a kill without a count).
     private func saveStreamState(now: UInt64) {
-        continuity?.save(highestSerialWritten: pipeline.highestSerialSettled(settledWrites: output.settledWrites), now: now)
+        continuity?.save(now: now) { pipeline.writes.highestSerial(settledWrites: output.settledWrites) }
     }
 
     /// Once the first record has come: says (as an event, a counter and on stderr) what
@@ -336,7 +334,7 @@ package final class LiveCollector {
             + "were never read (first serial now \(first)); the kernel lost \(report.kernelLostRecords) records meanwhile")
         var writer = JSONWriter(capacity: 512)
         report.encode(into: &writer)
-        try output.write(writer.buffer)
+        try pipeline.writeOwnLines(writer.buffer)
     }
 
     // MARK: - Reload
@@ -430,7 +428,7 @@ package final class LiveCollector {
             outputFailuresAtStop += 1
             diagnostics.error("stop: the output failed while the last events were written: \(error)")
         }
-        if let status = try? session?.control.status() { continuity?.kernelLost = status.lost }
+        if let status = try? session?.control.status() { continuity?.setKernelLost(status.lost) }
         let stuck = output.close(timeoutMilliseconds: 5_000)
         saveStreamState(now: WallClock.nowMilliseconds())
         if !stuck.isEmpty {

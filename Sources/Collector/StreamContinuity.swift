@@ -6,13 +6,16 @@ import Output
 /// What links one `nodeaudit run` to the next: the state kept in `state.directory` (the
 /// highest serial written, the kernel's lost counter), and the report of a gap since the
 /// previous run, made once the first record has come.
-package final class StreamContinuity {
+///
+/// The state is saved from the loop's thread and from the outputs' delivery threads (as
+/// soon as they delivered), one at a time.
+package final class StreamContinuity: @unchecked Sendable {
     private let stateFile: StreamStateFile?
     private let boot = StreamState.currentBoot()
     private let lostAtStart: UInt32
     private let node: String?
     /// The kernel's lost counter as last read.
-    package var kernelLost: UInt32
+    private let kernelLost: Monitor<UInt32>
     /// Whether the gap since the previous run was looked at (or needs no look: the runs
     /// overlapped in a hand-over).
     private(set) var checked: Bool
@@ -28,16 +31,26 @@ package final class StreamContinuity {
         }
         stateFile = file
         self.lostAtStart = lostAtStart
-        kernelLost = lostAtStart
+        kernelLost = Monitor(lostAtStart)
         self.node = node
         checked = overlapping
     }
 
-    /// Writes what the next run compares with: the highest serial handed to the outputs.
-    package func save(highestSerialWritten: UInt64, now: UInt64) {
-        guard let stateFile, highestSerialWritten > 0 else { return }
-        stateFile.write(StreamState(boot: boot, highestSerialWritten: highestSerialWritten, kernelLost: kernelLost,
-                                    epochMilliseconds: now))
+    /// Records the kernel's lost counter, for the next save.
+    package func setKernelLost(_ lost: UInt32) {
+        kernelLost.withLock { $0 = lost }
+    }
+
+    /// Writes what the next run compares with: the highest serial the outputs settled,
+    /// asked under the lock so that saves from two threads never put an older serial
+    /// after a newer one.
+    package func save(now: UInt64, highestSerialSettled: () -> UInt64) {
+        guard let stateFile else { return }
+        kernelLost.withLock { lost in
+            let serial = highestSerialSettled()
+            guard serial > 0 else { return }
+            stateFile.write(StreamState(boot: boot, highestSerialWritten: serial, kernelLost: lost, epochMilliseconds: now))
+        }
     }
 
     /// The gap since the previous run, given this run's first serial: nil when there is
@@ -51,5 +64,22 @@ package final class StreamContinuity {
             previousStoppedMilliseconds: previous.epochMilliseconds)
         missing = report.missingEvents
         return report.missingEvents > 0 || report.kernelLostRecords > 0 ? report : nil
+    }
+}
+
+/// What the outputs' delivery threads call each time they delivered: set, once the stream's
+/// continuity is known, to save the state at once (a kill between a delivery and the next
+/// save would count the delivered events as missing).
+package final class SettledStateSaver: @unchecked Sendable {
+    private let action = Monitor<(@Sendable () -> Void)?>(nil)
+
+    package init() {}
+
+    package func set(_ save: @escaping @Sendable () -> Void) {
+        action.withLock { $0 = save }
+    }
+
+    package func delivered() {
+        action.withLock { $0 }?()
     }
 }

@@ -1,18 +1,16 @@
 /// Every output of a live run (stdout, a file, a collector), each delivering on a thread
 /// of its own behind a bounded queue or a spool, so a slow one never holds up another or
 /// the reader. Writes go to all of them.
-public final class OutputSet: EventSink {
+///
+/// Writes come from one thread; `settledWrites` and `counters` may be asked from any.
+public final class OutputSet: EventSink, @unchecked Sendable {
     public let outputs: [(name: String, channel: any OutputChannel)]
 
     public init(_ outputs: [(name: String, channel: any OutputChannel)]) {
         self.outputs = outputs
     }
 
-    /// Writes taken so far: the count every output's `settledWrites` is compared with.
-    public private(set) var writes: UInt64 = 0
-
     public func write(_ lines: [UInt8]) throws(SinkError) {
-        writes += 1
         var failure: SinkError?
         for output in outputs {
             do throws(SinkError) { try output.channel.write(lines) } catch { failure = failure ?? error }
@@ -24,9 +22,10 @@ public final class OutputSet: EventSink {
         for output in outputs { try output.channel.flush() }
     }
 
-    /// The writes settled in every output (the slowest output's count).
+    /// The writes settled in every output (the slowest output's count). Safe from any
+    /// thread: each output counts under its own lock.
     public var settledWrites: UInt64 {
-        outputs.reduce(writes) { min($0, $1.channel.settledWrites) }
+        outputs.map(\.channel.settledWrites).min() ?? 0
     }
 
     /// All outputs' counters added up.

@@ -10,6 +10,8 @@ import HostIO
 public final class QueuedSink: OutputChannel, @unchecked Sendable {
     public let capacityBytes: Int
     private let sink: any EventSink
+    /// Told (on the delivery thread) each time more writes are settled.
+    private let onSettled: (@Sendable () -> Void)?
 
     private struct State {
         var batches: [[UInt8]] = []
@@ -27,9 +29,10 @@ public final class QueuedSink: OutputChannel, @unchecked Sendable {
     }
     private let state = Monitor(State())
 
-    public init(_ sink: any EventSink, capacityBytes: Int) {
+    public init(_ sink: any EventSink, capacityBytes: Int, onSettled: (@Sendable () -> Void)? = nil) {
         self.sink = sink
         self.capacityBytes = capacityBytes
+        self.onSettled = onSettled
         // The thread keeps the queue alive until it ends (after `close`).
         WorkerThread.detach { self.deliver() }
     }
@@ -109,6 +112,7 @@ public final class QueuedSink: OutputChannel, @unchecked Sendable {
                 state.delivering = false
                 state.oldestDelivering = nil
             }
+            onSettled?()
         }
     }
 

@@ -2,6 +2,7 @@ import AuditEvents
 import AuditRecords
 import Enrichment
 import Configuration
+import HostIO
 import Output
 
 /// The one direction data flows: records → events → enrichment → encoding → sink.
@@ -127,14 +128,16 @@ package final class EventPipeline {
     /// Like the other hot properties here, used by the pipeline's one thread: the
     /// run-time exclusivity checks are left out.
     @exclusivity(unchecked) private var highestSerialRendered: UInt64 = 0
-    /// The sink's writes and the highest serial each one completed: a sink that delivers
-    /// later (a queue) says how many writes it settled, and `highestSerialSettled` turns
-    /// that into the serial a restart compares with (`StreamState`).
-    @exclusivity(unchecked) private var writes = WrittenSerials()
+    /// The sink's writes and the highest serial each one completed, for the state a
+    /// restart compares with (`StreamState`).
+    package let writes = SettledSerials()
 
-    /// The highest serial of the events in the first `settledWrites` writes to the sink.
-    package func highestSerialSettled(settledWrites: UInt64) -> UInt64 {
-        writes.highestSerial(settledWrites: settledWrites)
+    /// Writes lines that are no event of the stream (nodeaudit's own reports) to the sink,
+    /// after the events rendered so far, keeping the count of writes the outputs settle.
+    package func writeOwnLines(_ lines: [UInt8]) throws(SinkError) {
+        try drain()
+        try sink.write(lines)
+        writes.wrote(upToSerial: highestSerialRendered)
     }
 
     /// The serial of the first record added, nil before any.
@@ -208,9 +211,28 @@ package final class EventPipeline {
     }
 }
 
-/// Which serial each write to the sink completed, kept until the sink settles it. Bounded:
-/// past `limit` writes in flight the oldest one's serial is forgotten, so it counts as
-/// settled only with the next — a later, never an earlier, claim of what was delivered.
+/// Which serial each write to the sink completed, kept until the sink settles it: a sink
+/// that delivers later (a queue) says how many writes it settled, and this turns that into
+/// the highest serial delivered. Locked: the outputs' delivery threads ask as soon as they
+/// delivered, while the pipeline's thread writes.
+package final class SettledSerials: @unchecked Sendable {
+    private let state = Monitor(WrittenSerials())
+
+    /// Records the write just made to the sink, which completed every event up to `serial`.
+    func wrote(upToSerial serial: UInt64) {
+        state.withLock { $0.wrote(upToSerial: serial) }
+    }
+
+    /// The highest serial of the events in the first `settledWrites` writes (never lower
+    /// than an earlier answer).
+    package func highestSerial(settledWrites: UInt64) -> UInt64 {
+        state.withLock { $0.highestSerial(settledWrites: settledWrites) }
+    }
+}
+
+/// Bounded: past `limit` writes in flight the oldest one's serial is forgotten, so it
+/// counts as settled only with the next — a later, never an earlier, claim of what was
+/// delivered.
 struct WrittenSerials {
     private var pending: [(write: UInt64, serial: UInt64)] = []
     private var first = 0

@@ -34,11 +34,28 @@ struct SettledSerialTests {
         try pipeline.finish()
         #expect(output.batches.count == 2)
 
-        #expect(pipeline.highestSerialSettled(settledWrites: outputs.settledWrites) == 0, "nothing delivered yet")
+        #expect(pipeline.writes.highestSerial(settledWrites: outputs.settledWrites) == 0, "nothing delivered yet")
         output.settledWrites = 1
-        #expect(pipeline.highestSerialSettled(settledWrites: outputs.settledWrites) == 103)
+        #expect(pipeline.writes.highestSerial(settledWrites: outputs.settledWrites) == 103)
         output.settledWrites = 2
-        #expect(pipeline.highestSerialSettled(settledWrites: outputs.settledWrites) == 202)
+        #expect(pipeline.writes.highestSerial(settledWrites: outputs.settledWrites) == 202)
+    }
+
+    @Test("nodeaudit's own lines (reports) between events keep the writes and their serials in step")
+    func ownLines() throws {
+        let output = HeldOutput()
+        let outputs = OutputSet([("held", output)])
+        let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), sink: outputs)
+        for record in try Self.exec(301) { try pipeline.add(record) }
+        try pipeline.finish()
+        try pipeline.writeOwnLines(Array("{\"type\":\"nodeaudit_report\"}\n".utf8))
+        for record in try Self.exec(302) { try pipeline.add(record) }
+        try pipeline.finish()
+        #expect(output.batches.count == 3)
+        output.settledWrites = 2
+        #expect(pipeline.writes.highestSerial(settledWrites: outputs.settledWrites) == 301, "the report is no event: 302 is not delivered")
+        output.settledWrites = 3
+        #expect(pipeline.writes.highestSerial(settledWrites: outputs.settledWrites) == 302)
     }
 
     @Test("writes waiting beyond the bound: the claim only comes later, never earlier")
@@ -62,7 +79,7 @@ struct SettledSerialTests {
         var previous = 0
         for settled in [1, 100, 1_000, 2_500, writes - 1, writes] {
             output.settledWrites = UInt64(settled)
-            let claimed = Int(pipeline.highestSerialSettled(settledWrites: outputs.settledWrites))
+            let claimed = Int(pipeline.writes.highestSerial(settledWrites: outputs.settledWrites))
             #expect(claimed <= serials[settled - 1], "never more than the settled writes hold")
             #expect(claimed >= previous)
             previous = claimed
