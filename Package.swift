@@ -43,9 +43,13 @@ let package = Package(
         // What the kernel does not say, from the host: user names, processes, containers, pods.
         .target(name: "Enrichment", dependencies: ["AuditEvents", "Attribution", "HostIO"]),
         // The settings table and the configuration file (YAML), environment and flag layers.
-        .target(name: "Configuration", dependencies: ["AuditEvents", "Output", "CLibYAML"]),
-        // libyaml (Debian's libyaml-dev), for the configuration file.
+        .target(name: "Configuration", dependencies: ["AuditEvents", "Output", "YAMLNodes"]),
+        // YAML documents as nodes with file positions, bounded against hostile files.
+        .target(name: "YAMLNodes", dependencies: ["CLibYAML"]),
+        // libyaml (Debian's libyaml-dev), for the configuration file and Sigma rules.
         .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // Pure core: Sigma detection rules, loaded, compiled and matched. No I/O but reading rule files.
+        .target(name: "Sigma", dependencies: ["YAMLNodes", "HostIO"]),
         // Encoders and sinks.
         .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL", "HostIO"],
                 linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
@@ -76,6 +80,7 @@ let package = Package(
                 "Collector",
                 "OfflineParse",
                 "RuleSync",
+                "Sigma",
                 "Pipeline",
                 "Configuration",
                 "AuditKernel",
@@ -95,6 +100,7 @@ let package = Package(
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
         .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "Attribution", "AuditEvents", "HostIO", "TestSupport"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+        .testTarget(name: "SigmaTests", dependencies: ["Sigma"]),
         .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
         .testTarget(name: "NodeAuditTests", dependencies: ["Pipeline", "OfflineParse", "Collector", "RuleSync", "AuditKernel", "AuditRules", "Output", "AuditEvents", "AuditRecords",

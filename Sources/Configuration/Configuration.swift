@@ -1,5 +1,6 @@
 import AuditEvents
 import Output
+import YAMLNodes
 
 /// The settings of one `nodeaudit run`, built in layers: the defaults, then a YAML file,
 /// then `NODEAUDIT_*` environment variables, then command-line flags; a later layer wins.

@@ -4,6 +4,12 @@ import Glibc
 
 /// Directory listings without Foundation.
 public enum HostDirectory {
+    /// Whether `path` is a directory (a symbolic link to one counts).
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// The names in a directory, without `.` and `..`; empty when it cannot be read.
     public static func entries(_ path: String, directoriesOnly: Bool = false) -> [String] {
         guard let directory = opendir(path) else { return [] }

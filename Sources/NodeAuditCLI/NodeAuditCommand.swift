@@ -34,9 +34,10 @@ struct NodeAuditCommand: ParsableCommand {
             Check rule files:            nodeaudit rules check Rules/
             Load rules into the kernel:  nodeaudit rules apply Rules/
             Check a configuration file:  nodeaudit config check FILE
+            Check Sigma rules:           nodeaudit sigma check DIR
             """,
         version: NodeAuditVersion.string,
-        subcommands: [RunCommand.self, ParseCommand.self, RulesCommand.self, StatusCommand.self, HealthCommand.self, ConfigCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ParseCommand.self, RulesCommand.self, StatusCommand.self, HealthCommand.self, ConfigCommand.self, SigmaCommand.self, VersionCommand.self]
     )
 }
 

@@ -1,3 +1,4 @@
+import HostIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,7 @@ package enum DefaultRules {
     /// the installed directory and that does not exist, in which case the built-in rules.
     package static func resolve(_ given: [String]) -> [String] {
         let named = given.isEmpty ? [installedDirectory] : given
-        guard named == [installedDirectory], !isDirectory(installedDirectory) else { return named }
+        guard named == [installedDirectory], !HostDirectory.isDirectory(installedDirectory) else { return named }
         return [builtIn]
     }
 
@@ -32,9 +33,4 @@ package enum DefaultRules {
 
     /// The built-in rule files, name and text.
     package static var files: [(name: String, text: String)] { EmbeddedRules.files }
-
-    package static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
 }

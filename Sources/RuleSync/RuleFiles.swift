@@ -51,7 +51,7 @@ package enum RuleFiles {
         } catch {
             throw .invalid(error)
         }
-        for path in paths where DefaultRules.isDirectory(path) && (try? expand([path]))?.isEmpty == true {
+        for path in paths where HostDirectory.isDirectory(path) && (try? expand([path]))?.isEmpty == true {
             wanted.warnings.insert(RuleError(RuleSource(file: path, line: 0, text: ""), "holds no *.rules file"), at: 0)
         }
         return wanted

@@ -1,68 +1,93 @@
 import CLibYAML
 
 /// A YAML document as nodes with their places in the file, read through Debian's libyaml:
-/// what the configuration needs (mappings, sequences, scalars and how each scalar was
-/// written), so every error can say file:line:column. Aliases are resolved by libyaml.
-indirect enum YAMLNode {
+/// what the configuration and Sigma rules need (mappings, sequences, scalars and how each
+/// scalar was written), so every error can say file:line:column. Aliases are resolved by
+/// libyaml, and their expansion is bounded (`YAMLDocument.maxNodes`).
+public indirect enum YAMLNode: Sendable {
     case scalar(String, plain: Bool, at: YAMLMark)
     case sequence([YAMLNode], at: YAMLMark)
     case mapping([(key: YAMLNode, value: YAMLNode)], at: YAMLMark)
 
-    var mark: YAMLMark {
+    public var mark: YAMLMark {
         switch self {
         case .scalar(_, _, let mark), .sequence(_, let mark), .mapping(_, let mark): mark
         }
     }
 
     /// The text of a scalar.
-    var string: String? { if case .scalar(let text, _, _) = self { text } else { nil } }
+    public var string: String? { if case .scalar(let text, _, _) = self { text } else { nil } }
     /// Whether a scalar was written plain (unquoted, not a block): only then is `null` null.
-    var isPlain: Bool { if case .scalar(_, let plain, _) = self { plain } else { false } }
-    var sequence: [YAMLNode]? { if case .sequence(let items, _) = self { items } else { nil } }
-    var mapping: [(key: YAMLNode, value: YAMLNode)]? { if case .mapping(let entries, _) = self { entries } else { nil } }
+    public var isPlain: Bool { if case .scalar(_, let plain, _) = self { plain } else { false } }
+    public var sequence: [YAMLNode]? { if case .sequence(let items, _) = self { items } else { nil } }
+    public var mapping: [(key: YAMLNode, value: YAMLNode)]? { if case .mapping(let entries, _) = self { entries } else { nil } }
 }
 
 /// A place in the file, counted from 1 as editors do.
-struct YAMLMark {
-    var line: Int
-    var column: Int
+public struct YAMLMark: Sendable {
+    public var line: Int
+    public var column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
 }
 
 /// Why a text is not YAML, with where libyaml stopped.
-struct YAMLError: Error, CustomStringConvertible {
-    var mark: YAMLMark
-    var problem: String
+public struct YAMLError: Error, CustomStringConvertible {
+    public var mark: YAMLMark
+    public var problem: String
 
-    var description: String { "line \(mark.line), column \(mark.column): not valid YAML: \(problem)" }
+    public var description: String { "line \(mark.line), column \(mark.column): not valid YAML: \(problem)" }
 }
 
-enum YAMLDocument {
+public enum YAMLDocument {
     /// Deeper nesting than this is refused: a configuration is two levels deep, and a
     /// hostile file must not exhaust the stack.
-    static let maxDepth = 64
+    public static let maxDepth = 64
+    /// More nodes than this, aliases expanded, are refused: ten aliases of ten aliases
+    /// of a list (a "billion laughs") must not fill the memory.
+    public static let maxNodes = 200_000
 
     /// The first document of `text`; nil for an empty one.
-    static func compose(_ text: String) throws(YAMLError) -> YAMLNode? {
+    public static func compose(_ text: String) throws(YAMLError) -> YAMLNode? {
+        try documents(text, limit: 1).first
+    }
+
+    /// Every document of `text` (`---` separated), empty ones left out.
+    public static func composeAll(_ text: String) throws(YAMLError) -> [YAMLNode] {
+        try documents(text, limit: Int.max)
+    }
+
+    private static func documents(_ text: String, limit: Int) throws(YAMLError) -> [YAMLNode] {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw YAMLError(mark: YAMLMark(line: 1, column: 1), problem: "out of memory") }
         defer { yaml_parser_delete(&parser) }
         var bytes = Array(text.utf8)
-        var document = yaml_document_t()
-        let loaded = bytes.withUnsafeMutableBufferPointer { buffer in
+        return try bytes.withUnsafeMutableBufferPointer { (buffer) throws(YAMLError) -> [YAMLNode] in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            return yaml_parser_load(&parser, &document)
+            var nodes: [YAMLNode] = []
+            var budget = maxNodes
+            while nodes.count < limit {
+                var document = yaml_document_t()
+                guard yaml_parser_load(&parser, &document) == 1 else { throw error(of: parser) }
+                defer { yaml_document_delete(&document) }
+                // An empty document is the end of the stream.
+                guard let root = yaml_document_get_root_node(&document) else { break }
+                nodes.append(try node(root, in: &document, depth: 0, budget: &budget))
+            }
+            return nodes
         }
-        guard loaded == 1 else { throw error(of: parser) }
-        defer { yaml_document_delete(&document) }
-        guard let root = yaml_document_get_root_node(&document) else { return nil }
-        return try node(root, in: &document, depth: 0)
     }
 
     private static func node(_ pointer: UnsafeMutablePointer<yaml_node_t>, in document: inout yaml_document_t,
-                             depth: Int) throws(YAMLError) -> YAMLNode {
+                             depth: Int, budget: inout Int) throws(YAMLError) -> YAMLNode {
         let node = pointer.pointee
         let mark = YAMLMark(line: Int(node.start_mark.line) + 1, column: Int(node.start_mark.column) + 1)
         guard depth < maxDepth else { throw YAMLError(mark: mark, problem: "nested deeper than \(maxDepth) levels") }
+        budget -= 1
+        guard budget >= 0 else { throw YAMLError(mark: mark, problem: "more than \(maxNodes) nodes once aliases are expanded") }
         switch node.type {
         case YAML_SCALAR_NODE:
             let scalar = node.data.scalar
@@ -73,7 +98,7 @@ enum YAMLDocument {
             var item = node.data.sequence.items.start
             while let current = item, current != node.data.sequence.items.top {
                 guard let child = yaml_document_get_node(&document, current.pointee) else { break }
-                items.append(try self.node(child, in: &document, depth: depth + 1))
+                items.append(try self.node(child, in: &document, depth: depth + 1, budget: &budget))
                 item = current + 1
             }
             return .sequence(items, at: mark)
@@ -83,7 +108,8 @@ enum YAMLDocument {
             while let current = pair, current != node.data.mapping.pairs.top {
                 guard let key = yaml_document_get_node(&document, current.pointee.key),
                       let value = yaml_document_get_node(&document, current.pointee.value) else { break }
-                entries.append((try self.node(key, in: &document, depth: depth + 1), try self.node(value, in: &document, depth: depth + 1)))
+                entries.append((try self.node(key, in: &document, depth: depth + 1, budget: &budget),
+                                try self.node(value, in: &document, depth: depth + 1, budget: &budget)))
                 pair = current + 1
             }
             return .mapping(entries, at: mark)

@@ -1,0 +1,53 @@
+import HostIO
+
+/// The Sigma rules of files and directories, with every refusal: what `sigma check`
+/// prints and what `run --sigma` and `parse --sigma` load.
+public struct SigmaRuleSet: Sendable {
+    public private(set) var rules: [SigmaRule] = []
+    public private(set) var refusals: [SigmaError] = []
+    /// Files that could not be read (path and reason).
+    public private(set) var unreadable: [String] = []
+
+    public init() {}
+
+    /// Loads `paths`: files, and directories read recursively for `.yml` and `.yaml`
+    /// files, in name order (the same order on every node).
+    public static func load(_ paths: [String]) -> SigmaRuleSet {
+        var set = SigmaRuleSet()
+        for path in paths {
+            for file in files(at: path, depth: 0) {
+                do throws(HostFile.FileError) {
+                    let text = try HostFile.read(file, limit: SigmaLoader.maxFileBytes + 1)
+                    let loaded = SigmaLoader.load(String(decoding: text, as: UTF8.self), file: file)
+                    set.rules += loaded.rules
+                    set.refusals += loaded.refusals
+                } catch {
+                    set.unreadable.append("\(file): \(error)")
+                }
+            }
+        }
+        return set
+    }
+
+    /// Directories 16 deep at most: a symbolic link to a parent must not loop.
+    private static func files(at path: String, depth: Int) -> [String] {
+        guard HostDirectory.isDirectory(path) else { return [path] }
+        guard depth < 16 else { return [] }
+        var found: [String] = []
+        for name in HostDirectory.entries(path).sorted() where !name.hasPrefix(".") {
+            let child = path.hasSuffix("/") ? path + name : path + "/" + name
+            if HostDirectory.isDirectory(child) {
+                found += files(at: child, depth: depth + 1)
+            } else if name.hasSuffix(".yml") || name.hasSuffix(".yaml") {
+                found.append(child)
+            }
+        }
+        return found
+    }
+
+    /// The refusals grouped by construct, the most frequent first (ties by name).
+    public var refusalsByConstruct: [(construct: String, refusals: [SigmaError])] {
+        Dictionary(grouping: refusals, by: \.construct).map { ($0.key, $0.value) }
+            .sorted { ($0.1.count, $1.0) > ($1.1.count, $0.0) }
+    }
+}
