@@ -49,13 +49,13 @@ let package = Package(
         // libyaml (Debian's libyaml-dev), for the configuration file and Sigma rules.
         .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // Pure core: Sigma detection rules, loaded, compiled and matched. No I/O but reading rule files.
-        .target(name: "Sigma", dependencies: ["YAMLNodes", "HostIO"]),
+        .target(name: "Sigma", dependencies: ["AuditEvents", "AuditRecords", "YAMLNodes", "HostIO"]),
         // Encoders and sinks.
         .target(name: "Output", dependencies: ["AuditEvents", "COpenSSL", "HostIO"],
                 linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // The pipeline after correlation, shared by `run` and `parse`: options, the
         // renderer (interpret, enrich, filter, encode), counters, nodeaudit's own messages.
-        .target(name: "Pipeline", dependencies: ["AuditRecords", "AuditEvents", "Attribution", "Enrichment", "Output", "Configuration", "HostIO",
+        .target(name: "Pipeline", dependencies: ["AuditRecords", "AuditEvents", "Attribution", "Enrichment", "Output", "Configuration", "HostIO", "Sigma",
                                                  .product(name: "Logging", package: "swift-log")]),
         // nodeaudit's own events (drift, restart gap, rules reloaded), written as JSON lines.
         .target(name: "OwnEvents", dependencies: ["Output"]),

@@ -46,6 +46,8 @@ public struct AuditEvent: Sendable {
     public var labels: [String]
     /// The process's parent and ancestors as the stream showed them (enrichment).
     public var lineage: Lineage?
+    /// The detection rules the event matched (after enrichment).
+    public var detections: [Detection]
 
     /// A new event; `reset` turns a spent one into the next, keeping its buffers.
     public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
@@ -71,6 +73,7 @@ public struct AuditEvent: Sendable {
         self.accessDecision = nil
         self.labels = []
         self.lineage = nil
+        self.detections = []
     }
 
     /// Makes this the empty event of another group, as `init` would, keeping the capacity
@@ -98,6 +101,7 @@ public struct AuditEvent: Sendable {
         accessDecision = nil
         labels.removeAll(keepingCapacity: true)
         lineage = nil
+        detections.removeAll()
     }
 
     /// `[NODE/]SECONDS.MILLIS:SERIAL`: the same for the same kernel event wherever it is

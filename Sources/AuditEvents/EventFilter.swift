@@ -20,6 +20,10 @@ public struct EventFilter: Sendable, Equatable, CustomStringConvertible {
     /// What a condition compares.
     public enum Field: String, Sendable, CaseIterable {
         case key, technique, label, exe, comm, argv, uid, auid, syscall, category, container, namespace, pod
+        /// A detection rule the event matched, by id or title (`detection=*`: any).
+        case detection
+        /// The level of a detection: `level=high`, or `level>=high` for it or above.
+        case level
     }
 
     public struct Condition: Sendable, Equatable {
@@ -29,6 +33,9 @@ public struct EventFilter: Sendable, Equatable, CustomStringConvertible {
         public var isPrefix: Bool
         /// `value` as a number, for uid and auid (`unset` is 4294967295).
         var number: UInt32?
+        /// `value` as a level, for `level`; `atLeast` for `level>=`.
+        var level: Detection.Level?
+        var atLeast = false
     }
 
     public let action: Action
@@ -66,6 +73,9 @@ extension EventFilter.Condition {
     public static func parse(_ words: some Sequence<Substring>, in text: String) throws(FilterSyntaxError) -> [Self] {
         var conditions: [Self] = []
         for word in words {
+            // `level>=high`: the one condition written with a comparison.
+            let atLeast = word.hasPrefix("level>=")
+            let word = atLeast ? "level" + word.dropFirst("level>".count) : word
             guard let equals = word.firstIndex(of: "="), let field = EventFilter.Field(rawValue: String(word[..<equals])) else {
                 throw FilterSyntaxError(
                     "'\(text)': '\(word)' is not FIELD=VALUE with a field of " + EventFilter.Field.allCases.map(\.rawValue).joined(separator: ", "))
@@ -83,7 +93,14 @@ extension EventFilter.Condition {
                 }
                 number = id
             }
-            conditions.append(Self(field: field, value: value, isPrefix: isPrefix, number: number))
+            var level: Detection.Level?
+            if field == .level {
+                guard !isPrefix, let parsed = Detection.Level(rawValue: String(decoding: value, as: UTF8.self)) else {
+                    throw FilterSyntaxError("'\(text)': level is one of \(Detection.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                level = parsed
+            }
+            conditions.append(Self(field: field, value: value, isPrefix: isPrefix, number: number, level: level, atLeast: atLeast))
         }
         return conditions
     }
@@ -113,6 +130,10 @@ extension EventFilter.Condition {
             return accepts(container.id.utf8) || container.name.map { accepts($0.utf8) } ?? false
         case .namespace: return event.workload?.pod?.namespace.map { accepts($0.utf8) } ?? false
         case .pod: return event.workload?.pod?.name.map { accepts($0.utf8) } ?? false
+        case .detection: return event.detections.contains { accepts($0.id.utf8) || accepts($0.title.utf8) }
+        case .level:
+            guard let level else { return false }
+            return event.detections.contains { atLeast ? $0.level >= level : $0.level == level }
         }
     }
 

@@ -104,6 +104,8 @@ extension Setting {
         help: "Label sessions as processes: login:SES for a login session, exec:ID for an exec session into a container, inherited by every descendant.")
     package static let labelProcesses = Setting(key: "events.label_processes", kind: .integer(1...10_000_000), defaultValue: .integer(100_000),
         help: "The most labelled processes remembered for their descendants; past it the longest-known are forgotten and counted.")
+    package static let sigma = Setting(key: "detection.sigma", kind: .texts, defaultValue: .texts([]),
+        help: "Sigma rule files or directories (.yml, .yaml) evaluated on every event: a match adds `detections` (docs/sigma.md). Refused rules are reported and left out.")
     package static let hostUsers = Setting(key: "events.host_users", kind: .bool, defaultValue: .bool(true),
         help: "Name user and group ids from the passwd and group files below. Left unset, `parse` names them only for events whose node= is this host's name (or all, with --containers): another machine's ids are other users.")
     package static let passwdFile = Setting(key: "events.passwd_file", kind: .text, defaultValue: .text("/etc/passwd"),
@@ -191,7 +193,7 @@ extension Setting {
     /// Every setting, in the order the defaults are documented.
     package static let all: [Setting] = [
         ruleFiles, hostRoot, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
-        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes,
+        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, sigma, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes,
         format, ecsDataset, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, healthSocket, logLevel, logFormat,
     ]
 }

@@ -105,10 +105,17 @@ struct EventArguments: ParsableArguments {
 
     @Option(name: .customLong("filter"), parsing: .singleValue, help: .setting(.filters, discussion: """
         Repeatable, tried in order: --filter 'keep exe=/usr/bin/sudo' --filter 'drop uid=0'. \
-        Fields: key, technique, label, exe, comm, argv (any one argument of an exec), uid, auid, syscall, category, container, namespace, pod; \
+        Fields: key, technique, label, exe, comm, argv (any one argument of an exec), uid, auid, syscall, category, container, namespace, pod, \
+        detection (a Sigma rule's id or title), level (level=high, level>=high); \
         a value ending in * matches by prefix. Given here, they replace the configuration file's.
         """))
     var filters: [String] = []
+
+    @Option(name: .customLong("sigma"), parsing: .singleValue, help: .setting(.sigma, discussion: """
+        Repeatable: --sigma /etc/nodeaudit/sigma --sigma extra.yml. A filter can then keep only matches: \
+        --filter 'keep detection=*' --filter 'drop all', or --filter 'keep level>=high'.
+        """))
+    var sigma: [String] = []
 
     @Option(name: .customLong("label"), parsing: .singleValue, help: .setting(.labels, discussion: """
         Repeatable: --label 'remote exe=/usr/sbin/sshd'. Conditions as for --filter; a filter can then name label=NAME.
@@ -143,6 +150,7 @@ struct EventArguments: ParsableArguments {
         if !fields.isEmpty { given.append((.staticFields, fields.joined(separator: "\n"), "--field")) }
         if !filters.isEmpty { given.append((.filters, filters.joined(separator: "\n"), "--filter")) }
         if !labels.isEmpty { given.append((.labels, labels.joined(separator: "\n"), "--label")) }
+        if !sigma.isEmpty { given.append((.sigma, sigma.joined(separator: "\n"), "--sigma")) }
         if !omit.isEmpty { given.append((.stdoutOmit, omit.joined(separator: "\n"), "--omit")) }
         if sessionLabels { given.append((.sessionLabels, "true", "--session-labels")) }
         if let containerLogs { given.append((.containerLogs, containerLogs, "--container-logs")) }

@@ -2,6 +2,7 @@ import AuditEvents
 import Configuration
 import Enrichment
 import Output
+import Sigma
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,6 +42,8 @@ package struct EventOptions: Sendable {
     package var omissions: [String: FieldOmission]
     /// Ancestors listed above the parent (0: no parent or ancestry), and how many processes to remember.
     package var ancestryDepth: Int
+    /// Sigma rule files and directories (`detection.sigma`).
+    package var sigmaPaths: [String]
     package var ancestryProcesses: Int
     /// The /proc of the host whose events these are, read once so that ancestry reaches the
     /// processes that started before nodeaudit; nil for logs from another machine.
@@ -73,8 +76,21 @@ package struct EventOptions: Sendable {
         omissions = c.omissions
         labelProcesses = c.integer(.labelProcesses)
         ancestryDepth = c.integer(.ancestryDepth)
+        sigmaPaths = c.texts(.sigma)
         ancestryProcesses = c.integer(.ancestryProcesses)
         hostProcRoot = onThisHost ? c.text(.procRoot) : nil
+    }
+
+    /// The Sigma rules of `sigmaPaths`, nil when none are named. Refused rules and
+    /// unreadable files are said on stderr and left out: `nodeaudit sigma check` is the
+    /// strict check.
+    package func sigmaDetector(diagnostics: Diagnostics) -> SigmaDetector? {
+        guard !sigmaPaths.isEmpty else { return nil }
+        let set = SigmaRuleSet.load(sigmaPaths)
+        for refusal in set.refusals { diagnostics.warning("sigma: \(refusal)") }
+        for file in set.unreadable { diagnostics.error("sigma: cannot read \(file)") }
+        diagnostics.notice("sigma: \(set.rules.count) rules loaded, \(set.refusals.count) refused")
+        return SigmaDetector(rules: set.rules)
     }
 
     /// The process tree for ancestry, when asked for; on this host it starts with the

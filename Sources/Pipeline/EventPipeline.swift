@@ -4,6 +4,7 @@ import Enrichment
 import Configuration
 import HostIO
 import Output
+import Sigma
 
 /// The one direction data flows: records → events → enrichment → encoding → sink.
 ///
@@ -37,14 +38,15 @@ package final class EventPipeline {
         maxEventBytes: Int = Setting.maxEventBytes.defaultValue.integerValue,
         lineage: ProcessLineage? = nil,
         labels: ProcessLabels? = nil,
+        detector: SigmaDetector? = nil,
         filters: [EventFilter] = [],
         sink: any EventSink,
         renderingThread: Bool = false
     ) {
         self.assembler = EventAssembler(policy: assembly)
         self.renderer = EventRenderer(
-            interpreter: interpreter, enrichers: enrichers, lineage: lineage, labels: labels, filters: EventFilterChain(filters), encoder: encoder,
-            maxEventBytes: maxEventBytes)
+            interpreter: interpreter, enrichers: enrichers, lineage: lineage, labels: labels, detector: detector,
+            filters: EventFilterChain(filters), encoder: encoder, maxEventBytes: maxEventBytes)
         self.sink = sink
         self.renderingThread = renderingThread
             ? RenderingThread(renderer: renderer, sink: sink, batchBytes: batchBytes) : nil
@@ -53,7 +55,8 @@ package final class EventPipeline {
     /// A pipeline as `parse` and `run` configure it; `extraSteps` run after the
     /// configured enrichment.
     package convenience init(
-        options: EventOptions, sink: any EventSink, extraSteps: [any EventEnricher] = [], renderingThread: Bool = false
+        options: EventOptions, sink: any EventSink, extraSteps: [any EventEnricher] = [], detector: SigmaDetector? = nil,
+        renderingThread: Bool = false
     ) {
         self.init(
             assembly: AssemblyPolicy(maxEventAgeMilliseconds: options.eventTimeoutMilliseconds),
@@ -66,6 +69,7 @@ package final class EventPipeline {
             lineage: options.lineage(),
             labels: options.labelRules.isEmpty && !options.sessionLabels
                 ? nil : ProcessLabels(rules: options.labelRules, sessionLabels: options.sessionLabels, capacity: options.labelProcesses),
+            detector: detector,
             filters: options.filters,
             sink: sink,
             renderingThread: renderingThread)

@@ -2,6 +2,7 @@ import AuditEvents
 import HostIO
 import Enrichment
 import Output
+import Sigma
 
 /// The part of the pipeline after correlation: interpret a closed group of records,
 /// enrich the event (in input order: login sessions depend on it), filter, encode it.
@@ -16,6 +17,9 @@ package final class EventRenderer: @unchecked Sendable {
     private let lineage: ProcessLineage?
     /// After enrichment, so that label rules see containers and names; nil without label rules or session labels.
     private var labels: ProcessLabels?
+    /// Sigma rules, after enrichment, ancestry and labels (rules read containers and parents),
+    /// before filters (which may keep only matches); nil without rules.
+    private var detector: SigmaDetector?
     /// After enrichment and labels, so that filters see containers, names and labels, and every event still
     /// teaches the enrichers (sessions, processes) even when it is dropped.
     private var filters: EventFilterChain
@@ -28,12 +32,13 @@ package final class EventRenderer: @unchecked Sendable {
     private(set) var eventsWithMalformedFields: UInt64 = 0
     private(set) var eventsTruncated: UInt64 = 0
 
-    package init(interpreter: EventInterpreter, enrichers: [any EventEnricher], lineage: ProcessLineage?, labels: ProcessLabels?, filters: EventFilterChain,
-         encoder: any EventEncoder, maxEventBytes: Int) {
+    package init(interpreter: EventInterpreter, enrichers: [any EventEnricher], lineage: ProcessLineage?, labels: ProcessLabels?,
+                 detector: SigmaDetector?, filters: EventFilterChain, encoder: any EventEncoder, maxEventBytes: Int) {
         self.interpreter = interpreter
         self.enrichers = enrichers
         self.lineage = lineage
         self.labels = labels
+        self.detector = detector
         self.filters = filters
         self.encoder = encoder
         self.maxEventBytes = maxEventBytes
@@ -59,12 +64,14 @@ package final class EventRenderer: @unchecked Sendable {
         for enricher in enrichers { enricher.enrich(&event) }
         lineage?.trace(&event)
         if labels != nil { labels!.label(&event) }
+        detector?.detect(&event)
         if !filters.isEmpty, !filters.keeps(event) { return }
         eventsWritten += 1
         if event.malformedFields > 0 { eventsWithMalformedFields += 1 }
         if encoder.encode(event, into: &writer, maxBytes: maxEventBytes) { eventsTruncated += 1 }
     }
 
+    /// The Sigma rules' matches so far, per rule, and the rules (for /metrics).
     /// Filters in place of the configured ones (SIGHUP); those written as before keep their counts.
     package func replaceFilters(_ new: [EventFilter]) { filters = EventFilterChain(new, replacing: filters) }
 

@@ -49,7 +49,7 @@ public enum SigmaFields {
     public static let nodeauditFields = [
         "container.id", "container.name", "container.runtime", "k8s.pod.name", "k8s.pod.namespace", "k8s.pod.uid",
         "exec_session.id", "exec_session.tty", "category", "process.exe", "process.comm", "user.name", "session.user",
-        "parent.exe", "parent.args", "tags",
+        "parent.exe", "parent.args", "labels",
     ]
 
     /// Every name, numbered: a field's number is its place here.

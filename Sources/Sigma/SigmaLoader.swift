@@ -1,3 +1,4 @@
+import AuditEvents
 import YAMLNodes
 
 /// Reads Sigma rule files: each YAML document one rule, compiled whole or refused whole
@@ -60,10 +61,10 @@ public enum SigmaLoader {
                 .compactMap { $0 }.joined(separator: ", ")
             throw refuse(logSourceNode, file, "logsource \(named)", "nodeaudit supplies no log source \(named)")
         }
-        var level = SigmaLevel.medium
+        var level = Detection.Level.medium
         if let levelNode = value("level") {
-            guard let text = levelNode.string, let parsed = SigmaLevel(rawValue: text) else {
-                throw refuse(levelNode, file, "level", "`level` is one of \(SigmaLevel.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let text = levelNode.string, let parsed = Detection.Level(rawValue: text) else {
+                throw refuse(levelNode, file, "level", "`level` is one of \(Detection.Level.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             level = parsed
         }

@@ -37,19 +37,11 @@ struct SigmaPattern: Sendable, Equatable {
         pieces = kept.isEmpty ? [[]] : kept
     }
 
-    /// The longest literal run every match contains, for the rule index's prefilter.
-    var longestLiteral: [UInt8] {
-        var best: [UInt8] = []
-        for piece in pieces {
-            var run: [UInt8] = []
-            for byte in piece + [nil] {
-                if let byte { run.append(byte) } else {
-                    if run.count > best.count { best = run }
-                    run = []
-                }
-            }
-        }
-        return best
+    /// The whole value, folded, when the pattern is one without wildcards that ignores case.
+    var exactFolded: [UInt8]? {
+        guard !cased, !openStart, !openEnd, pieces.count == 1 else { return nil }
+        let piece = pieces[0].compactMap { $0 }
+        return piece.count == pieces[0].count ? piece : nil
     }
 
     func matches(_ text: UnsafeBufferPointer<UInt8>) -> Bool {

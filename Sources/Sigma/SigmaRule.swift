@@ -1,11 +1,11 @@
-import YAMLNodes
+import AuditEvents
 
 /// A Sigma rule compiled for nodeaudit's events: its identity and metadata as a match
 /// reports them, its log source, and its detection as searches and a condition over them.
 public struct SigmaRule: Sendable {
     public var id: String
     public var title: String
-    public var level: SigmaLevel
+    public var level: Detection.Level
     public var tags: [String]
     public var status: String?
     public var logSource: SigmaLogSource
@@ -21,11 +21,7 @@ public struct SigmaRule: Sendable {
     }
 }
 
-/// Sigma's levels, ordered, so that a filter can ask `level>=high`.
-public enum SigmaLevel: String, Sendable, Comparable, CaseIterable {
-    case informational, low, medium, high, critical
-
-    public static func < (a: SigmaLevel, b: SigmaLevel) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
+extension SigmaRule {
+    /// What an event that matched carries of the rule.
+    public var detection: Detection { Detection(id: id, title: title, level: level, tags: tags) }
 }

@@ -1,0 +1,196 @@
+import AuditEvents
+import AuditRecords
+
+/// An event as Sigma rules read it: the log sources' fields taken from nodeaudit's event
+/// (docs/sigma.md lists each), and for `service: auditd` the fields of one of its records.
+///
+/// Built once per event for the log sources that concern it; values are read in place
+/// from the event's text or the record's bytes, except the few joined once (`CommandLine`).
+struct EventFieldView: SigmaEvent {
+    let event: AuditEvent
+    /// For `service: auditd`: the record whose fields are the rule's (nodeaudit's own
+    /// dotted fields still come from the event).
+    let record: AuditRecord?
+    /// argv joined with spaces, for `CommandLine`; empty when the event is no exec.
+    let commandLine: [UInt8]
+    /// The parent's argv joined, for `ParentCommandLine`, when the lineage knows it.
+    let parentCommandLine: [UInt8]?
+    let targetFilename: [UInt8]?
+
+    init(_ event: AuditEvent, record: AuditRecord? = nil, commandLine: [UInt8], parentCommandLine: [UInt8]?, targetFilename: [UInt8]?) {
+        self.event = event
+        self.record = record
+        self.commandLine = commandLine
+        self.parentCommandLine = parentCommandLine
+        self.targetFilename = targetFilename
+    }
+
+    func anyValue(of field: Int, _ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool? {
+        guard let source = EventField.byNumber[field] else { return nil }
+        switch source {
+        case .recordField(let key, let decoding):
+            guard let record else { return nil }
+            let decodes = decoding == .always || (decoding == .inExecve && record.type == .execve)
+            return Self.recordValue(record, key: key, decodes: decodes, visit)
+        case .recordType:
+            guard let record else { return nil }
+            return record.withTypeName(visit)
+        case .keys:
+            guard !event.keys.isEmpty else { return nil }
+            return event.keys.contains { Self.visit(event.text[$0], visit) }
+        case .syscallName:
+            guard let name = event.syscall?.name else { return nil }
+            return Self.visit(Array(name.utf8)[...], visit)
+        default:
+            guard let values = value(of: source) else { return nil }
+            return values.contains { Self.visit($0, visit) }
+        }
+    }
+
+    func anyKeywordValue(_ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        if let record {
+            var found = false
+            record.forEachField { _, value in
+                if !found { found = Self.visit(UntrustedString.decode(value) ?? Array(value)[...], visit) }
+            }
+            return found
+        }
+        if !commandLine.isEmpty, Self.visit(commandLine[...], visit) { return true }
+        return event.paths.contains { path in path.name.map { Self.visit(event.text[$0], visit) } ?? false }
+            || [event.process?.exe, event.process?.cwd, event.process?.comm].contains { range in
+                range.map { Self.visit(event.text[$0], visit) } ?? false
+            }
+    }
+
+    private static func visit(_ bytes: Bytes, _ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        bytes.withUnsafeBufferPointer(visit)
+    }
+
+    /// A record's field: its string value decoded (quoted or hex) for the fields a user
+    /// controls, else the raw value without quotes. Every field of that name counts.
+    private static func recordValue(_ record: AuditRecord, key: [UInt8], decodes: Bool,
+                                    _ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool? {
+        var present = false
+        var found = false
+        record.forEachField { name, value in
+            guard !found, name.elementsEqual(key) else { return }
+            present = true
+            if decodes, let decoded = UntrustedString.decode(value) {
+                found = Self.visit(decoded, visit)
+            } else {
+                var raw = value[...]
+                if raw.count >= 2, raw.first == UInt8(ascii: "\""), raw.last == UInt8(ascii: "\"") { raw = raw.dropFirst().dropLast() }
+                found = visit(UnsafeBufferPointer(rebasing: raw))
+            }
+        }
+        return present ? found : nil
+    }
+
+    /// The values of an event-level field; nil when the event has none.
+    private func value(of source: EventField) -> [Bytes]? {
+        let text = event.text
+        func range(_ range: TextRange?) -> [Bytes]? { range.map { [text[$0]] } }
+        func string(_ value: String?) -> [Bytes]? { value.map { [Array($0.utf8)[...]] } }
+        func number<T: BinaryInteger>(_ value: T?) -> [Bytes]? { value.map { [Array(String($0).utf8)[...]] } }
+        switch source {
+        case .image, .processExe: return range(event.process?.exe)
+        case .processComm: return range(event.process?.comm)
+        case .commandLine: return event.exec == nil ? nil : [commandLine[...]]
+        case .parentImage, .parentExe: return event.lineage?.parent.program.exe.map { [$0] }
+        case .parentCommandLine, .parentArgs: return parentCommandLine.map { [$0[...]] }
+        case .currentDirectory: return range(event.process?.cwd)
+        case .user, .userName:
+            guard let uid = event.process?[.uid] else { return nil }
+            return uid.name.map { [text[$0]] } ?? number(uid.id)
+        case .logonId: return number(event.process?.session)
+        case .processId: return number(event.process?.pid)
+        case .parentProcessId: return number(event.process?.ppid)
+        case .targetFilename: return targetFilename.map { [$0[...]] }
+        case .destinationIp, .destinationPort, .sourceIp, .sourcePort:
+            guard let (address, port) = inetPeer else { return nil }
+            let outbound = initiated
+            switch source {
+            case .destinationIp: return outbound ? string(address) : nil
+            case .destinationPort: return outbound ? number(port) : nil
+            case .sourceIp: return outbound ? nil : string(address)
+            default: return outbound ? nil : number(port)
+            }
+        case .initiated: return inetPeer == nil ? nil : string(initiated ? "true" : "false")
+        case .containerID: return string(event.workload?.container?.id)
+        case .containerName: return string(event.workload?.container?.name)
+        case .containerRuntime: return string(event.workload?.container?.runtime)
+        case .podName: return string(event.workload?.pod?.name)
+        case .podNamespace: return string(event.workload?.pod?.namespace)
+        case .podUID: return string(event.workload?.pod?.uid)
+        case .execSessionID: return string(event.execSession?.id)
+        case .execSessionTTY: return event.execSession.map { string($0.hasTTY ? "true" : "false")! }
+        case .category: return string(event.category.rawValue)
+        case .sessionUser: return event.loginSession?.user.map { [$0] }
+        case .labels: return event.labels.isEmpty ? nil : event.labels.map { Array($0.utf8)[...] }
+        case .recordField, .recordType, .keys, .syscallName: return nil
+        }
+    }
+
+    /// The peer of a connect or accept, when it is an IPv4 or IPv6 address.
+    private var inetPeer: (String, UInt16)? {
+        switch event.socketAddress {
+        case .inet(let address, let port): (address, port)
+        case .inet6(let address, let port, _, _): (address, port)
+        default: nil
+        }
+    }
+
+    /// Whether the node's process opened the connection (connect, sendto) rather than
+    /// accepted it.
+    private var initiated: Bool {
+        guard let name = event.syscall?.name else { return true }
+        return !name.hasPrefix("accept")
+    }
+}
+
+/// Where a Sigma field's values come from in an event.
+enum EventField {
+    case image, commandLine, parentImage, parentCommandLine, currentDirectory, user, logonId, processId, parentProcessId
+    case targetFilename
+    case destinationIp, destinationPort, sourceIp, sourcePort, initiated
+    case recordField(key: [UInt8], decoding: Decoding)
+    case recordType, keys, syscallName
+    case containerID, containerName, containerRuntime, podName, podNamespace, podUID, execSessionID, execSessionTTY
+    case category, processExe, processComm, userName, sessionUser, parentExe, parentArgs, labels
+
+    /// Whether a record field's value is a string a user controls, which the kernel writes
+    /// quoted or in hex: decoded then. `a0`… are such strings in EXECVE, numbers in SYSCALL.
+    enum Decoding { case never, always, inExecve }
+
+    /// The fields a user controls, decoded from the kernel's quoted or hex form.
+    private static let decodedRecordFields: Set<String> = [
+        "exe", "comm", "name", "cwd", "proctitle", "acct", "hostname", "addr", "terminal", "subj", "unit", "op", "old", "new",
+    ]
+
+    static let byNumber: [Int: EventField] = {
+        var table: [Int: EventField] = [:]
+        let named: [String: EventField] = [
+            "Image": .image, "CommandLine": .commandLine, "ParentImage": .parentImage, "ParentCommandLine": .parentCommandLine,
+            "CurrentDirectory": .currentDirectory, "User": .user, "LogonId": .logonId, "ProcessId": .processId,
+            "ParentProcessId": .parentProcessId, "TargetFilename": .targetFilename, "DestinationIp": .destinationIp,
+            "DestinationPort": .destinationPort, "SourceIp": .sourceIp, "SourcePort": .sourcePort, "Initiated": .initiated,
+            "type": .recordType, "key": .keys, "SYSCALL": .syscallName,
+            "container.id": .containerID, "container.name": .containerName, "container.runtime": .containerRuntime,
+            "k8s.pod.name": .podName, "k8s.pod.namespace": .podNamespace, "k8s.pod.uid": .podUID,
+            "exec_session.id": .execSessionID, "exec_session.tty": .execSessionTTY, "category": .category,
+            "process.exe": .processExe, "process.comm": .processComm, "user.name": .userName, "session.user": .sessionUser,
+            "parent.exe": .parentExe, "parent.args": .parentArgs, "labels": .labels,
+        ]
+        for (number, name) in SigmaFields.all.enumerated() {
+            if let field = named[name] {
+                table[number] = field
+            } else {
+                // Every other auditd name is a record field; EXECVE's a0… are user strings.
+                let isArgument = name.first == "a" && name.dropFirst().allSatisfy(\.isNumber) && name.count > 1
+                let decoding: Decoding = isArgument ? .inExecve : decodedRecordFields.contains(name) ? .always : .never
+                table[number] = .recordField(key: Array(name.utf8), decoding: decoding)
+            }
+        }
+        return table
+    }()
+}

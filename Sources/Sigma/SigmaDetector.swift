@@ -1,0 +1,145 @@
+import AuditEvents
+import AuditRecords
+
+/// The loaded Sigma rules, compiled once into a matcher that does not try every rule on
+/// every event: rules are filed by log source (an event is asked only by the sources that
+/// concern it: an exec by `process_creation`, a connect by `network_connection`…), and
+/// `service: auditd` rules that require a record `type`, `key` or `SYSCALL` value are filed
+/// under it, so a record meets only the rules that name its type or key.
+public final class SigmaDetector: @unchecked Sendable {
+    public let rules: [SigmaRule]
+    private var bySource: [SigmaLogSource: [Int]] = [:]
+    /// auditd rules by an anchoring (field number, folded value); the rest in `auditdOpen`.
+    private var auditdAnchored: [Int: [[UInt8]: [Int]]] = [:]
+    private var auditdOpen: [Int] = []
+    /// Matches so far, per rule (for /metrics).
+    public private(set) var matches: [UInt64]
+
+    public init(rules: [SigmaRule]) {
+        self.rules = rules
+        matches = Array(repeating: 0, count: rules.count)
+        for (index, rule) in rules.enumerated() {
+            if rule.logSource == .auditd {
+                if let (field, values) = rule.anchor {
+                    for value in values { auditdAnchored[field, default: [:]][value, default: []].append(index) }
+                } else {
+                    auditdOpen.append(index)
+                }
+            } else {
+                bySource[rule.logSource, default: []].append(index)
+            }
+        }
+    }
+
+    /// Adds to `event.detections` every rule it matches, each once.
+    public func detect(_ event: inout AuditEvent) {
+        var matched: [Int] = []
+        let isExec = event.exec != nil && event.syscall?.success != false
+        let text = event.text
+        let commandLine = isExec && bySource[.processCreation] != nil ? Self.joined((event.exec?.argv ?? []).map { text[$0] }) : []
+        let parentCommandLine = event.lineage?.parent.program.arguments.map { Self.joined(Array($0)) }
+        if isExec, let candidates = bySource[.processCreation] {
+            let view = EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
+            for index in candidates where rules[index].matches(view) { matched.append(index) }
+        }
+        if let candidates = bySource[.networkConnection], Self.isConnection(event) {
+            let view = EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
+            for index in candidates where rules[index].matches(view) { matched.append(index) }
+        }
+        if let candidates = bySource[.fileEvent], let target = Self.writtenFile(event) {
+            let view = EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target)
+            for index in candidates where rules[index].matches(view) { matched.append(index) }
+        }
+        if !auditdAnchored.isEmpty || !auditdOpen.isEmpty {
+            for record in event.records {
+                let view = EventFieldView(event, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
+                var candidates = auditdOpen
+                for (field, byValue) in auditdAnchored {
+                    _ = view.anyValue(of: field) { value in
+                        if let found = byValue[SigmaText.folded(value)] { candidates += found }
+                        return false
+                    }
+                }
+                for index in candidates where !matched.contains(index) && rules[index].matches(view) { matched.append(index) }
+            }
+        }
+        for index in matched where !event.detections.contains(where: { $0.id == rules[index].id && $0.title == rules[index].title }) {
+            matches[index] += 1
+            event.detections.append(rules[index].detection)
+        }
+    }
+
+    /// `N matches of M rules` and the rules that matched most, for a run's last words.
+    public var summary: String {
+        let total = matches.reduce(0, +)
+        let top = matches.indices.filter { matches[$0] > 0 }.sorted { matches[$0] > matches[$1] }.prefix(5)
+            .map { "\(rules[$0].title) (\(rules[$0].level.rawValue)): \(matches[$0])" }
+        return "\(total) matches of \(rules.count) rules" + (top.isEmpty ? "" : "; " + top.joined(separator: ", "))
+    }
+
+    /// Values joined with spaces, as a command line.
+    static func joined<S: Sequence>(_ values: S) -> [UInt8] where S.Element: Collection<UInt8> {
+        var line: [UInt8] = []
+        for value in values {
+            if !line.isEmpty { line.append(UInt8(ascii: " ")) }
+            line.append(contentsOf: value)
+        }
+        return line
+    }
+
+    /// A connect, accept or send to an IPv4 or IPv6 peer.
+    static func isConnection(_ event: AuditEvent) -> Bool {
+        switch event.socketAddress {
+        case .inet, .inet6: break
+        default: return false
+        }
+        guard let name = event.syscall?.name else { return false }
+        return name == "connect" || name.hasPrefix("accept") || name == "sendto" || name == "sendmsg"
+    }
+
+    /// The file an event created or opened for writing, made absolute with the process's
+    /// working directory: a PATH record of nametype CREATE, or an open with write flags.
+    static func writtenFile(_ event: AuditEvent) -> [UInt8]? {
+        let text = event.text
+        var chosen = event.paths.first { path in path.nametype.map { text[$0].elementsEqual("CREATE".utf8) } ?? false }
+        if chosen == nil, let syscall = event.syscall, let name = syscall.name, name.hasPrefix("open") || name == "creat" {
+            // open(path, flags), openat(dirfd, path, flags), openat2(dirfd, path, how): flags in a1 or a2.
+            let flagsArgument = name == "open" ? 1 : 2
+            let flags = name == "creat" ? 1 : syscall.arguments[flagsArgument].flatMap { ByteNumbers.hexadecimal(text[$0]) } ?? 0
+            // O_WRONLY, O_RDWR, O_CREAT, O_TRUNC.
+            if name != "openat2", flags & 0o3 != 0 || flags & 0o100 != 0 || flags & 0o1000 != 0 {
+                chosen = event.paths.first { path in path.nametype.map { text[$0].elementsEqual("NORMAL".utf8) } ?? true }
+            }
+        }
+        guard let name = chosen?.name.map({ text[$0] }) else { return nil }
+        if name.first == UInt8(ascii: "/") { return Array(name) }
+        guard let cwd = event.process?.cwd.map({ text[$0] }) else { return Array(name) }
+        return Array(cwd) + (cwd.last == UInt8(ascii: "/") ? [] : [UInt8(ascii: "/")]) + Array(name)
+    }
+}
+
+extension SigmaRule {
+    /// For the index: a field every match needs one of a few exact values of (an auditd
+    /// `type`, `key` or `SYSCALL`), when the condition requires such an item.
+    var anchor: (field: Int, values: [[UInt8]])? {
+        let anchorFields = ["type", "key", "SYSCALL"].compactMap { SigmaFields.number(of: $0, in: .auditd) }
+        let required = condition.requiredSearches
+        guard !required.isEmpty else { return nil }
+        // Every required search (any one may be the one that holds) must give an anchor on one field.
+        var field: Int?
+        var values: [[UInt8]] = []
+        for index in required {
+            guard case .maps(let maps) = searches[index] else { return nil }
+            for map in maps {
+                guard let item = map.first(where: { anchorFields.contains($0.field) && !$0.requireAll }),
+                      field == nil || field == item.field else { return nil }
+                field = item.field
+                for value in item.values {
+                    guard case .pattern(let pattern) = value, let exact = pattern.exactFolded else { return nil }
+                    values.append(exact)
+                }
+            }
+        }
+        return field.map { ($0, values) }
+    }
+}
