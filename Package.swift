@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "OfflineParse", dependencies: ["Pipeline", "AuditRecords", "AuditEvents", "Output", "Configuration", "HostIO", "CZlib"]),
         // `nodeaudit run`: the kernel session, stream continuity, drift repair, reloads, the read loop.
         .target(name: "Collector", dependencies: ["Pipeline", "OwnEvents", "Health", "RuleSync", "AuditRecords", "AuditEvents", "AuditRules",
-                                                  "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO"]),
+                                                  "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO", "Sigma"]),
         // The executable `nodeaudit`: the command line, the rules commands' reports and the
         // exit statuses. (Its target is not named `nodeaudit`, the product's name.)
         .executableTarget(

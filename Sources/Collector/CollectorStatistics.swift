@@ -1,3 +1,4 @@
+import AuditEvents
 import Pipeline
 import Output
 
@@ -49,6 +50,16 @@ package struct CollectorStatistics {
                     help: "Events a filter of events.filters dropped, by filter.", isGauge: false,
                     value: String(pipeline.filtered.reduce(0) { $0 + $1.dropped }),
                     labelled: pipeline.filtered.map { ($0.filter, String($0.dropped)) }, labelName: "filter"),
+            Counter(name: "detections", metric: "nodeaudit_sigma_matches_total",
+                    help: "Events a Sigma rule matched, by rule (ID TITLE).", isGauge: false,
+                    value: String(pipeline.detections.reduce(0) { $0 + $1.matches }),
+                    labelled: pipeline.detections.map { ($0.rule, String($0.matches)) }, labelName: "rule"),
+            Counter(name: "detections_by_level", metric: "nodeaudit_sigma_level_matches_total",
+                    help: "Events Sigma rules matched, by the rule's level.", isGauge: false,
+                    value: String(pipeline.detections.reduce(0) { $0 + $1.matches }),
+                    labelled: Detection.Level.allCases.map { level in
+                        (level.rawValue, String(pipeline.detections.filter { $0.level == level.rawValue }.reduce(0) { $0 + $1.matches }))
+                    }, labelName: "level"),
             counter("ancestry_evictions", "ancestry_evictions_total",
                     "Processes forgotten for ancestry because more than events.ancestry_processes were known.", pipeline.ancestryEvictions),
             counter("ancestry_processes", "ancestry_processes",

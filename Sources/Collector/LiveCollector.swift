@@ -2,6 +2,7 @@ import Health
 import RuleSync
 import OwnEvents
 import Pipeline
+import Sigma
 import AuditKernel
 import AuditRecords
 import AuditRules
@@ -39,6 +40,10 @@ package final class LiveCollector {
     /// drift repair).
     private var rules: RuleSync
     private var ruleFileWatch: RuleFileWatch?
+    /// The Sigma rule files' watch, and the refusals of the rules in force: a change that
+    /// refuses more keeps those rules.
+    private var sigmaWatch: RuleFileWatch?
+    private var sigmaRefusals: Set<String> = []
     /// With --cleanup: the ownership record as the run found it, put back at exit.
     private var ownershipAtStart: RuleOwnership.Snapshot?
     private var health: HealthServer?
@@ -83,7 +88,14 @@ package final class LiveCollector {
         rules = RuleSync(stateDirectory: options.stateDirectory, sharesKernel: true, hostRoot: options.hostRoot, diagnostics: diagnostics,
                          output: { notices.notice("rules: \($0)") })
         if options.cleanup { ownershipAtStart = RuleOwnership.Snapshot(directory: options.stateDirectory) }
-        pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges])
+        var detector: SigmaDetector?
+        if !options.events.sigmaPaths.isEmpty {
+            let set = EventOptions.loadSigma(options.events.sigmaPaths, diagnostics: diagnostics)
+            detector = SigmaDetector(rules: set.rules)
+            sigmaRefusals = set.problems
+            sigmaWatch = RuleFileWatch(paths: options.events.sigmaPaths, expand: SigmaRuleSet.files)
+        }
+        pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges], detector: detector)
     }
 
     /// How a run ended, for the command's exit status.
@@ -231,6 +243,9 @@ package final class LiveCollector {
             diagnostics.notice("the rule files changed")
             try reloadRules(trigger: "files")
         }
+        if ticker.isDue(.sigmaWatch, every: Self.ruleFileWatchMilliseconds, now: now), sigmaWatch?.changed() == true {
+            reloadSigma()
+        }
         if ProcessSignals.counterRequestCount != counterRequestsHandled {
             counterRequestsHandled = ProcessSignals.counterRequestCount
             diagnostics.notice("stats: " + statistics().line)
@@ -349,7 +364,7 @@ package final class LiveCollector {
         do {
             let new = try reloadConfiguration()
             let changed = Setting.all.filter { new[$0] != configuration[$0] }
-            let live: Set<Setting> = [.ruleFiles, .driftCheck, .statsInterval, .filters]
+            let live: Set<Setting> = [.ruleFiles, .driftCheck, .statsInterval, .filters, .sigma]
             let later = changed.filter { !live.contains($0) }.map(\.key)
             if !later.isEmpty {
                 diagnostics.notice("reload: \(later.joined(separator: ", ")) changed; in force from the next start")
@@ -363,11 +378,33 @@ package final class LiveCollector {
                 pipeline.replaceFilters(reloaded.events.filters)
                 diagnostics.notice("reload: \(reloaded.events.filters.count) filters in force")
             }
+            if changed.contains(.sigma) {
+                options.events.sigmaPaths = reloaded.events.sigmaPaths
+                sigmaRefusals = []
+                sigmaWatch = options.events.sigmaPaths.isEmpty ? nil : RuleFileWatch(paths: options.events.sigmaPaths, expand: SigmaRuleSet.files)
+                if sigmaWatch == nil { pipeline.replaceDetector(rules: nil) }
+            }
         } catch {
             diagnostics.error("reload: the configuration is refused, the running one stays: \(error)")
         }
         if ruleFileWatch != nil { ruleFileWatch = RuleFileWatch(paths: options.ruleFiles) }
+        if sigmaWatch != nil { reloadSigma() }
         try reloadRules(trigger: "signal")
+    }
+
+    /// Loads the Sigma rules again (their files changed, or SIGHUP): in force from the next
+    /// event, unless a file is now unreadable or a rule newly refused, which keeps the rules
+    /// in force and says why.
+    private func reloadSigma() {
+        let set = EventOptions.loadSigma(options.events.sigmaPaths, diagnostics: diagnostics)
+        let new = set.problems.subtracting(sigmaRefusals)
+        guard new.isEmpty else {
+            diagnostics.error("sigma: the changed rule files have \(new.count) new problems; the \(pipeline.snapshot().detections.count) rules in force stay")
+            return
+        }
+        sigmaRefusals = set.problems
+        pipeline.replaceDetector(rules: set.rules)
+        diagnostics.notice("sigma: \(set.rules.count) rules in force")
     }
 
     /// The run's rule files, read and encoded (watches as seen from the node's root).

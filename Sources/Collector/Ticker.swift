@@ -14,6 +14,8 @@ package struct Ticker {
         case driftCheck
         /// Looking whether the rule files changed (a ConfigMap update).
         case ruleFileWatch
+        /// Looking whether the Sigma rule files changed.
+        case sigmaWatch
         /// The statistics line on stderr.
         case statistics
     }

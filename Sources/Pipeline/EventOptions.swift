@@ -86,11 +86,16 @@ package struct EventOptions: Sendable {
     /// strict check.
     package func sigmaDetector(diagnostics: Diagnostics) -> SigmaDetector? {
         guard !sigmaPaths.isEmpty else { return nil }
-        let set = SigmaRuleSet.load(sigmaPaths)
+        return SigmaDetector(rules: Self.loadSigma(sigmaPaths, diagnostics: diagnostics).rules)
+    }
+
+    /// Loads Sigma rules, saying each refusal and the count on stderr.
+    package static func loadSigma(_ paths: [String], diagnostics: Diagnostics) -> SigmaRuleSet {
+        let set = SigmaRuleSet.load(paths)
         for refusal in set.refusals { diagnostics.warning("sigma: \(refusal)") }
         for file in set.unreadable { diagnostics.error("sigma: cannot read \(file)") }
         diagnostics.notice("sigma: \(set.rules.count) rules loaded, \(set.refusals.count) refused")
-        return SigmaDetector(rules: set.rules)
+        return set
     }
 
     /// The process tree for ancestry, when asked for; on this host it starts with the

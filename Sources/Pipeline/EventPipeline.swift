@@ -94,6 +94,13 @@ package final class EventPipeline {
         renderer.replaceFilters(filters)
     }
 
+    /// Sigma rules in place of those loaded, from the next event on (live input, which has
+    /// no rendering thread).
+    package func replaceDetector(rules: [SigmaRule]?) {
+        precondition(renderingThread == nil, "rules are replaced only in a pipeline without a rendering thread")
+        renderer.replaceDetector(rules: rules)
+    }
+
     /// An event separator in the input (ausearch's `----`): the open events are complete.
     package func separator() throws(SinkError) {
         try assembler.separator(emit: emit)
@@ -171,6 +178,7 @@ package final class EventPipeline {
         counters.labelEvictions = renderer.labelEvictions
         counters.ancestryEvictions = renderer.ancestryEvictions
         counters.ancestryProcesses = renderer.ancestryProcesses
+        counters.detections = renderer.detections
     }
 
     /// Renders a closed group (or hands it to the rendering thread); a full batch goes to

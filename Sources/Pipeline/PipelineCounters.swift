@@ -15,6 +15,8 @@ package struct PipelineCounters: Sendable {
     package var eventsTruncated: UInt64 = 0
     /// Each configured filter, as written, with the events it dropped.
     package var filtered: [(filter: String, dropped: UInt64)] = []
+    /// Matches of each Sigma rule in force (`ID TITLE`) and its level.
+    package var detections: [(rule: String, level: String, matches: UInt64)] = []
     /// Labelled processes forgotten past `events.label_processes`.
     package var labelEvictions: UInt64 = 0
     /// Processes forgotten for ancestry past `events.ancestry_processes`.

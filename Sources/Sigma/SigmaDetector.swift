@@ -15,9 +15,15 @@ public final class SigmaDetector: @unchecked Sendable {
     /// Matches so far, per rule (for /metrics).
     public private(set) var matches: [UInt64]
 
-    public init(rules: [SigmaRule]) {
+    /// `previous`: the rules these replace; a rule kept (same id and title) keeps its count.
+    public init(rules: [SigmaRule], replacing previous: SigmaDetector? = nil) {
         self.rules = rules
         matches = Array(repeating: 0, count: rules.count)
+        if let previous {
+            var counts: [String: UInt64] = [:]
+            for (index, rule) in previous.rules.enumerated() { counts[rule.id + "\n" + rule.title, default: 0] += previous.matches[index] }
+            for (index, rule) in rules.enumerated() { matches[index] = counts.removeValue(forKey: rule.id + "\n" + rule.title) ?? 0 }
+        }
         for (index, rule) in rules.enumerated() {
             if rule.logSource == .auditd {
                 if let (field, values) = rule.anchor {

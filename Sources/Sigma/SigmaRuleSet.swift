@@ -15,7 +15,7 @@ public struct SigmaRuleSet: Sendable {
     public static func load(_ paths: [String]) -> SigmaRuleSet {
         var set = SigmaRuleSet()
         for path in paths {
-            for file in files(at: path, depth: 0) {
+            for file in files([path]) {
                 do throws(HostFile.FileError) {
                     let text = try HostFile.read(file, limit: SigmaLoader.maxFileBytes + 1)
                     let loaded = SigmaLoader.load(String(decoding: text, as: UTF8.self), file: file)
@@ -27,6 +27,12 @@ public struct SigmaRuleSet: Sendable {
             }
         }
         return set
+    }
+
+    /// The rule files `paths` name: files as they are, directories' `.yml` and `.yaml`
+    /// files, recursively, in name order.
+    public static func files(_ paths: [String]) -> [String] {
+        paths.flatMap { files(at: $0, depth: 0) }
     }
 
     /// Directories 16 deep at most: a symbolic link to a parent must not loop.
@@ -43,6 +49,11 @@ public struct SigmaRuleSet: Sendable {
             }
         }
         return found
+    }
+
+    /// Every refusal and unreadable file, as said: what a reload compares.
+    public var problems: Set<String> {
+        Set(refusals.map(\.description) + unreadable)
     }
 
     /// The refusals grouped by construct, the most frequent first (ties by name).
