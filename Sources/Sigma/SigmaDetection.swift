@@ -1,7 +1,7 @@
 /// The values of an event's fields as a Sigma rule asks for them, by the field numbers the
 /// log source gave at load time (`SigmaFields`): an event is never asked for a field by
 /// name on the hot path.
-public protocol SigmaEvent {
+package protocol SigmaEvent {
     /// Calls `visit` with each value of the field until it returns true; nil when the event
     /// has no such field (an empty value is a value), else whether a visit returned true.
     func anyValue(of field: Int, _ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool?

@@ -6,17 +6,17 @@ import AuditRecords
 /// concern it: an exec by `process_creation`, a connect by `network_connection`…), and
 /// `service: auditd` rules that require a record `type`, `key` or `SYSCALL` value are filed
 /// under it, so a record meets only the rules that name its type or key.
-public final class SigmaDetector: @unchecked Sendable {
-    public let rules: [SigmaRule]
+package final class SigmaDetector: @unchecked Sendable {
+    package let rules: [SigmaRule]
     private var bySource: [SigmaLogSource: [Int]] = [:]
     /// auditd rules by an anchoring (field number, folded value); the rest in `auditdOpen`.
     private var auditdAnchored: [Int: [[UInt8]: [Int]]] = [:]
     private var auditdOpen: [Int] = []
     /// Matches so far, per rule (for /metrics).
-    public private(set) var matches: [UInt64]
+    package private(set) var matches: [UInt64]
 
     /// `previous`: the rules these replace; a rule kept (same id and title) keeps its count.
-    public init(rules: [SigmaRule], replacing previous: SigmaDetector? = nil) {
+    package init(rules: [SigmaRule], replacing previous: SigmaDetector? = nil) {
         self.rules = rules
         matches = Array(repeating: 0, count: rules.count)
         if let previous {
@@ -38,7 +38,7 @@ public final class SigmaDetector: @unchecked Sendable {
     }
 
     /// Adds to `event.detections` every rule it matches, each once.
-    public func detect(_ event: inout AuditEvent) {
+    package func detect(_ event: inout AuditEvent) {
         var matched: [Int] = []
         let isExec = event.exec != nil && event.syscall?.success != false
         let text = event.text
@@ -76,7 +76,7 @@ public final class SigmaDetector: @unchecked Sendable {
     }
 
     /// `N matches of M rules` and the rules that matched most, for a run's last words.
-    public var summary: String {
+    package var summary: String {
         let total = matches.reduce(0, +)
         let top = matches.indices.filter { matches[$0] > 0 }.sorted { matches[$0] > matches[$1] }.prefix(5)
             .map { "\(rules[$0].title) (\(rules[$0].level.rawValue)): \(matches[$0])" }

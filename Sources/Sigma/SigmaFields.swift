@@ -1,7 +1,7 @@
 /// The fields each Sigma log source can ask of nodeaudit's events, numbered once for all
 /// sources: a rule's field names become numbers at load time, and a name its log source
 /// cannot supply refuses the rule (it would never match, silently).
-public enum SigmaLogSource: String, Sendable, CaseIterable {
+package enum SigmaLogSource: String, Sendable, CaseIterable {
     /// `service: auditd`: fields as audit records write them.
     case auditd
     case processCreation = "process_creation"
@@ -21,7 +21,7 @@ public enum SigmaLogSource: String, Sendable, CaseIterable {
     }
 
     /// The names this log source supplies (nodeaudit's own dotted fields come with every one).
-    public var fieldNames: [String] {
+    package var fieldNames: [String] {
         switch self {
         case .auditd: SigmaFields.auditdRecordFields
         case .processCreation:
@@ -33,7 +33,7 @@ public enum SigmaLogSource: String, Sendable, CaseIterable {
     }
 }
 
-public enum SigmaFields {
+package enum SigmaFields {
     /// The record fields of `service: auditd` rules (`a0`… are EXECVE's arguments, and
     /// SYSCALL's first four arguments in a SYSCALL record).
     static let auditdRecordFields: [String] = {
@@ -46,14 +46,14 @@ public enum SigmaFields {
     }()
 
     /// nodeaudit's own fields under their dotted names, for rules about nodes and pods.
-    public static let nodeauditFields = [
+    package static let nodeauditFields = [
         "container.id", "container.name", "container.runtime", "k8s.pod.name", "k8s.pod.namespace", "k8s.pod.uid",
         "exec_session.id", "exec_session.tty", "category", "process.exe", "process.comm", "user.name", "session.user",
         "parent.exe", "parent.args", "labels",
     ]
 
     /// Every name, numbered: a field's number is its place here.
-    public static let all: [String] = {
+    package static let all: [String] = {
         var names: [String] = []
         var seen = Set<String>()
         for source in SigmaLogSource.allCases {
@@ -66,7 +66,7 @@ public enum SigmaFields {
     private static let numbers: [String: Int] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1, $0) })
 
     /// The number of `name` in `source`, nil when the source cannot supply it.
-    public static func number(of name: String, in source: SigmaLogSource) -> Int? {
+    package static func number(of name: String, in source: SigmaLogSource) -> Int? {
         guard source.fieldNames.contains(name) || nodeauditFields.contains(name) else { return nil }
         return numbers[name]
     }

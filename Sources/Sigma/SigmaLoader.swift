@@ -3,15 +3,15 @@ import YAMLNodes
 
 /// Reads Sigma rule files: each YAML document one rule, compiled whole or refused whole
 /// with `file:line:column` and the construct's name, never half-loaded.
-public enum SigmaLoader {
+package enum SigmaLoader {
     /// A file larger than this is refused unread: a rule is a few kilobytes.
-    public static let maxFileBytes = 1 << 20
+    package static let maxFileBytes = 1 << 20
     /// The most values one detection item may list (a hostile list must not make every
     /// event slow; SigmaHQ's longest lists are a few hundred).
-    public static let maxValuesPerItem = 10_000
+    package static let maxValuesPerItem = 10_000
 
     /// The rules of one file's text, and the refusals, in document order.
-    public static func load(_ text: String, file: String) -> (rules: [SigmaRule], refusals: [SigmaError]) {
+    package static func load(_ text: String, file: String) -> (rules: [SigmaRule], refusals: [SigmaError]) {
         guard text.utf8.count <= maxFileBytes else {
             return ([], [SigmaError(file: file, line: 1, column: 1, construct: "file size",
                                     message: "larger than \(maxFileBytes) bytes; not a Sigma rule file")])

@@ -2,17 +2,17 @@ import HostIO
 
 /// The Sigma rules of files and directories, with every refusal: what `sigma check`
 /// prints and what `run --sigma` and `parse --sigma` load.
-public struct SigmaRuleSet: Sendable {
-    public private(set) var rules: [SigmaRule] = []
-    public private(set) var refusals: [SigmaError] = []
+package struct SigmaRuleSet: Sendable {
+    package private(set) var rules: [SigmaRule] = []
+    package private(set) var refusals: [SigmaError] = []
     /// Files that could not be read (path and reason).
-    public private(set) var unreadable: [String] = []
+    package private(set) var unreadable: [String] = []
 
-    public init() {}
+    package init() {}
 
     /// Loads `paths`: files, and directories read recursively for `.yml` and `.yaml`
     /// files, in name order (the same order on every node).
-    public static func load(_ paths: [String]) -> SigmaRuleSet {
+    package static func load(_ paths: [String]) -> SigmaRuleSet {
         var set = SigmaRuleSet()
         for path in paths {
             for file in files([path]) {
@@ -31,7 +31,7 @@ public struct SigmaRuleSet: Sendable {
 
     /// The rule files `paths` name: files as they are, directories' `.yml` and `.yaml`
     /// files, recursively, in name order.
-    public static func files(_ paths: [String]) -> [String] {
+    package static func files(_ paths: [String]) -> [String] {
         paths.flatMap { files(at: $0, depth: 0) }
     }
 
@@ -52,12 +52,12 @@ public struct SigmaRuleSet: Sendable {
     }
 
     /// Every refusal and unreadable file, as said: what a reload compares.
-    public var problems: Set<String> {
+    package var problems: Set<String> {
         Set(refusals.map(\.description) + unreadable)
     }
 
     /// The refusals grouped by construct, the most frequent first (ties by name).
-    public var refusalsByConstruct: [(construct: String, refusals: [SigmaError])] {
+    package var refusalsByConstruct: [(construct: String, refusals: [SigmaError])] {
         Dictionary(grouping: refusals, by: \.construct).map { ($0.key, $0.value) }
             .sorted { ($0.1.count, $1.0) > ($1.1.count, $0.0) }
     }

@@ -4,59 +4,59 @@ import CLibYAML
 /// what the configuration and Sigma rules need (mappings, sequences, scalars and how each
 /// scalar was written), so every error can say file:line:column. Aliases are resolved by
 /// libyaml, and their expansion is bounded (`YAMLDocument.maxNodes`).
-public indirect enum YAMLNode: Sendable {
+package indirect enum YAMLNode: Sendable {
     case scalar(String, plain: Bool, at: YAMLMark)
     case sequence([YAMLNode], at: YAMLMark)
     case mapping([(key: YAMLNode, value: YAMLNode)], at: YAMLMark)
 
-    public var mark: YAMLMark {
+    package var mark: YAMLMark {
         switch self {
         case .scalar(_, _, let mark), .sequence(_, let mark), .mapping(_, let mark): mark
         }
     }
 
     /// The text of a scalar.
-    public var string: String? { if case .scalar(let text, _, _) = self { text } else { nil } }
+    package var string: String? { if case .scalar(let text, _, _) = self { text } else { nil } }
     /// Whether a scalar was written plain (unquoted, not a block): only then is `null` null.
-    public var isPlain: Bool { if case .scalar(_, let plain, _) = self { plain } else { false } }
-    public var sequence: [YAMLNode]? { if case .sequence(let items, _) = self { items } else { nil } }
-    public var mapping: [(key: YAMLNode, value: YAMLNode)]? { if case .mapping(let entries, _) = self { entries } else { nil } }
+    package var isPlain: Bool { if case .scalar(_, let plain, _) = self { plain } else { false } }
+    package var sequence: [YAMLNode]? { if case .sequence(let items, _) = self { items } else { nil } }
+    package var mapping: [(key: YAMLNode, value: YAMLNode)]? { if case .mapping(let entries, _) = self { entries } else { nil } }
 }
 
 /// A place in the file, counted from 1 as editors do.
-public struct YAMLMark: Sendable {
-    public var line: Int
-    public var column: Int
+package struct YAMLMark: Sendable {
+    package var line: Int
+    package var column: Int
 
-    public init(line: Int, column: Int) {
+    package init(line: Int, column: Int) {
         self.line = line
         self.column = column
     }
 }
 
 /// Why a text is not YAML, with where libyaml stopped.
-public struct YAMLError: Error, CustomStringConvertible {
-    public var mark: YAMLMark
-    public var problem: String
+package struct YAMLError: Error, CustomStringConvertible {
+    package var mark: YAMLMark
+    package var problem: String
 
-    public var description: String { "line \(mark.line), column \(mark.column): not valid YAML: \(problem)" }
+    package var description: String { "line \(mark.line), column \(mark.column): not valid YAML: \(problem)" }
 }
 
-public enum YAMLDocument {
+package enum YAMLDocument {
     /// Deeper nesting than this is refused: a configuration is two levels deep, and a
     /// hostile file must not exhaust the stack.
-    public static let maxDepth = 64
+    package static let maxDepth = 64
     /// More nodes than this, aliases expanded, are refused: ten aliases of ten aliases
     /// of a list (a "billion laughs") must not fill the memory.
-    public static let maxNodes = 200_000
+    package static let maxNodes = 200_000
 
     /// The first document of `text`; nil for an empty one.
-    public static func compose(_ text: String) throws(YAMLError) -> YAMLNode? {
+    package static func compose(_ text: String) throws(YAMLError) -> YAMLNode? {
         try documents(text, limit: 1).first
     }
 
     /// Every document of `text` (`---` separated), empty ones left out.
-    public static func composeAll(_ text: String) throws(YAMLError) -> [YAMLNode] {
+    package static func composeAll(_ text: String) throws(YAMLError) -> [YAMLNode] {
         try documents(text, limit: Int.max)
     }
 
