@@ -55,7 +55,8 @@ public struct ECSEncoder: EventEncoder {
         w.key("id")
         w.eventID(event.key)
         w.key("kind")
-        w.string("event")
+        // A Sigma rule matched: the event is an alert, as ECS calls what a detection raised.
+        w.string(event.detections.isEmpty ? "event" : "alert")
         switch dataset {
         case .nodeaudit:
             w.member("module", "nodeaudit")
@@ -97,7 +98,11 @@ public struct ECSEncoder: EventEncoder {
             w.beginArray()
             event.keys.forEach { w.string($0, in: text) }
             w.endArray()
+        }
+        if event.detections.isEmpty {
             writeThreat(AttackTechniques.ids(of: event.keys, in: text), text: text, into: &w)
+        } else {
+            writeDetections(event, text: text, into: &w)
         }
         if let process = event.process {
             writeProcess(process, event: event, text: text, into: &w)
@@ -209,6 +214,28 @@ public struct ECSEncoder: EventEncoder {
         w.endObject()
     }
 
+    /// `rule.*`: the Sigma rule of the highest level that matched (the first of those); and
+    /// the techniques of the keys and of every matched rule's `attack.tNNNN` tags in
+    /// `threat.*` (the rules' tags are added to a copy of the text, for the ranges).
+    private func writeDetections(_ event: AuditEvent, text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
+        let top = event.detections.max { $0.level < $1.level }!
+        w.key("rule")
+        w.beginObject()
+        w.member("id", top.id)
+        w.member("name", top.title)
+        w.member("ruleset", "sigma")
+        w.endObject()
+        var extended = Array(text)
+        var ids = AttackTechniques.ids(of: event.keys, in: text)
+        for tag in event.detections.flatMap(\.tags) {
+            guard let id = ECSValues.technique(ofSigmaTag: tag) else { continue }
+            let start = extended.count
+            extended.append(contentsOf: id.utf8)
+            ids.append(start..<extended.count)
+        }
+        extended.withUnsafeBufferPointer { writeThreat(ids, text: $0, into: &w) }
+    }
+
     /// `threat.technique.id` holds techniques (`T1548`), `subtechnique.id` the whole ids
     /// of sub-techniques (`T1548.003`), each once.
     private func writeThreat(_ ids: [Range<Int>], text: UnsafeBufferPointer<UInt8>, into w: inout JSONWriter) {
@@ -218,7 +245,7 @@ public struct ECSEncoder: EventEncoder {
         for id in ids {
             let (technique, isSubtechnique) = ECSValues.parentTechnique(id, in: text)
             if !techniques.contains(where: { text[$0].elementsEqual(text[technique]) }) { techniques.append(technique) }
-            if isSubtechnique { subtechniques.append(id) }
+            if isSubtechnique, !subtechniques.contains(where: { text[$0].elementsEqual(text[id]) }) { subtechniques.append(id) }
         }
         w.key("threat")
         w.beginObject()
@@ -519,6 +546,7 @@ public struct ECSEncoder: EventEncoder {
         if !event.labels.isEmpty {
             w.strings("labels", event.labels)
         }
+        if !event.detections.isEmpty { w.detections(event.detections) }
         if let decision = event.accessDecision { w.accessDecision(decision, in: text) }
         if let syscall = event.syscall {
             w.key("syscall")

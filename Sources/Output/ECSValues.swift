@@ -62,6 +62,12 @@ enum ECSValues {
 
     /// `T1548` of `T1548.003`: ECS puts the technique in `threat.technique.id` and the
     /// whole id in `threat.technique.subtechnique.id`.
+    /// `T1059.004` of a Sigma tag `attack.t1059.004`; nil for other tags.
+    static func technique(ofSigmaTag tag: String) -> String? {
+        guard tag.hasPrefix("attack.t"), tag.count > 9, tag.dropFirst(8).allSatisfy({ $0.isNumber || $0 == "." }) else { return nil }
+        return "T" + tag.dropFirst(8)
+    }
+
     static func parentTechnique(_ id: Range<Int>, in text: UnsafeBufferPointer<UInt8>) -> (technique: Range<Int>, isSubtechnique: Bool) {
         guard let dot = text[id].firstIndex(of: UInt8(ascii: ".")) else { return (id, false) }
         return (id.lowerBound..<dot, true)

@@ -123,6 +123,21 @@ extension JSONWriter {
 
 extension JSONWriter {
     /// `name: ["…", …]`, strings the configuration gave (labels).
+    /// `detections`: each matched rule's id, title, level and tags.
+    mutating func detections(_ detections: [Detection]) {
+        key("detections")
+        beginArray()
+        for detection in detections {
+            beginObject()
+            member("id", detection.id)
+            member("title", detection.title)
+            member("level", detection.level.rawValue)
+            strings("tags", detection.tags)
+            endObject()
+        }
+        endArray()
+    }
+
     mutating func strings(_ name: StaticString, _ values: [String]) {
         key(name)
         beginArray()

@@ -79,19 +79,7 @@ public struct NativeJSONEncoder: EventEncoder {
         if !event.labels.isEmpty {
             w.strings("labels", event.labels)
         }
-        if !event.detections.isEmpty {
-            w.key("detections")
-            w.beginArray()
-            for detection in event.detections {
-                w.beginObject()
-                w.member("id", detection.id)
-                w.member("title", detection.title)
-                w.member("level", detection.level.rawValue)
-                w.strings("tags", detection.tags)
-                w.endObject()
-            }
-            w.endArray()
-        }
+        if !event.detections.isEmpty { w.detections(event.detections) }
     }
 
     /// `text`: the event's text, which its sections point into.

@@ -86,6 +86,7 @@ struct ECSConformanceTests {
             + parse(Fixtures.fixtureFile("other-hosts.log"), [])
             + parse(crafted, enriching)
             + parse(crafted, enriching + ["--ecs-dataset", "auditd"])
+            + parse(crafted, ["--sigma", Fixtures.fixtureFile("sigma/ecs-cases.yml")])
         events.append(try ECSMappingTests.encodedInPod(ECSEncoder(staticFields: StaticFields(clusterName: "c1"))))
         return events
     }

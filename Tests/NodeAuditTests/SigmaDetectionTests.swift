@@ -151,4 +151,23 @@ struct SigmaDetectionTests {
         #expect(try Self.detections(lines, filters: ["keep detection=authorized_keys*", "drop all"]).count == 1, "by title, to its first space")
         #expect(throws: FilterSyntaxError.self) { try EventFilter.parse("keep level>=severe") }
     }
+
+    @Test("in ECS a match makes an alert: rule.* of the highest level, the rules' techniques in threat.*, every match in nodeaudit.detections")
+    func ecs() throws {
+        let result = try NodeAuditBinary.run(["parse", "--quiet", "--format", "ecs", "--sigma", Fixtures.fixtureFile("sigma/ecs-cases.yml"),
+                                              "--filter", "keep detection=*", "--filter", "drop all", Fixtures.fixtureFile("ecs-cases.raw.log")])
+        try #require(result.status == 0, "\(result.stderr)")
+        let events = try Command.jsonLines(result.stdout)
+        #expect(events.count == 3)
+        let curl = try #require(events.first { (($0["nodeaudit"] as? [String: Any])?["detections"] as? [Any])?.count == 2 })
+        #expect((curl["event"] as? [String: Any])?["kind"] as? String == "alert")
+        #expect((curl["rule"] as? [String: Any])?["name"] as? String == "curl connects out", "medium above low")
+        #expect((curl["rule"] as? [String: Any])?["ruleset"] as? String == "sigma")
+        let threat = curl["threat"] as? [String: Any]
+        #expect((threat?["technique"] as? [String: Any])?["id"] as? [String] == ["T1105"], "each technique once")
+        for sudo in events where (sudo["rule"] as? [String: Any])?["name"] as? String == "sudo run on the node" {
+            let technique = (sudo["threat"] as? [String: Any])?["technique"] as? [String: Any]
+            #expect((technique?["subtechnique"] as? [String: Any])?["id"] as? [String] == ["T1548.003"], "the key's and the rule's, once")
+        }
+    }
 }
