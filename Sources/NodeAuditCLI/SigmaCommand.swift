@@ -1,4 +1,7 @@
 import ArgumentParser
+import Configuration
+import OfflineParse
+import Pipeline
 import Sigma
 
 /// `nodeaudit sigma`: Sigma detection rules, checked offline.
@@ -6,7 +9,7 @@ struct SigmaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sigma",
         abstract: "Sigma detection rules: check which load, and why the others are refused.",
-        subcommands: [Check.self])
+        subcommands: [Check.self, Fields.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -42,6 +45,36 @@ struct SigmaCommand: ParsableCommand {
             }
             print(lines.joined(separator: "\n"))
             if !set.refusals.isEmpty || !set.unreadable.isEmpty { throw ExitCode(ExitStatus.usage.rawValue) }
+        }
+    }
+
+    struct Fields: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the fields Sigma rules read of each event of audit logs, per log source: what a rule can match.",
+            discussion: """
+                One JSON line per event and log source that concerns it (per record for service: auditd): \
+                {"event": ID, "logsource": SOURCE, "fields": {NAME: [VALUE, …]}}, with nodeaudit's own \
+                dotted fields. Events are built as `parse` builds them (with --ancestry-depth, ParentImage \
+                and ParentCommandLine are known).
+                """)
+
+        @Argument(help: "Audit log files (plain or gzip); - for stdin.")
+        var files: [String]
+
+        @Option(help: .setting(.ancestryDepth))
+        var ancestryDepth: String?
+
+        func run() throws {
+            var configuration = Configuration()
+            do {
+                if let ancestryDepth { try configuration.apply(texts: [(.ancestryDepth, ancestryDepth, "--ancestry-depth")]) }
+            } catch {
+                throw ValidationError(error.description)
+            }
+            let options = EventOptions(configuration: configuration, onThisHost: false, attribute: false, nodeName: nil)
+            guard ParseRun.execute(ParseOptions(files: files, events: options, quiet: true, threads: 1, sigmaFields: true)) else {
+                throw ExitCode.failure
+            }
         }
     }
 }

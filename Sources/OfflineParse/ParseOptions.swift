@@ -10,12 +10,16 @@ package struct ParseOptions: Sendable {
     package var quiet: Bool
     /// 1: everything on one thread; 2: events are rendered and written on a second one.
     package var threads: Int
+    /// `nodeaudit sigma fields`: write, instead of the events, the fields Sigma rules read
+    /// of each (one line per log source that concerns it, per record for auditd).
+    package var sigmaFields: Bool
 
-    package init(files: [String], events: EventOptions, quiet: Bool, threads: Int = 1) {
+    package init(files: [String], events: EventOptions, quiet: Bool, threads: Int = 1, sigmaFields: Bool = false) {
         self.files = files
         self.events = events
         self.quiet = quiet
         self.threads = threads
+        self.sigmaFields = sigmaFields
     }
 
     /// 2 when two or more CPUs are online, else 1: a second thread only helps when it

@@ -30,8 +30,7 @@ struct EventFieldView: SigmaEvent {
         switch source {
         case .recordField(let key, let decoding):
             guard let record else { return nil }
-            let decodes = decoding == .always || (decoding == .inExecve && record.type == .execve)
-            return Self.recordValue(record, key: key, decodes: decodes, visit)
+            return Self.recordValue(record, key: key, decodes: decoding.decodes(in: record), visit)
         case .recordType:
             guard let record else { return nil }
             return record.withTypeName(visit)
@@ -44,6 +43,26 @@ struct EventFieldView: SigmaEvent {
         default:
             guard let values = value(of: source) else { return nil }
             return values.contains { Self.visit($0, visit) }
+        }
+    }
+
+    /// Every field of `source` (and nodeaudit's own) the event has, with all its values.
+    /// A record's own fields are read in one pass over it, the others one by one.
+    func fields(of source: SigmaLogSource) -> [(name: String, values: [[UInt8]])] {
+        var fields: [(name: String, values: [[UInt8]])] = []
+        if let record {
+            record.forEachField { key, value in
+                let name = String(decoding: key, as: UTF8.self)
+                guard let number = SigmaFields.number(of: name, in: source), case .recordField(_, let decoding) = EventField.byNumber[number] else { return }
+                let decoded = Array(Self.recordFieldValue(value, decodes: decoding.decodes(in: record)))
+                if let index = fields.firstIndex(where: { $0.name == name }) { fields[index].values.append(decoded) } else { fields.append((name, [decoded])) }
+            }
+        }
+        return fields + SigmaFields.bySource[source, default: []].compactMap { name, number in
+            if case .recordField = EventField.byNumber[number] { return nil }
+            var values: [[UInt8]] = []
+            guard anyValue(of: number, { values.append(Array($0)); return false }) != nil else { return nil }
+            return (name, values)
         }
     }
 
@@ -75,15 +94,17 @@ struct EventFieldView: SigmaEvent {
         record.forEachField { name, value in
             guard !found, name.elementsEqual(key) else { return }
             present = true
-            if decodes, let decoded = UntrustedString.decode(value) {
-                found = Self.visit(decoded, visit)
-            } else {
-                var raw = value[...]
-                if raw.count >= 2, raw.first == UInt8(ascii: "\""), raw.last == UInt8(ascii: "\"") { raw = raw.dropFirst().dropLast() }
-                found = visit(UnsafeBufferPointer(rebasing: raw))
-            }
+            found = Self.visit(recordFieldValue(value, decodes: decodes), visit)
         }
         return present ? found : nil
+    }
+
+    /// A record field's value as rules read it: decoded from quotes or hex, or raw without quotes.
+    private static func recordFieldValue(_ value: UnsafeBufferPointer<UInt8>, decodes: Bool) -> Bytes {
+        if decodes, let decoded = UntrustedString.decode(value) { return decoded }
+        var raw = value[...]
+        if raw.count >= 2, raw.first == UInt8(ascii: "\""), raw.last == UInt8(ascii: "\"") { raw = raw.dropFirst().dropLast() }
+        return Array(raw)[...]
     }
 
     /// The values of an event-level field; nil when the event has none.
@@ -160,7 +181,11 @@ enum EventField {
 
     /// Whether a record field's value is a string a user controls, which the kernel writes
     /// quoted or in hex: decoded then. `a0`… are such strings in EXECVE, numbers in SYSCALL.
-    enum Decoding { case never, always, inExecve }
+    enum Decoding {
+        case never, always, inExecve
+
+        func decodes(in record: AuditRecord) -> Bool { self == .always || (self == .inExecve && record.type == .execve) }
+    }
 
     /// The fields a user controls, decoded from the kernel's quoted or hex form.
     private static let decodedRecordFields: Set<String> = [

@@ -14,6 +14,9 @@ package final class SigmaDetector: @unchecked Sendable {
     private var auditdOpen: [Int] = []
     /// Matches so far, per rule (for /metrics).
     package private(set) var matches: [UInt64]
+    /// Told every view of an event the rules read, whether or not a rule concerns it
+    /// (`nodeaudit sigma fields`: what rules can match, and the oracle's tables).
+    package var observer: ((_ eventID: String, _ source: SigmaLogSource, _ fields: [(name: String, values: [[UInt8]])]) -> Void)?
 
     /// `previous`: the rules these replace; a rule kept (same id and title) keeps its count.
     package init(rules: [SigmaRule], replacing previous: SigmaDetector? = nil) {
@@ -40,23 +43,26 @@ package final class SigmaDetector: @unchecked Sendable {
     /// Adds to `event.detections` every rule it matches, each once.
     package func detect(_ event: inout AuditEvent) {
         var matched: [Int] = []
+        let observing = observer != nil
+        func wanted(_ source: SigmaLogSource) -> [Int]? { bySource[source] ?? (observing ? [] : nil) }
+        func evaluate(_ source: SigmaLogSource, _ candidates: [Int], _ view: EventFieldView) {
+            if let observer { observer(event.id, source, view.fields(of: source)) }
+            for index in candidates where !matched.contains(index) && rules[index].matches(view) { matched.append(index) }
+        }
         let isExec = event.exec != nil && event.syscall?.success != false
         let text = event.text
-        let commandLine = isExec && bySource[.processCreation] != nil ? Self.joined((event.exec?.argv ?? []).map { text[$0] }) : []
+        let commandLine = isExec && wanted(.processCreation) != nil ? Self.joined((event.exec?.argv ?? []).map { text[$0] }) : []
         let parentCommandLine = event.lineage?.parent.program.arguments.map { Self.joined(Array($0)) }
-        if isExec, let candidates = bySource[.processCreation] {
-            let view = EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
-            for index in candidates where rules[index].matches(view) { matched.append(index) }
+        if isExec, let candidates = wanted(.processCreation) {
+            evaluate(.processCreation, candidates, EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil))
         }
-        if let candidates = bySource[.networkConnection], Self.isConnection(event) {
-            let view = EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
-            for index in candidates where rules[index].matches(view) { matched.append(index) }
+        if let candidates = wanted(.networkConnection), Self.isConnection(event) {
+            evaluate(.networkConnection, candidates, EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil))
         }
-        if let candidates = bySource[.fileEvent], let target = Self.writtenFile(event) {
-            let view = EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target)
-            for index in candidates where rules[index].matches(view) { matched.append(index) }
+        if let candidates = wanted(.fileEvent), let target = Self.writtenFile(event) {
+            evaluate(.fileEvent, candidates, EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target))
         }
-        if !auditdAnchored.isEmpty || !auditdOpen.isEmpty {
+        if observing || !auditdAnchored.isEmpty || !auditdOpen.isEmpty {
             for record in event.records {
                 let view = EventFieldView(event, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
                 var candidates = auditdOpen
@@ -66,7 +72,7 @@ package final class SigmaDetector: @unchecked Sendable {
                         return false
                     }
                 }
-                for index in candidates where !matched.contains(index) && rules[index].matches(view) { matched.append(index) }
+                evaluate(.auditd, candidates, view)
             }
         }
         for index in matched where !event.detections.contains(where: { $0.id == rules[index].id && $0.title == rules[index].title }) {

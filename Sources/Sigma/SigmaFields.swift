@@ -65,9 +65,17 @@ package enum SigmaFields {
 
     private static let numbers: [String: Int] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1, $0) })
 
+    /// Each source's fields (its own, then nodeaudit's), name and number.
+    package static let bySource: [SigmaLogSource: [(name: String, number: Int)]] = Dictionary(
+        uniqueKeysWithValues: SigmaLogSource.allCases.map { source in
+            (source, (source.fieldNames + nodeauditFields).map { ($0, numbers[$0]!) })
+        })
+    private static let numbersBySource: [SigmaLogSource: [String: Int]] = bySource.mapValues { fields in
+        Dictionary(fields.map { ($0.name, $0.number) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// The number of `name` in `source`, nil when the source cannot supply it.
     package static func number(of name: String, in source: SigmaLogSource) -> Int? {
-        guard source.fieldNames.contains(name) || nodeauditFields.contains(name) else { return nil }
-        return numbers[name]
+        numbersBySource[source]?[name]
     }
 }

@@ -10,59 +10,7 @@ import TestSupport
 /// raw records meets an event of several records, and what the filters then select.
 @Suite("Sigma rules on events")
 struct SigmaDetectionTests {
-    static let rules = """
-        title: shell piped from the network
-        id: 00000000-0000-4000-8000-00000000a001
-        level: high
-        tags: [attack.execution, attack.t1059.004]
-        logsource: {product: linux, category: process_creation}
-        detection:
-            download:
-                CommandLine|contains: [curl, wget]
-            pipe:
-                CommandLine|re: '\\| *(ba)?sh\\b'
-            condition: download and pipe
-        ---
-        title: authorized_keys written
-        id: 00000000-0000-4000-8000-00000000a002
-        level: medium
-        logsource: {product: linux, category: file_event}
-        detection:
-            sel:
-                TargetFilename|endswith: /.ssh/authorized_keys
-            condition: sel
-        ---
-        title: connection to the metadata service
-        id: 00000000-0000-4000-8000-00000000a003
-        level: high
-        logsource: {product: linux, category: network_connection}
-        detection:
-            sel:
-                DestinationIp: 169.254.169.254
-                DestinationPort: 80
-                Initiated: 'true'
-            condition: sel
-        ---
-        title: EXECVE of nsenter, record by record
-        id: 00000000-0000-4000-8000-00000000a004
-        level: critical
-        logsource: {product: linux, service: auditd}
-        detection:
-            execve:
-                type: EXECVE
-                a0: nsenter
-            condition: execve
-        ---
-        title: a record that is both SYSCALL and EXECVE (none)
-        id: 00000000-0000-4000-8000-00000000a005
-        level: low
-        logsource: {product: linux, service: auditd}
-        detection:
-            sel:
-                type: SYSCALL
-                a0: nsenter
-            condition: sel
-        """
+    static let rules = try! String(contentsOfFile: Fixtures.fixtureFile("sigma/detection-tests.yml"), encoding: .utf8)
 
     static func exec(_ serial: Int, exe: String, argv: [String], cwd: String = "/root") -> [String] {
         let stamp = "msg=audit(1800000100.000:\(serial)):"

@@ -17,14 +17,15 @@ public enum ReferenceTools {
     }
 
     /// The Python of the tools' virtual environment made by `Scripts/setup --test`
-    /// (kubernetes-validate and PyYAML; never the system interpreter's packages).
+    /// (kubernetes-validate, PyYAML, pySigma and its SQLite backend; never the system
+    /// interpreter's packages).
     public static func toolsPython() throws -> String {
         let environment = ProcessInfo.processInfo.environment
         let cache = environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")
         let directory = environment["NODEAUDIT_TOOLS"] ?? (cache + "/nodeaudit")
         let python = directory + "/venv/bin/python3"
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw Missing(tool: python, package: "kubernetes-validate in a virtual environment")
+            throw Missing(tool: python, package: "kubernetes-validate and pySigma in a virtual environment")
         }
         return python
     }
