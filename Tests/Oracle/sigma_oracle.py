@@ -11,9 +11,11 @@ field is NULL, the keyword column holds every value of the view, and REGEXP is P
 `re.search`. A field with several values (an event's keys) keeps its first. `SYSCALL` is
 stored as `SYSCALL_NAME`, since SQLite's column names ignore case.
 
-usage: sigma_oracle.py FIELDS.jsonl RULES.yml...
+usage: sigma_oracle.py FIELDS.jsonl RULES.yml|DIRECTORY...
 """
+import glob
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -86,7 +88,10 @@ def main():
     pipeline = ProcessingPipeline(items=[ProcessingItem(transformation=FieldMappingTransformation(RENAMED))])
     backend = sqliteBackend(processing_pipeline=pipeline, fulltext_field="_text")
     result = {}
+    paths = []
     for path in sys.argv[2:]:
+        paths += sorted(glob.glob(os.path.join(path, "**", "*.y*ml"), recursive=True)) if os.path.isdir(path) else [path]
+    for path in paths:
         for rule in SigmaCollection.from_yaml(open(path).read()):
             source = source_of(rule)
             found = set()
