@@ -91,7 +91,7 @@ package final class LiveCollector {
         var detector: SigmaDetector?
         if !options.events.sigmaPaths.isEmpty {
             let set = EventOptions.loadSigma(options.events.sigmaPaths, diagnostics: diagnostics)
-            detector = SigmaDetector(rules: set.rules)
+            detector = SigmaDetector(rules: set.rules, correlations: set.correlations)
             sigmaRefusals = set.problems
             sigmaWatch = RuleFileWatch(paths: options.events.sigmaPaths, expand: SigmaRuleSet.files)
         }
@@ -382,7 +382,7 @@ package final class LiveCollector {
                 options.events.sigmaPaths = reloaded.events.sigmaPaths
                 sigmaRefusals = []
                 sigmaWatch = options.events.sigmaPaths.isEmpty ? nil : RuleFileWatch(paths: options.events.sigmaPaths, expand: SigmaRuleSet.files)
-                if sigmaWatch == nil { pipeline.replaceDetector(rules: nil) }
+                if sigmaWatch == nil { pipeline.replaceDetector(nil) }
             }
         } catch {
             diagnostics.error("reload: the configuration is refused, the running one stays: \(error)")
@@ -403,7 +403,7 @@ package final class LiveCollector {
             return
         }
         sigmaRefusals = set.problems
-        pipeline.replaceDetector(rules: set.rules)
+        pipeline.replaceDetector(set)
         diagnostics.notice("sigma: \(set.rules.count) rules in force")
     }
 

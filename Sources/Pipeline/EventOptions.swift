@@ -86,7 +86,8 @@ package struct EventOptions: Sendable {
     /// strict check.
     package func sigmaDetector(diagnostics: Diagnostics) -> SigmaDetector? {
         guard !sigmaPaths.isEmpty else { return nil }
-        return SigmaDetector(rules: Self.loadSigma(sigmaPaths, diagnostics: diagnostics).rules)
+        let set = Self.loadSigma(sigmaPaths, diagnostics: diagnostics)
+        return SigmaDetector(rules: set.rules, correlations: set.correlations)
     }
 
     /// Loads Sigma rules, saying each refusal and the count on stderr.
@@ -94,7 +95,8 @@ package struct EventOptions: Sendable {
         let set = SigmaRuleSet.load(paths)
         for refusal in set.refusals { diagnostics.warning("sigma: \(refusal)") }
         for file in set.unreadable { diagnostics.error("sigma: cannot read \(file)") }
-        diagnostics.notice("sigma: \(set.rules.count) rules loaded, \(set.refusals.count) refused")
+        diagnostics.notice("sigma: \(set.rules.count) rules loaded"
+            + (set.correlations.isEmpty ? "" : " and \(set.correlations.count) correlations") + ", \(set.refusals.count) refused")
         return set
     }
 

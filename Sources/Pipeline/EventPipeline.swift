@@ -96,9 +96,9 @@ package final class EventPipeline {
 
     /// Sigma rules in place of those loaded, from the next event on (live input, which has
     /// no rendering thread).
-    package func replaceDetector(rules: [SigmaRule]?) {
+    package func replaceDetector(_ set: SigmaRuleSet?) {
         precondition(renderingThread == nil, "rules are replaced only in a pipeline without a rendering thread")
-        renderer.replaceDetector(rules: rules)
+        renderer.replaceDetector(set)
     }
 
     /// An event separator in the input (ausearch's `----`): the open events are complete.

@@ -74,14 +74,15 @@ package final class EventRenderer: @unchecked Sendable {
     /// The Sigma rules' matches so far, per rule, and the rules (for /metrics).
     /// Sigma rules in place of those loaded (their files changed); nil: none. Rules kept
     /// keep their counts.
-    package func replaceDetector(rules: [SigmaRule]?) {
-        detector = rules.map { SigmaDetector(rules: $0, replacing: detector) }
+    package func replaceDetector(_ set: SigmaRuleSet?) {
+        detector = set.map { SigmaDetector(rules: $0.rules, correlations: $0.correlations, replacing: detector) }
     }
 
     /// Matches so far of each Sigma rule in force.
     package var detections: [(rule: String, level: String, matches: UInt64)] {
         guard let detector else { return [] }
         return detector.rules.indices.map { ("\(detector.rules[$0].id) \(detector.rules[$0].title)", detector.rules[$0].level.rawValue, detector.matches[$0]) }
+            + detector.correlationCounts.map { ("\($0.correlation.id) \($0.correlation.title)", $0.correlation.level.rawValue, $0.matches) }
     }
 
     /// Filters in place of the configured ones (SIGHUP); those written as before keep their counts.

@@ -18,10 +18,37 @@ package final class SigmaDetector: @unchecked Sendable {
     /// (`nodeaudit sigma fields`: what rules can match, and the oracle's tables).
     package var observer: ((_ eventID: String, _ source: SigmaLogSource, _ fields: [(name: String, values: [[UInt8]])]) -> Void)?
 
+    /// Correlation rules, with their state.
+    private let correlations: [CorrelationState]
+    /// For each rule, the correlations that count its matches, and its place in each.
+    private var correlationsByRule: [Int: [(state: CorrelationState, position: Int)]] = [:]
+    /// Whether a rule's own matches are reported: not when only correlations without
+    /// `generate: true` refer to it.
+    private var reports: [Bool]
+    /// Matches so far, per correlation.
+    package private(set) var correlationMatches: [UInt64]
+
     /// `previous`: the rules these replace; a rule kept (same id and title) keeps its count.
-    package init(rules: [SigmaRule], replacing previous: SigmaDetector? = nil) {
+    /// `correlations` refer to `rules` by name or id (`SigmaRuleSet` checked they do).
+    package init(rules: [SigmaRule], correlations: [SigmaCorrelation] = [], replacing previous: SigmaDetector? = nil) {
         self.rules = rules
         matches = Array(repeating: 0, count: rules.count)
+        reports = Array(repeating: true, count: rules.count)
+        correlationMatches = Array(repeating: 0, count: correlations.count)
+        self.correlations = correlations.map { correlation in
+            let numbers = correlation.references.compactMap { reference in rules.firstIndex { $0.name == reference || $0.id == reference } }
+            let fields = numbers.map { rule in correlation.groupBy.compactMap { SigmaFields.number(of: $0, in: rules[rule].logSource) } }
+            return CorrelationState(correlation, rules: numbers, groupFields: fields)
+        }
+        var generated = Set<Int>()
+        for state in self.correlations {
+            for (position, rule) in state.rules.enumerated() {
+                correlationsByRule[rule, default: []].append((state, position))
+                reports[rule] = false
+                if state.correlation.generate { generated.insert(rule) }
+            }
+        }
+        for rule in generated { reports[rule] = true }
         if let previous {
             var counts: [String: UInt64] = [:]
             for (index, rule) in previous.rules.enumerated() { counts[rule.id + "\n" + rule.title, default: 0] += previous.matches[index] }
@@ -45,9 +72,19 @@ package final class SigmaDetector: @unchecked Sendable {
         var matched: [Int] = []
         let observing = observer != nil
         func wanted(_ source: SigmaLogSource) -> [Int]? { bySource[source] ?? (observing ? [] : nil) }
+        var fired: [Int] = []
+        let time = event.key.stamp.epochMilliseconds
         func evaluate(_ source: SigmaLogSource, _ candidates: [Int], _ view: EventFieldView) {
             if let observer { observer(event.id, source, view.fields(of: source)) }
-            for index in candidates where !matched.contains(index) && rules[index].matches(view) { matched.append(index) }
+            for index in candidates where !matched.contains(index) && rules[index].matches(view) {
+                matched.append(index)
+                for (state, position) in correlationsByRule[index] ?? [] {
+                    let key = Self.groupKey(state.groupFields[position], in: view)
+                    if state.record(position: position, key: key, time: time), let number = correlations.firstIndex(where: { $0 === state }) {
+                        fired.append(number)
+                    }
+                }
+            }
         }
         let isExec = event.exec != nil && event.syscall?.success != false
         let text = event.text
@@ -75,18 +112,42 @@ package final class SigmaDetector: @unchecked Sendable {
                 evaluate(.auditd, candidates, view)
             }
         }
-        for index in matched where !event.detections.contains(where: { $0.id == rules[index].id && $0.title == rules[index].title }) {
+        for index in matched {
             matches[index] += 1
-            event.detections.append(rules[index].detection)
+            if reports[index], !event.detections.contains(where: { $0.id == rules[index].id && $0.title == rules[index].title }) {
+                event.detections.append(rules[index].detection)
+            }
         }
+        for number in fired {
+            correlationMatches[number] += 1
+            event.detections.append(correlations[number].correlation.detection)
+        }
+    }
+
+    /// A group's key: the first value of each group-by field (absent: empty), joined.
+    private static func groupKey(_ fields: [Int], in view: EventFieldView) -> String {
+        var key: [UInt8] = []
+        for field in fields {
+            _ = view.anyValue(of: field) { value in
+                key.append(contentsOf: value)
+                return true
+            }
+            key.append(0x1f)
+        }
+        return String(decoding: key, as: UTF8.self)
+    }
+
+    /// The correlation rules, each with its matches and the groups it holds.
+    package var correlationCounts: [(correlation: SigmaCorrelation, matches: UInt64, groups: Int, forgotten: UInt64)] {
+        correlations.indices.map { (correlations[$0].correlation, correlationMatches[$0], correlations[$0].groupCount, correlations[$0].forgottenGroups) }
     }
 
     /// `N matches of M rules` and the rules that matched most, for a run's last words.
     package var summary: String {
-        let total = matches.reduce(0, +)
-        let top = matches.indices.filter { matches[$0] > 0 }.sorted { matches[$0] > matches[$1] }.prefix(5)
-            .map { "\(rules[$0].title) (\(rules[$0].level.rawValue)): \(matches[$0])" }
-        return "\(total) matches of \(rules.count) rules" + (top.isEmpty ? "" : "; " + top.joined(separator: ", "))
+        let counts = rules.indices.map { (rules[$0].title, rules[$0].level, matches[$0]) }
+            + correlationCounts.map { ($0.correlation.title, $0.correlation.level, $0.matches) }
+        let top = counts.filter { $0.2 > 0 }.sorted { $0.2 > $1.2 }.prefix(5).map { "\($0.0) (\($0.1.rawValue)): \($0.2)" }
+        return "\(counts.reduce(0) { $0 + $1.2 }) matches of \(counts.count) rules" + (top.isEmpty ? "" : "; " + top.joined(separator: ", "))
     }
 
     /// Values joined with spaces, as a command line.

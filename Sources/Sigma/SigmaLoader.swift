@@ -10,29 +10,43 @@ package enum SigmaLoader {
     /// event slow; SigmaHQ's longest lists are a few hundred).
     package static let maxValuesPerItem = 10_000
 
+    /// One file's rules, correlation rules and refusals, in document order.
+    package struct Loaded {
+        package var rules: [SigmaRule] = []
+        package var correlations: [SigmaCorrelation] = []
+        package var refusals: [SigmaError] = []
+    }
+
     /// The rules of one file's text, and the refusals, in document order.
-    package static func load(_ text: String, file: String) -> (rules: [SigmaRule], refusals: [SigmaError]) {
+    package static func load(_ text: String, file: String) -> Loaded {
         guard text.utf8.count <= maxFileBytes else {
-            return ([], [SigmaError(file: file, line: 1, column: 1, construct: "file size",
-                                    message: "larger than \(maxFileBytes) bytes; not a Sigma rule file")])
+            return Loaded(refusals: [SigmaError(file: file, line: 1, column: 1, construct: "file size",
+                                                message: "larger than \(maxFileBytes) bytes; not a Sigma rule file")])
         }
         let documents: [YAMLNode]
         do throws(YAMLError) {
             documents = try YAMLDocument.composeAll(text)
         } catch {
-            return ([], [SigmaError(file: file, line: error.mark.line, column: error.mark.column, construct: "YAML",
-                                    message: "not valid YAML: \(error.problem)")])
+            return Loaded(refusals: [SigmaError(file: file, line: error.mark.line, column: error.mark.column, construct: "YAML",
+                                                message: "not valid YAML: \(error.problem)")])
         }
-        var rules: [SigmaRule] = []
-        var refusals: [SigmaError] = []
+        var loaded = Loaded()
         for document in documents {
             do throws(SigmaError) {
-                rules.append(try rule(document, file: file))
+                if let entries = document.mapping, let node = entries.first(where: { $0.key.string == "correlation" })?.value {
+                    guard let title = entries.first(where: { $0.key.string == "title" })?.value.string, !title.isEmpty else {
+                        throw refuse(document, file, "rule shape", "a rule needs a `title`")
+                    }
+                    loaded.correlations.append(try SigmaCorrelation.parse(entries, correlation: node, title: title, file: file,
+                                                                          line: document.mark.line) { refuse($0, file, $1, $2) })
+                } else {
+                    loaded.rules.append(try rule(document, file: file))
+                }
             } catch {
-                refusals.append(error)
+                loaded.refusals.append(error)
             }
         }
-        return (rules, refusals)
+        return loaded
     }
 
     private static func refuse(_ node: YAMLNode, _ file: String, _ construct: String, _ message: String) -> SigmaError {
@@ -42,9 +56,6 @@ package enum SigmaLoader {
     private static func rule(_ document: YAMLNode, file: String) throws(SigmaError) -> SigmaRule {
         guard let entries = document.mapping else { throw refuse(document, file, "rule shape", "a rule is a mapping") }
         func value(_ key: String) -> YAMLNode? { entries.first { $0.key.string == key }?.value }
-        if let correlation = value("correlation") {
-            throw refuse(correlation, file, "correlation rule", "correlation rules are not supported yet")
-        }
         if let action = value("action") {
             throw refuse(action, file, "rule collection action", "rule collections (`action: global`, `repeat`) are not supported")
         }
@@ -111,7 +122,7 @@ package enum SigmaLoader {
             }
         }
         return SigmaRule(
-            id: value("id")?.string ?? "", title: title, level: level, tags: tags, status: value("status")?.string,
+            id: value("id")?.string ?? "", name: value("name")?.string, title: title, level: level, tags: tags, status: value("status")?.string,
             logSource: logSource, file: file, line: document.mark.line, searches: searches,
             condition: conditions.count == 1 ? conditions[0] : .or(conditions))
     }

@@ -4,6 +4,8 @@ import AuditEvents
 /// reports them, its log source, and its detection as searches and a condition over them.
 package struct SigmaRule: Sendable {
     package var id: String
+    /// The rule's `name`, by which correlation rules may refer to it.
+    package var name: String?
     package var title: String
     package var level: Detection.Level
     package var tags: [String]

@@ -4,6 +4,8 @@ import HostIO
 /// prints and what `run --sigma` and `parse --sigma` load.
 package struct SigmaRuleSet: Sendable {
     package private(set) var rules: [SigmaRule] = []
+    /// Correlation rules whose rules and group-by fields were all found.
+    package private(set) var correlations: [SigmaCorrelation] = []
     package private(set) var refusals: [SigmaError] = []
     /// Files that could not be read (path and reason).
     package private(set) var unreadable: [String] = []
@@ -20,13 +22,36 @@ package struct SigmaRuleSet: Sendable {
                     let text = try HostFile.read(file, limit: SigmaLoader.maxFileBytes + 1)
                     let loaded = SigmaLoader.load(String(decoding: text, as: UTF8.self), file: file)
                     set.rules += loaded.rules
+                    set.correlations += loaded.correlations
                     set.refusals += loaded.refusals
                 } catch {
                     set.unreadable.append("\(file): \(error)")
                 }
             }
         }
+        set.resolveCorrelations()
         return set
+    }
+
+    /// Keeps the correlations whose rules are loaded (by `name` or `id`, from any file) and
+    /// whose group-by fields each rule's log source supplies; refuses the others.
+    private mutating func resolveCorrelations() {
+        correlations = correlations.filter { correlation in
+            let mark = correlation.referenceMark
+            func refuse(_ construct: String, _ message: String) -> Bool {
+                refusals.append(SigmaError(file: correlation.file, line: mark.line, column: mark.column, construct: construct, message: message))
+                return false
+            }
+            for reference in correlation.references {
+                guard let rule = rules.first(where: { $0.name == reference || $0.id == reference }) else {
+                    return refuse("correlation reference", "`\(reference)` names no loaded rule (by name or id)")
+                }
+                for field in correlation.groupBy where SigmaFields.number(of: field, in: rule.logSource) == nil {
+                    return refuse("field \(field) in \(rule.logSource.rawValue)", "group-by `\(field)`: the \(rule.logSource.rawValue) log source of `\(reference)` has no such field")
+                }
+            }
+            return true
+        }
     }
 
     /// The rule files `paths` name: files as they are, directories' `.yml` and `.yaml`

@@ -45,12 +45,23 @@ struct SigmaLoaderTests {
         #expect(refusal.description.hasPrefix("rules/x.yml:\(refusal.line):\(refusal.column): "))
     }
 
-    @Test("log sources nodeaudit does not supply, correlation rules and YAML errors are refused by name")
+    @Test("log sources nodeaudit does not supply, correlations it cannot run and YAML errors are refused by name")
     func otherRefusals() throws {
         let windows = SigmaTestRules.processCreation("    sel:\n        Image: x\n    condition: sel").replacingOccurrences(of: "product: linux", with: "product: windows")
         #expect(Self.refusal(windows)?.construct == "logsource product windows, category process_creation")
-        let correlation = "title: many\ncorrelation:\n    type: event_count\n    rules: [a]\n"
-        #expect(Self.refusal(correlation)?.construct == "correlation rule")
+        let base = SigmaTestRules.processCreation("    sel:\n        Image: x\n    condition: sel") + "\nname: base\n---\n"
+        func correlation(_ body: String) -> [String] {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-correlation-\(UUID().uuidString).yml")
+            defer { try? FileManager.default.removeItem(at: file) }
+            try? (base + "title: many\ncorrelation:\n" + body).write(to: file, atomically: true, encoding: .utf8)
+            return SigmaRuleSet.load([file.path]).refusals.map(\.construct)
+        }
+        #expect(correlation("    type: event_count\n    rules: [base]\n    timespan: 1m\n    condition: {gte: 3}\n") == [])
+        #expect(correlation("    type: event_count\n    rules: [other]\n    timespan: 1m\n    condition: {gte: 3}\n") == ["correlation reference"])
+        #expect(correlation("    type: value_count\n    rules: [base]\n    timespan: 1m\n    condition: {gte: 3, field: User}\n") == ["correlation value_count"])
+        #expect(correlation("    type: event_count\n    rules: [base]\n    timespan: 1m\n    condition: {lt: 3}\n") == ["correlation condition lt"])
+        #expect(correlation("    type: event_count\n    rules: [base]\n    timespan: soon\n    condition: {gte: 3}\n") == ["correlation timespan"])
+        #expect(correlation("    type: temporal\n    rules: [base]\n    group-by: [DestinationIp]\n    timespan: 1m\n") == ["field DestinationIp in process_creation"])
         #expect(Self.refusal("title: [unclosed\n")?.construct == "YAML")
     }
 
