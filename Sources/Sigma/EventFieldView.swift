@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import AuditEvents
 import AuditRecords
 
@@ -7,7 +10,10 @@ import AuditRecords
 /// Built once per event for the log sources that concern it; values are read in place
 /// from the event's text or the record's bytes, except the few joined once (`CommandLine`).
 struct EventFieldView: SigmaEvent {
-    let event: AuditEvent
+    /// The event, borrowed for as long as the view lives (`SigmaDetector.detect`): copying
+    /// it for each view retained and released every buffer it holds.
+    private let eventPointer: UnsafePointer<AuditEvent>
+    private var event: AuditEvent { _read { yield eventPointer.pointee } }
     /// For `service: auditd`: the record whose fields are the rule's (nodeaudit's own
     /// dotted fields still come from the event).
     let record: AuditRecord?
@@ -17,8 +23,8 @@ struct EventFieldView: SigmaEvent {
     let parentCommandLine: [UInt8]?
     let targetFilename: [UInt8]?
 
-    init(_ event: AuditEvent, record: AuditRecord? = nil, commandLine: [UInt8], parentCommandLine: [UInt8]?, targetFilename: [UInt8]?) {
-        self.event = event
+    init(_ event: UnsafePointer<AuditEvent>, record: AuditRecord? = nil, commandLine: [UInt8], parentCommandLine: [UInt8]?, targetFilename: [UInt8]?) {
+        eventPointer = event
         self.record = record
         self.commandLine = commandLine
         self.parentCommandLine = parentCommandLine
@@ -26,7 +32,7 @@ struct EventFieldView: SigmaEvent {
     }
 
     func anyValue(of field: Int, _ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool? {
-        guard let source = EventField.byNumber[field] else { return nil }
+        guard field < EventField.byNumber.count, let source = EventField.byNumber[field] else { return nil }
         switch source {
         case .recordField(let key, let decoding):
             guard let record else { return nil }
@@ -92,7 +98,7 @@ struct EventFieldView: SigmaEvent {
         var present = false
         var found = false
         record.forEachField { name, value in
-            guard !found, name.elementsEqual(key) else { return }
+            guard !found, name.count == key.count, key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.baseAddress!, key.count) == 0 }) else { return }
             present = true
             found = Self.visit(recordFieldValue(value, decodes: decodes), visit)
         }
@@ -192,8 +198,9 @@ enum EventField {
         "exe", "comm", "name", "cwd", "proctitle", "acct", "hostname", "addr", "terminal", "subj", "unit", "op", "old", "new",
     ]
 
-    static let byNumber: [Int: EventField] = {
-        var table: [Int: EventField] = [:]
+    /// Indexed by field number (every number has one).
+    static let byNumber: [EventField?] = {
+        var table = [EventField?](repeating: nil, count: SigmaFields.all.count)
         let named: [String: EventField] = [
             "Image": .image, "CommandLine": .commandLine, "ParentImage": .parentImage, "ParentCommandLine": .parentCommandLine,
             "CurrentDirectory": .currentDirectory, "User": .user, "LogonId": .logonId, "ProcessId": .processId,

@@ -3,15 +3,18 @@ import AuditRecords
 
 /// The loaded Sigma rules, compiled once into a matcher that does not try every rule on
 /// every event: rules are filed by log source (an event is asked only by the sources that
-/// concern it: an exec by `process_creation`, a connect by `network_connection`…), and
+/// concern it: an exec by `process_creation`, a connect by `network_connection`…);
 /// `service: auditd` rules that require a record `type`, `key` or `SYSCALL` value are filed
-/// under it, so a record meets only the rules that name its type or key.
+/// under it, so a record meets only the rules that name its type or key; and the others
+/// by the literals they require (`LiteralIndex`).
 package final class SigmaDetector: @unchecked Sendable {
     package let rules: [SigmaRule]
-    private var bySource: [SigmaLogSource: [Int]] = [:]
-    /// auditd rules by an anchoring (field number, folded value); the rest in `auditdOpen`.
+    private var bySource: [SigmaLogSource: LiteralIndex] = [:]
+    /// auditd rules by an anchoring (field number, folded value); the rest by their literals.
     private var auditdAnchored: [Int: [[UInt8]: [Int]]] = [:]
-    private var auditdOpen: [Int] = []
+    /// Rules anchored on a record type, by the type's number: no text compared per record.
+    private var auditdByType: [UInt32: [Int]] = [:]
+    private var auditdByLiteral = LiteralIndex()
     /// Matches so far, per rule (for /metrics).
     package private(set) var matches: [UInt64]
     /// Told every view of an event the rules read, whether or not a rule concerns it
@@ -56,62 +59,33 @@ package final class SigmaDetector: @unchecked Sendable {
         }
         for (index, rule) in rules.enumerated() {
             if rule.logSource == .auditd {
-                if let (field, values) = rule.anchor {
-                    for value in values { auditdAnchored[field, default: [:]][value, default: []].append(index) }
+                // A literal in another field than `type` narrows more than the type does.
+                let typeField = Self.typeField
+                if let literals = rule.requiredLiterals, !literals.contains(where: { $0.field == typeField }) {
+                    auditdByLiteral.add(rule, index: index)
+                } else if let (field, values) = rule.anchor {
+                    for value in values {
+                        let typeName = Array(value.map { $0 &- 97 < 26 ? $0 - 32 : $0 })[...]
+                        if field == typeField, let type = RecordType(name: typeName) {
+                            auditdByType[type.number, default: []].append(index)
+                        } else {
+                            auditdAnchored[field, default: [:]][value, default: []].append(index)
+                        }
+                    }
                 } else {
-                    auditdOpen.append(index)
+                    auditdByLiteral.add(rule, index: index)
                 }
             } else {
-                bySource[rule.logSource, default: []].append(index)
+                bySource[rule.logSource, default: LiteralIndex()].add(rule, index: index)
             }
         }
     }
 
+    private static let typeField = SigmaFields.number(of: "type", in: .auditd)!
+
     /// Adds to `event.detections` every rule it matches, each once.
     package func detect(_ event: inout AuditEvent) {
-        var matched: [Int] = []
-        let observing = observer != nil
-        func wanted(_ source: SigmaLogSource) -> [Int]? { bySource[source] ?? (observing ? [] : nil) }
-        var fired: [Int] = []
-        let time = event.key.stamp.epochMilliseconds
-        func evaluate(_ source: SigmaLogSource, _ candidates: [Int], _ view: EventFieldView) {
-            if let observer { observer(event.id, source, view.fields(of: source)) }
-            for index in candidates where !matched.contains(index) && rules[index].matches(view) {
-                matched.append(index)
-                for (state, position) in correlationsByRule[index] ?? [] {
-                    let key = Self.groupKey(state.groupFields[position], in: view)
-                    if state.record(position: position, key: key, time: time), let number = correlations.firstIndex(where: { $0 === state }) {
-                        fired.append(number)
-                    }
-                }
-            }
-        }
-        let isExec = event.exec != nil && event.syscall?.success != false
-        let text = event.text
-        let commandLine = isExec && wanted(.processCreation) != nil ? Self.joined((event.exec?.argv ?? []).map { text[$0] }) : []
-        let parentCommandLine = event.lineage?.parent.program.arguments.map { Self.joined(Array($0)) }
-        if isExec, let candidates = wanted(.processCreation) {
-            evaluate(.processCreation, candidates, EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil))
-        }
-        if let candidates = wanted(.networkConnection), Self.isConnection(event) {
-            evaluate(.networkConnection, candidates, EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil))
-        }
-        if let candidates = wanted(.fileEvent), let target = Self.writtenFile(event) {
-            evaluate(.fileEvent, candidates, EventFieldView(event, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target))
-        }
-        if observing || !auditdAnchored.isEmpty || !auditdOpen.isEmpty {
-            for record in event.records {
-                let view = EventFieldView(event, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
-                var candidates = auditdOpen
-                for (field, byValue) in auditdAnchored {
-                    _ = view.anyValue(of: field) { value in
-                        if let found = byValue[SigmaText.folded(value)] { candidates += found }
-                        return false
-                    }
-                }
-                evaluate(.auditd, candidates, view)
-            }
-        }
+        let (matched, fired) = withUnsafePointer(to: &event) { evaluate($0) }
         for index in matched {
             matches[index] += 1
             if reports[index], !event.detections.contains(where: { $0.id == rules[index].id && $0.title == rules[index].title }) {
@@ -122,6 +96,73 @@ package final class SigmaDetector: @unchecked Sendable {
             correlationMatches[number] += 1
             event.detections.append(correlations[number].correlation.detection)
         }
+    }
+
+    /// The rules the event matches, and the correlations that fire, the event borrowed.
+    private func evaluate(_ pointer: UnsafePointer<AuditEvent>) -> (matched: [Int], fired: [Int]) {
+        var matched: [Int] = []
+        let observing = observer != nil
+        func wanted(_ source: SigmaLogSource) -> LiteralIndex? { bySource[source] ?? (observing ? LiteralIndex() : nil) }
+        var fired: [Int] = []
+        let time = pointer.pointee.key.stamp.epochMilliseconds
+        func evaluate(_ source: SigmaLogSource, _ literals: LiteralIndex, _ view: EventFieldView, also anchored: [Int] = []) {
+            if let observer { observer(pointer.pointee.id, source, view.fields(of: source)) }
+            var candidates = literals.open + anchored
+            for field in literals.fields {
+                _ = view.anyValue(of: field) { value in
+                    literals.candidates(field: field, value: value, into: &candidates)
+                    return false
+                }
+            }
+            for index in candidates where !matched.contains(index) && rules[index].matches(view) {
+                matched.append(index)
+                for (state, position) in correlationsByRule[index] ?? [] {
+                    let key = Self.groupKey(state.groupFields[position], in: view)
+                    if state.record(position: position, key: key, time: time), let number = correlations.firstIndex(where: { $0 === state }) {
+                        fired.append(number)
+                    }
+                }
+            }
+        }
+        let isExec = pointer.pointee.exec != nil && pointer.pointee.syscall?.success != false
+        let text = pointer.pointee.text
+        let commandLine = isExec && wanted(.processCreation) != nil ? Self.joined((pointer.pointee.exec?.argv ?? []).map { text[$0] }) : []
+        let parentCommandLine = pointer.pointee.lineage?.parent.program.arguments.map { Self.joined(Array($0)) }
+        if isExec, let candidates = wanted(.processCreation) {
+            evaluate(.processCreation, candidates, EventFieldView(pointer, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil))
+        }
+        if let candidates = wanted(.networkConnection), Self.isConnection(pointer.pointee) {
+            evaluate(.networkConnection, candidates, EventFieldView(pointer, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil))
+        }
+        if let candidates = wanted(.fileEvent), let target = Self.writtenFile(pointer.pointee) {
+            evaluate(.fileEvent, candidates, EventFieldView(pointer, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target))
+        }
+        if observing || !auditdAnchored.isEmpty || !auditdByType.isEmpty || !auditdByLiteral.isEmpty {
+            var folded: [UInt8] = []
+            /// The anchored rules `view`'s values name in the fields `only` allows.
+            func anchored(in view: EventFieldView, recordFields: Bool) -> [Int] {
+                var found: [Int] = []
+                for (field, byValue) in auditdAnchored where (field == Self.typeField) == recordFields {
+                    _ = view.anyValue(of: field) { value in
+                        folded.removeAll(keepingCapacity: true)
+                        folded.append(contentsOf: value.lazy.map(SigmaText.fold))
+                        if let rules = byValue[folded] { found += rules }
+                        return false
+                    }
+                }
+                return found
+            }
+            // Keys and the syscall are the event's: looked up once, not per record.
+            let eventView = EventFieldView(pointer, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
+            let byEvent = anchored(in: eventView, recordFields: false)
+            for record in pointer.pointee.records {
+                let view = EventFieldView(pointer, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
+                var candidates = byEvent + (auditdByType[record.type.number] ?? [])
+                if auditdAnchored[Self.typeField] != nil { candidates += anchored(in: view, recordFields: true) }
+                evaluate(.auditd, auditdByLiteral, view, also: candidates)
+            }
+        }
+        return (matched, fired)
     }
 
     /// A group's key: the first value of each group-by field (absent: empty), joined.

@@ -37,6 +37,23 @@ struct SigmaPattern: Sendable, Equatable {
         pieces = kept.isEmpty ? [[]] : kept
     }
 
+    /// The longest literal run (no wildcard) every match contains, folded.
+    var requiredLiteral: [UInt8] {
+        var best: [UInt8] = []
+        for piece in pieces {
+            var run: [UInt8] = []
+            for byte in piece + [nil] {
+                if let byte {
+                    run.append(SigmaText.fold(byte))
+                } else {
+                    if run.count > best.count { best = run }
+                    run = []
+                }
+            }
+        }
+        return best
+    }
+
     /// The whole value, folded, when the pattern is one without wildcards that ignores case.
     var exactFolded: [UInt8]? {
         guard !cased, !openStart, !openEnd, pieces.count == 1 else { return nil }

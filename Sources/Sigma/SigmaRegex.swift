@@ -37,6 +37,9 @@ struct SigmaRegex: Sendable {
     }
 
     private let program: [Instruction]
+    /// Literals (folded), one of which every match contains: for the rule index, and a
+    /// quick "no" before the machine runs. Empty when the expression has none of 3 bytes.
+    let requiredLiterals: [[UInt8]]
     /// Whether the program must match at the text's start (`^` without `m`, `\A`): one
     /// start thread instead of one per position.
     private let anchored: Bool
@@ -49,12 +52,22 @@ struct SigmaRegex: Sendable {
         compiler.program.append(.match)
         program = compiler.program
         anchored = tree.startsAnchored
+        requiredLiterals = tree.requiredLiterals.filter { $0.count >= 3 }.count == tree.requiredLiterals.count ? tree.requiredLiterals : []
     }
 
     /// Whether the pattern matches anywhere in `text`.
     func matches(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        var current = ThreadList(capacity: program.count)
-        var next = ThreadList(capacity: program.count)
+        if !requiredLiterals.isEmpty, !requiredLiterals.contains(where: { SigmaText.contains($0, in: text) }) { return false }
+        // Four arrays of the program's size, on the stack for the usual small programs.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * program.count) { buffer in
+            buffer.initialize(repeating: 0)
+            var current = ThreadList(buffer, offset: 0, capacity: program.count)
+            var next = ThreadList(buffer, offset: 2 * program.count, capacity: program.count)
+            return run(text, &current, &next)
+        }
+    }
+
+    private func run(_ text: UnsafeBufferPointer<UInt8>, _ current: inout ThreadList, _ next: inout ThreadList) -> Bool {
         var position = 0
         while true {
             if position == 0 || !anchored {
@@ -108,15 +121,16 @@ struct SigmaRegex: Sendable {
     }
 }
 
-/// The program counters live at one text position, each once (a sparse set).
+/// The program counters live at one text position, each once (a sparse set, cleared by
+/// its count alone).
 private struct ThreadList {
-    var dense: [Int]
-    var sparse: [Int]
+    var dense: UnsafeMutableBufferPointer<Int>
+    var sparse: UnsafeMutableBufferPointer<Int>
     var count = 0
 
-    init(capacity: Int) {
-        dense = Array(repeating: 0, count: capacity)
-        sparse = Array(repeating: 0, count: capacity)
+    init(_ buffer: UnsafeMutableBufferPointer<Int>, offset: Int, capacity: Int) {
+        dense = UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset + capacity)])
+        sparse = UnsafeMutableBufferPointer(rebasing: buffer[(offset + capacity)..<(offset + 2 * capacity)])
     }
 
     mutating func clear() { count = 0 }
@@ -215,6 +229,47 @@ private indirect enum RegexNode {
     case alternation([RegexNode])
     case repeated(RegexNode, min: Int, max: Int?)
     case assertion(SigmaRegex.Assertion)
+
+    /// Literals (folded), one of which every match contains; empty when none is known.
+    /// A sequence gives its longest run of one-byte (or one-letter, either case) steps, or
+    /// the literals of one of its alternations, whichever has the longer shortest literal;
+    /// an alternation gives its branches' literals when every branch has some.
+    var requiredLiterals: [[UInt8]] {
+        switch self {
+        case .alternation(let branches):
+            var all: [[UInt8]] = []
+            for branch in branches {
+                let literals = branch.requiredLiterals
+                if literals.isEmpty { return [] }
+                all += literals
+            }
+            return all
+        case .bytes, .sequence:
+            let items: [RegexNode]
+            if case .sequence(let sequence) = self { items = sequence } else { items = [self] }
+            var best: [[UInt8]] = []
+            func shortest(_ literals: [[UInt8]]) -> Int { literals.map(\.count).min() ?? 0 }
+            var run: [UInt8] = []
+            for item in items {
+                if case .bytes(let set) = item, let byte = set.foldedLetter {
+                    run.append(byte)
+                    if run.count > shortest(best) { best = [run] }
+                } else {
+                    run = []
+                    if case .alternation = item {
+                        let literals = item.requiredLiterals
+                        if shortest(literals) > shortest(best) { best = literals }
+                    } else if case .repeated(let inner, let low, _) = item, low >= 1 {
+                        let literals = inner.requiredLiterals
+                        if shortest(literals) > shortest(best) { best = literals }
+                    }
+                }
+            }
+            return best
+        default:
+            return []
+        }
+    }
 
     var startsAnchored: Bool {
         switch self {
@@ -494,6 +549,18 @@ private struct RegexParser {
 }
 
 extension ByteSet {
+    /// The byte folded, when the set holds one byte, or one letter in both cases.
+    var foldedLetter: UInt8? {
+        if let single = singleByte { return SigmaText.fold(single) }
+        var found: [UInt8] = []
+        for byte in 0...255 where contains(UInt8(byte)) {
+            found.append(UInt8(byte))
+            if found.count > 2 { return nil }
+        }
+        guard found.count == 2, SigmaText.fold(found[0]) == SigmaText.fold(found[1]) else { return nil }
+        return SigmaText.fold(found[0])
+    }
+
     /// The byte, when the set holds exactly one.
     var singleByte: UInt8? {
         var found: UInt8?

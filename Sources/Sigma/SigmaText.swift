@@ -7,4 +7,22 @@ enum SigmaText {
     }
 
     static func folded(_ bytes: some Sequence<UInt8>) -> [UInt8] { bytes.map(fold) }
+
+    /// Whether the folded `literal` occurs in `text`, ignoring case.
+    static func contains(_ literal: [UInt8], in text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = literal.first, text.count >= literal.count else { return literal.isEmpty }
+        var offset = 0
+        let last = text.count - literal.count
+        search: while offset <= last {
+            if fold(text[offset]) == first {
+                for index in 1..<literal.count where fold(text[offset + index]) != literal[index] {
+                    offset += 1
+                    continue search
+                }
+                return true
+            }
+            offset += 1
+        }
+        return false
+    }
 }

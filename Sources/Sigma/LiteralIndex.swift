@@ -1,0 +1,103 @@
+/// The rule index's prefilter: which rules an event's field values could match, from the
+/// literals the rules require. A rule whose condition needs, in some field, a value
+/// containing one of a few literals of three bytes or more (`CommandLine|contains`, an
+/// `Image|endswith`, a regular expression's fixed part) is filed under a trigram of each;
+/// an event's values are scanned once for trigrams, and a rule is evaluated only when one
+/// of its literals stands in full where its first trigram was found. Rules with no such
+/// literal are evaluated on every event of their source.
+struct LiteralIndex {
+    /// Rules and their literals by (field number, the literal's first trigram, folded).
+    private var rulesByTrigram: [Int: [UInt32: [(rule: Int, literal: [UInt8])]]] = [:]
+    /// A quick "no" for trigrams no rule names: one bit per hashed trigram.
+    private var bloom = [UInt64](repeating: 0, count: 1024)
+    /// Rules without a required literal: always evaluated.
+    private(set) var open: [Int] = []
+
+    /// Files rule `index` under the literals its condition requires, or with the open ones.
+    mutating func add(_ rule: SigmaRule, index: Int) {
+        guard let requirement = rule.requiredLiterals, !requirement.isEmpty else {
+            open.append(index)
+            return
+        }
+        for (field, literal) in requirement {
+            let trigram = Self.trigram(literal, at: 0)
+            rulesByTrigram[field, default: [:]][trigram, default: []].append((index, literal))
+            if !fields.contains(field) { fields.append(field) }
+            let bit = Self.bloomBit(trigram)
+            bloom[bit >> 6] |= 1 << UInt64(bit & 63)
+        }
+    }
+
+    var isEmpty: Bool { open.isEmpty && rulesByTrigram.isEmpty }
+
+    /// The fields whose values are scanned.
+    private(set) var fields: [Int] = []
+
+    /// Adds to `candidates` the rules a trigram of `value` (in `field`) names.
+    func candidates(field: Int, value: UnsafeBufferPointer<UInt8>, into candidates: inout [Int]) {
+        guard value.count >= 3, let byTrigram = rulesByTrigram[field] else { return }
+        var trigram = UInt32(SigmaText.fold(value[0])) << 8 | UInt32(SigmaText.fold(value[1]))
+        for offset in 2..<value.count {
+            trigram = (trigram << 8 | UInt32(SigmaText.fold(value[offset]))) & 0xff_ffff
+            let bit = Self.bloomBit(trigram)
+            guard bloom[bit >> 6] & (1 << UInt64(bit & 63)) != 0, let rules = byTrigram[trigram] else { continue }
+            for (rule, literal) in rules where !candidates.contains(rule) && Self.literal(literal, standsIn: value, at: offset - 2) {
+                candidates.append(rule)
+            }
+        }
+    }
+
+    /// Whether the folded `literal` is in `value` at `start`.
+    private static func literal(_ literal: [UInt8], standsIn value: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+        guard start + literal.count <= value.count else { return false }
+        for index in 3..<max(3, literal.count) where SigmaText.fold(value[start + index]) != literal[index] { return false }
+        return true
+    }
+
+    private static func trigram(_ literal: [UInt8], at offset: Int) -> UInt32 {
+        UInt32(literal[offset]) << 16 | UInt32(literal[offset + 1]) << 8 | UInt32(literal[offset + 2])
+    }
+
+    private static func bloomBit(_ trigram: UInt32) -> Int { Int((trigram &* 0x9E37_79B1) >> 16) & 0xffff }
+}
+
+extension SigmaRule {
+    /// (field, folded literal) pairs of which every match contains at least one: from the
+    /// searches the condition requires, one item per map whose every value has a literal
+    /// of three bytes or more. Nil when the condition requires nothing so narrow.
+    var requiredLiterals: [(field: Int, literal: [UInt8])]? {
+        let required = condition.requiredSearches
+        guard !required.isEmpty else { return nil }
+        var literals: [(field: Int, literal: [UInt8])] = []
+        for index in required {
+            guard case .maps(let maps) = searches[index] else { return nil }
+            for map in maps {
+                let items = map.compactMap { item -> [(Int, [UInt8])]? in
+                    var found: [(Int, [UInt8])] = []
+                    for value in item.values {
+                        let literals: [[UInt8]]
+                        switch value {
+                        case .pattern(let pattern): literals = [pattern.requiredLiteral]
+                        case .regex(let regex): literals = regex.requiredLiterals
+                        default: return nil
+                        }
+                        guard !literals.isEmpty, literals.allSatisfy({ $0.count >= 3 }) else { return nil }
+                        found += literals.map { (item.field, $0) }
+                        // With `all`, any one value's literal is required.
+                        if item.requireAll { break }
+                    }
+                    return found.isEmpty ? nil : found
+                }
+                // The most selective item: its shortest literal longest; a record's `type`
+                // (a handful of values on every record) only when nothing else is there.
+                let typeField = SigmaFields.number(of: "type", in: .auditd)
+                func score(_ item: [(Int, [UInt8])]) -> Int {
+                    (item.first?.0 == typeField ? 0 : 1000) + (item.map(\.1.count).min() ?? 0)
+                }
+                guard let item = items.max(by: { score($0) < score($1) }) else { return nil }
+                literals += item.map { (field: $0.0, literal: $0.1) }
+            }
+        }
+        return literals
+    }
+}
