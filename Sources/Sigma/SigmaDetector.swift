@@ -105,15 +105,21 @@ package final class SigmaDetector: @unchecked Sendable {
         func wanted(_ source: SigmaLogSource) -> LiteralIndex? { bySource[source] ?? (observing ? LiteralIndex() : nil) }
         var fired: [Int] = []
         let time = pointer.pointee.key.stamp.epochMilliseconds
-        func evaluate(_ source: SigmaLogSource, _ literals: LiteralIndex, _ view: EventFieldView, also anchored: [Int] = []) {
-            if let observer { observer(pointer.pointee.id, source, view.fields(of: source)) }
-            var candidates = literals.open + anchored
-            for field in literals.fields {
+        /// `recordFields`: nil for every field of the index, else only the record's own
+        /// (true) or only the event's (false).
+        func literalCandidates(_ literals: LiteralIndex, _ view: EventFieldView, recordFields: Bool? = nil, into candidates: inout [Int]) {
+            for field in literals.fields where recordFields.map({ $0 == EventField.isRecordField(field) }) ?? true {
                 _ = view.anyValue(of: field) { value in
                     literals.candidates(field: field, value: value, into: &candidates)
                     return false
                 }
             }
+        }
+        func evaluate(_ source: SigmaLogSource, _ literals: LiteralIndex, _ view: EventFieldView, also anchored: [Int] = [],
+                      recordFieldsOnly: Bool = false) {
+            if let observer { observer(pointer.pointee.id, source, view.fields(of: source)) }
+            var candidates = (recordFieldsOnly ? [] : literals.open) + anchored
+            literalCandidates(literals, view, recordFields: recordFieldsOnly ? true : nil, into: &candidates)
             for index in candidates where !matched.contains(index) && rules[index].matches(view) {
                 matched.append(index)
                 for (state, position) in correlationsByRule[index] ?? [] {
@@ -154,12 +160,14 @@ package final class SigmaDetector: @unchecked Sendable {
             }
             // Keys and the syscall are the event's: looked up once, not per record.
             let eventView = EventFieldView(pointer, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
-            let byEvent = anchored(in: eventView, recordFields: false)
+            // So are the literals of the event's fields, and the rules that need none.
+            var byEvent = anchored(in: eventView, recordFields: false) + auditdByLiteral.open
+            literalCandidates(auditdByLiteral, eventView, recordFields: false, into: &byEvent)
             for record in pointer.pointee.records {
                 let view = EventFieldView(pointer, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
                 var candidates = byEvent + (auditdByType[record.type.number] ?? [])
                 if auditdAnchored[Self.typeField] != nil { candidates += anchored(in: view, recordFields: true) }
-                evaluate(.auditd, auditdByLiteral, view, also: candidates)
+                evaluate(.auditd, auditdByLiteral, view, also: candidates, recordFieldsOnly: true)
             }
         }
         return (matched, fired)
