@@ -14,6 +14,7 @@ struct EventFieldView: SigmaEvent {
     /// it for each view retained and released every buffer it holds.
     private let eventPointer: UnsafePointer<AuditEvent>
     private var event: AuditEvent { _read { yield eventPointer.pointee } }
+    var eventID: String { eventPointer.pointee.id }
     /// For `service: auditd`: the record whose fields are the rule's (nodeaudit's own
     /// dotted fields still come from the event).
     let record: AuditRecord?
@@ -49,6 +50,19 @@ struct EventFieldView: SigmaEvent {
         default:
             guard let values = value(of: source) else { return nil }
             return values.contains { Self.visit($0, visit) }
+        }
+    }
+
+    /// Calls `visit` with each of the record's fields named in `keys` (number and value as
+    /// rules read it), in one pass over the record.
+    func forEachRecordValue(_ keys: [(key: [UInt8], number: Int, decoding: EventField.Decoding)],
+                            _ visit: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
+        guard let record, !keys.isEmpty else { return }
+        record.forEachField { name, value in
+            for entry in keys where entry.key.count == name.count
+                && entry.key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }) {
+                Self.recordFieldValue(value, decodes: entry.decoding.decodes(in: record)).withUnsafeBufferPointer { visit(entry.number, $0) }
+            }
         }
     }
 

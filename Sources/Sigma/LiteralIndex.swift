@@ -22,7 +22,11 @@ struct LiteralIndex {
         for (field, literal) in requirement {
             let trigram = Self.trigram(literal, at: 0)
             rulesByTrigram[field, default: [:]][trigram, default: []].append((index, literal))
-            if !fields.contains(field) { fields.append(field) }
+            if case .recordField(let key, let decoding) = EventField.byNumber[field] {
+                if !recordFields.contains(where: { $0.number == field }) { recordFields.append((key, field, decoding)) }
+            } else if !eventFields.contains(field) {
+                eventFields.append(field)
+            }
             let bit = Self.bloomBit(trigram)
             bloom[bit >> 6] |= 1 << UInt64(bit & 63)
         }
@@ -30,8 +34,25 @@ struct LiteralIndex {
 
     var isEmpty: Bool { open.isEmpty && rulesByTrigram.isEmpty }
 
-    /// The fields whose values are scanned.
-    private(set) var fields: [Int] = []
+    /// Adds the rules `view`'s values name: of the event's fields, of the record's own, or
+    /// both (`recordFields` nil).
+    func candidates(in view: EventFieldView, recordFields onlyRecord: Bool?, into candidates: inout [Int]) {
+        if onlyRecord != true {
+            for field in eventFields {
+                _ = view.anyValue(of: field) { value in
+                    self.candidates(field: field, value: value, into: &candidates)
+                    return false
+                }
+            }
+        }
+        if onlyRecord != false {
+            view.forEachRecordValue(recordFields) { field, value in self.candidates(field: field, value: value, into: &candidates) }
+        }
+    }
+
+    /// The fields whose values are scanned: the event's, and a record's own (by name).
+    private(set) var eventFields: [Int] = []
+    private(set) var recordFields: [(key: [UInt8], number: Int, decoding: EventField.Decoding)] = []
 
     /// Adds to `candidates` the rules a trigram of `value` (in `field`) names.
     func candidates(field: Int, value: UnsafeBufferPointer<UInt8>, into candidates: inout [Int]) {

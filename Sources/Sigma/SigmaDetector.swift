@@ -9,7 +9,9 @@ import AuditRecords
 /// by the literals they require (`LiteralIndex`).
 package final class SigmaDetector: @unchecked Sendable {
     package let rules: [SigmaRule]
-    private var bySource: [SigmaLogSource: LiteralIndex] = [:]
+    /// The event-level sources' rules, by source's place in `eventSources` (no hashing per event).
+    private var bySource: [LiteralIndex?] = [nil, nil, nil]
+    private static let eventSources: [SigmaLogSource] = [.processCreation, .networkConnection, .fileEvent]
     /// auditd rules by an anchoring (field number, folded value); the rest by their literals.
     private var auditdAnchored: [Int: [[UInt8]: [Int]]] = [:]
     /// Rules anchored on a record type, by the type's number: no text compared per record.
@@ -76,7 +78,9 @@ package final class SigmaDetector: @unchecked Sendable {
                     auditdByLiteral.add(rule, index: index)
                 }
             } else {
-                bySource[rule.logSource, default: LiteralIndex()].add(rule, index: index)
+                let place = Self.eventSources.firstIndex(of: rule.logSource)!
+                if bySource[place] == nil { bySource[place] = LiteralIndex() }
+                bySource[place]!.add(rule, index: index)
             }
         }
     }
@@ -98,79 +102,95 @@ package final class SigmaDetector: @unchecked Sendable {
         }
     }
 
+    /// What one event's evaluation gathers; buffers reused from view to view.
+    private struct Pass {
+        var matched: [Int] = []
+        var fired: [Int] = []
+        var candidates: [Int] = []
+        var folded: [UInt8] = []
+        let time: UInt64
+    }
+
     /// The rules the event matches, and the correlations that fire, the event borrowed.
     private func evaluate(_ pointer: UnsafePointer<AuditEvent>) -> (matched: [Int], fired: [Int]) {
-        var matched: [Int] = []
+        var pass = Pass(time: pointer.pointee.key.stamp.epochMilliseconds)
         let observing = observer != nil
-        func wanted(_ source: SigmaLogSource) -> LiteralIndex? { bySource[source] ?? (observing ? LiteralIndex() : nil) }
-        var fired: [Int] = []
-        let time = pointer.pointee.key.stamp.epochMilliseconds
-        /// `recordFields`: nil for every field of the index, else only the record's own
-        /// (true) or only the event's (false).
-        func literalCandidates(_ literals: LiteralIndex, _ view: EventFieldView, recordFields: Bool? = nil, into candidates: inout [Int]) {
-            for field in literals.fields where recordFields.map({ $0 == EventField.isRecordField(field) }) ?? true {
-                _ = view.anyValue(of: field) { value in
-                    literals.candidates(field: field, value: value, into: &candidates)
-                    return false
-                }
-            }
-        }
-        func evaluate(_ source: SigmaLogSource, _ literals: LiteralIndex, _ view: EventFieldView, also anchored: [Int] = [],
-                      recordFieldsOnly: Bool = false) {
-            if let observer { observer(pointer.pointee.id, source, view.fields(of: source)) }
-            var candidates = (recordFieldsOnly ? [] : literals.open) + anchored
-            literalCandidates(literals, view, recordFields: recordFieldsOnly ? true : nil, into: &candidates)
-            for index in candidates where !matched.contains(index) && rules[index].matches(view) {
-                matched.append(index)
-                for (state, position) in correlationsByRule[index] ?? [] {
-                    let key = Self.groupKey(state.groupFields[position], in: view)
-                    if state.record(position: position, key: key, time: time), let number = correlations.firstIndex(where: { $0 === state }) {
-                        fired.append(number)
-                    }
-                }
-            }
-        }
         let isExec = pointer.pointee.exec != nil && pointer.pointee.syscall?.success != false
-        let text = pointer.pointee.text
-        let commandLine = isExec && wanted(.processCreation) != nil ? Self.joined((pointer.pointee.exec?.argv ?? []).map { text[$0] }) : []
+        let commandLine: [UInt8]
+        if isExec && (bySource[0] != nil || observing) {
+            let text = pointer.pointee.text
+            commandLine = Self.joined((pointer.pointee.exec?.argv ?? []).map { text[$0] })
+        } else {
+            commandLine = []
+        }
         let parentCommandLine = pointer.pointee.lineage?.parent.program.arguments.map { Self.joined(Array($0)) }
-        if isExec, let candidates = wanted(.processCreation) {
-            evaluate(.processCreation, candidates, EventFieldView(pointer, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil))
+        func view(record: AuditRecord? = nil, target: [UInt8]? = nil) -> EventFieldView {
+            EventFieldView(pointer, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target)
         }
-        if let candidates = wanted(.networkConnection), Self.isConnection(pointer.pointee) {
-            evaluate(.networkConnection, candidates, EventFieldView(pointer, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil))
+        if isExec, bySource[0] != nil || observing {
+            evaluateEventSource(.processCreation, place: 0, view(), &pass)
         }
-        if let candidates = wanted(.fileEvent), let target = Self.writtenFile(pointer.pointee) {
-            evaluate(.fileEvent, candidates, EventFieldView(pointer, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target))
+        if bySource[1] != nil || observing, Self.isConnection(pointer.pointee) {
+            evaluateEventSource(.networkConnection, place: 1, view(), &pass)
+        }
+        if bySource[2] != nil || observing, let target = Self.writtenFile(pointer.pointee) {
+            evaluateEventSource(.fileEvent, place: 2, view(target: target), &pass)
         }
         if observing || !auditdAnchored.isEmpty || !auditdByType.isEmpty || !auditdByLiteral.isEmpty {
-            var folded: [UInt8] = []
-            /// The anchored rules `view`'s values name in the fields `only` allows.
-            func anchored(in view: EventFieldView, recordFields: Bool) -> [Int] {
-                var found: [Int] = []
-                for (field, byValue) in auditdAnchored where (field == Self.typeField) == recordFields {
-                    _ = view.anyValue(of: field) { value in
-                        folded.removeAll(keepingCapacity: true)
-                        folded.append(contentsOf: value.lazy.map(SigmaText.fold))
-                        if let rules = byValue[folded] { found += rules }
-                        return false
-                    }
-                }
-                return found
-            }
-            // Keys and the syscall are the event's: looked up once, not per record.
-            let eventView = EventFieldView(pointer, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
-            // So are the literals of the event's fields, and the rules that need none.
-            var byEvent = anchored(in: eventView, recordFields: false) + auditdByLiteral.open
-            literalCandidates(auditdByLiteral, eventView, recordFields: false, into: &byEvent)
+            // Keys, the syscall and nodeaudit's fields are the event's: looked up once, not
+            // per record, with the rules that need no literal.
+            var byEvent = auditdByLiteral.open
+            anchoredRules(in: view(), recordFields: false, into: &byEvent, &pass.folded)
+            auditdByLiteral.candidates(in: view(), recordFields: false, into: &byEvent)
+            let typeAnchored = auditdAnchored[Self.typeField] != nil
             for record in pointer.pointee.records {
-                let view = EventFieldView(pointer, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: nil)
-                var candidates = byEvent + (auditdByType[record.type.number] ?? [])
-                if auditdAnchored[Self.typeField] != nil { candidates += anchored(in: view, recordFields: true) }
-                evaluate(.auditd, auditdByLiteral, view, also: candidates, recordFieldsOnly: true)
+                let recordView = view(record: record)
+                pass.candidates.removeAll(keepingCapacity: true)
+                pass.candidates += byEvent
+                if let rules = auditdByType[record.type.number] { pass.candidates += rules }
+                if typeAnchored { anchoredRules(in: recordView, recordFields: true, into: &pass.candidates, &pass.folded) }
+                auditdByLiteral.candidates(in: recordView, recordFields: true, into: &pass.candidates)
+                run(.auditd, recordView, &pass)
             }
         }
-        return (matched, fired)
+        return (pass.matched, pass.fired)
+    }
+
+    /// An event-level source: its open rules and those its literals name, evaluated.
+    private func evaluateEventSource(_ source: SigmaLogSource, place: Int, _ view: EventFieldView, _ pass: inout Pass) {
+        pass.candidates.removeAll(keepingCapacity: true)
+        if let index = bySource[place] {
+            pass.candidates += index.open
+            index.candidates(in: view, recordFields: nil, into: &pass.candidates)
+        }
+        run(source, view, &pass)
+    }
+
+    /// The auditd rules anchored on the values `view` has in the anchor fields (the
+    /// record's `type` when `recordFields`, else the event's key and syscall).
+    private func anchoredRules(in view: EventFieldView, recordFields: Bool, into found: inout [Int], _ folded: inout [UInt8]) {
+        for (field, byValue) in auditdAnchored where (field == Self.typeField) == recordFields {
+            _ = view.anyValue(of: field) { value in
+                folded.removeAll(keepingCapacity: true)
+                folded.append(contentsOf: value.lazy.map(SigmaText.fold))
+                if let rules = byValue[folded] { found += rules }
+                return false
+            }
+        }
+    }
+
+    /// Evaluates the pass's candidates on `view`, recording matches and what correlations make of them.
+    private func run(_ source: SigmaLogSource, _ view: EventFieldView, _ pass: inout Pass) {
+        if let observer { observer(view.eventID, source, view.fields(of: source)) }
+        for index in pass.candidates where !pass.matched.contains(index) && rules[index].matches(view) {
+            pass.matched.append(index)
+            for (state, position) in correlationsByRule[index] ?? [] {
+                let key = Self.groupKey(state.groupFields[position], in: view)
+                if state.record(position: position, key: key, time: pass.time), let number = correlations.firstIndex(where: { $0 === state }) {
+                    pass.fired.append(number)
+                }
+            }
+        }
     }
 
     /// A group's key: the first value of each group-by field (absent: empty), joined.
