@@ -29,7 +29,7 @@ struct DeployManifestTests {
         for kind in ["kind: Namespace", "kind: ServiceAccount", "kind: DaemonSet", "kind: ConfigMap", "kind: ResourceQuota"] {
             #expect(rendered.stdoutText.contains(kind), "\(kind) is missing")
         }
-        #expect(validation.output.components(separatedBy: "passed for resource").count - 1 == 6, "\(validation.output)")
+        #expect(validation.output.components(separatedBy: "passed for resource").count - 1 == 7, "\(validation.output)")
     }
 
     @Test("a broken manifest fails the validation", arguments: [
@@ -54,8 +54,10 @@ struct DeployManifestTests {
         #expect(rendered.status != 0 || !rendered.stdout.isEmpty, "kustomize gave nothing to validate")
     }
 
-    @Test("the rules ConfigMap holds exactly the files of Rules/")
-    func rulesConfigMapMatchesRules() throws {
+    @Test("the rules ConfigMaps hold exactly the files of Rules/ and Rules/sigma", arguments: [
+        ("nodeaudit-rules", "Rules", ".rules"), ("nodeaudit-sigma", "Rules/sigma", ".yml"),
+    ])
+    func rulesConfigMapMatchesRules(configMap: String, directory: String, suffix: String) throws {
         let rendered = try DaemonSetPod.render(Self.deploy)
         try #require(rendered.status == 0)
         // The rendered ConfigMap's data, read with PyYAML (in the tools' virtual environment).
@@ -68,15 +70,15 @@ struct DeployManifestTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-rendered-\(UUID().uuidString).yaml")
         defer { try? FileManager.default.removeItem(at: file) }
         try rendered.stdout.write(to: file)
-        let extracted = try Command.run(try ReferenceTools.toolsPython(), ["-c", script, "nodeaudit-rules"], stdinFile: file.path)
+        let extracted = try Command.run(try ReferenceTools.toolsPython(), ["-c", script, configMap], stdinFile: file.path)
         let data = try #require(try JSONSerialization.jsonObject(with: extracted.stdout) as? [String: String], "\(extracted.stderr)")
 
-        let rulesDirectory = Fixtures.repositoryRoot.appendingPathComponent("Rules")
-        let ruleFiles = try FileManager.default.contentsOfDirectory(atPath: rulesDirectory.path).filter { $0.hasSuffix(".rules") }
+        let rulesDirectory = Fixtures.repositoryRoot.appendingPathComponent(directory)
+        let ruleFiles = try FileManager.default.contentsOfDirectory(atPath: rulesDirectory.path).filter { $0.hasSuffix(suffix) }
         #expect(Set(data.keys) == Set(ruleFiles), "run Scripts/sync-deploy-rules")
         for name in ruleFiles {
             let original = try String(contentsOf: rulesDirectory.appendingPathComponent(name), encoding: .utf8)
-            #expect(data[name] == original, "\(name) differs from Rules/\(name): run Scripts/sync-deploy-rules")
+            #expect(data[name] == original, "\(name) differs from \(directory)/\(name): run Scripts/sync-deploy-rules")
         }
     }
 
