@@ -212,14 +212,6 @@ enum EventField {
         "exe", "comm", "name", "cwd", "proctitle", "acct", "hostname", "addr", "terminal", "subj", "unit", "op", "old", "new",
     ]
 
-    /// Whether field `number` is a record's own (auditd), not the event's.
-    static func isRecordField(_ number: Int) -> Bool {
-        switch byNumber[number] {
-        case .recordField, .recordType: true
-        default: false
-        }
-    }
-
     /// Indexed by field number (every number has one).
     static let byNumber: [EventField?] = {
         var table = [EventField?](repeating: nil, count: SigmaFields.all.count)

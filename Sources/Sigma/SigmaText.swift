@@ -6,8 +6,6 @@ enum SigmaText {
         byte &- 65 < 26 ? byte | 0x20 : byte
     }
 
-    static func folded(_ bytes: some Sequence<UInt8>) -> [UInt8] { bytes.map(fold) }
-
     /// Whether the folded `literal` occurs in `text`, ignoring case.
     static func contains(_ literal: [UInt8], in text: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = literal.first, text.count >= literal.count else { return literal.isEmpty }
