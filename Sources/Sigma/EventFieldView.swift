@@ -59,8 +59,7 @@ struct EventFieldView: SigmaEvent {
                             _ visit: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
         guard let record, !keys.isEmpty else { return }
         record.forEachField { name, value in
-            for entry in keys where entry.key.count == name.count
-                && entry.key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }) {
+            for entry in keys where Self.isField(entry.key, named: name) {
                 Self.recordFieldValue(value, decodes: entry.decoding.decodes(in: record)).withUnsafeBufferPointer { visit(entry.number, $0) }
             }
         }
@@ -112,11 +111,16 @@ struct EventFieldView: SigmaEvent {
         var present = false
         var found = false
         record.forEachField { name, value in
-            guard !found, name.count == key.count, key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.baseAddress!, key.count) == 0 }) else { return }
+            guard !found, Self.isField(key, named: name) else { return }
             present = true
             found = Self.visit(recordFieldValue(value, decodes: decodes), visit)
         }
         return present ? found : nil
+    }
+
+    /// Whether a record field's name (in place) is `key`.
+    private static func isField(_ key: [UInt8], named name: UnsafeBufferPointer<UInt8>) -> Bool {
+        name.count == key.count && key.withUnsafeBufferPointer { memcmp($0.baseAddress!, name.baseAddress!, key.count) == 0 }
     }
 
     /// A record field's value as rules read it: decoded from quotes or hex, or raw without quotes.

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The values of an event's fields as a Sigma rule asks for them, by the field numbers the
 /// log source gave at load time (`SigmaFields`): an event is never asked for a field by
 /// name on the hot path.
@@ -118,50 +122,13 @@ struct SigmaCIDR: Sendable {
         return true
     }
 
-    /// The bytes of a dotted IPv4 or a colon IPv6 address (`::` and a dotted tail allowed).
+    /// The bytes of an IPv4 or IPv6 address in text (libc's inet_pton, as the rest of
+    /// nodeaudit reads addresses); nil for anything else.
     static func address(_ text: String) -> [UInt8]? {
-        if !text.contains(":") {
-            let octets = text.split(separator: ".", omittingEmptySubsequences: false)
-            guard octets.count == 4 else { return nil }
-            var bytes: [UInt8] = []
-            for octet in octets {
-                guard !octet.isEmpty, octet.count <= 3, let value = UInt8(octet) else { return nil }
-                bytes.append(value)
-            }
-            return bytes
-        }
-        // IPv6: groups around at most one `::`, and perhaps a dotted IPv4 tail.
-        var groupsText = Substring(text)
-        var tail: [UInt8] = []
-        if let lastColon = text.lastIndex(of: ":"), text[text.index(after: lastColon)...].contains(".") {
-            guard let v4 = address(String(text[text.index(after: lastColon)...])) else { return nil }
-            tail = v4
-            groupsText = text[...lastColon]
-            if !groupsText.hasSuffix("::") { groupsText = groupsText.dropLast() }
-        }
-        var halves: [Substring] = [groupsText]
-        if let double = groupsText.firstRange(of: "::") {
-            halves = [groupsText[..<double.lowerBound], groupsText[double.upperBound...]]
-            guard !halves[1].contains("::") else { return nil }
-        }
-        func groups(_ part: Substring) -> [UInt16]? {
-            if part.isEmpty { return [] }
-            var values: [UInt16] = []
-            for group in part.split(separator: ":", omittingEmptySubsequences: false) {
-                guard !group.isEmpty, group.count <= 4, let value = UInt16(group, radix: 16) else { return nil }
-                values.append(value)
-            }
-            return values
-        }
-        let wanted = tail.isEmpty ? 8 : 6
-        guard let head = groups(halves[0]) else { return nil }
-        var all = head
-        if halves.count == 2 {
-            guard let rest = groups(halves[1]), head.count + rest.count < wanted else { return nil }
-            all += Array(repeating: 0, count: wanted - head.count - rest.count) + rest
-        }
-        guard all.count == wanted else { return nil }
-        return all.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] } + tail
+        var bytes = [UInt8](repeating: 0, count: 16)
+        if inet_pton(AF_INET, text, &bytes) == 1 { return Array(bytes.prefix(4)) }
+        if inet_pton(AF_INET6, text, &bytes) == 1 { return bytes }
+        return nil
     }
 }
 

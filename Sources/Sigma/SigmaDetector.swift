@@ -9,9 +9,10 @@ import AuditRecords
 /// by the literals they require (`LiteralIndex`).
 package final class SigmaDetector: @unchecked Sendable {
     package let rules: [SigmaRule]
-    /// The event-level sources' rules, by source's place in `eventSources` (no hashing per event).
-    private var bySource: [LiteralIndex?] = [nil, nil, nil]
-    private static let eventSources: [SigmaLogSource] = [.processCreation, .networkConnection, .fileEvent]
+    /// The event-level sources' rules (nil: none of that source).
+    private var processCreation: LiteralIndex?
+    private var networkConnection: LiteralIndex?
+    private var fileEvent: LiteralIndex?
     /// auditd rules by an anchoring (field number, folded value); the rest by their literals.
     private var auditdAnchored: [Int: [[UInt8]: [Int]]] = [:]
     /// Rules anchored on a record type, by the type's number: no text compared per record.
@@ -25,8 +26,8 @@ package final class SigmaDetector: @unchecked Sendable {
 
     /// Correlation rules, with their state.
     private let correlations: [CorrelationState]
-    /// For each rule, the correlations that count its matches, and its place in each.
-    private var correlationsByRule: [Int: [(state: CorrelationState, position: Int)]] = [:]
+    /// For each rule, the correlations (by number) that count its matches, and its place in each.
+    private var correlationsByRule: [Int: [(correlation: Int, position: Int)]] = [:]
     /// Whether a rule's own matches are reported: not when only correlations without
     /// `generate: true` refer to it.
     private var reports: [Bool]
@@ -46,9 +47,9 @@ package final class SigmaDetector: @unchecked Sendable {
             return CorrelationState(correlation, rules: numbers, groupFields: fields)
         }
         var generated = Set<Int>()
-        for state in self.correlations {
+        for (number, state) in self.correlations.enumerated() {
             for (position, rule) in state.rules.enumerated() {
-                correlationsByRule[rule, default: []].append((state, position))
+                correlationsByRule[rule, default: []].append((number, position))
                 reports[rule] = false
                 if state.correlation.generate { generated.insert(rule) }
             }
@@ -78,14 +79,22 @@ package final class SigmaDetector: @unchecked Sendable {
                     auditdByLiteral.add(rule, index: index)
                 }
             } else {
-                let place = Self.eventSources.firstIndex(of: rule.logSource)!
-                if bySource[place] == nil { bySource[place] = LiteralIndex() }
-                bySource[place]!.add(rule, index: index)
+                switch rule.logSource {
+                case .processCreation: processCreation = Self.adding(rule, index, to: processCreation)
+                case .networkConnection: networkConnection = Self.adding(rule, index, to: networkConnection)
+                default: fileEvent = Self.adding(rule, index, to: fileEvent)
+                }
             }
         }
     }
 
     private static let typeField = SigmaFields.number(of: "type", in: .auditd)!
+
+    private static func adding(_ rule: SigmaRule, _ index: Int, to literals: LiteralIndex?) -> LiteralIndex {
+        var literals = literals ?? LiteralIndex()
+        literals.add(rule, index: index)
+        return literals
+    }
 
     /// Adds to `event.detections` every rule it matches, each once.
     package func detect(_ event: inout AuditEvent) {
@@ -117,7 +126,7 @@ package final class SigmaDetector: @unchecked Sendable {
         let observing = observer != nil
         let isExec = pointer.pointee.exec != nil && pointer.pointee.syscall?.success != false
         let commandLine: [UInt8]
-        if isExec && (bySource[0] != nil || observing) {
+        if isExec && (processCreation != nil || observing) {
             let text = pointer.pointee.text
             commandLine = Self.joined((pointer.pointee.exec?.argv ?? []).map { text[$0] })
         } else {
@@ -127,21 +136,22 @@ package final class SigmaDetector: @unchecked Sendable {
         func view(record: AuditRecord? = nil, target: [UInt8]? = nil) -> EventFieldView {
             EventFieldView(pointer, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target)
         }
-        if isExec, bySource[0] != nil || observing {
-            evaluateEventSource(.processCreation, place: 0, view(), &pass)
+        if isExec, processCreation != nil || observing {
+            evaluateEventSource(.processCreation, processCreation, view(), &pass)
         }
-        if bySource[1] != nil || observing, Self.isConnection(pointer.pointee) {
-            evaluateEventSource(.networkConnection, place: 1, view(), &pass)
+        if networkConnection != nil || observing, Self.isConnection(pointer.pointee) {
+            evaluateEventSource(.networkConnection, networkConnection, view(), &pass)
         }
-        if bySource[2] != nil || observing, let target = Self.writtenFile(pointer.pointee) {
-            evaluateEventSource(.fileEvent, place: 2, view(target: target), &pass)
+        if fileEvent != nil || observing, let target = Self.writtenFile(pointer.pointee) {
+            evaluateEventSource(.fileEvent, fileEvent, view(target: target), &pass)
         }
         if observing || !auditdAnchored.isEmpty || !auditdByType.isEmpty || !auditdByLiteral.isEmpty {
             // Keys, the syscall and nodeaudit's fields are the event's: looked up once, not
             // per record, with the rules that need no literal.
             var byEvent = auditdByLiteral.open
-            anchoredRules(in: view(), recordFields: false, into: &byEvent, &pass.folded)
-            auditdByLiteral.candidates(in: view(), recordFields: false, into: &byEvent)
+            let eventView = view()
+            anchoredRules(in: eventView, recordFields: false, into: &byEvent, &pass.folded)
+            auditdByLiteral.candidates(in: eventView, recordFields: false, into: &byEvent)
             let typeAnchored = auditdAnchored[Self.typeField] != nil
             for record in pointer.pointee.records {
                 let recordView = view(record: record)
@@ -157,9 +167,9 @@ package final class SigmaDetector: @unchecked Sendable {
     }
 
     /// An event-level source: its open rules and those its literals name, evaluated.
-    private func evaluateEventSource(_ source: SigmaLogSource, place: Int, _ view: EventFieldView, _ pass: inout Pass) {
+    private func evaluateEventSource(_ source: SigmaLogSource, _ literals: LiteralIndex?, _ view: EventFieldView, _ pass: inout Pass) {
         pass.candidates.removeAll(keepingCapacity: true)
-        if let index = bySource[place] {
+        if let index = literals {
             pass.candidates += index.open
             index.candidates(in: view, recordFields: nil, into: &pass.candidates)
         }
@@ -184,9 +194,9 @@ package final class SigmaDetector: @unchecked Sendable {
         if let observer { observer(view.eventID, source, view.fields(of: source)) }
         for index in pass.candidates where !pass.matched.contains(index) && rules[index].matches(view) {
             pass.matched.append(index)
-            for (state, position) in correlationsByRule[index] ?? [] {
-                let key = Self.groupKey(state.groupFields[position], in: view)
-                if state.record(position: position, key: key, time: pass.time), let number = correlations.firstIndex(where: { $0 === state }) {
+            for (number, position) in correlationsByRule[index] ?? [] {
+                let state = correlations[number]
+                if state.record(position: position, key: Self.groupKey(state.groupFields[position], in: view), time: pass.time) {
                     pass.fired.append(number)
                 }
             }
