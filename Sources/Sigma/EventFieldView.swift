@@ -69,13 +69,9 @@ struct EventFieldView: SigmaEvent {
     /// A record's own fields are read in one pass over it, the others one by one.
     func fields(of source: SigmaLogSource) -> [(name: String, values: [[UInt8]])] {
         var fields: [(name: String, values: [[UInt8]])] = []
-        if let record {
-            record.forEachField { key, value in
-                let name = String(decoding: key, as: UTF8.self)
-                guard let number = SigmaFields.number(of: name, in: source), case .recordField(_, let decoding) = EventField.byNumber[number] else { return }
-                let decoded = Array(Self.recordFieldValue(value, decodes: decoding.decodes(in: record)))
-                if let index = fields.firstIndex(where: { $0.name == name }) { fields[index].values.append(decoded) } else { fields.append((name, [decoded])) }
-            }
+        forEachReadableRecordField { name, value in
+            let name = String(decoding: name, as: UTF8.self)
+            if let index = fields.firstIndex(where: { $0.name == name }) { fields[index].values.append(Array(value)) } else { fields.append((name, [Array(value)])) }
         }
         return fields + SigmaFields.bySource[source, default: []].compactMap { name, number in
             if case .recordField = EventField.byNumber[number] { return nil }
@@ -86,10 +82,10 @@ struct EventFieldView: SigmaEvent {
     }
 
     func anyKeywordValue(_ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
-        if let record {
+        if record != nil {
             var found = false
-            record.forEachField { _, value in
-                if !found { found = Self.visit(UntrustedString.decode(value) ?? Array(value)[...], visit) }
+            forEachReadableRecordField { _, value in
+                if !found { found = Self.visit(value, visit) }
             }
             return found
         }
@@ -98,6 +94,17 @@ struct EventFieldView: SigmaEvent {
             || [event.process?.exe, event.process?.cwd, event.process?.comm].contains { range in
                 range.map { Self.visit(event.text[$0], visit) } ?? false
             }
+    }
+
+    /// Each field of the record that auditd rules know, with its value as they read it
+    /// (`recordFieldValue`): what `keywords` search and `sigma fields` shows.
+    private func forEachReadableRecordField(_ visit: (_ name: UnsafeBufferPointer<UInt8>, _ value: Bytes) -> Void) {
+        guard let record else { return }
+        record.forEachField { name, value in
+            guard let number = SigmaFields.number(of: String(decoding: name, as: UTF8.self), in: .auditd),
+                  case .recordField(_, let decoding) = EventField.byNumber[number] else { return }
+            visit(name, Self.recordFieldValue(value, decodes: decoding.decodes(in: record)))
+        }
     }
 
     private static func visit(_ bytes: Bytes, _ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
@@ -123,9 +130,13 @@ struct EventFieldView: SigmaEvent {
         name.count == key.count && key.withUnsafeBufferPointer { memcmp($0.baseAddress!, name.baseAddress!, key.count) == 0 }
     }
 
-    /// A record field's value as rules read it: decoded from quotes or hex, or raw without quotes.
+    /// A record field's value as rules read it: decoded from quotes or hex (NULs, which
+    /// separate proctitle's arguments, read as spaces, as `ausearch -i` shows them), or raw
+    /// without quotes.
     private static func recordFieldValue(_ value: UnsafeBufferPointer<UInt8>, decodes: Bool) -> Bytes {
-        if decodes, let decoded = UntrustedString.decode(value) { return decoded }
+        if decodes, let decoded = UntrustedString.decode(value) {
+            return decoded.contains(0) ? Array(decoded.map { $0 == 0 ? UInt8(ascii: " ") : $0 })[...] : decoded
+        }
         var raw = value[...]
         if raw.count >= 2, raw.first == UInt8(ascii: "\""), raw.last == UInt8(ascii: "\"") { raw = raw.dropFirst().dropLast() }
         return Array(raw)[...]
