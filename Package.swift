@@ -57,6 +57,9 @@ let package = Package(
         // renderer (interpret, enrich, filter, encode), counters, nodeaudit's own messages.
         .target(name: "Pipeline", dependencies: ["AuditRecords", "AuditEvents", "Attribution", "Enrichment", "Output", "Configuration", "HostIO", "Sigma",
                                                  .product(name: "Logging", package: "swift-log")]),
+        // The Kubernetes API server's audit events: decoded, written as k8s_api events, and
+        // joined to the node's exec sessions by their key. Pure but for the join's lock.
+        .target(name: "KubernetesAudit", dependencies: ["AuditEvents", "Enrichment", "Output", "HostIO"]),
         // nodeaudit's own events (drift, restart gap, rules reloaded), written as JSON lines.
         .target(name: "OwnEvents", dependencies: ["Output"]),
         // /healthz and /metrics over HTTP, bounded against idle and slow clients.
@@ -68,7 +71,7 @@ let package = Package(
         .executableTarget(name: "RuleEmbedder"),
         .plugin(name: "EmbedDefaultRules", capability: .buildTool(), dependencies: ["RuleEmbedder"]),
         // `nodeaudit parse`: log files (plain or gzip) and stdin through the pipeline.
-        .target(name: "OfflineParse", dependencies: ["Pipeline", "AuditRecords", "AuditEvents", "Output", "Configuration", "HostIO", "CZlib"]),
+        .target(name: "OfflineParse", dependencies: ["Pipeline", "AuditRecords", "AuditEvents", "Output", "Configuration", "HostIO", "CZlib", "KubernetesAudit", "Enrichment"]),
         // `nodeaudit run`: the kernel session, stream continuity, drift repair, reloads, the read loop.
         .target(name: "Collector", dependencies: ["Pipeline", "OwnEvents", "Health", "RuleSync", "AuditRecords", "AuditEvents", "AuditRules",
                                                   "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO", "Sigma"]),
@@ -79,6 +82,7 @@ let package = Package(
             dependencies: [
                 "Collector",
                 "OfflineParse",
+                "KubernetesAudit",
                 "RuleSync",
                 "Sigma",
                 "Pipeline",
@@ -101,6 +105,7 @@ let package = Package(
         .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "Attribution", "AuditEvents", "HostIO", "TestSupport"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "SigmaTests", dependencies: ["Sigma"]),
+        .testTarget(name: "KubernetesAuditTests", dependencies: ["KubernetesAudit", "AuditEvents", "Output"]),
         .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
         .testTarget(name: "NodeAuditTests", dependencies: ["Pipeline", "OfflineParse", "Collector", "RuleSync", "AuditKernel", "AuditRules", "Output", "AuditEvents", "AuditRecords",

@@ -36,6 +36,9 @@ public struct AuditEvent: Sendable {
     public var loginSession: LoginSession?
     /// The exec session into a container the process belongs to (enrichment).
     public var execSession: ExecSession?
+    /// The exec session's Kubernetes key, and who asked the API server for it once the
+    /// API audit stream is joined (enrichment).
+    public var kubernetesExec: KubernetesExec?
     /// A container runtime started the process, and it was gone before nodeaudit could
     /// tell which container it runs in: not the host's, but not attributed (enrichment).
     public var isUnattributed: Bool
@@ -69,6 +72,7 @@ public struct AuditEvent: Sendable {
         self.ttyInput = nil
         self.loginSession = nil
         self.execSession = nil
+        self.kubernetesExec = nil
         self.isUnattributed = false
         self.accessDecision = nil
         self.labels = []
@@ -97,6 +101,7 @@ public struct AuditEvent: Sendable {
         ttyInput = nil
         loginSession = nil
         execSession = nil
+        kubernetesExec = nil
         isUnattributed = false
         accessDecision = nil
         labels.removeAll(keepingCapacity: true)
@@ -315,17 +320,20 @@ public struct ExecSession: Sendable, Equatable {
     public var rootPID: UInt32
     /// Whether the session has a terminal (`-t`): an interactive shell.
     public var hasTTY: Bool
+    /// The argv the session's first process ran, when its exec was seen.
+    public var command: ExecCommand?
 
-    public init(id: String, rootPID: UInt32, hasTTY: Bool) {
+    public init(id: String, rootPID: UInt32, hasTTY: Bool, command: ExecCommand? = nil) {
         self.id = id
         self.rootPID = rootPID
         self.hasTTY = hasTTY
+        self.command = command
     }
 
     /// The session begun by process `rootPID` of container `containerID`, started at
     /// `startTicks` (clock ticks since boot): its id says all three.
-    public init(containerID: String, rootPID: UInt32, startTicks: UInt64, hasTTY: Bool) {
-        self.init(id: "\(containerID.prefix(12))-\(rootPID)-\(startTicks)", rootPID: rootPID, hasTTY: hasTTY)
+    public init(containerID: String, rootPID: UInt32, startTicks: UInt64, hasTTY: Bool, command: ExecCommand? = nil) {
+        self.init(id: "\(containerID.prefix(12))-\(rootPID)-\(startTicks)", rootPID: rootPID, hasTTY: hasTTY, command: command)
     }
 }
 

@@ -106,6 +106,10 @@ extension Setting {
         help: "The most labelled processes remembered for their descendants; past it the longest-known are forgotten and counted.")
     package static let sigma = Setting(key: "detection.sigma", kind: .texts, defaultValue: .texts([]),
         help: "Sigma rule files or directories (.yml, .yaml) evaluated on every event: a match adds `detections` (docs/sigma.md). Refused rules are reported and left out.")
+    package static let k8sAuditStages = Setting(key: "k8s_audit.stages", kind: .text, defaultValue: .text("completing"),
+        help: "Which stages of an API request become k8s_api events: completing (one per auditID: ResponseComplete, or ResponseStarted for exec, attach, port forward and watch), all, or stage names separated by commas (RequestReceived, ResponseStarted, ResponseComplete, Panic).")
+    package static let k8sJoinWindow = Setting(key: "k8s_audit.join_window_seconds", kind: .number(0.001...3600), defaultValue: .number(10),
+        help: "An exec session is joined to an API exec request with its k8s.exec.key this far before or after the session's first event; two in the window are ambiguous, none is reported.")
     package static let hostUsers = Setting(key: "events.host_users", kind: .bool, defaultValue: .bool(true),
         help: "Name user and group ids from the passwd and group files below. Left unset, `parse` names them only for events whose node= is this host's name (or all, with --containers): another machine's ids are other users.")
     package static let passwdFile = Setting(key: "events.passwd_file", kind: .text, defaultValue: .text("/etc/passwd"),
@@ -193,7 +197,7 @@ extension Setting {
     /// Every setting, in the order the defaults are documented.
     package static let all: [Setting] = [
         ruleFiles, hostRoot, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
-        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes, sigma,
+        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes, sigma, k8sAuditStages, k8sJoinWindow,
         format, ecsDataset, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, healthSocket, logLevel, logFormat,
     ]
 }

@@ -67,7 +67,8 @@ package final class WorkloadResolver: EventEnricher {
             if !isRuntime, launches.isFollowing, let ppid = process.ppid, ppid > 0, !isKnownInContainer(pid, parent: ppid),
                let claim = launches.claim(pid: pid, ppid: ppid, isExec: event.exec != nil, now: now) {
                 let session = claim.isProcess
-                    ? remember(claim, pid: pid, ppid: ppid, hasTTY: process.tty != nil, eventBoot: eventBootMilliseconds, now: now) : nil
+                    ? remember(claim, pid: pid, ppid: ppid, hasTTY: process.tty != nil, command: { Self.command(of: event) },
+                               eventBoot: eventBootMilliseconds, now: now) : nil
                 finish(&event, claim.workload, execSession: session)
                 return
             }
@@ -80,6 +81,7 @@ package final class WorkloadResolver: EventEnricher {
         }
         // The runtime's own programs (`runc init` entering the container) begin no session.
         let session = isRuntime ? nil : execSession(of: pid, parent: process.ppid, in: workload, hasTTY: process.tty != nil,
+                                                    command: { Self.command(of: event) },
                                                     eventBoot: eventBootMilliseconds, now: now)
         finish(&event, workload, execSession: session)
     }
@@ -110,19 +112,32 @@ package final class WorkloadResolver: EventEnricher {
         kubernetes?.name(&workload)
         event.workload = workload
         event.execSession = execSession
+        if let command = execSession?.command, let namespace = workload.pod?.namespace, let pod = workload.pod?.name,
+           let container = workload.container?.name {
+            event.kubernetesExec = KubernetesExec(key: ExecKey.make(namespace: namespace, pod: pod, container: container, command: command))
+        }
+    }
+
+    /// The argv of an exec event whole, for the exec key: the event's own argv may be cut
+    /// to the output's bound. Read again from its EXECVE records, once per exec session.
+    private static func command(of event: AuditEvent) -> ExecCommand? {
+        guard event.exec != nil else { return nil }
+        var text = EventText(capacity: 256)
+        let whole = ExecArguments(records: event.records, byteLimit: 1 << 30, into: &text)
+        return ExecCommand(arguments: whole.argv.map { text[$0] })
     }
 
     /// Records a process a runtime launch started, as a new process: its exec session
     /// begins with it when the runtime's exec path started it, else it inherits none.
-    private func remember(_ claim: RuntimeLaunchTracker.Claim, pid: UInt32, ppid: UInt32, hasTTY: Bool, eventBoot: Int64,
-                          now: UInt64) -> ExecSession? {
+    private func remember(_ claim: RuntimeLaunchTracker.Claim, pid: UInt32, ppid: UInt32, hasTTY: Bool,
+                          command: () -> ExecCommand?, eventBoot: Int64, now: UInt64) -> ExecSession? {
         let stat = proc.stat(pid).flatMap { startedBy($0, eventBoot: eventBoot) ? $0 : nil }
         var entry = ProcessTable.Entry(pid: pid, ppid: ppid, startTicks: stat?.startTicks, workload: claim.workload, confirmedAt: now)
         if stat == nil { entry.goneSince = now }
         if claim.beginsExecSession, let container = claim.workload.container {
             // A process already gone is dated by its event, in the same clock ticks since boot.
             let start = stat?.startTicks ?? UInt64(max(0, eventBoot)) / proc.millisecondsPerTick
-            entry.execSession = ExecSession(containerID: container.id, rootPID: pid, startTicks: start, hasTTY: hasTTY)
+            entry.execSession = ExecSession(containerID: container.id, rootPID: pid, startTicks: start, hasTTY: hasTTY, command: command())
         }
         table.replace(entry)
         return entry.execSession
@@ -133,7 +148,7 @@ package final class WorkloadResolver: EventEnricher {
     /// not in the container) and it is not the container's first process (pid 1 of the
     /// container's pid namespace). A process already gone when its exec session would
     /// begin cannot be told from a first process, and begins none.
-    private func execSession(of pid: UInt32, parent: UInt32?, in workload: Workload, hasTTY: Bool,
+    private func execSession(of pid: UInt32, parent: UInt32?, in workload: Workload, hasTTY: Bool, command: () -> ExecCommand?,
                              eventBoot: Int64, now: UInt64) -> ExecSession? {
         guard let container = workload.container else { return nil }
         if let known = table[pid]?.execSession { return known }
@@ -147,7 +162,8 @@ package final class WorkloadResolver: EventEnricher {
             return inherited
         }
         guard let namespacePID = proc.namespacePID(pid), namespacePID != 1 else { return nil }
-        let session = ExecSession(containerID: container.id, rootPID: pid, startTicks: table[pid]?.startTicks ?? 0, hasTTY: hasTTY)
+        let session = ExecSession(containerID: container.id, rootPID: pid, startTicks: table[pid]?.startTicks ?? 0, hasTTY: hasTTY,
+                                  command: command())
         table.setExecSession(session, for: pid)
         return session
     }

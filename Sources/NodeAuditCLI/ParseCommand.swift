@@ -2,6 +2,7 @@ import OfflineParse
 import ArgumentParser
 import Configuration
 import Pipeline
+import KubernetesAudit
 
 struct ParseCommand: ParsableCommand, BootstrapsLogging {
     static let configuration = CommandConfiguration(
@@ -16,6 +17,12 @@ struct ParseCommand: ParsableCommand, BootstrapsLogging {
             Lines that are not audit records are reported on stderr with file:line and \
             counted; a summary of what was read goes to stderr at the end.
 
+            With --k8s-audit, the Kubernetes API server's audit log is read too (audit.k8s.io \
+            Event lines, EventLists, AKS and GKE exports): its events are written first, as \
+            k8s_api events, and every exec session in the node logs that follow gets the user \
+            whose API request started it (k8s.exec, docs/kubernetes-audit.md). Without node \
+            log files, only the API events are read.
+
             Exit status: 0 on success (even with malformed lines), 1 when an input cannot \
             be read or the output cannot be written.
             """
@@ -23,6 +30,11 @@ struct ParseCommand: ParsableCommand, BootstrapsLogging {
 
     @Argument(help: "Audit log files; '-' or none reads stdin.")
     var files: [String] = []
+
+    @Option(name: .customLong("k8s-audit"), parsing: .singleValue, help: ArgumentHelp(
+        "A Kubernetes API server audit log (JSON lines, plain or gzip); repeatable, read in the order given.",
+        valueName: "file"))
+    var k8sAudit: [String] = []
 
     @OptionGroup var events: EventArguments
 
@@ -56,7 +68,16 @@ struct ParseCommand: ParsableCommand, BootstrapsLogging {
         }
         if let problem = configuration.problems().first { throw ValidationError(problem.description) }
         let options = EventOptions(configuration: configuration, onThisHost: containers, attribute: containers, nodeName: nil)
-        let run = ParseOptions(files: files, events: options, quiet: quiet, threads: threads ?? ParseOptions.defaultThreads)
+        var run = ParseOptions(files: files, events: options, quiet: quiet, threads: threads ?? ParseOptions.defaultThreads)
+        if !k8sAudit.isEmpty {
+            switch StageSelection.parse(configuration.text(.k8sAuditStages)) {
+            case .success(let stages):
+                run.kubernetes = KubernetesAuditOptions(files: k8sAudit, stages: stages,
+                                                        joinWindowMilliseconds: Int64(configuration.number(.k8sJoinWindow) * 1000))
+            case .failure(let error):
+                throw ValidationError("k8s_audit.stages: \(error)")
+            }
+        }
         guard ParseRun.execute(run) else {
             throw ExitCode.failure
         }
@@ -134,6 +155,12 @@ struct EventArguments: ParsableArguments {
     @Option(help: .setting(.containerLogs))
     var containerLogs: String?
 
+    @Option(name: .customLong("k8s-stages"), help: .setting(.k8sAuditStages))
+    var k8sStages: String?
+
+    @Option(name: .customLong("k8s-join-window"), help: .setting(.k8sJoinWindow))
+    var k8sJoinWindow: String?
+
     /// The options given, as configuration values.
     var given: [(setting: Setting, text: String, origin: String)] {
         var given: [(setting: Setting, text: String, origin: String)] = []
@@ -154,6 +181,8 @@ struct EventArguments: ParsableArguments {
         if !omit.isEmpty { given.append((.stdoutOmit, omit.joined(separator: "\n"), "--omit")) }
         if sessionLabels { given.append((.sessionLabels, "true", "--session-labels")) }
         if let containerLogs { given.append((.containerLogs, containerLogs, "--container-logs")) }
+        if let k8sStages { given.append((.k8sAuditStages, k8sStages, "--k8s-stages")) }
+        if let k8sJoinWindow { given.append((.k8sJoinWindow, k8sJoinWindow, "--k8s-join-window")) }
         return given
     }
 }

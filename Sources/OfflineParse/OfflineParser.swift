@@ -7,6 +7,7 @@ import Musl
 #endif
 import AuditRecords
 import Output
+import KubernetesAudit
 
 /// `nodeaudit parse`: reads audit.log files (RAW or ENRICHED) or stdin into the pipeline.
 ///
@@ -15,10 +16,14 @@ import Output
 package struct OfflineParser {
     package let pipeline: EventPipeline
     package let diagnostics: Diagnostics
+    /// With `--k8s-audit`: events nodeaudit already wrote (JSON lines) are joined to the
+    /// API requests instead of read as records.
+    package let eventLineJoin: EventLineJoin?
 
-    package init(pipeline: EventPipeline, diagnostics: Diagnostics) {
+    package init(pipeline: EventPipeline, diagnostics: Diagnostics, eventLineJoin: EventLineJoin? = nil) {
         self.pipeline = pipeline
         self.diagnostics = diagnostics
+        self.eventLineJoin = eventLineJoin
     }
 
     package enum InputError: Error, CustomStringConvertible {
@@ -36,6 +41,32 @@ package struct OfflineParser {
     }
 
     private static let ausearchTime = Array("time->".utf8)
+
+    /// The longest line of an API server audit log read (a request object of a large
+    /// ConfigMap, say); longer ones are skipped and counted.
+    package static let maximumAPIAuditLineBytes = 8 << 20
+
+    /// Calls `body` with each line of `path` (plain or gzip) and its number.
+    package static func forEachLine(path: String, maximumLineBytes: Int = maximumAPIAuditLineBytes,
+                                    _ body: (LineReader.Line, Int) throws -> Void) throws(InputError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: SystemError.current) }
+        defer { close(fd) }
+        var lineNumber = 0
+        do {
+            let reader = try LineReader(fd: fd, maximumLineBytes: maximumLineBytes, decompressing: LineReader.isCompressed(fd))
+            _ = try reader.forEachLine { line in
+                lineNumber += 1
+                try body(line, lineNumber)
+            }
+        } catch let error as SinkError {
+            throw .output(error.description)
+        } catch let error as LineReader.ReadError {
+            throw .cannotRead(path: path, reason: error.description)
+        } catch {
+            throw .cannotRead(path: path, reason: "\(error)")
+        }
+    }
 
     /// Reads each path (`-` or none for stdin) and finishes the pipeline.
     package func run(paths: [String]) throws(InputError) {
@@ -59,6 +90,7 @@ package struct OfflineParser {
         }
         var lineNumber = 0
         var bytes: UInt64 = 0
+        var joinedLines: [UInt8] = []
         do {
             bytes = try reader.forEachLine { line in
                 lineNumber += 1
@@ -68,6 +100,18 @@ package struct OfflineParser {
                     diagnostics.inputProblem("\(name):\(lineNumber)", RecordParseError.tooLong(count).description)
                 case .text(let text):
                     if text.isEmpty { return }
+                    if let eventLineJoin, text.first == UInt8(ascii: "{") {
+                        guard let joined = eventLineJoin.join(text) else {
+                            pipeline.countMalformed()
+                            return diagnostics.inputProblem("\(name):\(lineNumber)", "a JSON line that is not a nodeaudit event")
+                        }
+                        joinedLines += joined
+                        if joinedLines.count >= 128 * 1024 {
+                            try pipeline.writeOwnLines(joinedLines)
+                            joinedLines.removeAll(keepingCapacity: true)
+                        }
+                        return
+                    }
                     do {
                         try pipeline.add(try RecordParser.parseLogLine(text))
                     } catch let error as RecordParseError {
@@ -79,6 +123,7 @@ package struct OfflineParser {
                     }
                 }
             }
+            if !joinedLines.isEmpty { try pipeline.writeOwnLines(joinedLines) }
         } catch let error as SinkError {
             throw .output(error.description)
         } catch let error as LineReader.ReadError {

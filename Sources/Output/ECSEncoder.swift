@@ -583,6 +583,13 @@ public struct ECSEncoder: EventEncoder {
             w.string(execSession.id)
             w.key("tty")
             w.bool(execSession.hasTTY)
+            if let command = execSession.command { w.execCommand(command) }
+            w.endObject()
+        }
+        if let exec = event.kubernetesExec {
+            w.key("k8s")
+            w.beginObject()
+            w.kubernetesExec(exec)
             w.endObject()
         }
         w.member("tty_input", event.ttyInput, in: text)

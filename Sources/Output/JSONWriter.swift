@@ -45,7 +45,7 @@ public struct JSONWriter: ~Copyable {
 
     /// Reopens the object that ends the last line (`…}\n`), so members can be added to it.
     /// False when the last line does not end that way.
-    mutating func reopenLastObject() -> Bool {
+    public mutating func reopenLastObject() -> Bool {
         let bytes = storage.bytes
         guard bytes.count >= 2, bytes[bytes.count - 1] == UInt8(ascii: "\n"), bytes[bytes.count - 2] == UInt8(ascii: "}") else {
             return false
@@ -219,6 +219,14 @@ public struct JSONWriter: ~Copyable {
     public mutating func null() {
         separate()
         storage.append("null")
+        needsComma = true
+    }
+
+    /// Appends a value that is already valid JSON text (a number as read, an object
+    /// encoded by another writer).
+    public mutating func rawValue(_ bytes: UnsafeBufferPointer<UInt8>) {
+        separate()
+        storage.append(bytes)
         needsComma = true
     }
 

@@ -122,11 +122,12 @@ public struct NativeJSONEncoder: EventEncoder {
             w.number(session.rootPID)
             w.key("tty")
             w.bool(session.hasTTY)
+            if let command = session.command { w.execCommand(command) }
             w.endObject()
         }
         if let decision = event.accessDecision { w.accessDecision(decision, in: text) }
         writeDetails(event, into: &w)
-        if let workload = event.workload { writeWorkload(workload, into: &w) }
+        if let workload = event.workload { writeWorkload(workload, exec: event.kubernetesExec, into: &w) }
         if event.isUnattributed { w.key("unattributed"); w.bool(true) }
         if event.isLate {
             w.key("late")
@@ -201,7 +202,7 @@ public struct NativeJSONEncoder: EventEncoder {
     }
 
     /// `container`, `k8s` and `host` (docs/events.md).
-    private func writeWorkload(_ workload: Workload, into w: inout JSONWriter) {
+    private func writeWorkload(_ workload: Workload, exec: KubernetesExec?, into w: inout JSONWriter) {
         if let container = workload.container { w.container(container) }
         if let pod = workload.pod {
             w.key("k8s")
@@ -213,6 +214,7 @@ public struct NativeJSONEncoder: EventEncoder {
             w.member("namespace", pod.namespace)
             w.member("qos_class", pod.qosClass)
             w.endObject()
+            if let exec { w.kubernetesExec(exec) }
             w.endObject()
         }
         if workload.isHost {

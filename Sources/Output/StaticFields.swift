@@ -17,7 +17,7 @@ public struct StaticFields: Sendable {
 
 extension JSONWriter {
     /// `name: {field: value, …}`; nothing when there are none.
-    mutating func staticFields(_ name: StaticString, _ fields: [(name: String, value: String)]) {
+    public mutating func staticFields(_ name: StaticString, _ fields: [(name: String, value: String)]) {
         guard !fields.isEmpty else { return }
         key(name)
         beginObject()
