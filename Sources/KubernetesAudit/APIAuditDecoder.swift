@@ -49,9 +49,14 @@ package enum APIAuditDecoder {
         }
         guard wrapped < 3 else { throw .notAnAuditEvent("wrapped more than three times") }
         // AKS (diagnostic settings): {"records": [{"properties": {"log": "<event JSON>"}}]} or one record per line.
+        // Diagnostic settings share a batch between categories: records of others (activity
+        // logs, kube-apiserver's own log) are passed over.
         if let records = value["records"]?.array {
             var found: [APIAuditEvent] = []
-            for record in records { found += try events(in: record, wrapped: wrapped + 1) }
+            for record in records where record["category"].map({ ["kube-audit", "kube-audit-admin"].contains($0.string ?? "") }) ?? true {
+                found += try events(in: record, wrapped: wrapped + 1)
+            }
+            guard !found.isEmpty || records.isEmpty else { throw .notAnAuditEvent("records without an audit event") }
             return found
         }
         if let log = value["properties"]?["log"]?.string { return try events(inText: log, wrapped: wrapped) }
