@@ -60,6 +60,10 @@ let package = Package(
         // The Kubernetes API server's audit events: decoded, written as k8s_api events, and
         // joined to the node's exec sessions by their key. Pure but for the join's lock.
         .target(name: "KubernetesAudit", dependencies: ["AuditEvents", "Enrichment", "Output", "HostIO"]),
+        // The API audit stream's live sources for `run`: the API server's log file, followed
+        // through rotation, and the webhook backend (HTTPS, client certificates).
+        .target(name: "KubernetesAuditInput", dependencies: ["KubernetesAudit", "Pipeline", "Output", "HostIO", "CLinux", "COpenSSL"],
+                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // nodeaudit's own events (drift, restart gap, rules reloaded), written as JSON lines.
         .target(name: "OwnEvents", dependencies: ["Output"]),
         // /healthz and /metrics over HTTP, bounded against idle and slow clients.
@@ -74,7 +78,8 @@ let package = Package(
         .target(name: "OfflineParse", dependencies: ["Pipeline", "AuditRecords", "AuditEvents", "Output", "Configuration", "HostIO", "CZlib", "KubernetesAudit", "Enrichment"]),
         // `nodeaudit run`: the kernel session, stream continuity, drift repair, reloads, the read loop.
         .target(name: "Collector", dependencies: ["Pipeline", "OwnEvents", "Health", "RuleSync", "AuditRecords", "AuditEvents", "AuditRules",
-                                                  "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO", "Sigma"]),
+                                                  "AuditKernel", "Enrichment", "Output", "Configuration", "HostIO", "Sigma",
+                                                  "KubernetesAudit", "KubernetesAuditInput"]),
         // The executable `nodeaudit`: the command line, the rules commands' reports and the
         // exit statuses. (Its target is not named `nodeaudit`, the product's name.)
         .executableTarget(

@@ -9,6 +9,7 @@ import AuditRules
 import Configuration
 import HostIO
 import Output
+import KubernetesAuditInput
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,6 +54,8 @@ package final class LiveCollector {
     private var outputFailuresAtStop: UInt64 = 0
     /// Saves the stream state when an output's thread delivered.
     private let settledStateSaver: SettledStateSaver
+    /// The API server's audit stream and the join to exec sessions, when configured.
+    private let kubernetesAudit: KubernetesAuditIntake?
     /// Output drops and refusals already said on stderr.
     private var dropsReported: (dropped: UInt64, refused: UInt64) = (0, 0)
 
@@ -95,7 +98,9 @@ package final class LiveCollector {
             sigmaRefusals = set.problems
             sigmaWatch = RuleFileWatch(paths: options.events.sigmaPaths, expand: SigmaRuleSet.files)
         }
-        pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges], detector: detector)
+        kubernetesAudit = options.kubernetesAudit.flatMap { KubernetesAuditIntake($0, diagnostics: Diagnostics()) }
+        pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges] + (kubernetesAudit.map { [$0.join] } ?? []),
+                                 detector: detector)
     }
 
     /// How a run ended, for the command's exit status.
@@ -131,8 +136,9 @@ package final class LiveCollector {
         let continuity = StreamContinuity(directory: options.stateDirectory, lostAtStart: session.lostAtStart, node: options.events.nodeName,
                                           overlapping: session.isHandedOver, diagnostics: diagnostics)
         self.continuity = continuity
-        settledStateSaver.set { [serials = pipeline.writes, output] in
+        settledStateSaver.set { [serials = pipeline.writes, output, savePosition = kubernetesAudit?.saveSettled] in
             continuity.save(now: WallClock.nowMilliseconds()) { serials.highestSerial(settledWrites: output.settledWrites) }
+            savePosition?(output.settledWrites)
         }
         var wanted: WantedRules?
         if options.applyRules {
@@ -163,6 +169,10 @@ package final class LiveCollector {
             } catch {
                 throw KernelSession.StartError(description: error.description)
             }
+        }
+        if let kubernetesAudit, let file = options.kubernetesAudit?.file {
+            kubernetesAudit.start()
+            diagnostics.notice("following the API server's audit log \(file)")
         }
         if let wanted {
             rules.leading = session.selfExclusion
@@ -216,6 +226,7 @@ package final class LiveCollector {
         if ticker.isDue(.flush, every: Self.flushMilliseconds, now: now) {
             do throws(SinkError) {
                 try pipeline.closeExpired(nowMilliseconds: now)
+                try deliverKubernetesAudit(now: now)
                 try pipeline.flush()
                 try reportRestartGapOnce()
             } catch {
@@ -335,9 +346,20 @@ package final class LiveCollector {
     }
 
     /// Saves the highest serial the outputs settled (not only took: a queue delivers later,
-    /// and what it still holds would be lost by a kill without a count).
+    /// and what it still holds would be lost by a kill without a count), and the API audit
+    /// log's read position likewise.
     private func saveStreamState(now: UInt64) {
         continuity?.save(now: now) { pipeline.writes.highestSerial(settledWrites: output.settledWrites) }
+        kubernetesAudit?.saveSettled(output.settledWrites)
+    }
+
+    /// Writes the API audit events read since the last flush, after the node's events so
+    /// far, and the exec sessions answered since.
+    private func deliverKubernetesAudit(now: UInt64) throws(SinkError) {
+        try kubernetesAudit?.deliver(nowMilliseconds: Int64(now)) { (lines) throws(SinkError) -> UInt64 in
+            try pipeline.writeOwnLines(lines)
+            return pipeline.writes.count
+        }
     }
 
     /// Once the first record has come: says (as an event, a counter and on stderr) what
@@ -458,8 +480,11 @@ package final class LiveCollector {
         do throws(RuleOwnership.RecordError) { try ownershipAtStart?.restore() } catch {
             diagnostics.error("cleanup: the record of the rules nodeaudit loaded: \(error)")
         }
+        kubernetesAudit?.stop()
         do throws(SinkError) {
             try pipeline.finish()
+            try deliverKubernetesAudit(now: WallClock.nowMilliseconds())
+            try pipeline.flush()
             try reportRestartGapOnce()
         } catch {
             outputFailuresAtStop += 1

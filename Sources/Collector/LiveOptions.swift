@@ -3,6 +3,8 @@ import Pipeline
 import AuditKernel
 import Configuration
 import Output
+import KubernetesAudit
+import KubernetesAuditInput
 
 /// The settings of one `nodeaudit run`.
 package struct LiveOptions: Sendable {
@@ -44,6 +46,8 @@ package struct LiveOptions: Sendable {
     /// The unix socket the pod's probes (`nodeaudit health`) ask, reaching this process.
     package var healthSocket: String?
     package var events: EventOptions
+    /// The API server's audit stream (`k8s_audit.*`); nil when no source is configured.
+    package var kubernetesAudit: KubernetesAuditIntake.Settings?
 
     /// The options a layered configuration (defaults, file, environment, flags) gives.
     package init(configuration c: Configuration) {
@@ -73,5 +77,13 @@ package struct LiveOptions: Sendable {
         stateDirectory = c.text(.stateDirectory)
         file = c.text(.outputFile).isEmpty ? nil : (c.text(.outputFile), c.integer(.fileMaxMB) << 20, c.integer(.fileGenerations))
         events = EventOptions(configuration: c, onThisHost: true, attribute: c.bool(.attribution), nodeName: EventOptions.nodeName(c))
+        if let file = nonEmpty(c.text(.k8sAuditFile)) {
+            // The configuration's check has refused any other stage value.
+            kubernetesAudit = KubernetesAuditIntake.Settings(
+                file: file, stateDirectory: stateDirectory,
+                stages: StageSelection(setting: c.text(.k8sAuditStages)) ?? StageSelection(mode: .completing),
+                joinWindowMilliseconds: Int64(c.number(.k8sJoinWindow) * 1000), ecs: events.ecs, staticFields: events.staticFields,
+                maxEventBytes: events.maxEventBytes)
+        }
     }
 }

@@ -106,8 +106,11 @@ extension Setting {
         help: "The most labelled processes remembered for their descendants; past it the longest-known are forgotten and counted.")
     package static let sigma = Setting(key: "detection.sigma", kind: .texts, defaultValue: .texts([]),
         help: "Sigma rule files or directories (.yml, .yaml) evaluated on every event: a match adds `detections` (docs/sigma.md). Refused rules are reported and left out.")
-    package static let k8sAuditStages = Setting(key: "k8s_audit.stages", kind: .text, defaultValue: .text("completing"),
-        help: "Which stages of an API request become k8s_api events: completing (one per auditID: ResponseComplete, or ResponseStarted for exec, attach, port forward and watch), all, or stage names separated by commas (RequestReceived, ResponseStarted, ResponseComplete, Panic).")
+    package static let k8sAuditFile = Setting(key: "k8s_audit.file", kind: .text, defaultValue: .text(""),
+        help: "The API server's audit log (--audit-log-path) to follow, on control-plane nodes: its events become k8s_api events, and exec requests name the user of exec sessions. Followed through the API server's rotation and copy-truncate; the position is kept in state.directory. Empty: none.")
+    package static let k8sAuditStages = Setting(key: "k8s_audit.stages", kind: .choice(["completing", "all", "RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"]),
+        defaultValue: .text("completing"),
+        help: "Which stages of an API request become k8s_api events: completing (one per auditID: ResponseComplete, or ResponseStarted for exec, attach, port forward and watch), all, or one stage.")
     package static let k8sJoinWindow = Setting(key: "k8s_audit.join_window_seconds", kind: .number(0.001...3600), defaultValue: .number(10),
         help: "An exec session is joined to an API exec request with its k8s.exec.key this far before or after the session's first event; two in the window are ambiguous, none is reported.")
     package static let hostUsers = Setting(key: "events.host_users", kind: .bool, defaultValue: .bool(true),
@@ -197,7 +200,7 @@ extension Setting {
     /// Every setting, in the order the defaults are documented.
     package static let all: [Setting] = [
         ruleFiles, hostRoot, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
-        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes, sigma, k8sAuditStages, k8sJoinWindow,
+        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes, sigma, k8sAuditFile, k8sAuditStages, k8sJoinWindow,
         format, ecsDataset, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, healthSocket, logLevel, logFormat,
     ]
 }

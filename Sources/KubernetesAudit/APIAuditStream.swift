@@ -15,6 +15,8 @@ package final class APIAuditStream {
         /// Allowed exec requests filed for the join.
         package var execRequests: UInt64 = 0
 
+        package init() {}
+
         package var rejected: UInt64 { malformed + unknownAPIVersion + notEvents + tooLong }
 
         package var summary: String {
@@ -22,6 +24,10 @@ package final class APIAuditStream {
                 + "\(malformed) not JSON, \(unknownAPIVersion) unknown apiVersion, \(notEvents) not audit events, \(tooLong) too long"
         }
     }
+
+    /// The longest line or body read (a request object of a large ConfigMap, say); longer
+    /// ones are skipped and counted.
+    package static let maximumLineBytes = 8 << 20
 
     private let encoder: APIEventEncoder
     private var selection: StageSelection

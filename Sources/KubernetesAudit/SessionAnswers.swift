@@ -9,6 +9,8 @@ struct SessionAnswers {
     private var oldest = 0
     static let capacity = 4096
 
+    func knows(_ session: String) -> Bool { answers[session] != nil }
+
     /// The session's answer, looked up with `lookUp` the first time.
     mutating func answer(for session: String, lookUp: () -> ExecRequesterMatch) -> ExecRequesterMatch {
         if let known = answers[session] { return known }

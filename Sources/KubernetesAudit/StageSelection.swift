@@ -19,22 +19,13 @@ package struct StageSelection: Sendable, Equatable {
 
     package init(mode: Mode) { self.mode = mode }
 
-    /// `completing`, `all`, or stage names separated by commas; nil with the reason.
-    package static func parse(_ text: String) -> Result<StageSelection, StageError> {
+    /// `completing`, `all`, or one stage's name (`k8s_audit.stages`); nil for another text.
+    package init?(setting text: String) {
         switch text {
-        case "completing": return .success(StageSelection(mode: .completing))
-        case "all": return .success(StageSelection(mode: .stages(Set(stageNames))))
-        default:
-            let names = text.split(separator: ",").map { String($0).trimmingSpaces }
-            for name in names where !stageNames.contains(name) { return .failure(StageError(name: name)) }
-            return .success(StageSelection(mode: .stages(Set(names))))
-        }
-    }
-
-    package struct StageError: Error, CustomStringConvertible {
-        package var name: String
-        package var description: String {
-            "\(name.debugDescription) is not a stage: give completing, all, or some of \(StageSelection.stageNames.joined(separator: ", "))"
+        case "completing": mode = .completing
+        case "all": mode = .stages(Set(Self.stageNames))
+        case let name where Self.stageNames.contains(name): mode = .stages([name])
+        default: return nil
         }
     }
 
@@ -63,11 +54,5 @@ package struct StageSelection: Sendable, Equatable {
             oldest = (oldest + 1) % Self.rememberedRequests
         }
         return true
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

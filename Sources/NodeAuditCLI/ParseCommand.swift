@@ -70,13 +70,10 @@ struct ParseCommand: ParsableCommand, BootstrapsLogging {
         let options = EventOptions(configuration: configuration, onThisHost: containers, attribute: containers, nodeName: nil)
         var run = ParseOptions(files: files, events: options, quiet: quiet, threads: threads ?? ParseOptions.defaultThreads)
         if !k8sAudit.isEmpty {
-            switch StageSelection.parse(configuration.text(.k8sAuditStages)) {
-            case .success(let stages):
-                run.kubernetes = KubernetesAuditOptions(files: k8sAudit, stages: stages,
-                                                        joinWindowMilliseconds: Int64(configuration.number(.k8sJoinWindow) * 1000))
-            case .failure(let error):
-                throw ValidationError("k8s_audit.stages: \(error)")
-            }
+            // The configuration's check has refused any other value.
+            let stages = StageSelection(setting: configuration.text(.k8sAuditStages)) ?? StageSelection(mode: .completing)
+            run.kubernetes = KubernetesAuditOptions(files: k8sAudit, stages: stages,
+                                                    joinWindowMilliseconds: Int64(configuration.number(.k8sJoinWindow) * 1000))
         }
         guard ParseRun.execute(run) else {
             throw ExitCode.failure

@@ -96,6 +96,9 @@ struct RunCommand: ParsableCommand, BootstrapsLogging {
     @Option(help: .setting(.healthListen))
     var listen: String?
 
+    @Option(name: .customLong("k8s-audit-file"), help: .setting(.k8sAuditFile))
+    var k8sAuditFile: String?
+
     @Option(help: .setting(.healthSocket))
     var healthSocket: String?
 
@@ -127,6 +130,7 @@ struct RunCommand: ParsableCommand, BootstrapsLogging {
             (.syslogCertificate, syslogCert, "--syslog-cert"), (.syslogKey, syslogKey, "--syslog-key"),
             (.http, http, "--http"), (.httpFormat, httpFormat, "--http-format"), (.spoolDirectory, spoolDirectory, "--spool-directory"),
             (.stateDirectory, stateDirectory, "--state-directory"),
+            (.k8sAuditFile, k8sAuditFile, "--k8s-audit-file"),
         ]
         for case let (setting, text?, flag) in options { given.append((setting, text, flag)) }
         return given

@@ -42,12 +42,8 @@ package struct OfflineParser {
 
     private static let ausearchTime = Array("time->".utf8)
 
-    /// The longest line of an API server audit log read (a request object of a large
-    /// ConfigMap, say); longer ones are skipped and counted.
-    package static let maximumAPIAuditLineBytes = 8 << 20
-
     /// Calls `body` with each line of `path` (plain or gzip) and its number.
-    package static func forEachLine(path: String, maximumLineBytes: Int = maximumAPIAuditLineBytes,
+    package static func forEachLine(path: String, maximumLineBytes: Int = APIAuditStream.maximumLineBytes,
                                     _ body: (LineReader.Line, Int) throws -> Void) throws(InputError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: SystemError.current) }

@@ -240,6 +240,10 @@ package final class SettledSerials: @unchecked Sendable {
     package func highestSerial(settledWrites: UInt64) -> UInt64 {
         state.withLock { $0.highestSerial(settledWrites: settledWrites) }
     }
+
+    /// The writes made so far: the number of the last one (the API audit input keeps its
+    /// read position until the outputs settled the write that carried it).
+    package var count: UInt64 { state.withLock { $0.count } }
 }
 
 /// Bounded: past `limit` writes in flight the oldest one's serial is forgotten, so it
@@ -248,7 +252,7 @@ package final class SettledSerials: @unchecked Sendable {
 struct WrittenSerials {
     private var pending: [(write: UInt64, serial: UInt64)] = []
     private var first = 0
-    private var count: UInt64 = 0
+    private(set) var count: UInt64 = 0
     private var settledSerial: UInt64 = 0
     private let limit = 4_096
 

@@ -1,0 +1,85 @@
+import AuditEvents
+import HostIO
+import KubernetesAudit
+import Output
+import Pipeline
+
+/// The API audit stream in `nodeaudit run`: its sources (the API server's log file; the
+/// webhook), the inbox they fill, the exec request index, and the join that names the user
+/// of the node's exec sessions. The read loop calls `deliver` after each flush: the API
+/// events go to the outputs after the node's events so far, followed by the `k8s_exec`
+/// events of sessions answered since.
+package final class KubernetesAuditIntake {
+    package struct Settings: Sendable {
+        package var file: String?
+        package var stateDirectory: String
+        package var stages: StageSelection
+        package var joinWindowMilliseconds: Int64
+        package var ecs: Bool
+        package var staticFields: StaticFields
+        package var maxEventBytes: Int
+
+        package init(file: String?, stateDirectory: String, stages: StageSelection, joinWindowMilliseconds: Int64, ecs: Bool,
+                     staticFields: StaticFields, maxEventBytes: Int) {
+            self.file = file
+            self.stateDirectory = stateDirectory
+            self.stages = stages
+            self.joinWindowMilliseconds = joinWindowMilliseconds
+            self.ecs = ecs
+            self.staticFields = staticFields
+            self.maxEventBytes = maxEventBytes
+        }
+    }
+
+    /// The enrichment step for the pipeline: the user on exec sessions.
+    package let join: ExecRequesterJoin
+    private let settings: Settings
+    private let inbox = APIAuditInbox()
+    private let follower: APIAuditFileFollower?
+    package private(set) var sessionsAnswered: UInt64 = 0
+
+    /// Nil when no source is configured.
+    package init?(_ settings: Settings, diagnostics: Diagnostics) {
+        guard let file = settings.file else { return nil }
+        self.settings = settings
+        let index = ExecRequestIndex(windowMilliseconds: settings.joinWindowMilliseconds)
+        join = ExecRequesterJoin(index: index, waitsForRequests: true)
+        let encoder = APIEventEncoder(ecs: settings.ecs, staticFields: settings.staticFields, maxEventBytes: settings.maxEventBytes)
+        follower = APIAuditFileFollower(path: file, stateDirectory: settings.stateDirectory, encoder: encoder, selection: settings.stages,
+                                        index: index, inbox: inbox, diagnostics: diagnostics)
+    }
+
+    package func start() { follower?.start() }
+
+    /// Writes the API events waiting (`write` returns the number of the output write that
+    /// took them), then the `k8s_exec` events of the exec sessions answered by now.
+    package func deliver(nowMilliseconds: Int64, write: ([UInt8]) throws(SinkError) -> UInt64) throws(SinkError) {
+        for batch in inbox.take() {
+            let number = try write(batch.lines)
+            batch.handed(number)
+        }
+        let resolved = join.resolve(nowMilliseconds: nowMilliseconds)
+        guard !resolved.isEmpty else { return }
+        var w = JSONWriter(capacity: 1024)
+        for (session, answer) in resolved {
+            ExecJoinReport(session: session, answer: answer, epochMilliseconds: nowMilliseconds)
+                .encode(into: &w, ecs: settings.ecs, staticFields: settings.staticFields)
+        }
+        sessionsAnswered += UInt64(resolved.count)
+        _ = try write(w.buffer)
+    }
+
+    /// Keeps the log's read position up to what the outputs settled; callable from any
+    /// thread (the outputs' own, as soon as they delivered).
+    package var saveSettled: @Sendable (_ settledWrites: UInt64) -> Void {
+        { [follower] in follower?.saveSettled(settledWrites: $0) }
+    }
+
+    /// Ends the sources; what they read before is still in the inbox for `deliver`.
+    package func stop() {
+        follower?.stop()
+    }
+
+    /// The file input's counters, for /metrics and the statistics line.
+    package var fileCounters: APIAuditFileFollower.Counters? { follower?.currentCounters }
+}
