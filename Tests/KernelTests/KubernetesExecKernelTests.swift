@@ -129,5 +129,75 @@ extension KernelSuite {
             let others = joined.filter { $0["category"] as? String != "k8s_api" && $0["exec_session"] == nil }
             #expect(!others.isEmpty && others.allSatisfy { exec($0).isEmpty })
         }
+    
+        @Test("run joins live: a request read before the exec names the user on its events, one read after it in a k8s_exec event, and an exec without one is reported")
+        func liveJoin() throws {
+            try #require(Containerd.isAvailable, "containerd, ctr, runc or busybox-static are missing: run Scripts/setup --test")
+            let marker = Live.marker()
+            let tag = String(marker.suffix(8))
+            let logs = try Fixtures.temporaryDirectory("kubelet-logs")
+            defer { try? FileManager.default.removeItem(at: logs) }
+            let pod = try KubeletLayout(driver: .cgroupfs(controllerRoot: ""), tag: tag, createsCgroups: false, logRoot: logs)
+            defer { pod.remove() }
+            let containerd = try Containerd()
+            defer { containerd.stop() }
+            let apiDirectory = try Fixtures.temporaryDirectory("apiserver-log")
+            defer { try? FileManager.default.removeItem(at: apiDirectory) }
+            let apiLog = apiDirectory.appendingPathComponent("audit.log")
+            FileManager.default.createFile(atPath: apiLog.path, contents: nil)
+            let append = { (line: String) in
+                let handle = try FileHandle(forWritingTo: apiLog)
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data((line + "\n").utf8))
+                try handle.close()
+            }
+            let argv = { (name: String) in ["/bin/sh", "-c", "/bin/true \(marker)-\(name)"] }
+            let request = { (name: String, verb: String, user: String, time: Date) in
+                try Self.apiEvent(auditID: "\(tag)-\(name)", verb: verb, user: ["username": user, "groups": ["system:authenticated"]],
+                                  namespace: pod.namespace, pod: pod.podName, container: pod.containerName, command: argv(name), at: time)
+            }
+            let run = try Live.withLiveRun(["--pod-logs", pod.podLogRoot, "--container-logs", pod.containerLogRoot,
+                                            "--k8s-audit-file", apiLog.path, "--k8s-join-window", "2"]) { live in
+                try #require(Wait.until(seconds: 20) { live.stderr.contains("following the API server's audit log") })
+                try containerd.run(id: pod.containerID, cgroup: pod.cgroupPath, script: "exec /bin/sleep 600")
+                // The API server logs ResponseStarted as the stream starts: here once before the exec…
+                try append(try request("before", "create", "alice", Date()))
+                usleep(500_000)
+                try #require(try containerd.exec(pod.containerID, argv("before")).status == 0)
+                // …once after it, as when the log is read after the node's first events.
+                let after = Date()
+                try #require(try containerd.exec(pod.containerID, argv("after")).status == 0)
+                try #require(try live.barrier(), "the events did not reach the output")
+                try append(try request("after", "get", "bob", after))
+                try #require(try containerd.exec(pod.containerID, argv("none")).status == 0)
+                // k8s_exec events: "after" once its request is read, "none" after twice the window.
+                #expect(Wait.until(seconds: 20) {
+                    ((try? live.events()) ?? []).filter { $0["category"] as? String == "k8s_exec" }.count >= 2
+                }, "\(live.stderr)")
+            }
+            let events = try run.events()
+            let exec = { (event: [String: Any]) in (event["k8s"] as? [String: Any])?["exec"] as? [String: Any] ?? [:] }
+            let session = { (name: String) in
+                events.filter { $0["host"] == nil && $0["category"] as? String != "k8s_api" && Live.argv($0).contains { $0.hasSuffix("\(marker)-\(name)") } }
+            }
+            let before = session("before")
+            #expect(before.count >= 2 && before.allSatisfy { exec($0)["match"] as? String == "user" }, "\(before.map(exec))")
+            #expect(before.allSatisfy { (exec($0)["user"] as? [String: Any])?["username"] as? String == "alice" })
+            let reports = events.filter { $0["category"] as? String == "k8s_exec" }
+            let report = { (name: String) -> [String: Any]? in
+                let id = (session(name).first?["exec_session"] as? [String: Any])?["id"] as? String
+                return reports.first { ($0["exec_session"] as? [String: Any])?["id"] as? String == id }
+            }
+            let afterReport = try #require(report("after"), "no k8s_exec event for the session whose request came later: \(reports)")
+            #expect(exec(afterReport)["match"] as? String == "user" && (exec(afterReport)["user"] as? [String: Any])?["username"] as? String == "bob",
+                    "\(afterReport)")
+            #expect(exec(afterReport)["key"] as? String == exec(session("after")[0])["key"] as? String)
+            #expect((afterReport["k8s"] as? [String: Any])?["pod"] as? [String: String] == ["name": pod.podName, "namespace": pod.namespace])
+            let noneReport = try #require(report("none"), "no k8s_exec event for the exec without a request: \(reports)")
+            #expect(exec(noneReport)["match"] as? String == "none", "\(noneReport)")
+            #expect(report("before") == nil, "a session answered on its first event needs no k8s_exec event")
+            let apiEvents = events.filter { $0["category"] as? String == "k8s_api" }
+            #expect(apiEvents.count == 2, "\(apiEvents.count) k8s_api events")
+        }
     }
 }
