@@ -12,3 +12,9 @@ static inline long nodeaudit_ssl_set_server_name(SSL *ssl, const char *name) {
 static inline long nodeaudit_ssl_ctx_require_tls12(SSL_CTX *context) {
     return SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
 }
+
+// A server's writes on non-blocking sockets: a write may complete in parts, and be
+// retried from a buffer that moved.
+static inline long nodeaudit_ssl_ctx_allow_partial_writes(SSL_CTX *context) {
+    return SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}

@@ -98,7 +98,14 @@ package final class LiveCollector {
             sigmaRefusals = set.problems
             sigmaWatch = RuleFileWatch(paths: options.events.sigmaPaths, expand: SigmaRuleSet.files)
         }
-        kubernetesAudit = options.kubernetesAudit.flatMap { KubernetesAuditIntake($0, diagnostics: Diagnostics()) }
+        do throws(APIAuditWebhook.ServerError) {
+            kubernetesAudit = try options.kubernetesAudit.map { [output] (settings) throws(APIAuditWebhook.ServerError) in
+                try KubernetesAuditIntake(settings, settledWrites: { output.settledWrites }, diagnostics: Diagnostics())
+            }
+        } catch {
+            output.close(timeoutMilliseconds: 0)
+            throw error
+        }
         pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges] + (kubernetesAudit.map { [$0.join] } ?? []),
                                  detector: detector)
     }
@@ -170,9 +177,10 @@ package final class LiveCollector {
                 throw KernelSession.StartError(description: error.description)
             }
         }
-        if let kubernetesAudit, let file = options.kubernetesAudit?.file {
+        if let kubernetesAudit {
             kubernetesAudit.start()
-            diagnostics.notice("following the API server's audit log \(file)")
+            if let file = options.kubernetesAudit?.file { diagnostics.notice("following the API server's audit log \(file)") }
+            if let webhook = options.kubernetesAudit?.webhook { diagnostics.notice("serving the API server's audit webhook on \(webhook.listen.text)") }
         }
         if let wanted {
             rules.leading = session.selfExclusion
@@ -480,7 +488,7 @@ package final class LiveCollector {
         do throws(RuleOwnership.RecordError) { try ownershipAtStart?.restore() } catch {
             diagnostics.error("cleanup: the record of the rules nodeaudit loaded: \(error)")
         }
-        kubernetesAudit?.stop()
+        kubernetesAudit?.stopReading()
         do throws(SinkError) {
             try pipeline.finish()
             try deliverKubernetesAudit(now: WallClock.nowMilliseconds())
@@ -491,7 +499,10 @@ package final class LiveCollector {
             diagnostics.error("stop: the output failed while the last events were written: \(error)")
         }
         if let status = try? session?.control.status() { continuity?.setKernelLost(status.lost) }
+        // Outputs settle what they hold before close returns: the webhook then answers the
+        // batches they took, and refuses the rest (the API server sends those again).
         let stuck = output.close(timeoutMilliseconds: 5_000)
+        kubernetesAudit?.stop()
         saveStreamState(now: WallClock.nowMilliseconds())
         if !stuck.isEmpty {
             diagnostics.error("\(stuck.joined(separator: ", ")) did not take every event within 5 s; "

@@ -3,6 +3,7 @@ import Pipeline
 import AuditKernel
 import Configuration
 import Output
+import HostIO
 import KubernetesAudit
 import KubernetesAuditInput
 
@@ -77,10 +78,15 @@ package struct LiveOptions: Sendable {
         stateDirectory = c.text(.stateDirectory)
         file = c.text(.outputFile).isEmpty ? nil : (c.text(.outputFile), c.integer(.fileMaxMB) << 20, c.integer(.fileGenerations))
         events = EventOptions(configuration: c, onThisHost: true, attribute: c.bool(.attribution), nodeName: EventOptions.nodeName(c))
-        if let file = nonEmpty(c.text(.k8sAuditFile)) {
-            // The configuration's check has refused any other stage value.
+        let webhook = nonEmpty(c.text(.k8sWebhookListen)).flatMap { try? TCPListenAddress($0) }.map {
+            APIAuditWebhook.Settings(listen: $0, certificateFile: c.text(.k8sWebhookCertificate), keyFile: c.text(.k8sWebhookKey),
+                                     clientCAFile: c.text(.k8sWebhookClientCA), maxBodyBytes: c.integer(.k8sWebhookMaxBodyMB) << 20)
+        }
+        let file = nonEmpty(c.text(.k8sAuditFile))
+        if file != nil || webhook != nil {
+            // The configuration's check has refused any other stage value, and a bad address.
             kubernetesAudit = KubernetesAuditIntake.Settings(
-                file: file, stateDirectory: stateDirectory,
+                file: file, webhook: webhook, stateDirectory: stateDirectory,
                 stages: StageSelection(setting: c.text(.k8sAuditStages)) ?? StageSelection(mode: .completing),
                 joinWindowMilliseconds: Int64(c.number(.k8sJoinWindow) * 1000), ecs: events.ecs, staticFields: events.staticFields,
                 maxEventBytes: events.maxEventBytes)

@@ -1,3 +1,4 @@
+import HostIO
 import AuditEvents
 import Output
 import YAMLNodes
@@ -164,6 +165,16 @@ extension Configuration {
                 && !header.unicodeScalars.contains { $0 == "\r" || $0 == "\n" }
             if !valid {
                 problems.append(ConfigurationError(at(.httpHeaders), "output.http_headers: '\(Self.masked(.text(header)))' is not a `Name: value` header on one line"))
+            }
+        }
+        if !text(.k8sWebhookListen).isEmpty {
+            do throws(TCPListenAddress.AddressError) { _ = try TCPListenAddress(text(.k8sWebhookListen)) } catch {
+                problems.append(ConfigurationError(at(.k8sWebhookListen), "k8s_audit.webhook_listen: \(error)"))
+            }
+            let missing = [Setting.k8sWebhookCertificate, .k8sWebhookKey, .k8sWebhookClientCA].filter { text($0).isEmpty }.map(\.key)
+            if !missing.isEmpty {
+                problems.append(ConfigurationError(at(.k8sWebhookListen), "k8s_audit.webhook_listen needs \(missing.joined(separator: ", ")): "
+                    + "the webhook serves HTTPS only, to clients with a certificate the client CA signed"))
             }
         }
         if text(.profile) == "compact", text(.format) == "ecs" {

@@ -108,6 +108,16 @@ extension Setting {
         help: "Sigma rule files or directories (.yml, .yaml) evaluated on every event: a match adds `detections` (docs/sigma.md). Refused rules are reported and left out.")
     package static let k8sAuditFile = Setting(key: "k8s_audit.file", kind: .text, defaultValue: .text(""),
         help: "The API server's audit log (--audit-log-path) to follow, on control-plane nodes: its events become k8s_api events, and exec requests name the user of exec sessions. Followed through the API server's rotation and copy-truncate; the position is kept in state.directory. Empty: none.")
+    package static let k8sWebhookListen = Setting(key: "k8s_audit.webhook_listen", kind: .text, defaultValue: .text(""),
+        help: "ADDRESS:PORT for the API server's webhook audit backend (HTTPS, EventList batches; a batch is answered 200 once every output settled it). Needs webhook_certificate, webhook_key and webhook_client_ca. Empty: none.")
+    package static let k8sWebhookCertificate = Setting(key: "k8s_audit.webhook_certificate", kind: .text, defaultValue: .text(""),
+        help: "The webhook's server certificate (PEM, with its chain), as the API server's kubeconfig names the server.")
+    package static let k8sWebhookKey = Setting(key: "k8s_audit.webhook_key", kind: .text, defaultValue: .text(""),
+        help: "The server certificate's private key (PEM).")
+    package static let k8sWebhookClientCA = Setting(key: "k8s_audit.webhook_client_ca", kind: .text, defaultValue: .text(""),
+        help: "The CA whose signature a client certificate must carry: only the API server holds one. Clients without are refused in the handshake.")
+    package static let k8sWebhookMaxBodyMB = Setting(key: "k8s_audit.webhook_max_body_mb", kind: .integer(1...1024), defaultValue: .integer(32),
+        help: "The largest batch taken, in MiB (the API server's --audit-webhook-batch-max-size events, each up to its request and response bodies); larger ones are answered 413.")
     package static let k8sAuditStages = Setting(key: "k8s_audit.stages", kind: .choice(["completing", "all", "RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"]),
         defaultValue: .text("completing"),
         help: "Which stages of an API request become k8s_api events: completing (one per auditID: ResponseComplete, or ResponseStarted for exec, attach, port forward and watch), all, or one stage.")
@@ -200,7 +210,7 @@ extension Setting {
     /// Every setting, in the order the defaults are documented.
     package static let all: [Setting] = [
         ruleFiles, hostRoot, applyRules, cleanup, driftCheck, mode, takeOver, receiveBuffer, includeRecords, maxArgvBytes, maxEventBytes,
-        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes, sigma, k8sAuditFile, k8sAuditStages, k8sJoinWindow,
+        eventTimeout, profile, clusterName, staticFields, filters, labels, sessionLabels, labelProcesses, ancestryDepth, ancestryProcesses, hostUsers, passwdFile, groupFile, attribution, nodeName, procRoot, podLogs, containerLogs, runtimes, sigma, k8sAuditFile, k8sWebhookListen, k8sWebhookCertificate, k8sWebhookKey, k8sWebhookClientCA, k8sWebhookMaxBodyMB, k8sAuditStages, k8sJoinWindow,
         format, ecsDataset, stdout, outputFile, fileMaxMB, fileGenerations, syslog, syslogCA, syslogCertificate, syslogKey, http, httpFormat, httpIndex, httpHeaders, httpCA, stdoutOmit, fileOmit, syslogOmit, httpOmit, outputQueue, spoolDirectory, spoolMB, stateDirectory, statsInterval, healthListen, healthSocket, logLevel, logFormat,
     ]
 }

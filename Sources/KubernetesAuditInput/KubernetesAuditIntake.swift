@@ -12,6 +12,7 @@ import Pipeline
 package final class KubernetesAuditIntake {
     package struct Settings: Sendable {
         package var file: String?
+        package var webhook: APIAuditWebhook.Settings?
         package var stateDirectory: String
         package var stages: StageSelection
         package var joinWindowMilliseconds: Int64
@@ -19,9 +20,10 @@ package final class KubernetesAuditIntake {
         package var staticFields: StaticFields
         package var maxEventBytes: Int
 
-        package init(file: String?, stateDirectory: String, stages: StageSelection, joinWindowMilliseconds: Int64, ecs: Bool,
+        package init(file: String?, webhook: APIAuditWebhook.Settings?, stateDirectory: String, stages: StageSelection, joinWindowMilliseconds: Int64, ecs: Bool,
                      staticFields: StaticFields, maxEventBytes: Int) {
             self.file = file
+            self.webhook = webhook
             self.stateDirectory = stateDirectory
             self.stages = stages
             self.joinWindowMilliseconds = joinWindowMilliseconds
@@ -34,22 +36,36 @@ package final class KubernetesAuditIntake {
     /// The enrichment step for the pipeline: the user on exec sessions.
     package let join: ExecRequesterJoin
     private let settings: Settings
-    private let inbox = APIAuditInbox()
+    private let inbox: APIAuditInbox
     private let follower: APIAuditFileFollower?
+    private let webhook: APIAuditWebhook?
     package private(set) var sessionsAnswered: UInt64 = 0
 
-    /// Nil when no source is configured.
-    package init?(_ settings: Settings, diagnostics: Diagnostics) {
-        guard let file = settings.file else { return nil }
+    /// Binds the webhook's port (the reason when it cannot be used); the sources start
+    /// with `start`. `settledWrites`: how many writes every output settled.
+    package init(_ settings: Settings, settledWrites: @escaping @Sendable () -> UInt64, diagnostics: Diagnostics) throws(APIAuditWebhook.ServerError) {
         self.settings = settings
         let index = ExecRequestIndex(windowMilliseconds: settings.joinWindowMilliseconds)
         join = ExecRequesterJoin(index: index, waitsForRequests: true)
         let encoder = APIEventEncoder(ecs: settings.ecs, staticFields: settings.staticFields, maxEventBytes: settings.maxEventBytes)
-        follower = APIAuditFileFollower(path: file, stateDirectory: settings.stateDirectory, encoder: encoder, selection: settings.stages,
-                                        index: index, inbox: inbox, diagnostics: diagnostics)
+        let inbox = APIAuditInbox()
+        self.inbox = inbox
+        follower = settings.file.map {
+            APIAuditFileFollower(path: $0, stateDirectory: settings.stateDirectory, encoder: encoder, selection: settings.stages,
+                                 index: index, inbox: inbox, diagnostics: diagnostics)
+        }
+        // Each webhook connection is a descriptor: room for the connection limit.
+        if settings.webhook != nil { _ = ResourceLimits.raiseOpenFiles() }
+        webhook = try settings.webhook.map { (webhook) throws(APIAuditWebhook.ServerError) in
+            try APIAuditWebhook(webhook, encoder: encoder, selection: settings.stages, index: index, inbox: inbox,
+                                settledWrites: settledWrites, diagnostics: diagnostics)
+        }
     }
 
-    package func start() { follower?.start() }
+    package func start() {
+        follower?.start()
+        webhook?.start()
+    }
 
     /// Writes the API events waiting (`write` returns the number of the output write that
     /// took them), then the `k8s_exec` events of the exec sessions answered by now.
@@ -75,11 +91,18 @@ package final class KubernetesAuditIntake {
         { [follower] in follower?.saveSettled(settledWrites: $0) }
     }
 
-    /// Ends the sources; what they read before is still in the inbox for `deliver`.
-    package func stop() {
+    /// Ends the file's follower; what it read is still in the inbox for `deliver`.
+    package func stopReading() {
         follower?.stop()
     }
 
-    /// The file input's counters, for /metrics and the statistics line.
+    /// Ends the webhook, after answering the batches the outputs settled by now.
+    package func stop() {
+        inbox.stop()
+        webhook?.stop()
+    }
+
+    /// The sources' counters, for /metrics and the statistics line.
     package var fileCounters: APIAuditFileFollower.Counters? { follower?.currentCounters }
+    package var webhookCounters: APIAuditWebhook.Counters? { webhook?.currentCounters }
 }

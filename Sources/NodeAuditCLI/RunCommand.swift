@@ -99,6 +99,18 @@ struct RunCommand: ParsableCommand, BootstrapsLogging {
     @Option(name: .customLong("k8s-audit-file"), help: .setting(.k8sAuditFile))
     var k8sAuditFile: String?
 
+    @Option(name: .customLong("k8s-webhook-listen"), help: .setting(.k8sWebhookListen))
+    var k8sWebhookListen: String?
+
+    @Option(name: .customLong("k8s-webhook-cert"), help: .setting(.k8sWebhookCertificate))
+    var k8sWebhookCertificate: String?
+
+    @Option(name: .customLong("k8s-webhook-key"), help: .setting(.k8sWebhookKey))
+    var k8sWebhookKey: String?
+
+    @Option(name: .customLong("k8s-webhook-client-ca"), help: .setting(.k8sWebhookClientCA))
+    var k8sWebhookClientCA: String?
+
     @Option(help: .setting(.healthSocket))
     var healthSocket: String?
 
@@ -130,7 +142,9 @@ struct RunCommand: ParsableCommand, BootstrapsLogging {
             (.syslogCertificate, syslogCert, "--syslog-cert"), (.syslogKey, syslogKey, "--syslog-key"),
             (.http, http, "--http"), (.httpFormat, httpFormat, "--http-format"), (.spoolDirectory, spoolDirectory, "--spool-directory"),
             (.stateDirectory, stateDirectory, "--state-directory"),
-            (.k8sAuditFile, k8sAuditFile, "--k8s-audit-file"),
+            (.k8sAuditFile, k8sAuditFile, "--k8s-audit-file"), (.k8sWebhookListen, k8sWebhookListen, "--k8s-webhook-listen"),
+            (.k8sWebhookCertificate, k8sWebhookCertificate, "--k8s-webhook-cert"), (.k8sWebhookKey, k8sWebhookKey, "--k8s-webhook-key"),
+            (.k8sWebhookClientCA, k8sWebhookClientCA, "--k8s-webhook-client-ca"),
         ]
         for case let (setting, text?, flag) in options { given.append((setting, text, flag)) }
         return given
