@@ -175,4 +175,94 @@ struct DeployManifestTests {
         #expect(ports.contains { $0["name"] as? String == endpoint?["port"] as? String && $0["port"] as? Int == 9477 })
         #expect(alerts.contains("job=\"\(value(kinds["Service"], "metadata", "name") as? String ?? "")\""))
     }
+
+    /// A YAML file's documents as JSON (PyYAML in the tools' virtual environment).
+    static func documents(_ yaml: Data) throws -> [[String: Any]] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-yaml-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try yaml.write(to: file)
+        let script = "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))"
+        let result = try Command.run(try ReferenceTools.toolsPython(), ["-c", script, file.path])
+        return try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]], "\(result.stderr)")
+    }
+
+    @Test("Deploy/control-plane validates; its DaemonSet tolerates the control-plane taint, mounts the API server's log directory read-only and follows its log")
+    func controlPlaneOverlay() throws {
+        let rendered = try DaemonSetPod.render(Fixtures.repositoryRoot.appendingPathComponent("Deploy/control-plane"))
+        try #require(rendered.status == 0, "kustomize: \(rendered.stderr)")
+        let validation = try Self.validate(rendered.stdout)
+        #expect(validation.passed, "\(validation.output)")
+        let daemonSet = try #require(try Self.documents(rendered.stdout).first { $0["kind"] as? String == "DaemonSet" })
+        let spec = ((daemonSet["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any] ?? [:]
+        // A toleration admits a taint as the scheduler decides: Exists without a key admits all.
+        let tolerations = spec["tolerations"] as? [[String: Any]] ?? []
+        let tolerated = tolerations.contains { toleration in
+            let key = toleration["key"] as? String
+            let effect = toleration["effect"] as? String
+            return (key == nil || key == "node-role.kubernetes.io/control-plane") && (effect == nil || effect == "NoSchedule")
+                && (toleration["operator"] as? String == "Exists" || key != nil)
+        }
+        #expect(tolerated, "\(tolerations)")
+        let container = try #require((spec["containers"] as? [[String: Any]])?.first)
+        let environment = container["env"] as? [[String: Any]] ?? []
+        let file = environment.first { $0["name"] as? String == "NODEAUDIT_K8S_AUDIT_FILE" }?["value"] as? String
+        #expect(file == "/var/log/kubernetes/audit/audit.log")
+        #expect(environment.contains { $0["name"] as? String == "NODE_NAME" }, "the base's environment is kept")
+        let mount = (container["volumeMounts"] as? [[String: Any]])?.first { $0["mountPath"] as? String == "/var/log/kubernetes/audit" }
+        #expect(mount?["readOnly"] as? Bool == true)
+        let volume = (spec["volumes"] as? [[String: Any]])?.first { $0["name"] as? String == mount?["name"] as? String }
+        #expect((volume?["hostPath"] as? [String: Any])?["path"] as? String == "/var/log/kubernetes/audit")
+        // The file's setting as the pod has it: the base configuration with the overlay's environment.
+        let config = Self.deploy.appendingPathComponent("config.yaml").path
+        let shown = try NodeAuditBinary.run(["config", "show", "--config", config], environment: ["NODEAUDIT_K8S_AUDIT_FILE": file ?? ""])
+        #expect(shown.status == 0 && shown.stdoutText.contains("file: \"/var/log/kubernetes/audit/audit.log\""), "\(shown.stdoutText)")
+    }
+
+    @Test("Deploy/k8s-audit/policy.yaml, decided rule by rule as the API server does: exec, attach and port forwarding at Request, Secrets and ConfigMaps at Metadata, the rest at Metadata")
+    func auditPolicy() throws {
+        let policy = try #require(try Self.documents(Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Deploy/k8s-audit/policy.yaml"))).first)
+        #expect(policy["apiVersion"] as? String == "audit.k8s.io/v1" && policy["kind"] as? String == "Policy")
+        let rules = try #require(policy["rules"] as? [[String: Any]])
+        let levels: Set<String> = ["None", "Metadata", "Request", "RequestResponse"]
+        #expect(rules.allSatisfy { levels.contains($0["level"] as? String ?? "") })
+        #expect(Set(policy["omitStages"] as? [String] ?? []).isSubset(of: ["RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"]))
+        #expect(!(policy["omitStages"] as? [String] ?? []).contains("ResponseStarted"), "an exec's ResponseStarted is what the join uses")
+        /// The level of a request: the first rule whose resources (if any) name it.
+        func level(group: String, resource: String) -> String? {
+            rules.first { rule in
+                guard let resources = rule["resources"] as? [[String: Any]] else { return rule.keys.sorted() == ["level"] }
+                return resources.contains { ($0["group"] as? String ?? "") == group && (($0["resources"] as? [String]) ?? []).contains(resource) }
+            }?["level"] as? String
+        }
+        for resource in ["pods/exec", "pods/attach", "pods/portforward"] { #expect(level(group: "", resource: resource) == "Request", "\(resource)") }
+        for resource in ["secrets", "configmaps", "serviceaccounts/token"] { #expect(level(group: "", resource: resource) == "Metadata", "\(resource)") }
+        #expect(level(group: "authentication.k8s.io", resource: "tokenreviews") == "Metadata")
+        #expect(level(group: "apps", resource: "deployments") == "Metadata")
+        #expect(!rules.contains { $0["level"] as? String == "RequestResponse" }, "no rule may record a body with its response")
+    }
+
+    @Test("Deploy/k8s-audit/webhook-kubeconfig.yaml names an HTTPS loopback server with a CA and a client certificate, whose address nodeaudit's configuration takes")
+    func webhookKubeconfig() throws {
+        let kubeconfig = try #require(try Self.documents(Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Deploy/k8s-audit/webhook-kubeconfig.yaml"))).first)
+        #expect(kubeconfig["kind"] as? String == "Config")
+        let cluster = try #require(((kubeconfig["clusters"] as? [[String: Any]])?.first?["cluster"]) as? [String: Any])
+        let user = try #require(((kubeconfig["users"] as? [[String: Any]])?.first?["user"]) as? [String: Any])
+        #expect(cluster["certificate-authority"] != nil && user["client-certificate"] != nil && user["client-key"] != nil)
+        let server = try #require(URL(string: cluster["server"] as? String ?? ""))
+        #expect(server.scheme == "https" && server.host == "127.0.0.1")
+        let context = (kubeconfig["contexts"] as? [[String: Any]])?.first
+        #expect(kubeconfig["current-context"] as? String == context?["name"] as? String)
+        let directory = try Fixtures.temporaryDirectory("webhook-config")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("config.yaml")
+        try """
+            k8s_audit:
+              webhook_listen: "127.0.0.1:\(server.port ?? 0)"
+              webhook_certificate: /etc/nodeaudit/webhook/tls.crt
+              webhook_key: /etc/nodeaudit/webhook/tls.key
+              webhook_client_ca: /etc/nodeaudit/webhook/client-ca.crt
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let check = try NodeAuditBinary.run(["config", "check", config.path])
+        #expect(check.status == 0, "\(check.stderr)")
+    }
 }
