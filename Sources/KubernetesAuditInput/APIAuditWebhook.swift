@@ -260,6 +260,13 @@ package final class APIAuditWebhook: @unchecked Sendable {
             case .head, .body:
                 let wasIdle = connection.input.isEmpty && connection.isIdle
                 guard read(&connection) else { return drop(fd) }
+                // Bodies in flight are bounded in all too: four batches of the largest size.
+                if connection.input.count > limits.maxHeadBytes,
+                   connections.values.reduce(connection.input.count, { $0 + ($1.fd == fd ? 0 : $1.input.count) }) > 4 * settings.maxBodyBytes {
+                    counters.busy += 1
+                    connection.input = []
+                    return answer(&connection, 503, "too many batches in flight; retry", keepAlive: false)
+                }
                 // A request's first byte starts its deadline.
                 if wasIdle, !connection.input.isEmpty { connection.deadline = MonotonicClock.nowMilliseconds() + limits.requestMilliseconds }
                 guard handleInput(&connection) else { return }

@@ -63,7 +63,11 @@ struct ECSConformanceTests {
         case "ip":
             guard let text = value as? String, isIPAddress(text) else { return "not an IP address" }
         case "date":
-            guard let text = value as? String, ISO8601DateFormatter.withFractionalSeconds.date(from: text) != nil else { return "not an RFC 3339 time" }
+            guard let text = value as? String, ISO8601DateFormatter.withFractionalSeconds.date(from: text) != nil
+                || ISO8601DateFormatter().date(from: text) != nil else { return "not an RFC 3339 time" }
+        case "flattened":
+            // An object of the API's own keys: any leaf below the row's path.
+            break
         default:
             return "the table's type \(type) is not one this test knows"
         }
@@ -88,6 +92,20 @@ struct ECSConformanceTests {
             + parse(crafted, enriching + ["--ecs-dataset", "auditd"])
             + parse(crafted, ["--sigma", Fixtures.fixtureFile("sigma/ecs-cases.yml")])
         events.append(try ECSMappingTests.encodedInPod(ECSEncoder(staticFields: StaticFields(clusterName: "c1"))))
+        // The API server's audit events, from every export the fixtures hold, every stage;
+        // and one whose request object does not fit the bound.
+        let k8s = try FileManager.default.contentsOfDirectory(atPath: Fixtures.fixtureFile("k8s-audit")).sorted()
+            .flatMap { ["--k8s-audit", Fixtures.fixtureFile("k8s-audit/" + $0)] }
+        let large = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-k8s-large-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: large) }
+        let body = String(repeating: "x", count: 1 << 20)
+        try #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"large","stage":"ResponseComplete","verb":"create","user":{"username":"u"},"requestObject":{"data":"\#(body)"},"responseObject":{"data":"\#(body)"},"responseStatus":{"code":201},"stageTimestamp":"2026-12-06T10:00:00Z"}"#
+            .write(to: large, atomically: true, encoding: .utf8)
+        for options in [enriching, []] {
+            let result = try NodeAuditBinary.run(["parse", "--quiet", "--format", "ecs", "--k8s-stages", "all"] + options + k8s + ["--k8s-audit", large.path])
+            try #require(result.status == 0, "\(result.stderr)")
+            events += try Command.jsonLines(result.stdout)
+        }
         return events
     }
 
@@ -102,12 +120,16 @@ struct ECSConformanceTests {
         for event in events {
             for (path, value) in Self.leaves(event) where !path.hasPrefix("nodeaudit.") {
                 // ECS labels are flat keywords: labels.NAME, never deeper.
-                let row = path.hasPrefix("labels.") && !path.dropFirst("labels.".count).contains(".") ? "labels.*" : path
+                var row = path.hasPrefix("labels.") && !path.dropFirst("labels.".count).contains(".") ? "labels.*" : path
+                if table[row] == nil, let flattened = table.first(where: { $0.value.type == "flattened" && path.hasPrefix($0.key + ".") }) {
+                    row = flattened.key
+                }
                 guard let field = table[row] else {
                     unknown[path, default: 0] += 1
                     continue
                 }
                 seen.insert(row)
+                if field.type == "flattened" { continue }
                 let items: [Any]
                 if let array = value as? [Any] {
                     if !field.isArray { wrong[path] = "an array where ECS has one value" }
