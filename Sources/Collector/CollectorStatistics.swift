@@ -1,6 +1,7 @@
 import AuditEvents
 import Pipeline
 import Output
+import KubernetesAuditInput
 
 /// The live collector's counters at one moment, in the two forms operators read: the
 /// stderr line (`name=value …`, outputs added up) and the Prometheus text exposition
@@ -23,7 +24,7 @@ package struct CollectorStatistics {
 
     package init(pipeline: PipelineCounters, inFlight: Int, kernelLost: UInt64?, backlog: UInt64?, overflows: UInt64,
          outputs: [(name: String, counters: DeliveryCounters)], driftRepairs: UInt64, restartMissing: UInt64 = 0,
-         outputFailuresAtStop: UInt64 = 0) {
+         outputFailuresAtStop: UInt64 = 0, kubernetes: KubernetesAuditIntake.Counters? = nil) {
         let delivery = outputs.reduce(DeliveryCounters()) { $0 + $1.counters }
         /// A counter of the outputs: their total on the stderr line, one labelled value each in /metrics.
         func output(_ name: String, _ metric: String, _ help: String, gauge: Bool = false,
@@ -88,6 +89,30 @@ package struct CollectorStatistics {
                     "Events the kernel logged between the previous run's last event and this run's first, which neither read.", restartMissing),
             counter("stop_output_failures", "stop_output_failures_total",
                     "Output failures while the last records were read and the last events written at stop.", outputFailuresAtStop),
+        ] + (kubernetes.map(Self.kubernetesCounters) ?? [])
+    }
+
+    /// The API audit stream's counters (`k8s_audit.*` configured).
+    private static func kubernetesCounters(_ k: KubernetesAuditIntake.Counters) -> [Counter] {
+        [
+            Counter(name: "k8s_events", metric: "nodeaudit_k8s_audit_events_total", help: "API server audit events read, by source.",
+                    isGauge: false, value: String(k.events.reduce(0) { $0 + $1.count }),
+                    labelled: k.events.map { ($0.source, String($0.count)) }, labelName: "source"),
+            Counter(name: "k8s_rejected", metric: "nodeaudit_k8s_audit_rejected_total",
+                    help: "API audit lines or batches refused, by reason (said on stderr with where).", isGauge: false,
+                    value: String(k.rejected.reduce(0) { $0 + $1.count }),
+                    labelled: k.rejected.map { ($0.reason, String($0.count)) }, labelName: "reason"),
+            Counter(name: "k8s_webhook_refused_clients", metric: "nodeaudit_k8s_webhook_refused_clients_total",
+                    help: "Webhook clients refused in the TLS handshake (no certificate, or one the client CA did not sign).",
+                    isGauge: false, value: String(k.refusedClients)),
+            Counter(name: "k8s_webhook_busy", metric: "nodeaudit_k8s_webhook_busy_batches_total",
+                    help: "Webhook batches answered 503 (inbox full, or the outputs did not settle them in time); the API server sends them again.",
+                    isGauge: false, value: String(k.busyBatches)),
+            Counter(name: "k8s_webhook_bad", metric: "nodeaudit_k8s_webhook_bad_requests_total",
+                    help: "Webhook requests answered 4xx.", isGauge: false, value: String(k.badBatches)),
+            Counter(name: "k8s_exec_answered_later", metric: "nodeaudit_k8s_exec_sessions_answered_later_total",
+                    help: "Exec sessions answered by a k8s_exec event after their first events were written.", isGauge: false,
+                    value: String(k.sessionsAnswered)),
         ]
     }
 

@@ -537,6 +537,7 @@ package final class LiveCollector {
             kernelLost: status.map { UInt64($0.lost >= lostAtStart ? $0.lost - lostAtStart : $0.lost) },
             backlog: status.map { UInt64($0.backlog) }, overflows: session?.overflows ?? 0,
             outputs: output.outputs.map { ($0.name, $0.channel.counters) },
-            driftRepairs: driftRepair?.repairs ?? 0, restartMissing: continuity?.missing ?? 0, outputFailuresAtStop: outputFailuresAtStop)
+            driftRepairs: driftRepair?.repairs ?? 0, restartMissing: continuity?.missing ?? 0, outputFailuresAtStop: outputFailuresAtStop,
+            kubernetes: kubernetesAudit?.counters)
     }
 }

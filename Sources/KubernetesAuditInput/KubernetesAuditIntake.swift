@@ -102,7 +102,42 @@ package final class KubernetesAuditIntake {
         webhook?.stop()
     }
 
-    /// The sources' counters, for /metrics and the statistics line.
-    package var fileCounters: APIAuditFileFollower.Counters? { follower?.currentCounters }
-    package var webhookCounters: APIAuditWebhook.Counters? { webhook?.currentCounters }
+    /// What the sources read and refused, for /metrics and the statistics line.
+    package struct Counters: Sendable {
+        /// API audit events read, by source (`file`, `webhook`).
+        package var events: [(source: String, count: UInt64)] = []
+        /// Lines or batches refused, by reason.
+        package var rejected: [(reason: String, count: UInt64)] = []
+        package var refusedClients: UInt64 = 0
+        /// Batches answered 503 or 4xx.
+        package var busyBatches: UInt64 = 0
+        package var badBatches: UInt64 = 0
+        /// Exec sessions answered after their first events (`k8s_exec` events).
+        package var sessionsAnswered: UInt64 = 0
+    }
+
+    package var counters: Counters {
+        var counters = Counters()
+        var streams: [(String, APIAuditStream.Counters)] = []
+        if let file = follower?.currentCounters { streams.append(("file", file.stream)) }
+        if let webhook = webhook?.currentCounters {
+            streams.append(("webhook", webhook.stream))
+            counters.refusedClients = webhook.refusedClients
+            counters.busyBatches = webhook.busy
+            counters.badBatches = webhook.badRequests
+        }
+        counters.events = streams.map { ($0.0, $0.1.events) }
+        let total = streams.reduce(APIAuditStream.Counters()) { sum, next in
+            var sum = sum
+            sum.malformed += next.1.malformed
+            sum.unknownAPIVersion += next.1.unknownAPIVersion
+            sum.notEvents += next.1.notEvents
+            sum.tooLong += next.1.tooLong
+            return sum
+        }
+        counters.rejected = [("not_json", total.malformed), ("unknown_api_version", total.unknownAPIVersion),
+                             ("not_an_event", total.notEvents), ("too_long", total.tooLong)]
+        counters.sessionsAnswered = sessionsAnswered
+        return counters
+    }
 }

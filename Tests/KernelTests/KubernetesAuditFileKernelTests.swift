@@ -144,6 +144,7 @@ extension KernelSuite {
             #expect(Set(ids) == Set((0..<10).map { "\(tag)-\($0)" } + ["\(tag)-split"]) && ids.count == 11, "\(ids)")
             #expect(run.stderr.contains("not JSON"), "\(run.stderr)")
             #expect(run.stderr.contains("was truncated"), "\(run.stderr)")
+            #expect(run.finalCounter("k8s_rejected") == 1 && run.finalCounter("k8s_events") == 11, "\(run.stderr.suffix(600))")
         }
     }
 }

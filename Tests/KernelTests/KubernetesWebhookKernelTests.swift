@@ -74,6 +74,7 @@ extension KernelSuite {
                                       certificate: (certificates.clientCertificate, certificates.clientKey)) == 400)
             }
             #expect(Set(try Self.auditIDs(run, tag: tag)) == ["\(tag)-2", "\(tag)-3", "\(tag)-4"])
+            #expect((run.finalCounter("k8s_webhook_refused_clients") ?? 0) >= 2 && run.finalCounter("k8s_webhook_bad") == 1, "\(run.stderr.suffix(600))")
         }
 
         @Test("1,000 idle connections are kept open and do not hold back a batch")
