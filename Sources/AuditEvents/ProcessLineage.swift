@@ -124,8 +124,8 @@ public struct Lineage: Sendable, Equatable {
 ///
 /// For a process in a container the chain ends at the container's first process: the
 /// first ancestor not seen in that container (the runtime's shim, on the host) ends it,
-/// and a process forked into the container counts as in it only once it exec'd there
-/// (the runtime's setup stages fork inside the container's cgroup).
+/// and a process counts as in the container only once it exec'd there (the runtime's
+/// setup stages exec and fork inside the container's cgroup).
 ///
 /// A process whose parent exited before its first event (`sh -c 'cmd & exit 0'`) is
 /// reported by the kernel under its new parent (init or a subreaper). When the stream
@@ -172,10 +172,17 @@ public final class ProcessLineage: @unchecked Sendable {
         func update(from event: AuditEvent, at clock: UInt64, argvByteLimit: Int) {
             lastSeen = clock
             lastEvent = event.key.stamp
-            // A forked copy stays in its forker's container until it execs: the runtime's
-            // setup stages (runc's parent and child) fork inside the container's cgroup,
-            // yet the container's first process is the one that exec'd there.
-            if let container = event.workload?.container, event.exec != nil || forkedBy == nil { containerID = container.id }
+            // Where a process is, is where its last exec was: the runtime's setup stages
+            // (runc init, and the copies it forks) run inside the container's cgroup, yet the
+            // container's first process is the one that exec'd there. Only a process whose
+            // exec and fork the stream never showed is placed by its other events: the fork
+            // event may come after the child's first events, and runc's own exec is
+            // attributed to the host however late its cgroup is read.
+            if event.exec != nil {
+                containerID = event.workload?.container?.id
+            } else if let container = event.workload?.container, forkedBy == nil, ancestor.exec == nil {
+                containerID = container.id
+            }
             guard event.exec != nil || ancestor.program.exe == nil else { return }
             let text = event.text
             let exe = event.process?.exe.map { text[$0] }

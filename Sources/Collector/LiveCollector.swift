@@ -100,7 +100,7 @@ package final class LiveCollector {
         }
         do throws(APIAuditWebhook.ServerError) {
             kubernetesAudit = try options.kubernetesAudit.map { [output] (settings) throws(APIAuditWebhook.ServerError) in
-                try KubernetesAuditIntake(settings, settledWrites: { output.settledWrites }, diagnostics: Diagnostics())
+                try KubernetesAuditIntake(settings, settledWrites: { output.settledWrites })
             }
         } catch {
             output.close(timeoutMilliseconds: 0)

@@ -47,6 +47,8 @@ package final class APIAuditFileFollower: @unchecked Sendable {
     private var missingSaid = false
     private var rotationSeen = false
     private var counters = Counters()
+    /// The read buffer, allocated when the thread starts.
+    private var buffer: [UInt8] = []
 
     package static let pollMilliseconds = 200
     package static let chunkBytes = 1 << 20
@@ -133,7 +135,7 @@ package final class APIAuditFileFollower: @unchecked Sendable {
     /// Reads what is there; false when there was nothing (then the thread waits).
     private func readOnce() -> Bool {
         if fd < 0, !openNext() { return false }
-        var buffer = [UInt8](repeating: 0, count: Self.chunkBytes)
+        if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.chunkBytes) }
         let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Self.chunkBytes, off_t(offset)) }
         if count > 0 {
             consume(buffer[..<count])
@@ -251,7 +253,8 @@ package final class APIAuditFileFollower: @unchecked Sendable {
             checkpoints.withLock { $0.pending.append((write, position)) }
         }
         batchLines.removeAll(keepingCapacity: true)
-        return inbox.put(batch, wait: true)
+        // At stop the batch may stay unread: its position was not kept, the next run reads it.
+        return inbox.put(batch, wait: true, cancelled: { stopped })
     }
 
     private func publish() {

@@ -28,18 +28,21 @@ package final class APIAuditInbox: @unchecked Sendable {
 
     package init(capacityBytes: Int = 32 << 20) { self.capacityBytes = capacityBytes }
 
-    /// Leaves a batch. With `wait`, waits for room while the inbox is full (false once
-    /// stopped); without, false at once when it is full. A batch larger than the whole
-    /// inbox is taken when the inbox is empty.
-    package func put(_ batch: Batch, wait: Bool) -> Bool {
+    /// Leaves a batch. With `wait`, waits for room while the inbox is full, until
+    /// `cancelled` says so (asked every 100 ms) or the inbox stops; without, false at once
+    /// when it is full. A batch larger than the whole inbox is taken when it is empty.
+    package func put(_ batch: Batch, wait: Bool, cancelled: () -> Bool = { false }) -> Bool {
         let fits = { (state: State) in state.bytes == 0 || state.bytes + batch.lines.count <= self.capacityBytes }
-        let taken = state.wait(until: { state in state.stopped || fits(state) || !wait }, then: { state -> Bool in
-            guard !state.stopped, fits(state) else { return false }
-            state.batches.append(batch)
-            state.bytes += batch.lines.count
-            return true
-        })
-        return taken ?? false
+        while true {
+            let taken = state.wait(until: { state in state.stopped || fits(state) || !wait }, timeoutMilliseconds: 100, then: { state -> Bool in
+                guard !state.stopped, fits(state) else { return false }
+                state.batches.append(batch)
+                state.bytes += batch.lines.count
+                return true
+            })
+            if let taken { return taken }
+            if cancelled() { return false }
+        }
     }
 
     /// Every batch waiting, oldest first (the read loop).

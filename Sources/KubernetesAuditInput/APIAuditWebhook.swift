@@ -95,6 +95,7 @@ package final class APIAuditWebhook: @unchecked Sendable {
     private let poll: EventPoll
     private let inbox: APIAuditInbox
     private let settledWrites: @Sendable () -> UInt64
+    private let diagnostics: Diagnostics
     private var stream: APIAuditStream!
     private var batchLines: [UInt8] = []
     private var connections: [Int32: Connection] = [:]
@@ -114,6 +115,7 @@ package final class APIAuditWebhook: @unchecked Sendable {
         self.limits = limits
         self.inbox = inbox
         self.settledWrites = settledWrites
+        self.diagnostics = diagnostics
         context = try Self.serverContext(settings)
         switch settings.listen.bind() {
         case .listening(let fd): listener = fd
@@ -253,7 +255,14 @@ package final class APIAuditWebhook: @unchecked Sendable {
                     continue
                 }
                 if !wantsMore(connection, result) {
+                    let reason = Self.lastError()
+                    ERR_clear_error()
                     counters.refusedClients += 1
+                    // The first is said; the rest (a port scan, a misconfigured client) counted.
+                    if counters.refusedClients == 1 {
+                        diagnostics.warning("k8s_audit.webhook: a client was refused in the TLS handshake (\(reason)); "
+                            + "further refusals are counted (k8s_webhook_refused_clients)")
+                    }
                     return drop(fd)
                 }
                 return
@@ -298,7 +307,7 @@ package final class APIAuditWebhook: @unchecked Sendable {
             poll.watch(connection.fd, for: [.writable, .peerClosed], modifying: true)
             return true
         default:
-            ERR_clear_error()
+            // The caller reads or clears the error queue.
             return false
         }
     }
@@ -313,7 +322,9 @@ package final class APIAuditWebhook: @unchecked Sendable {
                 if connection.input.count > limits.maxHeadBytes + settings.maxBodyBytes { return false }
                 continue
             }
-            return wantsMore(connection, count)
+            if wantsMore(connection, count) { return true }
+            ERR_clear_error()
+            return false
         }
     }
 
@@ -424,7 +435,9 @@ package final class APIAuditWebhook: @unchecked Sendable {
                 connection.sent += Int(count)
                 continue
             }
-            return wantsMore(connection, count)
+            if wantsMore(connection, count) { return true }
+            ERR_clear_error()
+            return false
         }
         return true
     }

@@ -42,23 +42,26 @@ package final class KubernetesAuditIntake {
     package private(set) var sessionsAnswered: UInt64 = 0
 
     /// Binds the webhook's port (the reason when it cannot be used); the sources start
-    /// with `start`. `settledWrites`: how many writes every output settled.
-    package init(_ settings: Settings, settledWrites: @escaping @Sendable () -> UInt64, diagnostics: Diagnostics) throws(APIAuditWebhook.ServerError) {
+    /// with `start`, each on its own thread with its own `Diagnostics`. `settledWrites`: how
+    /// many writes every output settled.
+    package init(_ settings: Settings, settledWrites: @escaping @Sendable () -> UInt64) throws(APIAuditWebhook.ServerError) {
         self.settings = settings
-        let index = ExecRequestIndex(windowMilliseconds: settings.joinWindowMilliseconds)
+        // Live, a request matters for twice the window: 10,000 exec requests are hours of a
+        // busy cluster's.
+        let index = ExecRequestIndex(windowMilliseconds: settings.joinWindowMilliseconds, capacity: 10_000)
         join = ExecRequesterJoin(index: index, waitsForRequests: true)
         let encoder = APIEventEncoder(ecs: settings.ecs, staticFields: settings.staticFields, maxEventBytes: settings.maxEventBytes)
         let inbox = APIAuditInbox()
         self.inbox = inbox
         follower = settings.file.map {
             APIAuditFileFollower(path: $0, stateDirectory: settings.stateDirectory, encoder: encoder, selection: settings.stages,
-                                 index: index, inbox: inbox, diagnostics: diagnostics)
+                                 index: index, inbox: inbox, diagnostics: Diagnostics())
         }
         // Each webhook connection is a descriptor: room for the connection limit.
         if settings.webhook != nil { _ = ResourceLimits.raiseOpenFiles() }
         webhook = try settings.webhook.map { (webhook) throws(APIAuditWebhook.ServerError) in
             try APIAuditWebhook(webhook, encoder: encoder, selection: settings.stages, index: index, inbox: inbox,
-                                settledWrites: settledWrites, diagnostics: diagnostics)
+                                settledWrites: settledWrites, diagnostics: Diagnostics())
         }
     }
 
