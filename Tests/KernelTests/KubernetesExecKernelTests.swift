@@ -157,21 +157,25 @@ extension KernelSuite {
                                   namespace: pod.namespace, pod: pod.podName, container: pod.containerName, command: argv(name), at: time)
             }
             let run = try Live.withLiveRun(["--pod-logs", pod.podLogRoot, "--container-logs", pod.containerLogRoot,
-                                            "--k8s-audit-file", apiLog.path, "--k8s-join-window", "2"]) { live in
+                                            "--k8s-audit-file", apiLog.path, "--k8s-join-window", "5"]) { live in
                 try #require(Wait.until(seconds: 20) { live.stderr.contains("following the API server's audit log") })
                 try containerd.run(id: pod.containerID, cgroup: pod.cgroupPath, script: "exec /bin/sleep 600")
-                // The API server logs ResponseStarted as the stream starts: here once before the exec…
+                // The API server logs ResponseStarted as the stream starts: here once before the exec
+                // (read by nodeaudit before the exec begins: its k8s_api event is out)…
                 try append(try request("before", "create", "alice", Date()))
-                usleep(500_000)
+                try #require(Wait.until(seconds: 30) {
+                    ((try? live.events()) ?? []).contains { ($0["k8s_api"] as? [String: Any])?["audit_id"] as? String == "\(tag)-before" }
+                }, "the request was not read")
                 try #require(try containerd.exec(pod.containerID, argv("before")).status == 0)
-                // …once after it, as when the log is read after the node's first events.
+                // …once after it, as when the log is read after the node's first events (the
+                // barrier: they are out), well within the window of 5 s.
                 let after = Date()
                 try #require(try containerd.exec(pod.containerID, argv("after")).status == 0)
                 try #require(try live.barrier(), "the events did not reach the output")
                 try append(try request("after", "get", "bob", after))
                 try #require(try containerd.exec(pod.containerID, argv("none")).status == 0)
                 // k8s_exec events: "after" once its request is read, "none" after twice the window.
-                #expect(Wait.until(seconds: 20) {
+                #expect(Wait.until(seconds: 60) {
                     ((try? live.events()) ?? []).filter { $0["category"] as? String == "k8s_exec" }.count >= 2
                 }, "\(live.stderr)")
             }
