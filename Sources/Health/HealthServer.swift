@@ -178,18 +178,8 @@ package final class HealthServer: @unchecked Sendable {
     }
 
     private func acceptAll(_ listener: Int32) {
-        while true {
-            let fd = EventPoll.acceptNonBlocking(listener)
-            if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                // Out of descriptors: make room, or leave the rest waiting in the backlog.
-                if errno == EMFILE || errno == ENFILE, !connections.isEmpty {
-                    closeOldest()
-                    continue
-                }
-                return  // EAGAIN: all taken
-            }
-            if connections.count >= limits.maxConnections { closeOldest() }
+        EventPoll.acceptAll(listener, isFull: { connections.count >= limits.maxConnections }, canMakeRoom: { !connections.isEmpty },
+                            makeRoom: closeOldest) { fd in
             let deadline = MonotonicClock.nowMilliseconds() + limits.requestMilliseconds
             accepted += 1
             connections[fd] = Connection(number: accepted, deadline: deadline)

@@ -45,4 +45,26 @@ public final class EventPoll {
     public static func acceptNonBlocking(_ listener: Int32) -> Int32 {
         nodeaudit_accept_nonblocking(listener)
     }
+
+    /// Accepts every connection waiting on `listener` for a server that bounds its
+    /// connections: when `isFull` (or the process is out of descriptors while `canMakeRoom`),
+    /// `makeRoom` closes one first; `admit` takes each new descriptor. What cannot be
+    /// accepted now stays in the listener's backlog.
+    public static func acceptAll(_ listener: Int32, isFull: () -> Bool, canMakeRoom: () -> Bool, makeRoom: () -> Void,
+                                 admit: (Int32) -> Void) {
+        while true {
+            let fd = acceptNonBlocking(listener)
+            if fd < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                // Out of descriptors: make room, or leave the rest waiting in the backlog.
+                if errno == EMFILE || errno == ENFILE, canMakeRoom() {
+                    makeRoom()
+                    continue
+                }
+                return  // EAGAIN: all taken
+            }
+            if isFull() { makeRoom() }
+            admit(fd)
+        }
+    }
 }

@@ -94,23 +94,10 @@ package struct APIEventEncoder: Sendable {
         w.beginObject()
         w.member("version", "8.11.0")
         w.endObject()
-        w.key("event")
-        w.beginObject()
-        w.member("id", id)
-        w.member("kind", "event")
-        w.key("category")
-        w.beginArray()
-        w.string("api")
-        w.endArray()
-        w.key("type")
-        w.beginArray()
-        w.string(Self.eventType(verb: event.verb))
-        w.endArray()
-        text("action", event.verb, detail, &w)
-        w.member("outcome", event.responseStatus?.code.map { $0 < 400 ? "success" : "failure" } ?? "unknown")
-        w.member("module", "kubernetes")
-        w.member("dataset", "kubernetes.audit_logs")
-        w.endObject()
+        // The verb is the API's, bounded like every string of the event.
+        w.ecsEvent(id: id, category: "api", type: Self.eventType(verb: event.verb), action: event.verb.map { bounded($0, detail) },
+                   outcome: event.responseStatus?.code.map { $0 < 400 ? "success" : "failure" } ?? "unknown",
+                   module: "kubernetes", dataset: "kubernetes.audit_logs")
         if event.user.username != nil || event.impersonatedUser?.username != nil {
             w.key("user")
             w.beginObject()
@@ -124,12 +111,7 @@ package struct APIEventEncoder: Sendable {
             }
             w.endObject()
         }
-        if let ip = event.sourceIPs.first {
-            w.key("source")
-            w.beginObject()
-            text("ip", ip, detail, &w)
-            w.endObject()
-        }
+        w.objectOfOne("source", "ip", event.sourceIPs.first.map { bounded($0, detail) })
         let users = [event.user.username, event.impersonatedUser?.username].compactMap { $0 }
         if !event.sourceIPs.isEmpty || !users.isEmpty {
             w.key("related")
@@ -138,22 +120,8 @@ package struct APIEventEncoder: Sendable {
             strings("user", Array(Set(users)).sorted(), detail, &w)
             w.endObject()
         }
-        if let agent = event.userAgent {
-            w.key("user_agent")
-            w.beginObject()
-            text("original", agent, detail, &w)
-            w.endObject()
-        }
-        w.key("orchestrator")
-        w.beginObject()
-        w.member("type", "kubernetes")
-        if let cluster = staticFields.clusterName {
-            w.key("cluster")
-            w.beginObject()
-            w.member("name", cluster)
-            w.endObject()
-        }
-        w.endObject()
+        w.objectOfOne("user_agent", "original", event.userAgent.map { bounded($0, detail) })
+        w.ecsOrchestrator(clusterName: staticFields.clusterName, isKubernetes: true)
         w.staticFields("labels", staticFields.fields)
     }
 

@@ -28,58 +28,15 @@ package struct ExecJoinReport {
         if ecs {
             w.key("@timestamp")
             time(&w)
-            w.key("event")
-            w.beginObject()
-            w.member("id", id)
-            w.member("kind", "event")
-            w.key("category")
-            w.beginArray()
-            w.string("session")
-            w.endArray()
-            w.key("type")
-            w.beginArray()
-            w.string("info")
-            w.endArray()
-            w.member("action", "k8s-exec-joined")
-            w.member("module", "nodeaudit")
-            w.member("dataset", "nodeaudit.audit")
-            w.endObject()
-            if let node = session.node {
-                w.key("host")
-                w.beginObject()
-                w.member("name", node)
-                w.endObject()
-            }
-            w.key("orchestrator")
-            w.beginObject()
-            w.member("type", "kubernetes")
-            if let cluster = staticFields.clusterName {
-                w.key("cluster")
-                w.beginObject()
-                w.member("name", cluster)
-                w.endObject()
-            }
-            w.member("namespace", session.namespace)
-            w.key("resource")
-            w.beginObject()
-            w.member("type", "pod")
-            w.member("name", session.pod)
-            w.endObject()
-            w.endObject()
-            if let container = session.container {
-                w.key("container")
-                w.beginObject()
-                w.member("name", container)
-                w.endObject()
-            }
+            w.ecsEvent(id: id, category: "session", type: "info", action: "k8s-exec-joined", module: "nodeaudit", dataset: "nodeaudit.audit")
+            w.objectOfOne("host", "name", session.node)
+            w.ecsOrchestrator(clusterName: staticFields.clusterName, isKubernetes: true, namespace: session.namespace, podName: session.pod)
+            w.objectOfOne("container", "name", session.container)
             w.staticFields("labels", staticFields.fields)
             w.key("nodeaudit")
             w.beginObject()
             w.member("category", "k8s_exec")
-            w.key("exec_session")
-            w.beginObject()
-            w.member("id", session.id)
-            w.endObject()
+            w.objectOfOne("exec_session", "id", session.id)
             w.key("k8s")
             w.beginObject()
             w.kubernetesExec(exec)
@@ -93,16 +50,8 @@ package struct ExecJoinReport {
             if let cluster = staticFields.clusterName { w.member("cluster", cluster) }
             w.staticFields("fields", staticFields.fields)
             w.member("category", "k8s_exec")
-            w.key("exec_session")
-            w.beginObject()
-            w.member("id", session.id)
-            w.endObject()
-            if let container = session.container {
-                w.key("container")
-                w.beginObject()
-                w.member("name", container)
-                w.endObject()
-            }
+            w.objectOfOne("exec_session", "id", session.id)
+            w.objectOfOne("container", "name", session.container)
             w.key("k8s")
             w.beginObject()
             w.key("pod")
@@ -115,5 +64,38 @@ package struct ExecJoinReport {
         }
         w.endObject()
         w.newline()
+    }
+}
+
+extension JSONWriter {
+    /// ECS `event` of the API stream's events: one category and one type.
+    mutating func ecsEvent(id: String, category: StaticString, type: String, action: String?, outcome: String? = nil, module: StaticString,
+                           dataset: StaticString) {
+        key("event")
+        beginObject()
+        member("id", id)
+        member("kind", "event")
+        key("category")
+        beginArray()
+        string(category.description)
+        endArray()
+        key("type")
+        beginArray()
+        string(type)
+        endArray()
+        member("action", action)
+        member("outcome", outcome)
+        member("module", module.description)
+        member("dataset", dataset.description)
+        endObject()
+    }
+
+    /// `"key": {"name": value}`; nothing without a value.
+    mutating func objectOfOne(_ key: StaticString, _ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        self.key(key)
+        beginObject()
+        member(name, value)
+        endObject()
     }
 }

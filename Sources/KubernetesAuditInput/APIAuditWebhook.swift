@@ -146,32 +146,24 @@ package final class APIAuditWebhook: @unchecked Sendable {
     /// TLS 1.2 or later, the server's certificate, and client certificates required and
     /// verified against the client CA.
     private static func serverContext(_ settings: Settings) throws(ServerError) -> OpaquePointer {
-        guard let context = SSL_CTX_new(TLS_server_method()) else { throw ServerError("k8s_audit.webhook: TLS: \(lastError())") }
+        guard let context = SSL_CTX_new(TLS_server_method()) else { throw ServerError("k8s_audit.webhook: TLS: \(OpenSSLError.last())") }
         nodeaudit_ssl_ctx_require_tls12(context)
         nodeaudit_ssl_ctx_allow_partial_writes(context)
         guard SSL_CTX_use_certificate_chain_file(context, settings.certificateFile) == 1 else {
             SSL_CTX_free(context)
-            throw ServerError("k8s_audit.webhook.certificate \(settings.certificateFile): \(lastError())")
+            throw ServerError("k8s_audit.webhook.certificate \(settings.certificateFile): \(OpenSSLError.last())")
         }
         guard SSL_CTX_use_PrivateKey_file(context, settings.keyFile, SSL_FILETYPE_PEM) == 1, SSL_CTX_check_private_key(context) == 1 else {
             SSL_CTX_free(context)
-            throw ServerError("k8s_audit.webhook.key \(settings.keyFile): \(lastError())")
+            throw ServerError("k8s_audit.webhook.key \(settings.keyFile): \(OpenSSLError.last())")
         }
         guard SSL_CTX_load_verify_locations(context, settings.clientCAFile, nil) == 1, let names = SSL_load_client_CA_file(settings.clientCAFile) else {
             SSL_CTX_free(context)
-            throw ServerError("k8s_audit.webhook.client_ca \(settings.clientCAFile): \(lastError())")
+            throw ServerError("k8s_audit.webhook.client_ca \(settings.clientCAFile): \(OpenSSLError.last())")
         }
         SSL_CTX_set_client_CA_list(context, names)
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
         return context
-    }
-
-    private static func lastError() -> String {
-        let code = ERR_get_error()
-        guard code != 0 else { return "unknown TLS error" }
-        var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     package func start() {
@@ -218,20 +210,11 @@ package final class APIAuditWebhook: @unchecked Sendable {
     }
 
     private func acceptAll() {
-        while true {
-            let fd = EventPoll.acceptNonBlocking(listener)
-            if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                if errno == EMFILE || errno == ENFILE, !connections.isEmpty {
-                    closeOldest()
-                    continue
-                }
-                return
-            }
-            if connections.count >= limits.maxConnections { closeOldest() }
+        EventPoll.acceptAll(listener, isFull: { connections.count >= limits.maxConnections }, canMakeRoom: { !connections.isEmpty },
+                            makeRoom: closeOldest) { fd in
             guard let ssl = SSL_new(context) else {
                 close(fd)
-                continue
+                return
             }
             SSL_set_fd(ssl, fd)
             SSL_set_accept_state(ssl)
@@ -255,7 +238,7 @@ package final class APIAuditWebhook: @unchecked Sendable {
                     continue
                 }
                 if !wantsMore(connection, result) {
-                    let reason = Self.lastError()
+                    let reason = OpenSSLError.last()
                     ERR_clear_error()
                     counters.refusedClients += 1
                     // The first is said; the rest (a port scan, a misconfigured client) counted.

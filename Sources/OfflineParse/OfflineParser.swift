@@ -48,19 +48,26 @@ package struct OfflineParser {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: SystemError.current) }
         defer { close(fd) }
+        _ = try forEachLine(fd: fd, name: path, maximumLineBytes: maximumLineBytes, decompressing: LineReader.isCompressed(fd), body)
+    }
+
+    /// Calls `body` with each line of `fd` and its number; the bytes read. A failure of
+    /// the body's writes is an output error, any other a read error of `name`.
+    private static func forEachLine(fd: Int32, name: String, maximumLineBytes: Int, decompressing: Bool,
+                                    _ body: (LineReader.Line, Int) throws -> Void) throws(InputError) -> UInt64 {
         var lineNumber = 0
         do {
-            let reader = try LineReader(fd: fd, maximumLineBytes: maximumLineBytes, decompressing: LineReader.isCompressed(fd))
-            _ = try reader.forEachLine { line in
+            let reader = try LineReader(fd: fd, maximumLineBytes: maximumLineBytes, decompressing: decompressing)
+            return try reader.forEachLine { line in
                 lineNumber += 1
                 try body(line, lineNumber)
             }
         } catch let error as SinkError {
             throw .output(error.description)
         } catch let error as LineReader.ReadError {
-            throw .cannotRead(path: path, reason: error.description)
+            throw .cannotRead(path: name, reason: error.description)
         } catch {
-            throw .cannotRead(path: path, reason: "\(error)")
+            throw .cannotRead(path: name, reason: "\(error)")
         }
     }
 
@@ -77,56 +84,45 @@ package struct OfflineParser {
     }
 
     private func read(fd: Int32, name: String) throws(InputError) {
-        let reader: LineReader
-        do throws(LineReader.ReadError) {
-            reader = try LineReader(fd: fd, maximumLineBytes: RecordParser.maximumRecordBytes,
-                                    decompressing: fd != 0 && LineReader.isCompressed(fd))
-        } catch {
-            throw .cannotRead(path: name, reason: error.description)
-        }
-        var lineNumber = 0
-        var bytes: UInt64 = 0
+        var lines = 0
         var joinedLines: [UInt8] = []
-        do {
-            bytes = try reader.forEachLine { line in
-                lineNumber += 1
-                switch line {
-                case .tooLong(let count):
-                    pipeline.countMalformed()
-                    diagnostics.inputProblem("\(name):\(lineNumber)", RecordParseError.tooLong(count).description)
-                case .text(let text):
-                    if text.isEmpty { return }
-                    if let eventLineJoin, text.first == UInt8(ascii: "{") {
-                        guard let joined = eventLineJoin.join(text) else {
-                            pipeline.countMalformed()
-                            return diagnostics.inputProblem("\(name):\(lineNumber)", "a JSON line that is not a nodeaudit event")
-                        }
-                        joinedLines += joined
-                        if joinedLines.count >= 128 * 1024 {
-                            try pipeline.writeOwnLines(joinedLines)
-                            joinedLines.removeAll(keepingCapacity: true)
-                        }
-                        return
-                    }
-                    do {
-                        try pipeline.add(try RecordParser.parseLogLine(text))
-                    } catch let error as RecordParseError {
-                        // ausearch's output: `----` between events, `time->…` before each.
-                        if text.equals("----") { return try pipeline.separator() }
-                        if text.starts(with: Self.ausearchTime) { return }
+        let bytes = try Self.forEachLine(fd: fd, name: name, maximumLineBytes: RecordParser.maximumRecordBytes,
+                                         decompressing: fd != 0 && LineReader.isCompressed(fd)) { line, lineNumber in
+            lines = lineNumber
+            switch line {
+            case .tooLong(let count):
+                pipeline.countMalformed()
+                diagnostics.inputProblem("\(name):\(lineNumber)", RecordParseError.tooLong(count).description)
+            case .text(let text):
+                if text.isEmpty { return }
+                if let eventLineJoin, text.first == UInt8(ascii: "{") {
+                    guard let joined = eventLineJoin.join(text) else {
                         pipeline.countMalformed()
-                        diagnostics.inputProblem("\(name):\(lineNumber)", error.description)
+                        return diagnostics.inputProblem("\(name):\(lineNumber)", "a JSON line that is not a nodeaudit event")
                     }
+                    joinedLines += joined
+                    if joinedLines.count >= 128 * 1024 {
+                        try pipeline.writeOwnLines(joinedLines)
+                        joinedLines.removeAll(keepingCapacity: true)
+                    }
+                    return
+                }
+                do {
+                    try pipeline.add(try RecordParser.parseLogLine(text))
+                } catch let error as RecordParseError {
+                    // ausearch's output: `----` between events, `time->…` before each.
+                    if text.equals("----") { return try pipeline.separator() }
+                    if text.starts(with: Self.ausearchTime) { return }
+                    pipeline.countMalformed()
+                    diagnostics.inputProblem("\(name):\(lineNumber)", error.description)
                 }
             }
-            if !joinedLines.isEmpty { try pipeline.writeOwnLines(joinedLines) }
-        } catch let error as SinkError {
-            throw .output(error.description)
-        } catch let error as LineReader.ReadError {
-            throw .cannotRead(path: name, reason: error.description)
-        } catch {
-            throw .cannotRead(path: name, reason: "\(error)")
         }
-        pipeline.countInput(bytes: bytes, lines: UInt64(lineNumber))
+        do throws(SinkError) {
+            if !joinedLines.isEmpty { try pipeline.writeOwnLines(joinedLines) }
+        } catch {
+            throw .output(error.description)
+        }
+        pipeline.countInput(bytes: bytes, lines: UInt64(lines))
     }
 }

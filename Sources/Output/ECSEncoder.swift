@@ -512,28 +512,8 @@ public struct ECSEncoder: EventEncoder {
     /// `orchestrator.*`: the configured cluster's name, and the pod when there is one.
     private func writeOrchestrator(pod: Workload.Pod?, into w: inout JSONWriter) {
         guard pod != nil || staticFields.clusterName != nil else { return }
-        w.key("orchestrator")
-        w.beginObject()
-        if let clusterName = staticFields.clusterName {
-            w.key("cluster")
-            w.beginObject()
-            w.member("name", clusterName)
-            w.endObject()
-        }
-        if let pod {
-            w.key("type")
-            w.string("kubernetes")
-            w.member("namespace", pod.namespace)
-            w.key("resource")
-            w.beginObject()
-            w.key("type")
-            w.string("pod")
-            w.key("id")
-            w.string(pod.uid)
-            w.member("name", pod.name)
-            w.endObject()
-        }
-        w.endObject()
+        w.ecsOrchestrator(clusterName: staticFields.clusterName, isKubernetes: pod != nil, namespace: pod?.namespace, podUID: pod?.uid,
+                          podName: pod?.name)
     }
 
     // MARK: - nodeaudit.*
@@ -597,5 +577,34 @@ public struct ECSEncoder: EventEncoder {
         if event.isUnattributed { w.key("unattributed"); w.bool(true) }
         if event.isLate { w.key("late"); w.bool(true) }
         w.endObject()
+    }
+}
+
+extension JSONWriter {
+    /// ECS `orchestrator`: the cluster's name; for Kubernetes its type, and the pod's
+    /// namespace and `resource` when one is named (node events, k8s_api and k8s_exec events).
+    public mutating func ecsOrchestrator(clusterName: String?, isKubernetes: Bool, namespace: String? = nil, podUID: String? = nil,
+                                         podName: String? = nil) {
+        key("orchestrator")
+        beginObject()
+        if let clusterName {
+            key("cluster")
+            beginObject()
+            member("name", clusterName)
+            endObject()
+        }
+        if isKubernetes {
+            member("type", "kubernetes")
+            member("namespace", namespace)
+            if podUID != nil || podName != nil {
+                key("resource")
+                beginObject()
+                member("type", "pod")
+                member("id", podUID)
+                member("name", podName)
+                endObject()
+            }
+        }
+        endObject()
     }
 }

@@ -48,6 +48,12 @@ extension KernelSuite {
             try run.events().compactMap { ($0["k8s_api"] as? [String: Any])?["audit_id"] as? String }.filter { $0.hasPrefix(tag + "-") }
         }
 
+        /// For runs one after the other: the kernel's audit state to restore, a tag, an API
+        /// server's log, and a state directory the runs share.
+        static func restartSetting() throws -> (KernelAudit.Snapshot, String, APIServerLog, URL) {
+            (try KernelAudit.Snapshot.take(), String(Live.marker().suffix(8)), try APIServerLog(), try Fixtures.temporaryDirectory("k8s-state"))
+        }
+
         static func start(_ log: APIServerLog, state: URL) throws -> LiveRun {
             let run = try LiveRun(Live.liveArguments + ["--k8s-audit-file", log.path, "--state-directory", state.path, "--no-containers"])
             try #require(try run.start { run.stderr.contains("following the API server's audit log") }, "\(run.stderr)")
@@ -56,12 +62,11 @@ extension KernelSuite {
 
         @Test("a restart in the middle of a rotated log, and another rotation while nodeaudit is stopped: every event once")
         func restartAcrossRotations() throws {
-            let snapshot = try KernelAudit.Snapshot.take()
-            defer { #expect(throws: Never.self) { try snapshot.restore() } }
-            let tag = String(Live.marker().suffix(8))
-            let log = try APIServerLog()
-            let state = try Fixtures.temporaryDirectory("k8s-state")
-            defer { try? FileManager.default.removeItem(at: state) }
+            let (snapshot, tag, log, state) = try Self.restartSetting()
+            defer {
+                #expect(throws: Never.self) { try snapshot.restore() }
+                try? FileManager.default.removeItem(at: state)
+            }
 
             let first = try Self.start(log, state: state)
             try log.write(0..<40, tag: tag)
@@ -89,12 +94,11 @@ extension KernelSuite {
 
         @Test("SIGKILL while the log is written: after the restart no event is missing")
         func killed() throws {
-            let snapshot = try KernelAudit.Snapshot.take()
-            defer { #expect(throws: Never.self) { try snapshot.restore() } }
-            let tag = String(Live.marker().suffix(8))
-            let log = try APIServerLog()
-            let state = try Fixtures.temporaryDirectory("k8s-state")
-            defer { try? FileManager.default.removeItem(at: state) }
+            let (snapshot, tag, log, state) = try Self.restartSetting()
+            defer {
+                #expect(throws: Never.self) { try snapshot.restore() }
+                try? FileManager.default.removeItem(at: state)
+            }
 
             let first = try Self.start(log, state: state)
             try log.write(0..<500, tag: tag)

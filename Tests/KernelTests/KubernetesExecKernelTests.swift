@@ -34,17 +34,34 @@ extension KernelSuite {
             return String(decoding: try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]), as: UTF8.self)
         }
 
+        /// A node with one pod as the kubelet lays it out, its container run by containerd.
+        final class NodeSide {
+            let marker = Live.marker()
+            var tag: String { String(marker.suffix(8)) }
+            let logs: URL
+            let pod: KubeletLayout
+            let containerd: Containerd
+
+            init() throws {
+                try #require(Containerd.isAvailable, "containerd, ctr, runc or busybox-static are missing: run Scripts/setup --test")
+                logs = try Fixtures.temporaryDirectory("kubelet-logs")
+                pod = try KubeletLayout(driver: .cgroupfs(controllerRoot: ""), tag: String(marker.suffix(8)), createsCgroups: false, logRoot: logs)
+                containerd = try Containerd()
+            }
+
+            /// Ends containerd, then removes the pod's layout and its log directories.
+            func remove() {
+                containerd.stop()
+                pod.remove()
+                try? FileManager.default.removeItem(at: logs)
+            }
+        }
+
         @Test("parse --k8s-audit names the user of create (SPDY) and get (websocket) execs, marks an ambiguous pair, and reports an exec without an API request")
         func join() throws {
-            try #require(Containerd.isAvailable, "containerd, ctr, runc or busybox-static are missing: run Scripts/setup --test")
-            let marker = Live.marker()
-            let tag = String(marker.suffix(8))
-            let logs = try Fixtures.temporaryDirectory("kubelet-logs")
-            defer { try? FileManager.default.removeItem(at: logs) }
-            let pod = try KubeletLayout(driver: .cgroupfs(controllerRoot: ""), tag: tag, createsCgroups: false, logRoot: logs)
-            defer { pod.remove() }
-            let containerd = try Containerd()
-            defer { containerd.stop() }
+            let node = try NodeSide()
+            defer { node.remove() }
+            let (marker, tag, pod, containerd) = (node.marker, node.tag, node.pod, node.containerd)
 
             let argv = { (name: String) in ["/bin/sh", "-c", "/bin/true \(marker)-\(name)"] }
             var started: [String: Date] = [:]
@@ -132,15 +149,9 @@ extension KernelSuite {
     
         @Test("run joins live: a request read before the exec names the user on its events, one read after it in a k8s_exec event, and an exec without one is reported")
         func liveJoin() throws {
-            try #require(Containerd.isAvailable, "containerd, ctr, runc or busybox-static are missing: run Scripts/setup --test")
-            let marker = Live.marker()
-            let tag = String(marker.suffix(8))
-            let logs = try Fixtures.temporaryDirectory("kubelet-logs")
-            defer { try? FileManager.default.removeItem(at: logs) }
-            let pod = try KubeletLayout(driver: .cgroupfs(controllerRoot: ""), tag: tag, createsCgroups: false, logRoot: logs)
-            defer { pod.remove() }
-            let containerd = try Containerd()
-            defer { containerd.stop() }
+            let node = try NodeSide()
+            defer { node.remove() }
+            let (marker, tag, pod, containerd) = (node.marker, node.tag, node.pod, node.containerd)
             let apiDirectory = try Fixtures.temporaryDirectory("apiserver-log")
             defer { try? FileManager.default.removeItem(at: apiDirectory) }
             let apiLog = apiDirectory.appendingPathComponent("audit.log")
