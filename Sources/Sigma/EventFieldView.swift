@@ -44,12 +44,8 @@ struct EventFieldView: SigmaEvent {
         case .keys:
             guard !event.keys.isEmpty else { return nil }
             return event.keys.contains { Self.visit(event.text[$0], visit) }
-        case .syscallName:
-            guard let name = event.syscall?.name else { return nil }
-            return Self.visit(Array(name.utf8)[...], visit)
         default:
-            guard let values = value(of: source) else { return nil }
-            return values.contains { Self.visit($0, visit) }
+            return eventValue(of: source, visit)
         }
     }
 
@@ -60,7 +56,7 @@ struct EventFieldView: SigmaEvent {
         guard let record, !keys.isEmpty else { return }
         record.forEachField { name, value in
             for entry in keys where Self.isField(entry.key, named: name) {
-                Self.recordFieldValue(value, decodes: entry.decoding.decodes(in: record)).withUnsafeBufferPointer { visit(entry.number, $0) }
+                Self.withRecordFieldValue(value, decodes: entry.decoding.decodes(in: record)) { visit(entry.number, $0) }
             }
         }
     }
@@ -85,7 +81,7 @@ struct EventFieldView: SigmaEvent {
         if record != nil {
             var found = false
             forEachReadableRecordField { _, value in
-                if !found { found = Self.visit(value, visit) }
+                if !found { found = visit(value) }
             }
             return found
         }
@@ -98,12 +94,12 @@ struct EventFieldView: SigmaEvent {
 
     /// Each field of the record that auditd rules know, with its value as they read it
     /// (`recordFieldValue`): what `keywords` search and `sigma fields` shows.
-    private func forEachReadableRecordField(_ visit: (_ name: UnsafeBufferPointer<UInt8>, _ value: Bytes) -> Void) {
+    private func forEachReadableRecordField(_ visit: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void) {
         guard let record else { return }
         record.forEachField { name, value in
             guard let number = SigmaFields.number(of: String(decoding: name, as: UTF8.self), in: .auditd),
                   case .recordField(_, let decoding) = EventField.byNumber[number] else { return }
-            visit(name, Self.recordFieldValue(value, decodes: decoding.decodes(in: record)))
+            Self.withRecordFieldValue(value, decodes: decoding.decodes(in: record)) { visit(name, $0) }
         }
     }
 
@@ -120,7 +116,7 @@ struct EventFieldView: SigmaEvent {
         record.forEachField { name, value in
             guard !found, Self.isField(key, named: name) else { return }
             present = true
-            found = Self.visit(recordFieldValue(value, decodes: decodes), visit)
+            found = Self.withRecordFieldValue(value, decodes: decodes, visit)
         }
         return present ? found : nil
     }
@@ -130,38 +126,48 @@ struct EventFieldView: SigmaEvent {
         name.count == key.count && key.withUnsafeBufferPointer { memcmp($0.baseAddress!, name.baseAddress!, key.count) == 0 }
     }
 
-    /// A record field's value as rules read it: decoded from quotes or hex (NULs, which
-    /// separate proctitle's arguments, read as spaces, as `ausearch -i` shows them), or raw
-    /// without quotes.
-    private static func recordFieldValue(_ value: UnsafeBufferPointer<UInt8>, decodes: Bool) -> Bytes {
+    /// Calls `body` with a record field's value as rules read it: decoded from quotes or
+    /// hex (NULs, which separate proctitle's arguments, read as spaces, as `ausearch -i`
+    /// shows them), or raw without quotes, in place (no copy: the usual case, per field of
+    /// every record of every event).
+    private static func withRecordFieldValue<R>(_ value: UnsafeBufferPointer<UInt8>, decodes: Bool,
+                                                _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if decodes, let decoded = UntrustedString.decode(value) {
-            return decoded.contains(0) ? Array(decoded.map { $0 == 0 ? UInt8(ascii: " ") : $0 })[...] : decoded
+            let readable = decoded.contains(0) ? Array(decoded.map { $0 == 0 ? UInt8(ascii: " ") : $0 })[...] : decoded
+            return readable.withUnsafeBufferPointer(body)
         }
-        var raw = value[...]
-        if raw.count >= 2, raw.first == UInt8(ascii: "\""), raw.last == UInt8(ascii: "\"") { raw = raw.dropFirst().dropLast() }
-        return Array(raw)[...]
+        if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
+            return body(UnsafeBufferPointer(rebasing: value[1..<(value.count - 1)]))
+        }
+        return body(value)
     }
 
     /// The values of an event-level field; nil when the event has none.
-    private func value(of source: EventField) -> [Bytes]? {
+    /// Visits the values of an event-level field in place (every event asks several: no
+    /// value is copied into an array for it); nil when the event has none.
+    private func eventValue(of source: EventField, _ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool? {
         let text = event.text
-        func range(_ range: TextRange?) -> [Bytes]? { range.map { [text[$0]] } }
-        func string(_ value: String?) -> [Bytes]? { value.map { [Array($0.utf8)[...]] } }
-        func number<T: BinaryInteger>(_ value: T?) -> [Bytes]? { value.map { [Array(String($0).utf8)[...]] } }
+        func range(_ range: TextRange?) -> Bool? { range.map { Self.visit(text[$0], visit) } }
+        func bytes(_ value: [UInt8]?) -> Bool? { value.map { $0.withUnsafeBufferPointer(visit) } }
+        func string(_ value: String?) -> Bool? {
+            guard var value else { return nil }
+            return value.withUTF8(visit)
+        }
+        func number<T: BinaryInteger>(_ value: T?) -> Bool? { value.map { string(String($0)) } ?? nil }
         switch source {
         case .image, .processExe: return range(event.process?.exe)
         case .processComm: return range(event.process?.comm)
-        case .commandLine: return event.exec == nil ? nil : [commandLine[...]]
-        case .parentImage, .parentExe: return event.lineage?.parent.program.exe.map { [$0] }
-        case .parentCommandLine, .parentArgs: return parentCommandLine.map { [$0[...]] }
+        case .commandLine: return event.exec == nil ? nil : bytes(commandLine)
+        case .parentImage, .parentExe: return event.lineage?.parent.program.exe.map { Self.visit($0, visit) }
+        case .parentCommandLine, .parentArgs: return bytes(parentCommandLine)
         case .currentDirectory: return range(event.process?.cwd)
         case .user, .userName:
             guard let uid = event.process?[.uid] else { return nil }
-            return uid.name.map { [text[$0]] } ?? number(uid.id)
+            return uid.name.map { Self.visit(text[$0], visit) } ?? number(uid.id)
         case .logonId: return number(event.process?.session)
         case .processId: return number(event.process?.pid)
         case .parentProcessId: return number(event.process?.ppid)
-        case .targetFilename: return targetFilename.map { [$0[...]] }
+        case .targetFilename: return bytes(targetFilename)
         case .destinationIp, .destinationPort, .sourceIp, .sourcePort:
             guard let (address, port) = inetPeer else { return nil }
             let outbound = initiated
@@ -172,6 +178,7 @@ struct EventFieldView: SigmaEvent {
             default: return outbound ? nil : number(port)
             }
         case .initiated: return inetPeer == nil ? nil : string(initiated ? "true" : "false")
+        case .syscallName: return string(event.syscall?.name)
         case .containerID: return string(event.workload?.container?.id)
         case .containerName: return string(event.workload?.container?.name)
         case .containerRuntime: return string(event.workload?.container?.runtime)
@@ -181,9 +188,9 @@ struct EventFieldView: SigmaEvent {
         case .execSessionID: return string(event.execSession?.id)
         case .execSessionTTY: return event.execSession.map { string($0.hasTTY ? "true" : "false")! }
         case .category: return string(event.category.rawValue)
-        case .sessionUser: return event.loginSession?.user.map { [$0] }
-        case .labels: return event.labels.isEmpty ? nil : event.labels.map { Array($0.utf8)[...] }
-        case .recordField, .recordType, .keys, .syscallName: return nil
+        case .sessionUser: return event.loginSession?.user.map { Self.visit($0, visit) }
+        case .labels: return event.labels.isEmpty ? nil : event.labels.contains { string($0)! }
+        case .recordField, .recordType, .keys: return nil
         }
     }
 

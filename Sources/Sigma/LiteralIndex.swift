@@ -5,7 +5,10 @@
 /// an event's values are scanned once for trigrams, and a rule is evaluated only when one
 /// of its literals stands in full where its first trigram was found. Rules with no such
 /// literal are evaluated on every event of their source.
-struct LiteralIndex {
+///
+/// A class: it is asked for every record of every event, through closures that would
+/// otherwise copy (retain and release) each of its tables per call.
+final class LiteralIndex {
     /// Rules and their literals by (field number, the literal's first trigram, folded).
     private var rulesByTrigram: [Int: [UInt32: [(rule: Int, literal: [UInt8])]]] = [:]
     /// A quick "no" for trigrams no rule names: one bit per hashed trigram.
@@ -14,7 +17,7 @@ struct LiteralIndex {
     private(set) var open: [Int] = []
 
     /// Files rule `index` under the literals its condition requires, or with the open ones.
-    mutating func add(_ rule: SigmaRule, index: Int) {
+    func add(_ rule: SigmaRule, index: Int) {
         guard let requirement = rule.requiredLiterals, !requirement.isEmpty else {
             open.append(index)
             return

@@ -10,14 +10,21 @@ import AuditRecords
 package final class SigmaDetector: @unchecked Sendable {
     package let rules: [SigmaRule]
     /// The event-level sources' rules (nil: none of that source).
-    private var processCreation: LiteralIndex?
-    private var networkConnection: LiteralIndex?
-    private var fileEvent: LiteralIndex?
+    /// (Constants after `init`: a stored `var` of a class costs a run-time exclusivity
+    /// check at each of the several reads every event makes.)
+    private let processCreation: LiteralIndex?
+    private let networkConnection: LiteralIndex?
+    private let fileEvent: LiteralIndex?
     /// auditd rules by an anchoring (field number, folded value); the rest by their literals.
-    private var auditdAnchored: [Int: [[UInt8]: [Int]]] = [:]
+    private let auditdAnchored: [Int: [[UInt8]: [Int]]]
+    /// Whether a rule is anchored on a record's `type` value (else only on event fields).
+    private let anchorsOnType: Bool
     /// Rules anchored on a record type, by the type's number: no text compared per record.
-    private var auditdByType: [UInt32: [Int]] = [:]
-    private var auditdByLiteral = LiteralIndex()
+    private let auditdByType: [UInt32: [Int]]
+    private let auditdByLiteral = LiteralIndex()
+    /// Whether a rule of another source than process creation names the parent's
+    /// arguments (`parent.args`): else they are joined for process creations only.
+    private let readsParentCommandLine: Bool
     /// Matches so far, per rule (for /metrics).
     package private(set) var matches: [UInt64]
     /// Told every view of an event the rules read, whether or not a rule concerns it
@@ -38,6 +45,9 @@ package final class SigmaDetector: @unchecked Sendable {
     /// `correlations` refer to `rules` by name or id (`SigmaRuleSet` checked they do).
     package init(rules: [SigmaRule], correlations: [SigmaCorrelation] = [], replacing previous: SigmaDetector? = nil) {
         self.rules = rules
+        // Process creations join them anyway; any source can name nodeaudit's `parent.args`.
+        let parentArguments = SigmaFields.number(of: "parent.args", in: .auditd)
+        readsParentCommandLine = rules.contains { rule in rule.logSource != .processCreation && parentArguments.map(rule.fieldNumbers.contains) == true }
         matches = Array(repeating: 0, count: rules.count)
         reports = Array(repeating: true, count: rules.count)
         correlationMatches = Array(repeating: 0, count: correlations.count)
@@ -60,6 +70,11 @@ package final class SigmaDetector: @unchecked Sendable {
             for (index, rule) in previous.rules.enumerated() { counts[rule.id + "\n" + rule.title, default: 0] += previous.matches[index] }
             for (index, rule) in rules.enumerated() { matches[index] = counts.removeValue(forKey: rule.id + "\n" + rule.title) ?? 0 }
         }
+        var processCreation: LiteralIndex?
+        var networkConnection: LiteralIndex?
+        var fileEvent: LiteralIndex?
+        var auditdAnchored: [Int: [[UInt8]: [Int]]] = [:]
+        var auditdByType: [UInt32: [Int]] = [:]
         for (index, rule) in rules.enumerated() {
             if rule.logSource == .auditd {
                 // A literal in another field than `type` narrows more than the type does.
@@ -86,12 +101,18 @@ package final class SigmaDetector: @unchecked Sendable {
                 }
             }
         }
+        self.processCreation = processCreation
+        self.networkConnection = networkConnection
+        self.fileEvent = fileEvent
+        self.auditdAnchored = auditdAnchored
+        self.auditdByType = auditdByType
+        anchorsOnType = auditdAnchored[Self.typeField] != nil
     }
 
     private static let typeField = SigmaFields.number(of: "type", in: .auditd)!
 
     private static func adding(_ rule: SigmaRule, _ index: Int, to literals: LiteralIndex?) -> LiteralIndex {
-        var literals = literals ?? LiteralIndex()
+        let literals = literals ?? LiteralIndex()
         literals.add(rule, index: index)
         return literals
     }
@@ -132,17 +153,19 @@ package final class SigmaDetector: @unchecked Sendable {
         } else {
             commandLine = []
         }
-        let parentCommandLine = pointer.pointee.lineage?.parent.program.arguments.map { Self.joined(Array($0)) }
+        // Joined only for the views that can read it: a process creation, or rules that name it.
+        let parentCommandLine = isExec || readsParentCommandLine || observing
+            ? pointer.pointee.lineage?.parent.program.arguments.map { Self.joined(Array($0)) } : nil
         func view(record: AuditRecord? = nil, target: [UInt8]? = nil) -> EventFieldView {
             EventFieldView(pointer, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target)
         }
         if isExec, processCreation != nil || observing {
             evaluateEventSource(.processCreation, processCreation, view(), &pass)
         }
-        if networkConnection != nil || observing, Self.isConnection(pointer.pointee) {
+        if networkConnection != nil || observing, Self.isConnection(pointer) {
             evaluateEventSource(.networkConnection, networkConnection, view(), &pass)
         }
-        if fileEvent != nil || observing, let target = Self.writtenFile(pointer.pointee) {
+        if fileEvent != nil || observing, let target = Self.writtenFile(pointer) {
             evaluateEventSource(.fileEvent, fileEvent, view(target: target), &pass)
         }
         if observing || !auditdAnchored.isEmpty || !auditdByType.isEmpty || !auditdByLiteral.isEmpty {
@@ -152,13 +175,12 @@ package final class SigmaDetector: @unchecked Sendable {
             let eventView = view()
             anchoredRules(in: eventView, recordFields: false, into: &byEvent, &pass.folded)
             auditdByLiteral.candidates(in: eventView, recordFields: false, into: &byEvent)
-            let typeAnchored = auditdAnchored[Self.typeField] != nil
             for record in pointer.pointee.records {
                 let recordView = view(record: record)
                 pass.candidates.removeAll(keepingCapacity: true)
                 pass.candidates += byEvent
                 if let rules = auditdByType[record.type.number] { pass.candidates += rules }
-                if typeAnchored { anchoredRules(in: recordView, recordFields: true, into: &pass.candidates, &pass.folded) }
+                if anchorsOnType { anchoredRules(in: recordView, recordFields: true, into: &pass.candidates, &pass.folded) }
                 auditdByLiteral.candidates(in: recordView, recordFields: true, into: &pass.candidates)
                 run(.auditd, recordView, &pass)
             }
@@ -240,37 +262,46 @@ package final class SigmaDetector: @unchecked Sendable {
     }
 
     /// A connect, accept or send to an IPv4 or IPv6 peer.
-    static func isConnection(_ event: AuditEvent) -> Bool {
-        switch event.socketAddress {
+    static func isConnection(_ event: UnsafePointer<AuditEvent>) -> Bool {
+        switch event.pointee.socketAddress {
         case .inet, .inet6: break
         default: return false
         }
-        guard let name = event.syscall?.name else { return false }
+        guard let name = event.pointee.syscall?.name else { return false }
         return name == "connect" || name.hasPrefix("accept") || name == "sendto" || name == "sendmsg"
     }
 
     /// The file an event created or opened for writing, made absolute with the process's
     /// working directory: a PATH record of nametype CREATE, or an open with write flags.
-    static func writtenFile(_ event: AuditEvent) -> [UInt8]? {
-        let text = event.text
-        var chosen = event.paths.first { path in path.nametype.map { text[$0].elementsEqual("CREATE".utf8) } ?? false }
-        if chosen == nil, let syscall = event.syscall, let name = syscall.name, name.hasPrefix("open") || name == "creat" {
+    static func writtenFile(_ pointer: UnsafePointer<AuditEvent>) -> [UInt8]? {
+        let text = pointer.pointee.text
+        let paths = pointer.pointee.paths
+        var chosen = paths.first { path in path.nametype.map { text[$0].elementsEqual("CREATE".utf8) } ?? false }
+        if chosen == nil, let syscall = pointer.pointee.syscall, let name = syscall.name, name.utf8.starts(with: "open".utf8) || name == "creat" {
             // open(path, flags), openat(dirfd, path, flags), openat2(dirfd, path, how): flags in a1 or a2.
             let flagsArgument = name == "open" ? 1 : 2
             let flags = name == "creat" ? 1 : syscall.arguments[flagsArgument].flatMap { ByteNumbers.hexadecimal(text[$0]) } ?? 0
             // O_WRONLY, O_RDWR, O_CREAT, O_TRUNC.
             if name != "openat2", flags & 0o3 != 0 || flags & 0o100 != 0 || flags & 0o1000 != 0 {
-                chosen = event.paths.first { path in path.nametype.map { text[$0].elementsEqual("NORMAL".utf8) } ?? true }
+                chosen = paths.first { path in path.nametype.map { text[$0].elementsEqual("NORMAL".utf8) } ?? true }
             }
         }
         guard let name = chosen?.name.map({ text[$0] }) else { return nil }
         if name.first == UInt8(ascii: "/") { return Array(name) }
-        guard let cwd = event.process?.cwd.map({ text[$0] }) else { return Array(name) }
+        guard let cwd = pointer.pointee.process?.cwd.map({ text[$0] }) else { return Array(name) }
         return Array(cwd) + (cwd.last == UInt8(ascii: "/") ? [] : [UInt8(ascii: "/")]) + Array(name)
     }
 }
 
 extension SigmaRule {
+    /// The fields the rule's searches name.
+    var fieldNumbers: Set<Int> {
+        Set(searches.flatMap { search -> [Int] in
+            guard case .maps(let maps) = search else { return [] }
+            return maps.flatMap { $0.map(\.field) }
+        })
+    }
+
     /// For the index: a field every match needs one of a few exact values of (an auditd
     /// `type`, `key` or `SYSCALL`), when the condition requires such an item.
     var anchor: (field: Int, values: [[UInt8]])? {
