@@ -132,12 +132,13 @@ struct EventFieldView: SigmaEvent {
     /// every record of every event).
     private static func withRecordFieldValue<R>(_ value: UnsafeBufferPointer<UInt8>, decodes: Bool,
                                                 _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        // The kernel's quoted form has nothing to decode inside its quotes.
+        if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
+            return body(UnsafeBufferPointer(rebasing: value[1..<(value.count - 1)]))
+        }
         if decodes, let decoded = UntrustedString.decode(value) {
             let readable = decoded.contains(0) ? Array(decoded.map { $0 == 0 ? UInt8(ascii: " ") : $0 })[...] : decoded
             return readable.withUnsafeBufferPointer(body)
-        }
-        if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
-            return body(UnsafeBufferPointer(rebasing: value[1..<(value.count - 1)]))
         }
         return body(value)
     }
