@@ -492,6 +492,11 @@ package final class APIAuditWebhook: @unchecked Sendable {
                 continue
             }
             counters.closedConnections += 1
+            // The first is said; the rest (idle or slow clients, a scan) counted.
+            if counters.closedConnections == 1 {
+                diagnostics.notice("k8s_audit.webhook: a connection was closed at its deadline (idle, or too slow to send its request); "
+                    + "further ones are counted (k8s_webhook_closed_connections)")
+            }
             drop(fd)
         }
     }

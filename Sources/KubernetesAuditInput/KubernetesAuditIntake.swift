@@ -115,6 +115,8 @@ package final class KubernetesAuditIntake {
         /// Batches answered 503 or 4xx.
         package var busyBatches: UInt64 = 0
         package var badBatches: UInt64 = 0
+        /// Connections closed at a deadline or to make room.
+        package var closedConnections: UInt64 = 0
         /// Exec sessions answered after their first events (`k8s_exec` events).
         package var sessionsAnswered: UInt64 = 0
     }
@@ -128,6 +130,7 @@ package final class KubernetesAuditIntake {
             counters.refusedClients = webhook.refusedClients
             counters.busyBatches = webhook.busy
             counters.badBatches = webhook.badRequests
+            counters.closedConnections = webhook.closedConnections
         }
         counters.events = streams.map { ($0.0, $0.1.events) }
         let total = streams.reduce(APIAuditStream.Counters()) { sum, next in

@@ -77,7 +77,7 @@ extension KernelSuite {
             #expect((run.finalCounter("k8s_webhook_refused_clients") ?? 0) >= 2 && run.finalCounter("k8s_webhook_bad") == 1, "\(run.stderr.suffix(600))")
         }
 
-        @Test("1,000 idle connections, 100 of them stuck in a handshake, are kept open and do not hold back a batch")
+        @Test("1,000 idle connections, 100 of them stuck in a handshake, do not hold back a batch, and are closed at their deadline, counted")
         func idleConnections() throws {
             let tag = String(Live.marker().suffix(8))
             let directory = try Fixtures.temporaryDirectory("webhook-certs")
@@ -122,8 +122,18 @@ extension KernelSuite {
                 if Date().timeIntervalSince(connectedAt) < 9 {
                     #expect(open.count == 1000, "\(1000 - open.count) idle connections were closed")
                 }
+                // They hold nothing for long: each is closed at its handshake deadline (10 s).
+                let closed = Wait.until(seconds: 40) {
+                    idle.allSatisfy { fd in
+                        var byte: UInt8 = 0
+                        return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0
+                    }
+                }
+                #expect(closed, "idle connections outlived their handshake deadline")
             }
             #expect(Set(try Self.auditIDs(run, tag: tag)).count == 50)
+            #expect((run.finalCounter("k8s_webhook_closed") ?? 0) >= 1000, "\(run.stderr.suffix(800))")
+            #expect(run.stderr.contains("closed at its deadline"))
         }
 
         @Test("a batch answered 200 while the log store is down survives a SIGKILL: delivered after the restart")
