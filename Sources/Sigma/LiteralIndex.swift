@@ -9,9 +9,12 @@
 /// A class: it is asked for every record of every event, through closures that would
 /// otherwise copy (retain and release) each of its tables per call.
 final class LiteralIndex {
-    /// Rules and their literals by (field number, the literal's first trigram, folded).
-    private var rulesByTrigram: [Int: [UInt32: [(rule: Int, literal: [UInt8])]]] = [:]
-    /// A quick "no" for trigrams no rule names: one bit per hashed trigram.
+    /// Rules and their literals by the field number and the literal's first trigram,
+    /// folded (`key`): one lookup per candidate trigram.
+    private var rulesByTrigram: [UInt64: [(rule: Int, literal: [UInt8])]] = [:]
+    /// The fields some literal is in (`rulesByTrigram` has nothing for the others).
+    private var indexedFields = Set<Int>()
+    /// A quick "no" for (field, trigram) pairs no rule names: one bit per hashed pair.
     private var bloom = [UInt64](repeating: 0, count: 1024)
     /// Rules without a required literal: always evaluated.
     private(set) var open: [Int] = []
@@ -23,14 +26,15 @@ final class LiteralIndex {
             return
         }
         for (field, literal) in requirement {
-            let trigram = Self.trigram(literal, at: 0)
-            rulesByTrigram[field, default: [:]][trigram, default: []].append((index, literal))
+            let key = Self.key(field: field, trigram: Self.trigram(literal, at: 0))
+            rulesByTrigram[key, default: []].append((index, literal))
+            indexedFields.insert(field)
             if case .recordField(let key, let decoding) = EventField.byNumber[field] {
                 if !recordFields.contains(where: { $0.number == field }) { recordFields.append((key, field, decoding)) }
             } else if !eventFields.contains(field) {
                 eventFields.append(field)
             }
-            let bit = Self.bloomBit(trigram)
+            let bit = Self.bloomBit(key)
             bloom[bit >> 6] |= 1 << UInt64(bit & 63)
         }
     }
@@ -59,14 +63,18 @@ final class LiteralIndex {
 
     /// Adds to `candidates` the rules a trigram of `value` (in `field`) names.
     func candidates(field: Int, value: UnsafeBufferPointer<UInt8>, into candidates: inout [Int]) {
-        guard value.count >= 3, let byTrigram = rulesByTrigram[field] else { return }
+        guard value.count >= 3, indexedFields.contains(field) else { return }
+        let fieldBits = UInt64(field) << 24
         var trigram = UInt32(SigmaText.fold(value[0])) << 8 | UInt32(SigmaText.fold(value[1]))
-        for offset in 2..<value.count {
-            trigram = (trigram << 8 | UInt32(SigmaText.fold(value[offset]))) & 0xff_ffff
-            let bit = Self.bloomBit(trigram)
-            guard bloom[bit >> 6] & (1 << UInt64(bit & 63)) != 0, let rules = byTrigram[trigram] else { continue }
-            for (rule, literal) in rules where !candidates.contains(rule) && Self.literal(literal, standsIn: value, at: offset - 2) {
-                candidates.append(rule)
+        bloom.withUnsafeBufferPointer { bloom in
+            for offset in 2..<value.count {
+                trigram = (trigram << 8 | UInt32(SigmaText.fold(value[offset]))) & 0xff_ffff
+                let key = fieldBits | UInt64(trigram)
+                let bit = Self.bloomBit(key)
+                guard bloom[bit >> 6] & (1 << UInt64(bit & 63)) != 0, let rules = rulesByTrigram[key] else { continue }
+                for (rule, literal) in rules where !candidates.contains(rule) && Self.literal(literal, standsIn: value, at: offset - 2) {
+                    candidates.append(rule)
+                }
             }
         }
     }
@@ -82,7 +90,9 @@ final class LiteralIndex {
         UInt32(literal[offset]) << 16 | UInt32(literal[offset + 1]) << 8 | UInt32(literal[offset + 2])
     }
 
-    private static func bloomBit(_ trigram: UInt32) -> Int { Int((trigram &* 0x9E37_79B1) >> 16) & 0xffff }
+    private static func key(field: Int, trigram: UInt32) -> UInt64 { UInt64(field) << 24 | UInt64(trigram) }
+
+    private static func bloomBit(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 48) }
 }
 
 extension SigmaRule {
