@@ -22,8 +22,8 @@ package final class SigmaDetector: @unchecked Sendable {
     /// Rules anchored on a record type, by the type's number: no text compared per record.
     private let auditdByType: [UInt32: [Int]]
     private let auditdByLiteral = LiteralIndex()
-    /// Whether a rule of another source than process creation names the parent's
-    /// arguments (`parent.args`): else they are joined for process creations only.
+    /// Whether a rule names the parent's arguments (`ParentCommandLine`, `parent.args`):
+    /// else they are never joined.
     private let readsParentCommandLine: Bool
     /// Matches so far, per rule (for /metrics).
     package private(set) var matches: [UInt64]
@@ -45,9 +45,9 @@ package final class SigmaDetector: @unchecked Sendable {
     /// `correlations` refer to `rules` by name or id (`SigmaRuleSet` checked they do).
     package init(rules: [SigmaRule], correlations: [SigmaCorrelation] = [], replacing previous: SigmaDetector? = nil) {
         self.rules = rules
-        // Process creations join them anyway; any source can name nodeaudit's `parent.args`.
-        let parentArguments = SigmaFields.number(of: "parent.args", in: .auditd)
-        readsParentCommandLine = rules.contains { rule in rule.logSource != .processCreation && parentArguments.map(rule.fieldNumbers.contains) == true }
+        let parentArguments = Set([SigmaFields.number(of: "parent.args", in: .auditd),
+                                   SigmaFields.number(of: "ParentCommandLine", in: .processCreation)].compactMap { $0 })
+        readsParentCommandLine = rules.contains { !$0.fieldNumbers.isDisjoint(with: parentArguments) }
         matches = Array(repeating: 0, count: rules.count)
         reports = Array(repeating: true, count: rules.count)
         correlationMatches = Array(repeating: 0, count: correlations.count)
@@ -153,8 +153,8 @@ package final class SigmaDetector: @unchecked Sendable {
         } else {
             commandLine = []
         }
-        // Joined only for the views that can read it: a process creation, or rules that name it.
-        let parentCommandLine = isExec || readsParentCommandLine || observing
+        // Joined only when a rule can read it (or `sigma fields` shows it).
+        let parentCommandLine = readsParentCommandLine || observing
             ? pointer.pointee.lineage?.parent.program.arguments.map { Self.joined(Array($0)) } : nil
         func view(record: AuditRecord? = nil, target: [UInt8]? = nil) -> EventFieldView {
             EventFieldView(pointer, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target)
