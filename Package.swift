@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "Attribution", "AuditEvents", "HostIO", "TestSupport"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "SigmaTests", dependencies: ["Sigma"]),
-        .testTarget(name: "KubernetesAuditTests", dependencies: ["KubernetesAudit", "AuditEvents", "Output", "TestSupport"]),
+        .testTarget(name: "KubernetesAuditTests", dependencies: ["KubernetesAudit", "KubernetesAuditInput", "Pipeline", "AuditEvents", "Output", "TestSupport"]),
         .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
         .testTarget(name: "NodeAuditTests", dependencies: ["Pipeline", "OfflineParse", "Collector", "RuleSync", "AuditKernel", "AuditRules", "Output", "AuditEvents", "AuditRecords",

@@ -36,11 +36,14 @@ package final class APIAuditFileFollower: @unchecked Sendable {
     private let stopSignal = Monitor(false)
     private var thread: WorkerThread?
 
-    /// The file being read and what is to be read after it.
+    /// The file being read, where, and the file read to its end before it (what comes
+    /// next is chosen from it: `FollowPosition.files(after:path:)`).
     private var fd: Int32 = -1
     private var stamp: FileStamp?
     private var offset: Int64 = 0
-    private var queue: [(path: String, offset: Int64)] = []
+    private var finished: FileStamp?
+    /// The first file and offset, at start.
+    private var resumeAt: (path: String, offset: Int64)?
     private var partial: [UInt8] = []
     /// Bytes of an over-long line being skipped up to its newline.
     private var skipping = 0
@@ -68,17 +71,20 @@ package final class APIAuditFileFollower: @unchecked Sendable {
     /// at the end of the file as it is now (a first start does not replay the log's past).
     package func start() {
         if let saved = FollowPosition.load(directory: stateDirectory) {
-            queue = saved.continuation(of: path)
-            if queue.isEmpty {
+            if let file = saved.file(at: path) {
+                resumeAt = (file.path, file.offset)
+                let rotated = FollowPosition.files(after: file.stamp, path: path).count - 1 + (file.path == path ? 0 : 1)
+                if rotated > 0 {
+                    diagnostics.notice("k8s-audit: \(path) was rotated since the last run: reading \(rotated) rotated files first")
+                }
+            } else {
                 diagnostics.error("k8s-audit: the file of the saved position (\(saved)) is gone: reading \(path) from its start; "
                     + "events written between may be missing")
-                queue = [(path, 0)]
-            } else if queue.count > 1 {
-                diagnostics.notice("k8s-audit: \(path) was rotated since the last run: reading \(queue.count - 1) rotated files first")
+                resumeAt = (path, 0)
             }
             checkpoints.withLock { $0.saved = saved }
         } else if let current = FileStamp(path) {
-            queue = [(path, current.size)]
+            resumeAt = (path, current.size)
             // Kept at once: a run killed before its first line settled must not make the
             // next one start at the end again, past what was written meanwhile.
             let start = FollowPosition(device: current.device, inode: current.inode, offset: current.size)
@@ -87,8 +93,11 @@ package final class APIAuditFileFollower: @unchecked Sendable {
             }
             checkpoints.withLock { $0.saved = start }
         } else {
-            queue = [(path, 0)]
+            resumeAt = (path, 0)
         }
+        // Opened now, before the caller says it follows the log: a rotation between here and
+        // the thread's first read must not make it open the next file by name and skip this one.
+        _ = openNext()
         thread = WorkerThread.start { [self] in run() }
     }
 
@@ -149,38 +158,56 @@ package final class APIAuditFileFollower: @unchecked Sendable {
         return atEnd()
     }
 
-    /// Opens the next file of the queue, or `path` again; false when there is none yet.
+    /// Opens the file to read next: at start, the saved position's; after a file ended,
+    /// the first written after it. False when there is none yet.
     private func openNext() -> Bool {
-        let next = queue.isEmpty ? (path, Int64(0)) : queue.removeFirst()
-        let opened = open(next.0, O_RDONLY | O_CLOEXEC)
-        guard opened >= 0 else {
-            if !missingSaid {
-                diagnostics.notice("k8s-audit: \(next.0): \(SystemError.current); waiting for it")
-                missingSaid = true
+        // A rotation between choosing a file and opening it is seen and the choice made again.
+        for _ in 0..<4 {
+            let next: (path: String, offset: Int64)
+            if let resumeAt {
+                next = resumeAt
+            } else if let finished {
+                guard let first = FollowPosition.files(after: finished, path: path).first else { return false }
+                next = (first, 0)
+            } else {
+                next = (path, 0)
             }
-            if next.0 != path { return openNext() }
-            return false
+            let opened = open(next.path, O_RDONLY | O_CLOEXEC)
+            guard opened >= 0 else {
+                if !missingSaid {
+                    diagnostics.notice("k8s-audit: \(next.path): \(SystemError.current); waiting for it")
+                    missingSaid = true
+                }
+                return false
+            }
+            let openedStamp = FileStamp(descriptor: opened)
+            if resumeAt == nil, let finished, let chosen = FollowPosition.files(after: finished, path: path).first,
+               FileStamp(chosen)?.inode != openedStamp?.inode {
+                close(opened)
+                continue
+            }
+            missingSaid = false
+            resumeAt = nil
+            fd = opened
+            stamp = openedStamp
+            offset = next.offset
+            partial.removeAll()
+            skipping = 0
+            rotationSeen = false
+            return true
         }
-        missingSaid = false
-        fd = opened
-        stamp = FileStamp(descriptor: opened)
-        offset = next.1
-        partial.removeAll()
-        skipping = 0
-        rotationSeen = false
-        return true
+        return false
     }
 
-    /// At the end of the file: moves on when it was rotated (after one more read, for
-    /// what the API server wrote before the rename), starts over when it was truncated.
+    /// At the end of the file: moves on when it is no longer the one at `path` (rotated
+    /// aside; after one more read, for what the API server wrote before the rename),
+    /// starts over when it was truncated.
     private func atEnd() -> Bool {
-        // A rotated file of the backlog read to its end, or the file rotated away read once
-        // more after the rename was seen: on to the next.
-        if !queue.isEmpty || rotationSeen {
+        if rotationSeen {
             finishFile()
             return true
         }
-        if let current = FileStamp(path), let stamp, current.inode != stamp.inode || current.device != stamp.device {
+        if let stamp, FileStamp(path).map({ $0.inode != stamp.inode || $0.device != stamp.device }) ?? false {
             rotationSeen = true  // read once more, then switch
             counters.rotations += 1
             return true
@@ -199,6 +226,7 @@ package final class APIAuditFileFollower: @unchecked Sendable {
 
     /// Closes the file read to its end; a last line without its newline is counted.
     private func finishFile() {
+        finished = FileStamp(descriptor: fd) ?? stamp
         if !partial.isEmpty {
             counters.partialBytesDropped += UInt64(partial.count)
             diagnostics.inputProblem(path, "a rotated file ended inside a line (\(partial.count) bytes); skipped")

@@ -30,24 +30,39 @@ package struct FollowPosition: Equatable, Sendable, CustomStringConvertible {
         try HostFile.write(Array((description + "\n").utf8), to: directory + "/" + Self.fileName)
     }
 
-    /// The files to read, in order, to go on from this position: the one it names, at its
-    /// offset (it may have been rotated: renamed beside `path`), then every rotated file
-    /// written after it, then `path`. Empty when the named file is gone.
-    package func continuation(of path: String) -> [(path: String, offset: Int64)] {
+    /// Where to go on from this position: the file it names (at `path`, or renamed beside
+    /// it by the API server's rotation) and the offset; nil when that file is gone.
+    package func file(at path: String) -> (path: String, offset: Int64, stamp: FileStamp)? {
+        let candidates = [path] + Self.siblings(of: path)
+        for candidate in candidates {
+            guard let stamp = FileStamp(candidate), stamp.device == device, stamp.inode == inode else { continue }
+            return (candidate, stamp.size >= offset ? offset : 0, stamp)
+        }
+        return nil
+    }
+
+    /// The files written after `finished` (a file read to its end), oldest first: those the
+    /// API server rotated since (renamed beside `path`, modified later), then `path` itself,
+    /// unless it is `finished`. Asked when a file ends, so that rotations made faster than
+    /// the follower looks, or while nodeaudit was stopped, skip no file.
+    package static func files(after finished: FileStamp, path: String) -> [String] {
+        let modified = { (stamp: FileStamp) in (stamp.modifiedSeconds, stamp.modifiedNanoseconds) }
+        let rotated = siblings(of: path).compactMap { sibling in FileStamp(sibling).map { (sibling, $0) } }
+            .filter { $0.1.inode != finished.inode && modified($0.1) > modified(finished) }
+            .sorted { modified($0.1) < modified($1.1) }
+            .map(\.0)
+        let current = FileStamp(path).map { $0.inode == finished.inode && $0.device == finished.device } == true ? [] : [path]
+        return rotated + current
+    }
+
+    /// The API server's rotated files beside `path`: NAME-TIMESTAMP.log next to NAME.log,
+    /// not compressed.
+    private static func siblings(of path: String) -> [String] {
         let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let name = String(path.split(separator: "/").last ?? "")
         let stem = name.hasSuffix(".log") ? String(name.dropLast(4)) : name
-        if let current = FileStamp(path), current.device == device, current.inode == inode {
-            return [(path, current.size >= offset ? offset : 0)]
-        }
-        // The API server's own rotation: NAME-TIMESTAMP.log beside NAME.log, not compressed.
-        let siblings = HostDirectory.entries(directory.isEmpty ? "/" : directory)
+        return HostDirectory.entries(directory.isEmpty ? "/" : directory)
             .filter { $0 != name && $0.hasPrefix(stem + "-") && !$0.hasSuffix(".gz") }
-            .map { (directory + "/" + $0) }
-            .compactMap { sibling in FileStamp(sibling).map { (sibling, $0) } }
-        guard let named = siblings.first(where: { $0.1.device == device && $0.1.inode == inode }) else { return [] }
-        let modified = { (stamp: FileStamp) in (stamp.modifiedSeconds, stamp.modifiedNanoseconds) }
-        let later = siblings.filter { $0.0 != named.0 && modified($0.1) > modified(named.1) }.sorted { modified($0.1) < modified($1.1) }
-        return [(named.0, named.1.size >= offset ? offset : 0)] + later.map { ($0.0, Int64(0)) } + [(path, 0)]
+            .map { directory + "/" + $0 }
     }
 }
