@@ -60,6 +60,4 @@ package final class APIAuditInbox: @unchecked Sendable {
     package func stop() {
         state.update { $0.stopped = true }
     }
-
-    package var isEmpty: Bool { state.withLock { $0.batches.isEmpty } }
 }

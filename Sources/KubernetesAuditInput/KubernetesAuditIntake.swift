@@ -117,6 +117,10 @@ package final class KubernetesAuditIntake {
         package var badBatches: UInt64 = 0
         /// Connections closed at a deadline or to make room.
         package var closedConnections: UInt64 = 0
+        /// The log's rotations and truncations seen, and bytes of cut last lines dropped.
+        package var rotations: UInt64 = 0
+        package var truncations: UInt64 = 0
+        package var partialBytesDropped: UInt64 = 0
         /// Exec sessions answered after their first events (`k8s_exec` events).
         package var sessionsAnswered: UInt64 = 0
     }
@@ -124,7 +128,12 @@ package final class KubernetesAuditIntake {
     package var counters: Counters {
         var counters = Counters()
         var streams: [(String, APIAuditStream.Counters)] = []
-        if let file = follower?.currentCounters { streams.append(("file", file.stream)) }
+        if let file = follower?.currentCounters {
+            streams.append(("file", file.stream))
+            counters.rotations = file.rotations
+            counters.truncations = file.truncations
+            counters.partialBytesDropped = file.partialBytesDropped
+        }
         if let webhook = webhook?.currentCounters {
             streams.append(("webhook", webhook.stream))
             counters.refusedClients = webhook.refusedClients

@@ -149,6 +149,7 @@ extension KernelSuite {
             #expect(run.stderr.contains("not JSON"), "\(run.stderr)")
             #expect(run.stderr.contains("was truncated"), "\(run.stderr)")
             #expect(run.finalCounter("k8s_rejected") == 1 && run.finalCounter("k8s_events") == 11, "\(run.stderr.suffix(600))")
+            #expect(run.finalCounter("k8s_file_truncations") == 1 && (run.finalCounter("k8s_file_rotations") ?? 0) >= 1, "\(run.stderr.suffix(600))")
         }
     }
 }

@@ -146,7 +146,8 @@ extension KernelSuite {
             try #require(try old.start(), "\(old.stderr)")
             let new = try LiveRun(arguments("new.sock"))
             try #require(try new.start(), "\(new.stderr)")
-            #expect(new.stderr.contains("is held by another process"), "\(new.stderr)")
+            // Said after "reading", which `start` waits for: waited for in turn.
+            #expect(Wait.until(seconds: 20) { new.stderr.contains("is held by another process") }, "\(new.stderr)")
             for name in ["old.sock", "new.sock"] {
                 let probe = try NodeAuditBinary.run(["health", "--socket", directory.appendingPathComponent(name).path])
                 #expect(probe.status == 0 && probe.stdoutText == "ok\n", "\(name): \(probe.stderr)")
