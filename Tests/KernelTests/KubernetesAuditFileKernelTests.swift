@@ -25,13 +25,19 @@ extension KernelSuite {
 
             /// Appends the events numbered `range`, one line each (`ResponseComplete` of a get).
             func write(_ range: Range<Int>, tag: String) throws {
+                try append(range.map { Self.line($0, tag: tag) }.joined())
+            }
+
+            static func line(_ n: Int, tag: String) -> String {
+                #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"\#(tag)-\#(n)","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/configmaps/c\#(n)","verb":"get","user":{"username":"u"},"sourceIPs":["10.0.0.1"],"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-12-06T10:00:00.000000Z","stageTimestamp":"2026-12-06T10:00:00.001000Z"}"# + "\n"
+            }
+
+            /// Appends `text` in one write, as the API server writes a line.
+            func append(_ text: String) throws {
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
                 defer { try? handle.close() }
                 try handle.seekToEnd()
-                for n in range {
-                    let line = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"\#(tag)-\#(n)","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/configmaps/c\#(n)","verb":"get","user":{"username":"u"},"sourceIPs":["10.0.0.1"],"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-12-06T10:00:00.000000Z","stageTimestamp":"2026-12-06T10:00:00.001000Z"}"#
-                    try handle.write(contentsOf: Data((line + "\n").utf8))
-                }
+                try handle.write(contentsOf: Data(text.utf8))
             }
 
             /// The API server's rotation: the file renamed aside with a timestamp, a new one opened.
@@ -121,24 +127,20 @@ extension KernelSuite {
             let log = try APIServerLog()
             let run = try Live.withLiveRun(["--k8s-audit-file", log.path, "--no-containers"]) { live in
                 try #require(Wait.until(seconds: 20) { live.stderr.contains("following the API server's audit log") })
-                try log.write(0..<5, tag: tag)
-                // A line written in two parts: it waits for its end.
-                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log.path))
-                try handle.seekToEnd()
-                let line = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"\#(tag)-split","stage":"ResponseComplete","verb":"get","user":{"username":"u"}}"#
-                try handle.write(contentsOf: Data(line.prefix(40).utf8))
-                usleep(600_000)
-                try handle.write(contentsOf: Data((line.dropFirst(40) + "\nnot json\n").utf8))
-                try handle.close()
+                // A line written in two parts: its first part comes in the same write as five
+                // whole lines, so once they are out the follower holds it, waiting for its end.
+                let split = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"\#(tag)-split","stage":"ResponseComplete","verb":"get","user":{"username":"u"}}"#
+                try log.append((0..<5).map { APIServerLog.line($0, tag: tag) }.joined() + split.prefix(40))
+                #expect(Wait.until(seconds: 20) { ((try? Self.auditIDs(live, tag: tag).count) ?? 0) >= 5 })
+                try log.append(split.dropFirst(40) + "\nnot json\n")
                 #expect(Wait.until(seconds: 20) { ((try? Self.auditIDs(live, tag: tag).count) ?? 0) >= 6 })
-                // copy-truncate: the file emptied in place, then written from its start.
+                // copy-truncate: the file emptied in place, then written from its start with
+                // less than it held (so the follower sees it shrink whenever it looks).
                 try FileHandle(forWritingTo: URL(fileURLWithPath: log.path)).truncate(atOffset: 0)
-                usleep(600_000)
                 try log.write(5..<8, tag: tag)
                 #expect(Wait.until(seconds: 20) { ((try? Self.auditIDs(live, tag: tag).count) ?? 0) >= 9 })
-                // Gone, then back.
+                // Gone, then back (a new file: the follower moves to it whenever it looks).
                 try FileManager.default.removeItem(atPath: log.path)
-                usleep(600_000)
                 FileManager.default.createFile(atPath: log.path, contents: nil)
                 try log.write(8..<10, tag: tag)
                 #expect(Wait.until(seconds: 20) { ((try? Self.auditIDs(live, tag: tag).count) ?? 0) >= 11 })

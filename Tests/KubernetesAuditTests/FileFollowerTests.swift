@@ -4,6 +4,7 @@ import KubernetesAuditInput
 import Output
 import Pipeline
 import Testing
+import TestSupport
 
 /// The follower of the API server's log against a writer that splits lines across writes
 /// and rotates the file as the API server does, with the read loop's part played here:
@@ -39,7 +40,6 @@ struct FileFollowerTests {
                 let end = min(bytes.count, start + Int.random(in: 1...400, using: &generator))
                 try handle.write(contentsOf: bytes[start..<end])
                 start = end
-                if Bool.random(using: &generator) { usleep(200) }
             }
         }
 
@@ -77,10 +77,9 @@ struct FileFollowerTests {
 
         /// Drains until `count` ids came or 30 s passed.
         func drain(_ follower: APIAuditFileFollower, until count: Int) {
-            let deadline = Date().addingTimeInterval(30)
-            while ids.count < count, Date() < deadline {
+            _ = Wait.until(seconds: 30) {
                 drain(follower)
-                usleep(20_000)
+                return ids.count >= count
             }
         }
     }

@@ -120,9 +120,10 @@ public final class LiveRun {
         return Self.value(of: name, in: line)
     }
 
-    /// The events written so far.
+    /// The events written so far: whole lines only (the run may be writing the last one
+    /// while a test reads; once it stopped, every line is whole).
     public func events() throws -> [[String: Any]] {
-        try Command.jsonLines(try Data(contentsOf: stdoutFile))
+        try Command.completeJSONLines(try Data(contentsOf: stdoutFile))
     }
 
     /// The value of `name=` in the final statistics line.
