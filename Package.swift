@@ -59,7 +59,7 @@ let package = Package(
                                                  .product(name: "Logging", package: "swift-log")]),
         // The Kubernetes API server's audit events: decoded, written as k8s_api events, and
         // joined to the node's exec sessions by their key. Pure but for the join's lock.
-        .target(name: "KubernetesAudit", dependencies: ["AuditEvents", "Enrichment", "Output", "HostIO"]),
+        .target(name: "KubernetesAudit", dependencies: ["AuditEvents", "AuditRecords", "Enrichment", "Output", "HostIO"]),
         // The API audit stream's live sources for `run`: the API server's log file, followed
         // through rotation, and the webhook backend (HTTPS, client certificates).
         .target(name: "KubernetesAuditInput", dependencies: ["KubernetesAudit", "Pipeline", "Output", "HostIO", "CLinux", "COpenSSL"],

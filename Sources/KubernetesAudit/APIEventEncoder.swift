@@ -33,12 +33,13 @@ package struct APIEventEncoder: Sendable {
     /// The event's line, newline included.
     package func encode(_ event: APIAuditEvent) -> [UInt8] {
         var w = JSONWriter(capacity: 2048)
-        write(event, .full, into: &w)
+        let execRequest = event.execRequest
+        write(event, execRequest, .full, into: &w)
         let original = w.count
         guard original > maxEventBytes else { return w.buffer }
         for detail in [Detail.reduced, .summary] {
             w.removeAll()
-            write(event, detail, into: &w)
+            write(event, execRequest, detail, into: &w)
             if w.count <= maxEventBytes - 64 { break }
         }
         if w.reopenLastObject() {
@@ -52,7 +53,7 @@ package struct APIEventEncoder: Sendable {
         return w.buffer
     }
 
-    private func write(_ event: APIAuditEvent, _ detail: Detail, into w: inout JSONWriter) {
+    private func write(_ event: APIAuditEvent, _ execRequest: PodExecRequest?, _ detail: Detail, into w: inout JSONWriter) {
         w.beginObject()
         let id = "k8s-api/\(event.auditID)/\(event.stage ?? "")"
         if ecs {
@@ -66,7 +67,7 @@ package struct APIEventEncoder: Sendable {
             w.key("nodeaudit")
             w.beginObject()
             w.member("category", "k8s_api")
-            writeExecRequest(event, detail, into: &w)
+            if let execRequest { writeExecRequest(execRequest, detail, into: &w) }
             w.endObject()
         } else {
             w.member("id", id)
@@ -76,10 +77,10 @@ package struct APIEventEncoder: Sendable {
             w.staticFields("fields", staticFields.fields)
             w.key("k8s_api")
             writeAuditFields(event, detail, into: &w)
-            if event.execRequest != nil {
+            if let execRequest {
                 w.key("k8s")
                 w.beginObject()
-                writeExecRequest(event, detail, into: &w)
+                writeExecRequest(execRequest, detail, into: &w)
                 w.endObject()
             }
         }
@@ -177,8 +178,7 @@ package struct APIEventEncoder: Sendable {
     }
 
     /// `exec`: what a pods/exec or pods/attach request asks for, with its key.
-    private func writeExecRequest(_ event: APIAuditEvent, _ detail: Detail, into w: inout JSONWriter) {
-        guard let request = event.execRequest else { return }
+    private func writeExecRequest(_ request: PodExecRequest, _ detail: Detail, into w: inout JSONWriter) {
         if ecs {
             w.key("k8s")
             w.beginObject()
@@ -190,8 +190,7 @@ package struct APIEventEncoder: Sendable {
         text("namespace", request.namespace, detail, &w)
         text("pod", request.pod, detail, &w)
         text("container", request.container, detail, &w)
-        if request.kind == .exec, detail > .summary {
-            let command = ExecCommand(arguments: request.command)
+        if let command = request.execCommand, detail > .summary {
             strings("command", command.shown, detail, &w)
             if command.isCut { w.key("command_cut"); w.bool(true) }
         }

@@ -1,4 +1,5 @@
 import AuditEvents
+import AuditRecords
 
 /// What a `pods/exec` or `pods/attach` request asks for, read from its requestURI:
 /// `/api/v1/namespaces/NS/pods/NAME/exec?command=sh&command=-c&command=…&container=C&stdin=true&tty=true`.
@@ -6,15 +7,20 @@ import AuditEvents
 package struct PodExecRequest: Sendable, Equatable {
     package enum Kind: String, Sendable { case exec, attach }
 
-    package var kind: Kind
-    package var namespace: String
-    package var pod: String
+    package let kind: Kind
+    package let namespace: String
+    package let pod: String
     /// The container; nil when the request leaves it to the API server (the pod's default).
-    package var container: String?
+    package let container: String?
     /// exec's argv, each `command=` in order, percent-decoded bytes (attach has none).
-    package var command: [[UInt8]]
-    package var stdin: Bool
-    package var tty: Bool
+    package let command: [[UInt8]]
+    /// exec's argv as the event shows it, with its digest (nil for attach).
+    package let execCommand: ExecCommand?
+    /// The key the node's exec session with this container and argv carries; nil for attach
+    /// and without a container (the node names the one the API server chose, the request does not).
+    package let key: String?
+    package let stdin: Bool
+    package let tty: Bool
 
     /// Nil when the URI is not an exec or attach of a pod.
     package init?(requestURI: String) {
@@ -28,12 +34,12 @@ package struct PodExecRequest: Sendable, Equatable {
         self.kind = kind
         namespace = String(decoding: path[3], as: UTF8.self)
         pod = String(decoding: path[5], as: UTF8.self)
-        container = nil
-        command = []
-        stdin = false
-        tty = false
-        guard let query else { return }
-        for pair in uri[(query + 1)...].split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+        var container: String?
+        var command: [[UInt8]] = []
+        var stdin = false
+        var tty = false
+        let pairs = query.map { uri[($0 + 1)...].split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) } ?? []
+        for pair in pairs {
             let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
             let name = String(decoding: Self.percentDecoded(pair[..<equals]), as: UTF8.self)
             let value = equals < pair.endIndex ? Self.percentDecoded(pair[(equals + 1)...]) : []
@@ -45,13 +51,16 @@ package struct PodExecRequest: Sendable, Equatable {
             default: break
             }
         }
-    }
-
-    /// The key the node's exec session with this container and argv carries; nil without
-    /// a container (the node names the one the API server chose, the request does not).
-    package var key: String? {
-        guard kind == .exec, let container else { return nil }
-        return ExecKey.make(namespace: namespace, pod: pod, container: container, command: ExecCommand(arguments: command))
+        self.container = container
+        self.command = command
+        self.stdin = stdin
+        self.tty = tty
+        execCommand = kind == .exec ? ExecCommand(arguments: command) : nil
+        if let execCommand, let container {
+            key = ExecKey.make(namespace: namespace, pod: pod, container: container, command: execCommand)
+        } else {
+            key = nil
+        }
     }
 
     private static func isTrue(_ value: [UInt8]) -> Bool {
@@ -66,7 +75,7 @@ package struct PodExecRequest: Sendable, Equatable {
         while index < bytes.endIndex {
             let byte = bytes[index]
             if byte == UInt8(ascii: "%"), bytes.distance(from: index, to: bytes.endIndex) >= 3,
-               let high = hexDigit(bytes[index + 1]), let low = hexDigit(bytes[index + 2]) {
+               let high = ByteNumbers.hexNibble(bytes[index + 1]), let low = ByteNumbers.hexNibble(bytes[index + 2]) {
                 decoded.append(high << 4 | low)
                 index += 3
             } else {
@@ -75,14 +84,5 @@ package struct PodExecRequest: Sendable, Equatable {
             }
         }
         return decoded
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
