@@ -284,7 +284,7 @@ package struct APIEventEncoder: Sendable {
     private func writeTime(_ milliseconds: Int64?, key: StaticString, into w: inout JSONWriter) {
         guard let milliseconds, milliseconds >= 0 else { return }
         w.key(key)
-        Timestamp.withRFC3339(seconds: UInt64(milliseconds / 1000), milliseconds: UInt16(milliseconds % 1000)) { w.string($0) }
+        w.rfc3339(epochMilliseconds: UInt64(milliseconds))
     }
 
     private func text(_ key: StaticString, _ value: String?, _ detail: Detail, _ w: inout JSONWriter) {
@@ -309,6 +309,11 @@ package struct APIEventEncoder: Sendable {
 }
 
 extension JSONWriter {
+    /// A time in milliseconds since the epoch, as an RFC 3339 string (UTC, milliseconds).
+    mutating func rfc3339(epochMilliseconds: UInt64) {
+        Timestamp.withRFC3339(seconds: epochMilliseconds / 1000, milliseconds: UInt16(epochMilliseconds % 1000)) { string($0) }
+    }
+
     /// A JSON value re-encoded (strings escaped again, numbers as they were written).
     mutating func value(_ value: JSONValue) {
         switch value {

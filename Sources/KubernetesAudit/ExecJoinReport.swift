@@ -18,16 +18,12 @@ package struct ExecJoinReport {
 
     package func encode(into w: inout JSONWriter, ecs: Bool, staticFields: StaticFields) {
         let id = "k8s-exec/" + session.id
-        let time = { (w: inout JSONWriter) in
-            Timestamp.withRFC3339(seconds: UInt64(max(0, epochMilliseconds) / 1000), milliseconds: UInt16(max(0, epochMilliseconds) % 1000)) {
-                w.string($0)
-            }
-        }
+        let time = UInt64(max(0, epochMilliseconds))
         let exec = KubernetesExec(key: session.key, requester: answer)
         w.beginObject()
         if ecs {
             w.key("@timestamp")
-            time(&w)
+            w.rfc3339(epochMilliseconds: time)
             w.ecsEvent(id: id, category: "session", type: "info", action: "k8s-exec-joined", module: "nodeaudit", dataset: "nodeaudit.audit")
             w.objectOfOne("host", "name", session.node)
             w.ecsOrchestrator(clusterName: staticFields.clusterName, isKubernetes: true, namespace: session.namespace, podName: session.pod)
@@ -45,7 +41,7 @@ package struct ExecJoinReport {
         } else {
             w.member("id", id)
             w.key("time")
-            time(&w)
+            w.rfc3339(epochMilliseconds: time)
             w.member("node", session.node)
             if let cluster = staticFields.clusterName { w.member("cluster", cluster) }
             w.staticFields("fields", staticFields.fields)
