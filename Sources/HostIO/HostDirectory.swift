@@ -12,17 +12,24 @@ public enum HostDirectory {
 
     /// The names in a directory, without `.` and `..`; empty when it cannot be read.
     public static func entries(_ path: String, directoriesOnly: Bool = false) -> [String] {
+        typedEntries(path).filter { !directoriesOnly || $0.isDirectory != false }.map(\.name)
+    }
+
+    /// The names in a directory with what the listing says of each: a directory (true),
+    /// something else (false), or not known without a `stat` (nil: a symbolic link, or a
+    /// file system that does not say). Watches that look every second spare a `stat` per file.
+    public static func typedEntries(_ path: String) -> [(name: String, isDirectory: Bool?)] {
         guard let directory = opendir(path) else { return [] }
         defer { closedir(directory) }
-        var names: [String] = []
+        var entries: [(name: String, isDirectory: Bool?)] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             if name == "." || name == ".." { continue }
-            if directoriesOnly, entry.pointee.d_type != UInt8(DT_DIR), entry.pointee.d_type != UInt8(DT_UNKNOWN) { continue }
-            names.append(name)
+            let type = entry.pointee.d_type
+            entries.append((name, type == UInt8(DT_DIR) ? true : type == UInt8(DT_LNK) || type == UInt8(DT_UNKNOWN) ? nil : false))
         }
-        return names
+        return entries
     }
 }

@@ -7,40 +7,47 @@ import AuditRecords
 /// An event as Sigma rules read it: the log sources' fields taken from nodeaudit's event
 /// (docs/sigma.md lists each), and for `service: auditd` the fields of one of its records.
 ///
-/// Built once per event for the log sources that concern it; values are read in place
-/// from the event's text or the record's bytes, except the few joined once (`CommandLine`).
+/// Built for each log source that concerns an event, and for each of its records; values
+/// are read in place from the event's text or the record's bytes, except the few joined
+/// once per event (`CommandLine`). A view borrows all it reads (`SigmaDetector.detect`
+/// keeps them alive): one per record of every event, it must retain nothing.
 struct EventFieldView: SigmaEvent {
-    /// The event, borrowed for as long as the view lives (`SigmaDetector.detect`): copying
-    /// it for each view retained and released every buffer it holds.
+    /// The values joined once per event for the views of its fields.
+    struct JoinedValues {
+        /// argv joined with spaces, for `CommandLine`; empty when the event is no exec.
+        var commandLine: [UInt8] = []
+        /// The parent's argv joined, for `ParentCommandLine`, when the lineage knows it.
+        var parentCommandLine: [UInt8]?
+        /// The file an event wrote, for `TargetFilename`.
+        var targetFilename: [UInt8]?
+    }
+
     private let eventPointer: UnsafePointer<AuditEvent>
     private var event: AuditEvent { _read { yield eventPointer.pointee } }
     var eventID: String { eventPointer.pointee.id }
     /// For `service: auditd`: the record whose fields are the rule's (nodeaudit's own
     /// dotted fields still come from the event).
-    let record: AuditRecord?
-    /// argv joined with spaces, for `CommandLine`; empty when the event is no exec.
-    let commandLine: [UInt8]
-    /// The parent's argv joined, for `ParentCommandLine`, when the lineage knows it.
-    let parentCommandLine: [UInt8]?
-    let targetFilename: [UInt8]?
+    private let recordPointer: UnsafePointer<AuditRecord>?
+    private let joinedPointer: UnsafePointer<JoinedValues>
+    private var commandLine: [UInt8] { _read { yield joinedPointer.pointee.commandLine } }
+    private var parentCommandLine: [UInt8]? { _read { yield joinedPointer.pointee.parentCommandLine } }
+    private var targetFilename: [UInt8]? { _read { yield joinedPointer.pointee.targetFilename } }
 
-    init(_ event: UnsafePointer<AuditEvent>, record: AuditRecord? = nil, commandLine: [UInt8], parentCommandLine: [UInt8]?, targetFilename: [UInt8]?) {
+    init(_ event: UnsafePointer<AuditEvent>, record: UnsafePointer<AuditRecord>? = nil, joined: UnsafePointer<JoinedValues>) {
         eventPointer = event
-        self.record = record
-        self.commandLine = commandLine
-        self.parentCommandLine = parentCommandLine
-        self.targetFilename = targetFilename
+        recordPointer = record
+        joinedPointer = joined
     }
 
     func anyValue(of field: Int, _ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool? {
         guard field < EventField.byNumber.count, let source = EventField.byNumber[field] else { return nil }
         switch source {
         case .recordField(let key, let decoding):
-            guard let record else { return nil }
-            return Self.recordValue(record, key: key, decodes: decoding.decodes(in: record), visit)
+            guard let recordPointer else { return nil }
+            return Self.recordValue(recordPointer.pointee, key: key, decodes: decoding.decodes(in: recordPointer.pointee), visit)
         case .recordType:
-            guard let record else { return nil }
-            return record.withTypeName(visit)
+            guard let recordPointer else { return nil }
+            return recordPointer.pointee.withTypeName(visit)
         case .keys:
             guard !event.keys.isEmpty else { return nil }
             return event.keys.contains { Self.visit(event.text[$0], visit) }
@@ -49,15 +56,16 @@ struct EventFieldView: SigmaEvent {
         }
     }
 
-    /// Calls `visit` with each of the record's fields named in `keys` (number and value as
+    /// The record's type, for a view of one record.
+    var recordType: RecordType? { recordPointer?.pointee.type }
+
+    /// Calls `visit` with each of the record's fields named in `names` (number and value as
     /// rules read it), in one pass over the record.
-    func forEachRecordValue(_ keys: [(key: [UInt8], number: Int, decoding: EventField.Decoding)],
-                            _ visit: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
-        guard let record, !keys.isEmpty else { return }
-        record.forEachField { name, value in
-            for entry in keys where Self.isField(entry.key, named: name) {
-                Self.withRecordFieldValue(value, decodes: entry.decoding.decodes(in: record)) { visit(entry.number, $0) }
-            }
+    func forEachRecordValue(_ names: RecordFieldNames, _ visit: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
+        guard let recordPointer, !names.isEmpty else { return }
+        let isExecve = recordPointer.pointee.type == .execve
+        names.forEachField(of: recordPointer.pointee) { name, value in
+            Self.withRecordFieldValue(value, decodes: name.decoding.decodes(inExecve: isExecve)) { visit(name.number, $0) }
         }
     }
 
@@ -78,7 +86,7 @@ struct EventFieldView: SigmaEvent {
     }
 
     func anyKeywordValue(_ visit: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
-        if record != nil {
+        if recordPointer != nil {
             var found = false
             forEachReadableRecordField { _, value in
                 if !found { found = visit(value) }
@@ -95,7 +103,8 @@ struct EventFieldView: SigmaEvent {
     /// Each field of the record that auditd rules know, with its value as they read it
     /// (`recordFieldValue`): what `keywords` search and `sigma fields` shows.
     private func forEachReadableRecordField(_ visit: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void) {
-        guard let record else { return }
+        guard let recordPointer else { return }
+        let record = recordPointer.pointee
         record.forEachField { name, value in
             guard let number = SigmaFields.number(of: String(decoding: name, as: UTF8.self), in: .auditd),
                   case .recordField(_, let decoding) = EventField.byNumber[number] else { return }
@@ -227,7 +236,9 @@ enum EventField {
     enum Decoding {
         case never, always, inExecve
 
-        func decodes(in record: AuditRecord) -> Bool { self == .always || (self == .inExecve && record.type == .execve) }
+        func decodes(in record: AuditRecord) -> Bool { decodes(inExecve: record.type == .execve) }
+
+        func decodes(inExecve isExecve: Bool) -> Bool { self == .always || (self == .inExecve && isExecve) }
     }
 
     /// The fields a user controls, decoded from the kernel's quoted or hex form.

@@ -21,7 +21,7 @@ package final class SigmaDetector: @unchecked Sendable {
     private let anchorsOnType: Bool
     /// Rules anchored on a record type, by the type's number: no text compared per record.
     private let auditdByType: [UInt32: [Int]]
-    private let auditdByLiteral = LiteralIndex()
+    private let auditdByLiteral: LiteralIndex
     /// Whether a rule names the parent's arguments (`ParentCommandLine`, `parent.args`):
     /// else they are never joined.
     private let readsParentCommandLine: Bool
@@ -29,7 +29,8 @@ package final class SigmaDetector: @unchecked Sendable {
     package private(set) var matches: [UInt64]
     /// Told every view of an event the rules read, whether or not a rule concerns it
     /// (`nodeaudit sigma fields`: what rules can match, and the oracle's tables).
-    package var observer: ((_ eventID: String, _ source: SigmaLogSource, _ fields: [(name: String, values: [[UInt8]])]) -> Void)?
+    package var observer: Observer?
+    package typealias Observer = (_ eventID: String, _ source: SigmaLogSource, _ fields: [(name: String, values: [[UInt8]])]) -> Void
 
     /// Correlation rules, with their state.
     private let correlations: [CorrelationState]
@@ -70,9 +71,8 @@ package final class SigmaDetector: @unchecked Sendable {
             for (index, rule) in previous.rules.enumerated() { counts[rule.id + "\n" + rule.title, default: 0] += previous.matches[index] }
             for (index, rule) in rules.enumerated() { matches[index] = counts.removeValue(forKey: rule.id + "\n" + rule.title) ?? 0 }
         }
-        var processCreation: LiteralIndex?
-        var networkConnection: LiteralIndex?
-        var fileEvent: LiteralIndex?
+        var bySource: [SigmaLogSource: [(rule: SigmaRule, index: Int)]] = [:]
+        var auditdByLiteral: [(rule: SigmaRule, index: Int)] = []
         var auditdAnchored: [Int: [[UInt8]: [Int]]] = [:]
         var auditdByType: [UInt32: [Int]] = [:]
         for (index, rule) in rules.enumerated() {
@@ -80,30 +80,26 @@ package final class SigmaDetector: @unchecked Sendable {
                 // A literal in another field than `type` narrows more than the type does.
                 let typeField = Self.typeField
                 if let literals = rule.requiredLiterals, !literals.contains(where: { $0.field == typeField }) {
-                    auditdByLiteral.add(rule, index: index)
+                    auditdByLiteral.append((rule, index))
                 } else if let (field, values) = rule.anchor {
                     for value in values {
-                        let typeName = Array(value.map { $0 &- 97 < 26 ? $0 - 32 : $0 })[...]
-                        if field == typeField, let type = RecordType(name: typeName) {
+                        if field == typeField, let type = RecordType(foldedName: value) {
                             auditdByType[type.number, default: []].append(index)
                         } else {
                             auditdAnchored[field, default: [:]][value, default: []].append(index)
                         }
                     }
                 } else {
-                    auditdByLiteral.add(rule, index: index)
+                    auditdByLiteral.append((rule, index))
                 }
             } else {
-                switch rule.logSource {
-                case .processCreation: processCreation = Self.adding(rule, index, to: processCreation)
-                case .networkConnection: networkConnection = Self.adding(rule, index, to: networkConnection)
-                default: fileEvent = Self.adding(rule, index, to: fileEvent)
-                }
+                bySource[rule.logSource, default: []].append((rule, index))
             }
         }
-        self.processCreation = processCreation
-        self.networkConnection = networkConnection
-        self.fileEvent = fileEvent
+        processCreation = bySource[.processCreation].map(LiteralIndex.init)
+        networkConnection = bySource[.networkConnection].map(LiteralIndex.init)
+        fileEvent = bySource[.fileEvent].map(LiteralIndex.init)
+        self.auditdByLiteral = LiteralIndex(auditdByLiteral)
         self.auditdAnchored = auditdAnchored
         self.auditdByType = auditdByType
         anchorsOnType = auditdAnchored[Self.typeField] != nil
@@ -111,88 +107,97 @@ package final class SigmaDetector: @unchecked Sendable {
 
     private static let typeField = SigmaFields.number(of: "type", in: .auditd)!
 
-    private static func adding(_ rule: SigmaRule, _ index: Int, to literals: LiteralIndex?) -> LiteralIndex {
-        let literals = literals ?? LiteralIndex()
-        literals.add(rule, index: index)
-        return literals
-    }
-
     /// Adds to `event.detections` every rule it matches, each once.
     package func detect(_ event: inout AuditEvent) {
-        let (matched, fired) = withUnsafePointer(to: &event) { evaluate($0) }
-        for index in matched {
+        // The buffers of the last event's pass, reused: no allocation per event.
+        pass.reset(time: event.key.stamp.epochMilliseconds, observer: observer)
+        withUnsafePointer(to: &event) { evaluate($0, &pass) }
+        guard !pass.matched.isEmpty || !pass.fired.isEmpty else { return }
+        for index in pass.matched {
             matches[index] += 1
             if reports[index], !event.detections.contains(where: { $0.id == rules[index].id && $0.title == rules[index].title }) {
                 event.detections.append(rules[index].detection)
             }
         }
-        for number in fired {
+        for number in pass.fired {
             correlationMatches[number] += 1
             event.detections.append(correlations[number].correlation.detection)
         }
     }
 
-    /// What one event's evaluation gathers; buffers reused from view to view.
+    /// What one event's evaluation gathers, in buffers kept from event to event.
     private struct Pass {
         var matched: [Int] = []
         var fired: [Int] = []
         var candidates: [Int] = []
+        /// The auditd rules every record of the event is asked (open ones, those the event's
+        /// keys, syscall and nodeaudit's fields name).
+        var byEvent: [Int] = []
         var folded: [UInt8] = []
-        let time: UInt64
-    }
+        var time: UInt64 = 0
+        var observer: Observer?
 
-    /// The rules the event matches, and the correlations that fire, the event borrowed.
-    private func evaluate(_ pointer: UnsafePointer<AuditEvent>) -> (matched: [Int], fired: [Int]) {
-        var pass = Pass(time: pointer.pointee.key.stamp.epochMilliseconds)
-        let observing = observer != nil
+        mutating func reset(time: UInt64, observer: Observer?) {
+            matched.removeAll(keepingCapacity: true)
+            fired.removeAll(keepingCapacity: true)
+            candidates.removeAll(keepingCapacity: true)
+            byEvent.removeAll(keepingCapacity: true)
+            self.time = time
+            self.observer = observer
+        }
+    }
+    private var pass = Pass()
+
+    /// Finds the rules the event matches, and the correlations that fire, the event borrowed.
+    private func evaluate(_ pointer: UnsafePointer<AuditEvent>, _ pass: inout Pass) {
+        let observing = pass.observer != nil
         let isExec = pointer.pointee.exec != nil && pointer.pointee.syscall?.success != false
-        let commandLine: [UInt8]
+        var joined = EventFieldView.JoinedValues()
         if isExec && (processCreation != nil || observing) {
-            let text = pointer.pointee.text
-            commandLine = Self.joined((pointer.pointee.exec?.argv ?? []).map { text[$0] })
-        } else {
-            commandLine = []
+            joined.commandLine = Self.joined(pointer.pointee.exec?.argv ?? [], in: pointer.pointee.text)
         }
         // Joined only when a rule can read it (or `sigma fields` shows it).
-        let parentCommandLine = readsParentCommandLine || observing
-            ? pointer.pointee.lineage?.parent.program.arguments.map { Self.joined(Array($0)) } : nil
-        func view(record: AuditRecord? = nil, target: [UInt8]? = nil) -> EventFieldView {
-            EventFieldView(pointer, record: record, commandLine: commandLine, parentCommandLine: parentCommandLine, targetFilename: target)
+        if readsParentCommandLine || observing {
+            joined.parentCommandLine = pointer.pointee.lineage?.parent.program.arguments.map { Self.joined(Array($0)) }
         }
-        if isExec, processCreation != nil || observing {
-            evaluateEventSource(.processCreation, processCreation, view(), &pass)
-        }
-        if networkConnection != nil || observing, Self.isConnection(pointer) {
-            evaluateEventSource(.networkConnection, networkConnection, view(), &pass)
-        }
-        if fileEvent != nil || observing, let target = Self.writtenFile(pointer) {
-            evaluateEventSource(.fileEvent, fileEvent, view(target: target), &pass)
-        }
-        if observing || !auditdAnchored.isEmpty || !auditdByType.isEmpty || !auditdByLiteral.isEmpty {
+        if fileEvent != nil || observing { joined.targetFilename = Self.writtenFile(pointer) }
+        withUnsafePointer(to: &joined) { joined in
+            let eventView = EventFieldView(pointer, joined: joined)
+            if isExec, processCreation != nil || observing {
+                evaluateEventSource(.processCreation, processCreation, eventView, &pass)
+            }
+            if networkConnection != nil || observing, Self.isConnection(pointer) {
+                evaluateEventSource(.networkConnection, networkConnection, eventView, &pass)
+            }
+            if joined.pointee.targetFilename != nil {
+                evaluateEventSource(.fileEvent, fileEvent, eventView, &pass)
+            }
+            guard observing || !auditdAnchored.isEmpty || !auditdByType.isEmpty || !auditdByLiteral.isEmpty else { return }
             // Keys, the syscall and nodeaudit's fields are the event's: looked up once, not
             // per record, with the rules that need no literal.
-            var byEvent = auditdByLiteral.open
-            let eventView = view()
-            anchoredRules(in: eventView, recordFields: false, into: &byEvent, &pass.folded)
-            auditdByLiteral.candidates(in: eventView, recordFields: false, into: &byEvent)
-            for record in pointer.pointee.records {
-                let recordView = view(record: record)
-                pass.candidates.removeAll(keepingCapacity: true)
-                pass.candidates += byEvent
-                if let rules = auditdByType[record.type.number] { pass.candidates += rules }
-                if anchorsOnType { anchoredRules(in: recordView, recordFields: true, into: &pass.candidates, &pass.folded) }
-                auditdByLiteral.candidates(in: recordView, recordFields: true, into: &pass.candidates)
-                run(.auditd, recordView, &pass)
+            pass.byEvent += auditdByLiteral.open
+            anchoredRules(in: eventView, recordFields: false, into: &pass.byEvent, &pass.folded)
+            auditdByLiteral.candidates(in: eventView, recordFields: false, into: &pass.byEvent)
+            pointer.pointee.records.withUnsafeBufferPointer { records in
+                for index in records.indices {
+                    let record = records.baseAddress! + index
+                    let recordView = EventFieldView(pointer, record: record, joined: joined)
+                    pass.candidates.removeAll(keepingCapacity: true)
+                    if !pass.byEvent.isEmpty { pass.candidates += pass.byEvent }
+                    if !auditdByType.isEmpty, let rules = auditdByType[record.pointee.type.number] { pass.candidates += rules }
+                    if anchorsOnType { anchoredRules(in: recordView, recordFields: true, into: &pass.candidates, &pass.folded) }
+                    auditdByLiteral.candidates(in: recordView, recordFields: true, into: &pass.candidates)
+                    run(.auditd, recordView, &pass)
+                }
             }
         }
-        return (pass.matched, pass.fired)
     }
 
     /// An event-level source: its open rules and those its literals name, evaluated.
     private func evaluateEventSource(_ source: SigmaLogSource, _ literals: LiteralIndex?, _ view: EventFieldView, _ pass: inout Pass) {
         pass.candidates.removeAll(keepingCapacity: true)
         if let index = literals {
-            pass.candidates += index.open
+            if !index.open.isEmpty { pass.candidates += index.open }
             index.candidates(in: view, recordFields: nil, into: &pass.candidates)
         }
         run(source, view, &pass)
@@ -213,7 +218,7 @@ package final class SigmaDetector: @unchecked Sendable {
 
     /// Evaluates the pass's candidates on `view`, recording matches and what correlations make of them.
     private func run(_ source: SigmaLogSource, _ view: EventFieldView, _ pass: inout Pass) {
-        if let observer { observer(view.eventID, source, view.fields(of: source)) }
+        if let observer = pass.observer { observer(view.eventID, source, view.fields(of: source)) }
         for index in pass.candidates where !pass.matched.contains(index) && rules[index].matches(view) {
             pass.matched.append(index)
             for (number, position) in correlationsByRule[index] ?? [] {
@@ -249,6 +254,17 @@ package final class SigmaDetector: @unchecked Sendable {
             + correlationCounts.map { ($0.correlation.title, $0.correlation.level, $0.matches) }
         let top = counts.filter { $0.2 > 0 }.sorted { $0.2 > $1.2 }.prefix(5).map { "\($0.0) (\($0.1.rawValue)): \($0.2)" }
         return "\(counts.reduce(0) { $0 + $1.2 }) matches of \(counts.count) rules" + (top.isEmpty ? "" : "; " + top.joined(separator: ", "))
+    }
+
+    /// An exec's arguments joined with spaces, as a command line, in one allocation.
+    static func joined(_ arguments: [TextRange], in text: EventText) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(arguments.reduce(arguments.count) { $0 + $1.count })
+        for range in arguments {
+            if !line.isEmpty { line.append(UInt8(ascii: " ")) }
+            line.append(contentsOf: text[range])
+        }
+        return line
     }
 
     /// Values joined with spaces, as a command line.

@@ -65,9 +65,9 @@ package struct SigmaRuleSet: Sendable {
         guard HostDirectory.isDirectory(path) else { return [path] }
         guard depth < 16 else { return [] }
         var found: [String] = []
-        for name in HostDirectory.entries(path).sorted() where !name.hasPrefix(".") {
+        for (name, isDirectory) in HostDirectory.typedEntries(path).sorted(by: { $0.name < $1.name }) where !name.hasPrefix(".") {
             let child = path.hasSuffix("/") ? path + name : path + "/" + name
-            if HostDirectory.isDirectory(child) {
+            if isDirectory ?? HostDirectory.isDirectory(child) {
                 found += files(at: child, depth: depth + 1)
             } else if name.hasSuffix(".yml") || name.hasSuffix(".yaml") {
                 found.append(child)

@@ -48,7 +48,7 @@ struct SigmaDetectionTests {
     }
 
     /// The events of `lines`, each with the titles of the rules it matched.
-    static func detections(_ lines: [String], filters: [String] = []) throws -> [(id: String, titles: [String])] {
+    static func detections(_ lines: [String], rules: String = rules, filters: [String] = []) throws -> [(id: String, titles: [String])] {
         let set = SigmaLoader.load(rules, file: "test.yml")
         try #require(set.refusals.isEmpty, "\(set.refusals)")
         let sink = MemorySink()
@@ -64,6 +64,29 @@ struct SigmaDetectionTests {
     // 169.254.169.254:80 and 10.0.0.1:80 as SOCKADDR hex (family 2, port, address).
     static let metadata = "02000050A9FEA9FE0000000000000000"
     static let other = "020000500A0000010000000000000000"
+
+    @Test("a record field's literal is looked for in the record types its search names, and in every record when it names none")
+    func recordTypeOfLiterals() throws {
+        func rule(_ title: String, _ items: String) -> String {
+            "title: \(title)\nlogsource:\n    product: linux\n    service: auditd\ndetection:\n    selection:\n\(items)\n    condition: selection\n"
+        }
+        let rules = [
+            rule("a0 of an EXECVE", "        type: EXECVE\n        a0: marker-tool"),
+            rule("a1 of any record", "        a1: 7ffd0"),
+            rule("a1 of a SYSCALL", "        type: SYSCALL\n        a1: 7ffd0"),
+            rule("a1 of an EXECVE", "        type: execve\n        a1: 7ffd0"),
+            rule("a1 of a SYSCALL or an EXECVE", "        type: [SYSCALL, EXECVE]\n        a1|startswith: 7FFD"),
+        ].joined(separator: "---\n")
+        let lines = Self.exec(1, exe: "/usr/bin/marker-tool", argv: ["marker-tool", "7ffd0"])
+            + Self.openCreate(2, name: "notes", cwd: "/root")
+            + Self.exec(3, exe: "/usr/bin/other", argv: ["other", "marker-tool"])
+        let events = try Self.detections(lines, rules: rules)
+        #expect(events.map { Set($0.titles) } == [
+            ["a0 of an EXECVE", "a1 of any record", "a1 of an EXECVE", "a1 of a SYSCALL or an EXECVE"],
+            ["a1 of any record", "a1 of a SYSCALL", "a1 of a SYSCALL or an EXECVE"],
+            [],
+        ])
+    }
 
     @Test("each log source meets its events: an exec, a created file (made absolute with the cwd), a connection")
     func logSources() throws {
