@@ -26,6 +26,9 @@ enum SigmaValueTest: Sendable {
     case null
     /// `|fieldref`: equal to another field's value (of the same event), as a pattern mode.
     case fieldReference(field: Int, mode: SigmaPosition, cased: Bool)
+    /// The forms one value takes under an expanding modifier (`windash`, `base64offset`):
+    /// any one passes, also when the item's values must all pass (`|all`).
+    case anyOf([SigmaValueTest])
 
     /// Whether the event's `field` passes.
     func test(_ event: some SigmaEvent, field: Int) -> Bool {
@@ -50,6 +53,7 @@ enum SigmaValueTest: Sendable {
                 let pattern = SigmaPattern(mode.wrap(SigmaPattern.escaped(reference)), cased: cased)
                 return event.anyValue(of: field) { pattern.matches($0) } ?? false
             }
+        case .anyOf(let forms): return forms.contains { $0.test(event, field: field) }
         }
     }
 }
@@ -158,6 +162,7 @@ enum SigmaSearch: Sendable {
                 switch test {
                 case .pattern(let pattern): return event.anyKeywordValue { pattern.matches($0) }
                 case .regex(let regex): return event.anyKeywordValue { regex.matches($0) }
+                case .anyOf(let forms): return forms.contains(where: one)
                 default: return false
                 }
             }

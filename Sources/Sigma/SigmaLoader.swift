@@ -131,6 +131,10 @@ package enum SigmaLoader {
     /// or one).
     private static func search(_ node: YAMLNode, logSource: SigmaLogSource, file: String) throws(SigmaError) -> SigmaSearch {
         if let entries = node.mapping {
+            // `'|all': [a, b]`: keywords with modifiers (a map of one field-less item).
+            if entries.count == 1, let key = entries[0].key.string, key.hasPrefix("|") {
+                return try keywords(key: entries[0].key, values: entries[0].value, logSource: logSource, file: file)
+            }
             return .maps([try map(entries, logSource: logSource, file: file)])
         }
         if let items = node.sequence, !items.isEmpty, items.allSatisfy({ $0.mapping != nil }) {
@@ -152,6 +156,35 @@ package enum SigmaLoader {
         return .keywords(tests, requireAll: false)
     }
 
+    /// A field-less item, `'|modifier…': values`: keywords read with the modifiers that
+    /// apply to text (`all`: each value somewhere in the event; `re`, `cased`, a position,
+    /// the encodings). Without a position a keyword is found anywhere, as plain keywords are.
+    private static func keywords(key: YAMLNode, values node: YAMLNode, logSource: SigmaLogSource,
+                                 file: String) throws(SigmaError) -> SigmaSearch {
+        var modifiers = Modifiers()
+        for modifier in (key.string ?? "").split(separator: "|", omittingEmptySubsequences: false).dropFirst().map(String.init) {
+            do throws(Modifiers.Refusal) {
+                try modifiers.add(modifier)
+            } catch {
+                throw refuse(key, file, error.construct, error.message)
+            }
+        }
+        if modifiers.exists || modifiers.cidr || modifiers.fieldReference || modifiers.comparison != nil {
+            throw refuse(key, file, "keyword modifiers", "`exists`, `cidr`, `fieldref` and comparisons need a field")
+        }
+        if modifiers.position == .equals { modifiers.position = .contains }
+        let values = node.sequence ?? [node]
+        guard values.count <= maxValuesPerItem else {
+            throw refuse(node, file, "list size", "more than \(maxValuesPerItem) values")
+        }
+        if values.isEmpty { throw refuse(node, file, "detection shape", "`\(key.string ?? "")` lists no value") }
+        var tests: [SigmaValueTest] = []
+        for value in values {
+            tests += try compile(value, modifiers: modifiers, field: nil, logSource: logSource, file: file)
+        }
+        return .keywords(tests, requireAll: modifiers.all)
+    }
+
     private static func map(_ entries: [(key: YAMLNode, value: YAMLNode)], logSource: SigmaLogSource,
                             file: String) throws(SigmaError) -> [SigmaFieldItem] {
         var items: [SigmaFieldItem] = []
@@ -168,7 +201,7 @@ package enum SigmaLoader {
                 }
             }
             guard !name.isEmpty else {
-                throw refuse(key, file, "keyword modifiers", "a field-less item (`|modifier:`) is not supported; use `keywords`")
+                throw refuse(key, file, "keyword modifiers", "a field-less item (`|modifier:`) stands alone in its search, not beside fields")
             }
             guard let field = SigmaFields.number(of: name, in: logSource) else {
                 throw refuse(key, file, "field \(name) in \(logSource.rawValue)",
@@ -226,7 +259,9 @@ package enum SigmaLoader {
         }
         var values = [Array(text.utf8)]
         for transform in modifiers.transforms { values = values.flatMap(transform.apply) }
-        return values.map { .pattern(SigmaPattern(modifiers.position.wrap($0), cased: modifiers.cased)) }
+        let forms = values.map { SigmaValueTest.pattern(SigmaPattern(modifiers.position.wrap($0), cased: modifiers.cased)) }
+        // Under `all`, each value must pass in one of its forms, not in all of them.
+        return modifiers.all && forms.count > 1 ? [.anyOf(forms)] : forms
     }
 }
 

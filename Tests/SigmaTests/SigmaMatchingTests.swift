@@ -112,6 +112,14 @@ struct SigmaMatchingTests {
         #expect(try !Self.matches(detection, ["CommandLine": "find . exec rm"]))
     }
 
+    @Test("under |all, each value must pass in one of the forms windash gives it, not in all of them")
+    func windashAll() throws {
+        let detection = "    sel:\n        CommandLine|windash|contains|all: [' -exec ', ' -delete']\n    condition: sel"
+        #expect(try Self.matches(detection, ["CommandLine": "find . -exec rm {} ; -delete"]))
+        #expect(try Self.matches(detection, ["CommandLine": "find . /exec rm {} ; \u{2013}delete"]))
+        #expect(try !Self.matches(detection, ["CommandLine": "find . -exec rm {} ;"]))
+    }
+
     @Test("regular expressions: classes, anchors, flags; case-sensitive unless |i")
     func regex() throws {
         func re(_ pattern: String, _ modifiers: String = "", _ value: String) throws -> Bool {
@@ -190,5 +198,18 @@ struct SigmaMatchingTests {
         #expect(try Self.matches(detection, ["CommandLine": "cat /root/.ssh/authorized_keys"]))
         #expect(try Self.matches(detection, ["CurrentDirectory": "/x", "CommandLine": "cat ~/.ssh/ID_rsa.pub"]))
         #expect(try !Self.matches(detection, ["CommandLine": "cat ~/.ssh/known_hosts", "CurrentDirectory": "/root/.ssh"]))
+    }
+
+    @Test("a field-less item ('|all': [...]) is keywords read with its modifiers: each value somewhere in the event")
+    func keywordModifiers() throws {
+        let all = "    sel:\n        '|all':\n            - 'grep'\n            - 'password'\n    condition: sel"
+        #expect(try Self.matches(all, ["CommandLine": "grep -r password /etc"]))
+        #expect(try Self.matches(all, ["CommandLine": "grep -r x /etc", "CurrentDirectory": "/home/password"]))
+        #expect(try !Self.matches(all, ["CommandLine": "grep -r secret /etc"]))
+        let regex = "    sel:\n        '|re': 'pass(wd|word)='\n    condition: sel"
+        #expect(try Self.matches(regex, ["CommandLine": "curl -d passwd=x"]))
+        #expect(try !Self.matches(regex, ["CommandLine": "curl -d pass=x"]))
+        let exists = SigmaTestRules.processCreation("    sel:\n        '|exists': true\n    condition: sel")
+        #expect(SigmaLoader.load(exists, file: "test.yml").refusals.map(\.construct) == ["keyword modifiers"])
     }
 }
