@@ -80,12 +80,13 @@ package struct ProcessTable: Sendable {
         if entries[pid]?.goneSince == nil { entries[pid]?.goneSince = now }
     }
 
-    /// Forgets exited processes older than the retention.
+    /// Forgets exited processes older than the retention, in place: a filtered copy of
+    /// the table would hold it twice for a moment, every sweep.
     package mutating func forgetExited(now: UInt64) {
-        entries = entries.filter { _, entry in
-            guard let gone = entry.goneSince else { return true }
-            return now - gone <= goneRetentionMilliseconds
+        let expired = entries.compactMap { pid, entry in
+            entry.goneSince.flatMap { now - $0 > goneRetentionMilliseconds ? pid : nil }
         }
+        for pid in expired { entries[pid] = nil }
     }
 
     private mutating func shrink() {

@@ -10,6 +10,7 @@ struct NodeAuditCommand: ParsableCommand {
     /// Runs the command; a usage error (which ArgumentParser ends with 64) ends with 2,
     /// as `ExitStatus` documents.
     static func main() {
+        ProcessEnvironment.prepareAllocator()
         do {
             var command = try parseAsRoot()
             if !(command is BootstrapsLogging) { try LogArguments.bootstrap(flags: []) }
