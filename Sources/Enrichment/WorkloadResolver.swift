@@ -250,9 +250,12 @@ package final class WorkloadResolver: EventEnricher {
     private func sweep(now: UInt64) {
         sweptAt = now
         launches?.expire(now: now)
-        for (pid, entry) in table.entries where entry.goneSince == nil {
-            if proc.stat(pid)?.startTicks != entry.startTicks || entry.startTicks == nil { table.markGone(pid, at: now) }
+        // Found first, marked after: marking while the loop still reads the table would
+        // make the table copy itself whole (copy on write), every sweep.
+        let gone = table.entries.compactMap { pid, entry in
+            entry.goneSince == nil && (entry.startTicks == nil || proc.stat(pid)?.startTicks != entry.startTicks) ? pid : nil
         }
+        for pid in gone { table.markGone(pid, at: now) }
         table.forgetExited(now: now)
     }
 }
