@@ -201,7 +201,8 @@ extension KernelSuite {
             for (round, events) in byRound {
                 let ids = Set(events.map { Self.object($0, "container")?["id"] as? String ?? "none" })
                 #expect(ids.count == 1 && !ids.contains("none") && !ids.contains(running), "round \(round): \(ids)")
-                #expect(events.allSatisfy { $0["host"] == nil && $0["exec_session"] == nil && $0["unattributed"] == nil })
+                let misplaced = events.filter { $0["host"] != nil || $0["exec_session"] != nil || $0["unattributed"] != nil }
+                #expect(misplaced.isEmpty, "round \(round): \(misplaced.map { [$0["id"], $0["host"], $0["exec_session"], $0["unattributed"], $0["process"]] })")
             }
         }
 
