@@ -161,27 +161,13 @@ package enum SigmaLoader {
     /// the encodings). Without a position a keyword is found anywhere, as plain keywords are.
     private static func keywords(key: YAMLNode, values node: YAMLNode, logSource: SigmaLogSource,
                                  file: String) throws(SigmaError) -> SigmaSearch {
-        var modifiers = Modifiers()
-        for modifier in (key.string ?? "").split(separator: "|", omittingEmptySubsequences: false).dropFirst().map(String.init) {
-            do throws(Modifiers.Refusal) {
-                try modifiers.add(modifier)
-            } catch {
-                throw refuse(key, file, error.construct, error.message)
-            }
-        }
+        let text = key.string ?? ""
+        var modifiers = try Self.modifiers(text.split(separator: "|", omittingEmptySubsequences: false).dropFirst(), of: key, file: file)
         if modifiers.exists || modifiers.cidr || modifiers.fieldReference || modifiers.comparison != nil {
             throw refuse(key, file, "keyword modifiers", "`exists`, `cidr`, `fieldref` and comparisons need a field")
         }
         if modifiers.position == .equals { modifiers.position = .contains }
-        let values = node.sequence ?? [node]
-        guard values.count <= maxValuesPerItem else {
-            throw refuse(node, file, "list size", "more than \(maxValuesPerItem) values")
-        }
-        if values.isEmpty { throw refuse(node, file, "detection shape", "`\(key.string ?? "")` lists no value") }
-        var tests: [SigmaValueTest] = []
-        for value in values {
-            tests += try compile(value, modifiers: modifiers, field: nil, logSource: logSource, file: file)
-        }
+        let tests = try values(node, of: text, modifiers: modifiers, field: nil, logSource: logSource, file: file)
         return .keywords(tests, requireAll: modifiers.all)
     }
 
@@ -192,14 +178,7 @@ package enum SigmaLoader {
             guard let text = key.string else { throw refuse(key, file, "detection shape", "a field name is text") }
             let parts = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             let name = parts[0]
-            var modifiers = Modifiers()
-            for modifier in parts.dropFirst() {
-                do throws(Modifiers.Refusal) {
-                    try modifiers.add(modifier)
-                } catch {
-                    throw refuse(key, file, error.construct, error.message)
-                }
-            }
+            let modifiers = try Self.modifiers(parts.dropFirst(), of: key, file: file)
             guard !name.isEmpty else {
                 throw refuse(key, file, "keyword modifiers", "a field-less item (`|modifier:`) stands alone in its search, not beside fields")
             }
@@ -207,18 +186,39 @@ package enum SigmaLoader {
                 throw refuse(key, file, "field \(name) in \(logSource.rawValue)",
                              "the \(logSource.rawValue) log source has no field `\(name)` (see docs/sigma.md)")
             }
-            let values = node.sequence ?? [node]
-            guard values.count <= maxValuesPerItem else {
-                throw refuse(node, file, "list size", "more than \(maxValuesPerItem) values")
-            }
-            if values.isEmpty { throw refuse(node, file, "detection shape", "`\(text)` lists no value") }
-            var tests: [SigmaValueTest] = []
-            for value in values {
-                tests += try compile(value, modifiers: modifiers, field: field, logSource: logSource, file: file)
-            }
+            let tests = try values(node, of: text, modifiers: modifiers, field: field, logSource: logSource, file: file)
             items.append(SigmaFieldItem(field: field, values: tests, requireAll: modifiers.all))
         }
         return items
+    }
+
+    /// An item's modifiers, each checked (the parts of its key after the field name).
+    private static func modifiers<S: Sequence>(_ names: S, of key: YAMLNode, file: String) throws(SigmaError) -> Modifiers
+    where S.Element: StringProtocol {
+        var modifiers = Modifiers()
+        for name in names {
+            do throws(Modifiers.Refusal) {
+                try modifiers.add(String(name))
+            } catch {
+                throw refuse(key, file, error.construct, error.message)
+            }
+        }
+        return modifiers
+    }
+
+    /// An item's values (one, or a list of at most `maxValuesPerItem`), compiled.
+    private static func values(_ node: YAMLNode, of key: String, modifiers: Modifiers, field: Int?, logSource: SigmaLogSource,
+                               file: String) throws(SigmaError) -> [SigmaValueTest] {
+        let values = node.sequence ?? [node]
+        guard values.count <= maxValuesPerItem else {
+            throw refuse(node, file, "list size", "more than \(maxValuesPerItem) values")
+        }
+        if values.isEmpty { throw refuse(node, file, "detection shape", "`\(key)` lists no value") }
+        var tests: [SigmaValueTest] = []
+        for value in values {
+            tests += try compile(value, modifiers: modifiers, field: field, logSource: logSource, file: file)
+        }
+        return tests
     }
 
     /// One value of an item, after its modifiers (some make several: `base64offset`, `windash`).
