@@ -142,9 +142,6 @@ extension KernelSuite {
     struct HealthKernelTests {
         typealias Live = LiveKernelTests
 
-        /// A TCP port nothing listens on now.
-        static func freePort() -> Int { Int.random(in: 20000...40000) }
-
         static func get(_ url: String) throws -> (status: Int, body: String) {
             let result = try Command.run("/usr/bin/curl", ["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5", url])
             let text = result.stdoutText
@@ -154,7 +151,7 @@ extension KernelSuite {
 
         @Test("/healthz answers 200 while reading; /metrics passes promtool check metrics and counts the events")
         func healthAndMetrics() throws {
-            let port = Self.freePort()
+            let port = LoopbackPort.free()
             let marker = Live.marker()
             var metrics = ""
             _ = try Live.withLiveRun(["--listen", "127.0.0.1:\(port)"]) { run in

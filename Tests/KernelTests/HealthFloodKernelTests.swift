@@ -78,7 +78,7 @@ extension KernelSuite {
 
         @Test("1,000 idle and 1,000 slowloris connections: every /healthz poll (10/s) is answered 200; memory stays under 64 MB; SIGTERM ends it")
         func idleAndSlowClients() throws {
-            let port = Int.random(in: 30000...39000)
+            let port = LoopbackPort.free()
             var result: [String: Any] = [:]
             var peakKilobytes: Int?
             let run = try Live.withLiveRun(["--listen", "127.0.0.1:\(port)"]) { run in
@@ -102,7 +102,7 @@ extension KernelSuite {
 
         @Test("garbage, an oversized request and a bare request line get 400 or 431 and are closed; /healthz still answers")
         func garbage() throws {
-            let port = Int.random(in: 30000...39000)
+            let port = LoopbackPort.free()
             let script = """
                 import socket, sys
                 port = int(sys.argv[1])

@@ -13,7 +13,7 @@ extension KernelSuite {
     struct KubernetesWebhookKernelTests {
         typealias Live = LiveKernelTests
 
-        static let port = Int.random(in: 30000...39000)
+        static let port = LoopbackPort.free()
 
         static func webhookArguments(_ certificates: TestCertificates, port: Int = port) -> [String] {
             ["--k8s-webhook-listen", "127.0.0.1:\(port)", "--k8s-webhook-cert", certificates.serverCertificate,

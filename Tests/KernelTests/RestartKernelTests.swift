@@ -137,7 +137,7 @@ extension KernelSuite {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-health-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            let port = Int.random(in: 20000...40000)
+            let port = LoopbackPort.free()
             func arguments(_ name: String) -> [String] {
                 LiveKernelTests.liveArguments + ["--state-directory", directory.appendingPathComponent("state").path,
                                                  "--listen", "[::]:\(port)", "--health-socket", directory.appendingPathComponent(name).path]

@@ -7,7 +7,7 @@ import Foundation
 /// document holding `poisonItem` is refused with 400 (a mapping error), a batch holding
 /// `poisonBatch` with 413; what it refused goes to `refused.jsonl`.
 public final class BulkReceiver {
-    public let port = Int.random(in: 20000...29000)
+    public let port = LoopbackPort.free()
     public let directory: URL
     private let process = Process()
     private let scheme: String

@@ -9,13 +9,15 @@ public final class RsyslogServer {
     public let port: Int
     public let directory: URL
     public var receivedFile: URL { directory.appendingPathComponent("received.log") }
+    /// What rsyslogd wrote to stderr (a port it could not bind, a driver it lacks).
+    private var errorLog: URL { directory.appendingPathComponent("rsyslogd.stderr") }
     private var process: Process?
 
     /// With `tls`, rsyslog listens with TLS (GnuTLS driver) using this certificate and key;
     /// with `requireClientCertificate`, only clients with a certificate from the CA get in.
     public init(tag: String, tls: (certificate: String, key: String, ca: String)? = nil, requireClientCertificate: Bool = false) throws {
         if tls != nil, !Self.hasTLSDriver { throw RsyslogError.tlsDriverMissing }
-        port = Int.random(in: 46000...60000)
+        port = LoopbackPort.free()
         directory = URL(fileURLWithPath: "/tmp/nodeaudit-rsyslog-\(tag)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let driver = tls.map {
@@ -56,7 +58,10 @@ public final class RsyslogServer {
         process.arguments = ["-n", "-f", directory.appendingPathComponent("rsyslog.conf").path,
                              "-i", directory.appendingPathComponent("rsyslogd.pid").path]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+        let errors = try FileHandle(forWritingTo: errorLog)
+        defer { try? errors.close() }
+        process.standardError = errors
         try process.runWithStopSignalsUnblocked()
         self.process = process
         // Up to 20 s: a restart under an exec burst was once seen to take more than 5 s.
@@ -64,7 +69,10 @@ public final class RsyslogServer {
             if !process.isRunning { throw RsyslogError.exited(port, status: process.terminationStatus) }
             return Self.accepts(port: port)
         }
-        if !listening { throw RsyslogError.notListening(port) }
+        if !listening {
+            let said = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
+            throw RsyslogError.notListening(port, said: String(said.suffix(600)))
+        }
     }
 
     /// SIGTERM to rsyslogd and waits for it to end (it writes what it received first).
@@ -100,13 +108,13 @@ public final class RsyslogServer {
 
     public enum RsyslogError: Error, CustomStringConvertible {
         case tlsDriverMissing
-        case notListening(Int)
+        case notListening(Int, said: String)
         case exited(Int, status: Int32)
 
         public var description: String {
             switch self {
             case .tlsDriverMissing: "rsyslog's GnuTLS driver (rsyslog-gnutls) is missing: run Scripts/setup --test"
-            case .notListening(let port): "rsyslogd did not accept connections on 127.0.0.1:\(port) within 20 s"
+            case .notListening(let port, let said): "rsyslogd did not accept connections on 127.0.0.1:\(port) within 20 s; it said: \(said)"
             case .exited(let port, let status): "rsyslogd for port \(port) exited with status \(status)"
             }
         }

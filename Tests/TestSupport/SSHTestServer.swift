@@ -21,7 +21,7 @@ public final class SSHTestServer {
     public init(tag: String, ttyAudit: Bool) throws {
         user = "na\(tag.prefix(8))"
         pamService = "nodeaudit-sshd-\(tag.prefix(8))"
-        port = Int.random(in: 30000...45000)
+        port = LoopbackPort.free()
         directory = URL(fileURLWithPath: "/tmp/nodeaudit-ssh-\(tag)")
         do {
             try setUp(ttyAudit: ttyAudit)
