@@ -71,15 +71,25 @@ package final class StreamContinuity: @unchecked Sendable {
 /// continuity is known, to save the state at once (a kill between a delivery and the next
 /// save would count the delivered events as missing).
 package final class SettledStateSaver: @unchecked Sendable {
-    private let action = Monitor<(@Sendable () -> Void)?>(nil)
+    /// The closure is held by a class, not stored in the monitor itself: a function value
+    /// kept in a generic container and read through `inout` is wrapped in two more
+    /// reabstraction thunks at each access (Swift 6.3), so every delivery made the call
+    /// chain deeper, leaked 64 bytes and would in the end have overflowed the stack.
+    private final class Action: Sendable {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    private let action = Monitor<Action?>(nil)
 
     package init() {}
 
     package func set(_ save: @escaping @Sendable () -> Void) {
-        action.withLock { $0 = save }
+        let action = Action(save)
+        self.action.withLock { $0 = action }
     }
 
     package func delivered() {
-        action.withLock { $0 }?()
+        action.withLock { $0 }?.run()
     }
 }

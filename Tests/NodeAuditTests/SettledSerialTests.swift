@@ -1,4 +1,5 @@
 import AuditRecords
+import Collector
 import Output
 import Pipeline
 import Testing
@@ -85,5 +86,32 @@ struct SettledSerialTests {
             previous = claimed
         }
         #expect(previous == 5_000, "all settled: all claimed")
+    }
+}
+
+@Suite("the save that follows each delivery")
+struct SettledStateSaverTests {
+    /// Where the stack was when the save ran, and how often it ran.
+    private final class Depths: @unchecked Sendable {
+        var first: UInt = 0
+        var last: UInt = 0
+        var calls = 0
+        func note() {
+            var local = 0
+            let address = withUnsafeMutablePointer(to: &local) { UInt(bitPattern: $0) }
+            if calls == 0 { first = address }
+            last = address
+            calls += 1
+        }
+    }
+
+    @Test("the 10,000th delivery runs the save as directly as the first: no call chain that grows with each one")
+    func constantDepth() {
+        let saver = SettledStateSaver()
+        let depths = Depths()
+        saver.set { depths.note() }
+        for _ in 0..<10_000 { saver.delivered() }
+        #expect(depths.calls == 10_000)
+        #expect(depths.first == depths.last, "the save ran \(Int(depths.first) - Int(depths.last)) bytes deeper in the stack")
     }
 }
