@@ -89,12 +89,17 @@ package struct ProcessTable: Sendable {
         for pid in expired { entries[pid] = nil }
     }
 
+    /// Down to nine tenths of the capacity: exited processes first, longest gone first,
+    /// then the least recently confirmed. It sorts pids and times, never copies of the
+    /// entries, which at the capacity would hold the table's size again for a moment.
     private mutating func shrink() {
-        let exited = entries.values.filter { $0.goneSince != nil }.sorted { $0.goneSince! < $1.goneSince! }
-        for entry in exited.prefix(entries.count - capacity * 9 / 10) { entries[entry.pid] = nil }
-        if entries.count > capacity {
-            let oldest = entries.values.sorted { $0.confirmedAt < $1.confirmedAt }
-            for entry in oldest.prefix(entries.count - capacity * 9 / 10) { entries[entry.pid] = nil }
-        }
+        let target = capacity * 9 / 10
+        var exited = entries.compactMap { pid, entry in entry.goneSince.map { (time: $0, pid: pid) } }
+        exited.sort { $0.time < $1.time }
+        for item in exited.prefix(entries.count - target) { entries[item.pid] = nil }
+        guard entries.count > capacity else { return }
+        var oldest = entries.map { (time: $0.value.confirmedAt, pid: $0.key) }
+        oldest.sort { $0.time < $1.time }
+        for item in oldest.prefix(entries.count - target) { entries[item.pid] = nil }
     }
 }

@@ -73,7 +73,10 @@ public struct ProcessLabels: Sendable {
             for session in Self.sessionLabels(of: event) where !labels.contains(session) { labels.append(session) }
         }
         if !labels.isEmpty {
-            if entries[pid] == nil { order.append(pid) }
+            if entries[pid] == nil {
+                order.append(pid)
+                if order.count - orderStart > 2 * capacity { compactOrder() }
+            }
             entries[pid] = Entry(ppid: ppid ?? entries[pid]?.ppid, labels: labels)
             if entries.count > capacity { evictOldest() }
         } else if inherited == 0, entries[pid] != nil {
@@ -88,6 +91,19 @@ public struct ProcessLabels: Sendable {
         if let login = event.loginSession { labels.append("login:\(login.id)") }
         if let exec = event.execSession { labels.append("exec:\(exec.id)") }
         return labels
+    }
+
+    /// Pids in the eviction order, stale ones included: at most twice the capacity.
+    var orderLength: Int { order.count - orderStart }
+
+    /// Drops the stale pids of the eviction order (unlabelled since, or listed again
+    /// later), which would otherwise pile up on a node whose labelled pids are reused
+    /// while the table stays under its capacity.
+    private mutating func compactOrder() {
+        var listed = Set<UInt32>(minimumCapacity: entries.count)
+        // The last listing of a pid is its place: an earlier one is of a previous holder.
+        order = order[orderStart...].reversed().filter { entries[$0] != nil && listed.insert($0).inserted }.reversed()
+        orderStart = 0
     }
 
     private mutating func evictOldest() {

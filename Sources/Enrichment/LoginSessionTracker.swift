@@ -19,6 +19,8 @@ package final class LoginSessionTracker: EventEnricher {
         self.capacity = capacity
     }
 
+    package var tables: [TableSize] { [TableSize("login_sessions", entries: sessions.count, capacity: capacity)] }
+
     package func enrich(_ event: inout AuditEvent) {
         guard let id = event.process?.session else { return }
         // A login sent from a container (any root process in a pod may send one) opens no
@@ -44,6 +46,9 @@ package final class LoginSessionTracker: EventEnricher {
                 session.terminal = Array(terminal)[...]
             }
             if sessions.count >= capacity { forgetEnded(now: event.key.stamp.epochMilliseconds, all: true) }
+            // Still full: every session is open (or was never seen to end); the oldest goes,
+            // the kernel numbering sessions in the order they began.
+            if sessions.count >= capacity, sessions[id] == nil, let oldest = sessions.keys.min() { sessions[oldest] = nil }
             sessions[id] = (session, nil)
         case .userEnd:
             if let known = sessions[id] {

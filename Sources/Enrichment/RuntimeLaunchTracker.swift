@@ -161,6 +161,12 @@ final class RuntimeLaunchTracker {
     /// starts, nothing else here needs asking.
     var isFollowing: Bool { launches.count > 0 || !helpers.isEmpty }
 
+    /// The launches followed and the containers known, with their bounds.
+    var tables: [TableSize] {
+        [TableSize("container_launches", entries: launches.count, capacity: launches.capacity),
+         TableSize("containers", entries: known.count, capacity: Self.knownCapacity)]
+    }
+
     /// Whether `pid` ran a launch the stream showed (`runc create|run|exec`).
     func isLaunch(_ pid: UInt32) -> Bool { launches[pid] != nil }
 

@@ -52,6 +52,10 @@ package final class WorkloadResolver: EventEnricher {
         sweptAt = now
     }
 
+    package var tables: [TableSize] {
+        [TableSize("processes", entries: table.count, capacity: table.capacity)] + (launches?.tables ?? [])
+    }
+
     package func enrich(_ event: inout AuditEvent) {
         guard let process = event.process, let pid = process.pid, pid > 0 else { return }
         let now = WallClock.nowMilliseconds()

@@ -109,10 +109,12 @@ public final class QueuedSink: OutputChannel, @unchecked Sendable {
                 } else {
                     state.delivery.deliveredEvents += lines
                 }
-                state.delivering = false
                 state.oldestDelivering = nil
             }
+            // Told after the batch counts as settled, and before `close` may return: the
+            // save it makes at stop is then never still running when the collector ends.
             onSettled?()
+            state.update { $0.delivering = false }
         }
     }
 

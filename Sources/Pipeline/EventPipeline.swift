@@ -178,6 +178,7 @@ package final class EventPipeline {
         counters.labelEvictions = renderer.labelEvictions
         counters.ancestryEvictions = renderer.ancestryEvictions
         counters.ancestryProcesses = renderer.ancestryProcesses
+        counters.tables = renderer.tables
         counters.detections = renderer.detections
     }
 

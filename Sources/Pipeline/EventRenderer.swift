@@ -97,6 +97,13 @@ package final class EventRenderer: @unchecked Sendable {
     /// Processes remembered for ancestry now.
     package var ancestryProcesses: UInt64 { UInt64(lineage?.count ?? 0) }
 
+    /// Every table of the node the renderer and its enrichers keep, with its bound.
+    package var tables: [TableSize] {
+        (lineage.map { [TableSize("ancestry", entries: $0.count, capacity: $0.capacity)] } ?? [])
+            + (labels.map { [TableSize("labels", entries: $0.count, capacity: $0.capacity)] } ?? [])
+            + enrichers.flatMap(\.tables)
+    }
+
     /// Each filter as written, with the events it dropped.
     package var filteredCounts: [(filter: String, dropped: UInt64)] {
         zip(filters.filters, filters.dropped).map { ($0.description, $1) }

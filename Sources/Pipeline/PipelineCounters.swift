@@ -1,4 +1,5 @@
 import AuditEvents
+import Enrichment
 
 /// Everything the pipeline counted, from bytes in to events out; shown on exit and, for
 /// the live collector, periodically.
@@ -23,6 +24,8 @@ package struct PipelineCounters: Sendable {
     package var ancestryEvictions: UInt64 = 0
     /// Processes remembered for ancestry now (at most `events.ancestry_processes`).
     package var ancestryProcesses: UInt64 = 0
+    /// How full each of the node's tables is (ancestry, processes, sessions…).
+    package var tables: [TableSize] = []
     package var assembly = AssemblyCounters()
     package var serialGaps: UInt64 = 0
 

@@ -33,4 +33,19 @@ struct ProcessTableTests {
         table.forgetExited(now: 101)
         #expect(table[survivor] == nil)
     }
+
+    @Test("a full table forgets exited processes first, those gone longest first, before any running one")
+    func exitedFirst() {
+        var table = ProcessTable(goneRetentionMilliseconds: 1_000_000, capacity: 100)
+        for pid in UInt32(1)...100 {
+            table.remember(.init(pid: pid, ppid: 1, startTicks: UInt64(pid), workload: Self.host, confirmedAt: UInt64(pid)))
+        }
+        // Twenty exited, pid 100 first and pid 81 last.
+        for pid in UInt32(81)...100 { table.markGone(pid, at: UInt64(1000 - pid)) }
+        table.remember(.init(pid: 101, ppid: 1, startTicks: 101, workload: Self.host, confirmedAt: 101))
+        #expect(table.count == 90)
+        #expect((1...80).allSatisfy { table[UInt32($0)] != nil }, "a running process was forgotten")
+        #expect(table[101] != nil)
+        #expect((90...100).allSatisfy { table[UInt32($0)] == nil } && (81...89).allSatisfy { table[UInt32($0)] != nil })
+    }
 }

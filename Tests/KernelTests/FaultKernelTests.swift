@@ -179,6 +179,14 @@ extension KernelSuite {
             let events = metrics.split(separator: "\n").first { $0.hasPrefix("nodeaudit_events_total ") }
             #expect((events?.split(separator: " ").last.flatMap { Int($0) } ?? 0) >= 1, "\(metrics)")
             #expect(metrics.contains("nodeaudit_kernel_lost_total 0"))
+            // The node's processes are known (read from /proc at start), each table with its bound.
+            func value(_ series: String) -> Int? {
+                metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }?.split(separator: " ").last.flatMap { Int($0) }
+            }
+            #expect((value(#"nodeaudit_table_entries{table="processes"}"#) ?? 0) > 0, "\(metrics)")
+            let capacity = value(#"nodeaudit_table_capacity{table="processes"}"#) ?? 0
+            #expect(capacity > 0 && (value(#"nodeaudit_table_entries{table="processes"}"#) ?? .max) <= capacity)
+            #expect(value(#"nodeaudit_table_capacity{table="login_sessions"}"#) != nil, "\(metrics)")
         }
     }
 }
