@@ -35,10 +35,13 @@ package struct ProcessTable: Sendable {
     package private(set) var entries: [UInt32: Entry] = [:]
     /// How long an exited process is remembered for its late events and its children's.
     package let goneRetentionMilliseconds: UInt64
-    /// The most entries kept; past it, the oldest exited ones go first.
+    /// The most entries kept; past it, the oldest exited ones go first. 40,000 by default:
+    /// a node's running processes (a few thousand) and a minute of exited ones at 500 new
+    /// processes a second, in about 12 MB (300 bytes an entry with its hash table), so
+    /// that a node whose `pid_max` is 4,194,304 stays within nodeaudit's 50 MB.
     package let capacity: Int
 
-    package init(goneRetentionMilliseconds: UInt64 = 60_000, capacity: Int = 200_000) {
+    package init(goneRetentionMilliseconds: UInt64 = 60_000, capacity: Int = 40_000) {
         self.goneRetentionMilliseconds = goneRetentionMilliseconds
         self.capacity = capacity
     }

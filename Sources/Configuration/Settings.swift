@@ -96,13 +96,13 @@ extension Setting {
         help: "Filters in order, `drop|keep FIELD=VALUE…` or `drop|keep all`: the first an event matches decides, an event none matches is kept (docs/configuration.md, Filters).")
     package static let ancestryDepth = Setting(key: "events.ancestry_depth", kind: .integer(0...64), defaultValue: .integer(0),
         help: "Give each process event its parent (exe, name, arguments, exec event) and this many ancestors above it, from what the stream showed (0: none).")
-    package static let ancestryProcesses = Setting(key: "events.ancestry_processes", kind: .integer(2...10_000_000), defaultValue: .integer(100_000),
+    package static let ancestryProcesses = Setting(key: "events.ancestry_processes", kind: .integer(2...10_000_000), defaultValue: .integer(50_000),
         help: "The most processes remembered for ancestry; past it the least recently seen of those without remembered children are forgotten first, and counted.")
     package static let labels = Setting(key: "events.labels", kind: .texts, defaultValue: .texts([]),
         help: "Labels, `NAME FIELD=VALUE…`: a process whose event matches gets NAME, and so do all its descendants (docs/configuration.md, Labels).")
     package static let sessionLabels = Setting(key: "events.session_labels", kind: .bool, defaultValue: .bool(false),
         help: "Label sessions as processes: login:SES for a login session, exec:ID for an exec session into a container, inherited by every descendant.")
-    package static let labelProcesses = Setting(key: "events.label_processes", kind: .integer(1...10_000_000), defaultValue: .integer(100_000),
+    package static let labelProcesses = Setting(key: "events.label_processes", kind: .integer(1...10_000_000), defaultValue: .integer(50_000),
         help: "The most labelled processes remembered for their descendants; past it the longest-known are forgotten and counted.")
     package static let sigma = Setting(key: "detection.sigma", kind: .texts, defaultValue: .texts([]),
         help: "Sigma rule files or directories (.yml, .yaml) evaluated on every event: a match adds `detections` (docs/sigma.md). Refused rules are reported and left out.")
