@@ -35,6 +35,12 @@ package struct CollectorStatistics {
         func counter(_ name: String, _ metric: String, _ help: String, _ value: UInt64?, gauge: Bool = false) -> Counter {
             Counter(name: name, metric: "nodeaudit_" + metric, help: help, isGauge: gauge, value: value.map(String.init))
         }
+        /// A counter per filter, rule or table: their total on the stderr line, one labelled value each in /metrics.
+        func labelled(_ name: String, _ metric: String, _ help: String, by labelName: String, gauge: Bool = false,
+                      _ values: [(String, UInt64)]) -> Counter {
+            Counter(name: name, metric: "nodeaudit_" + metric, help: help, isGauge: gauge, value: String(values.reduce(0) { $0 + $1.1 }),
+                    labelled: values.map { ($0.0, String($0.1)) }, labelName: labelName)
+        }
         counters = [
             counter("records", "records_total", "Audit records read.", pipeline.assembly.records),
             counter("events", "events_total", "Events written to the output queue.", pipeline.eventsWritten),
@@ -47,32 +53,22 @@ package struct CollectorStatistics {
                     pipeline.eventsWithMalformedFields),
             counter("truncated", "truncated_events_total", "Events longer than events.max_event_bytes, written reduced and marked truncated.",
                     pipeline.eventsTruncated),
-            Counter(name: "filtered", metric: "nodeaudit_filtered_events_total",
-                    help: "Events a filter of events.filters dropped, by filter.", isGauge: false,
-                    value: String(pipeline.filtered.reduce(0) { $0 + $1.dropped }),
-                    labelled: pipeline.filtered.map { ($0.filter, String($0.dropped)) }, labelName: "filter"),
-            Counter(name: "detections", metric: "nodeaudit_sigma_matches_total",
-                    help: "Events a Sigma rule matched, by rule (ID TITLE).", isGauge: false,
-                    value: String(pipeline.detections.reduce(0) { $0 + $1.matches }),
-                    labelled: pipeline.detections.map { ($0.rule, String($0.matches)) }, labelName: "rule"),
-            Counter(name: "detections_by_level", metric: "nodeaudit_sigma_level_matches_total",
-                    help: "Events Sigma rules matched, by the rule's level.", isGauge: false,
-                    value: String(pipeline.detections.reduce(0) { $0 + $1.matches }),
-                    labelled: Detection.Level.allCases.map { level in
-                        (level.rawValue, String(pipeline.detections.filter { $0.level == level.rawValue }.reduce(0) { $0 + $1.matches }))
-                    }, labelName: "level"),
+            labelled("filtered", "filtered_events_total", "Events a filter of events.filters dropped, by filter.", by: "filter",
+                     pipeline.filtered.map { ($0.filter, $0.dropped) }),
+            labelled("detections", "sigma_matches_total", "Events a Sigma rule matched, by rule (ID TITLE).", by: "rule",
+                     pipeline.detections.map { ($0.rule, $0.matches) }),
+            labelled("detections_by_level", "sigma_level_matches_total", "Events Sigma rules matched, by the rule's level.", by: "level",
+                     Detection.Level.allCases.map { level in
+                         (level.rawValue, pipeline.detections.filter { $0.level == level.rawValue }.reduce(0) { $0 + $1.matches })
+                     }),
             counter("ancestry_evictions", "ancestry_evictions_total",
                     "Processes forgotten for ancestry because more than events.ancestry_processes were known.", pipeline.ancestryEvictions),
             counter("ancestry_processes", "ancestry_processes",
                     "Processes remembered for ancestry now, at most events.ancestry_processes.", pipeline.ancestryProcesses, gauge: true),
-            Counter(name: "table_entries", metric: "nodeaudit_table_entries",
-                    help: "Entries in each of nodeaudit's tables of the node's processes and sessions, by table.", isGauge: true,
-                    value: String(pipeline.tables.reduce(0) { $0 + $1.entries }),
-                    labelled: pipeline.tables.map { ($0.name, String($0.entries)) }, labelName: "table"),
-            Counter(name: "table_capacity", metric: "nodeaudit_table_capacity",
-                    help: "The most entries each table keeps (past it, the oldest or exited go first), by table.", isGauge: true,
-                    value: String(pipeline.tables.reduce(0) { $0 + $1.capacity }),
-                    labelled: pipeline.tables.map { ($0.name, String($0.capacity)) }, labelName: "table"),
+            labelled("table_entries", "table_entries", "Entries in each of nodeaudit's tables of the node's processes and sessions, by table.",
+                     by: "table", gauge: true, pipeline.tables.map { ($0.name, UInt64($0.entries)) }),
+            labelled("table_capacity", "table_capacity", "The most entries each table keeps (past it, the oldest or exited go first), by table.",
+                     by: "table", gauge: true, pipeline.tables.map { ($0.name, UInt64($0.capacity)) }),
             counter("label_evictions", "label_evictions_total",
                     "Labelled processes forgotten because more than events.label_processes were known.", pipeline.labelEvictions),
             counter("late", "late_records_total", "Records that arrived after their event was emitted.", pipeline.assembly.lateRecords),
