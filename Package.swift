@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
         .testTarget(name: "OutputTests", dependencies: ["Output", "AuditEvents", "TestSupport"]),
         .testTarget(name: "NodeAuditTests", dependencies: ["Pipeline", "OfflineParse", "Collector", "RuleSync", "AuditKernel", "AuditRules", "Output", "AuditEvents", "AuditRecords",
-                                                           "TestSupport"]),
+                                                           "Enrichment", "KubernetesAuditInput", "TestSupport"]),
         // Tests on the real kernel: root, serialized, restoring the kernel's audit state.
         .testTarget(name: "KernelTests", dependencies: ["TestSupport"]),
     ],

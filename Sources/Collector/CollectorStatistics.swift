@@ -26,6 +26,8 @@ package struct CollectorStatistics {
          outputs: [(name: String, counters: DeliveryCounters)], driftRepairs: UInt64, restartMissing: UInt64 = 0,
          outputFailuresAtStop: UInt64 = 0, kubernetes: KubernetesAuditIntake.Counters? = nil) {
         let delivery = outputs.reduce(DeliveryCounters()) { $0 + $1.counters }
+        let tables = pipeline.tables.map { (name: $0.name, entries: $0.entries, capacity: $0.capacity) }
+            + (kubernetes.map { [(name: "k8s_exec_requests", entries: $0.execRequests, capacity: $0.execRequestCapacity)] } ?? [])
         /// A counter of the outputs: their total on the stderr line, one labelled value each in /metrics.
         func output(_ name: String, _ metric: String, _ help: String, gauge: Bool = false,
                     _ value: (DeliveryCounters) -> String) -> Counter {
@@ -66,9 +68,9 @@ package struct CollectorStatistics {
             counter("ancestry_processes", "ancestry_processes",
                     "Processes remembered for ancestry now, at most events.ancestry_processes.", pipeline.ancestryProcesses, gauge: true),
             labelled("table_entries", "table_entries", "Entries in each of nodeaudit's tables of the node's processes and sessions, by table.",
-                     by: "table", gauge: true, pipeline.tables.map { ($0.name, UInt64($0.entries)) }),
+                     by: "table", gauge: true, tables.map { ($0.name, UInt64($0.entries)) }),
             labelled("table_capacity", "table_capacity", "The most entries each table keeps (past it, the oldest or exited go first), by table.",
-                     by: "table", gauge: true, pipeline.tables.map { ($0.name, UInt64($0.capacity)) }),
+                     by: "table", gauge: true, tables.map { ($0.name, UInt64($0.capacity)) }),
             counter("label_evictions", "label_evictions_total",
                     "Labelled processes forgotten because more than events.label_processes were known.", pipeline.labelEvictions),
             counter("late", "late_records_total", "Records that arrived after their event was emitted.", pipeline.assembly.lateRecords),

@@ -39,6 +39,7 @@ package final class KubernetesAuditIntake {
     private let inbox: APIAuditInbox
     private let follower: APIAuditFileFollower?
     private let webhook: APIAuditWebhook?
+    private let index: ExecRequestIndex
     package private(set) var sessionsAnswered: UInt64 = 0
 
     /// Binds the webhook's port (the reason when it cannot be used); the sources start
@@ -49,6 +50,7 @@ package final class KubernetesAuditIntake {
         // Live, a request matters for twice the window: 10,000 exec requests are hours of a
         // busy cluster's.
         let index = ExecRequestIndex(windowMilliseconds: settings.joinWindowMilliseconds, capacity: 10_000)
+        self.index = index
         join = ExecRequesterJoin(index: index, waitsForRequests: true)
         let encoder = APIEventEncoder(ecs: settings.ecs, staticFields: settings.staticFields, maxEventBytes: settings.maxEventBytes)
         let inbox = APIAuditInbox()
@@ -123,10 +125,17 @@ package final class KubernetesAuditIntake {
         package var partialBytesDropped: UInt64 = 0
         /// Exec sessions answered after their first events (`k8s_exec` events).
         package var sessionsAnswered: UInt64 = 0
+        /// Exec requests held for the join, and the most it holds.
+        package var execRequests = 0
+        package var execRequestCapacity = 0
+
+        package init() {}
     }
 
     package var counters: Counters {
         var counters = Counters()
+        counters.execRequests = index.count
+        counters.execRequestCapacity = index.capacity
         var streams: [(String, APIAuditStream.Counters)] = []
         if let file = follower?.currentCounters {
             streams.append(("file", file.stream))
