@@ -292,6 +292,10 @@ extension KernelSuite.DeliveryKernelTests {
                 try #require(before.status == 0, "\(before.stderr)")
                 _ = try Live.spawn("/bin/true", [marker, poison, String(index)])
             }
+            // The refused batch is refused whole: the burst after it starts once it was, or
+            // its first events could share that batch (a fresh-clone run under load saw it).
+            let batchRefused = try Wait.until { try receiver.refused().contains { Live.argv($0).contains(BulkReceiver.poisonBatch) } }
+            try #require(batchRefused, "the poisoned batch was never refused")
             let burst = try Command.run(KernelSuite.FaultKernelTests.execBurst, [String(count), marker + "-after"])
             try #require(burst.status == 0, "\(burst.stderr)")
             // Everything after the refusals arrives: nothing blocks the spool.
