@@ -1,4 +1,5 @@
 import AuditEvents
+import Enrichment
 import Pipeline
 import Output
 import KubernetesAuditInput
@@ -26,8 +27,8 @@ package struct CollectorStatistics {
          outputs: [(name: String, counters: DeliveryCounters)], driftRepairs: UInt64, restartMissing: UInt64 = 0,
          outputFailuresAtStop: UInt64 = 0, kubernetes: KubernetesAuditIntake.Counters? = nil) {
         let delivery = outputs.reduce(DeliveryCounters()) { $0 + $1.counters }
-        let tables = pipeline.tables.map { (name: $0.name, entries: $0.entries, capacity: $0.capacity) }
-            + (kubernetes.map { [(name: "k8s_exec_requests", entries: $0.execRequests, capacity: $0.execRequestCapacity)] } ?? [])
+        let tables = pipeline.tables
+            + (kubernetes.map { [TableSize("k8s_exec_requests", entries: $0.execRequests, capacity: $0.execRequestCapacity)] } ?? [])
         /// A counter of the outputs: their total on the stderr line, one labelled value each in /metrics.
         func output(_ name: String, _ metric: String, _ help: String, gauge: Bool = false,
                     _ value: (DeliveryCounters) -> String) -> Counter {

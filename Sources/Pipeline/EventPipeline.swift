@@ -177,7 +177,6 @@ package final class EventPipeline {
         counters.filtered = renderer.filteredCounts
         counters.labelEvictions = renderer.labelEvictions
         counters.ancestryEvictions = renderer.ancestryEvictions
-        counters.ancestryProcesses = renderer.ancestryProcesses
         counters.tables = renderer.tables
         counters.detections = renderer.detections
     }

@@ -94,9 +94,6 @@ package final class EventRenderer: @unchecked Sendable {
     /// Processes forgotten for ancestry past the configured most.
     package var ancestryEvictions: UInt64 { lineage?.evicted ?? 0 }
 
-    /// Processes remembered for ancestry now.
-    package var ancestryProcesses: UInt64 { UInt64(lineage?.count ?? 0) }
-
     /// Every table of the node the renderer and its enrichers keep, with its bound.
     package var tables: [TableSize] {
         (lineage.map { [TableSize("ancestry", entries: $0.count, capacity: $0.capacity)] } ?? [])

@@ -22,10 +22,10 @@ package struct PipelineCounters: Sendable {
     package var labelEvictions: UInt64 = 0
     /// Processes forgotten for ancestry past `events.ancestry_processes`.
     package var ancestryEvictions: UInt64 = 0
-    /// Processes remembered for ancestry now (at most `events.ancestry_processes`).
-    package var ancestryProcesses: UInt64 = 0
     /// How full each of the node's tables is (ancestry, processes, sessions…).
     package var tables: [TableSize] = []
+    /// Processes remembered for ancestry now (at most `events.ancestry_processes`).
+    package var ancestryProcesses: UInt64 { UInt64(tables.first { $0.name == "ancestry" }?.entries ?? 0) }
     package var assembly = AssemblyCounters()
     package var serialGaps: UInt64 = 0
 
