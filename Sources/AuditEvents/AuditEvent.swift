@@ -42,6 +42,11 @@ public struct AuditEvent: Sendable {
     /// A container runtime started the process, and it was gone before nodeaudit could
     /// tell which container it runs in: not the host's, but not attributed (enrichment).
     public var isUnattributed: Bool
+    /// The process is the container runtime's own: `runc` and its `init` stages, which
+    /// enter the container's cgroup and namespaces before one of them execs the
+    /// container's program. Attributed to the container or not, it is none of the
+    /// container's processes: their ancestry ends below it (enrichment).
+    public var isRuntimeProcess: Bool
     /// An SELinux access decision (AVC, USER_AVC): `denied` or `granted`, and the
     /// permissions in its braces (what libauparse calls seresult and seperms).
     public var accessDecision: AccessDecision?
@@ -74,6 +79,7 @@ public struct AuditEvent: Sendable {
         self.execSession = nil
         self.kubernetesExec = nil
         self.isUnattributed = false
+        self.isRuntimeProcess = false
         self.accessDecision = nil
         self.labels = []
         self.lineage = nil
@@ -103,6 +109,7 @@ public struct AuditEvent: Sendable {
         execSession = nil
         kubernetesExec = nil
         isUnattributed = false
+        isRuntimeProcess = false
         accessDecision = nil
         labels.removeAll(keepingCapacity: true)
         lineage = nil

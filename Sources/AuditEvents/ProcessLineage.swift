@@ -172,13 +172,15 @@ public final class ProcessLineage: @unchecked Sendable {
         func update(from event: AuditEvent, at clock: UInt64, argvByteLimit: Int) {
             lastSeen = clock
             lastEvent = event.key.stamp
-            // Where a process is, is where its last exec was: the runtime's setup stages
-            // (runc init, and the copies it forks) run inside the container's cgroup, yet the
-            // container's first process is the one that exec'd there. Only a process whose
-            // exec and fork the stream never showed is placed by its other events: the fork
-            // event may come after the child's first events, and runc's own exec is
-            // attributed to the host however late its cgroup is read.
-            if event.exec != nil {
+            // Where a process is, is where its last exec was. The runtime's own stages
+            // (runc init, and the copies it forks) enter the container's cgroup at moments
+            // of their own, so however their events are attributed they are in no
+            // container here: the container's first process is the one that exec'd there.
+            // Only a process whose exec and fork the stream never showed is placed by its
+            // other events (the fork event may come after the child's first events).
+            if event.isRuntimeProcess {
+                containerID = nil
+            } else if event.exec != nil {
                 containerID = event.workload?.container?.id
             } else if let container = event.workload?.container, forkedBy == nil, ancestor.exec == nil {
                 containerID = container.id

@@ -167,6 +167,10 @@ final class RuntimeLaunchTracker {
          TableSize("containers", entries: known.count, capacity: Self.knownCapacity)]
     }
 
+    /// Whether `pid` is the runtime's init helper of a launch the stream showed (its
+    /// `runc init` exec, and the re-exec from runc's copy of itself).
+    func isHelper(_ pid: UInt32) -> Bool { !helpers.isEmpty && helpers[pid] != nil }
+
     /// Whether `pid` ran a launch the stream showed (`runc create|run|exec`).
     func isLaunch(_ pid: UInt32) -> Bool { launches[pid] != nil }
 

@@ -65,11 +65,17 @@ package final class WorkloadResolver: EventEnricher {
         var isRuntime = false
         if let launches {
             if event.exec != nil { isRuntime = launches.observeExec(event, pid: pid, now: now) }
+            let isHelper = launches.isHelper(pid)
+            event.isRuntimeProcess = isHelper
             // A new process: the runtime may have started it (it may be gone already).
             // Not one already attributed to a container (a container's shell exec'ing again
-            // under the shim must not take a launch meant for another process).
-            if !isRuntime, launches.isFollowing, let ppid = process.ppid, ppid > 0, !isKnownInContainer(pid, parent: ppid),
+            // under the shim must not take a launch meant for another process), unless it
+            // is the runtime's init helper, which is the container's whenever its cgroup
+            // is read.
+            if !isRuntime, launches.isFollowing, let ppid = process.ppid, ppid > 0, isHelper || !isKnownInContainer(pid, parent: ppid),
                let claim = launches.claim(pid: pid, ppid: ppid, isExec: event.exec != nil, now: now) {
+                // Before its exec, a process of the launch is still the runtime's helper.
+                event.isRuntimeProcess = isHelper || !claim.isProcess
                 let session = claim.isProcess
                     ? remember(claim, pid: pid, ppid: ppid, hasTTY: process.tty != nil, command: { Self.command(of: event) },
                                eventBoot: eventBootMilliseconds, now: now) : nil

@@ -5,8 +5,10 @@ import Output
 /// in the stream, so that whoever reads the events sees the gap where it happened.
 ///
 /// `missing_events` counts the kernel's event serials that came after the last event the
-/// previous run wrote and before the first this run read (0 when the runs overlapped, as
-/// in a rolling update that reads the multicast copy first). `kernel_lost_records` is the
+/// previous run recorded as delivered and before the first this run read (0 when the runs
+/// overlapped, as in a rolling update that reads the multicast copy first). A run killed
+/// between a delivery and its record had delivered that batch too: the count errs by at
+/// most one delivery, never below what is missing. `kernel_lost_records` is the
 /// growth of the kernel's own `lost` counter meanwhile: records dropped while no daemon
 /// was registered, which a multicast reader may still have seen.
 package struct RestartGapReport {

@@ -73,14 +73,20 @@ final class RuntimeLaunchTests {
     func launches() throws {
         let pidFile = directory.appendingPathComponent("exec.pid").path
         // runc create, its init helper (exec'd twice), and the helper's clone before its exec.
-        _ = try exec(pid: 600, ppid: Self.shim, exe: "/usr/sbin/runc", runc("create", "--bundle", bundle.path, "--pid-file", "/nowhere", Self.container))
-        #expect(try exec(pid: 601, ppid: 600, exe: "/usr/sbin/runc", ["runc", "init"]).execSession == nil)
+        let create = try exec(pid: 600, ppid: Self.shim, exe: "/usr/sbin/runc", runc("create", "--bundle", bundle.path, "--pid-file", "/nowhere", Self.container))
+        #expect(!create.isRuntimeProcess, "runc create is a host process")
+        let initExec = try exec(pid: 601, ppid: 600, exe: "/usr/sbin/runc", ["runc", "init"])
+        #expect(initExec.execSession == nil && initExec.isRuntimeProcess)
+        // The helper's own events (its mounts) before it execs again make it known in the container.
+        let helperSocket = try socket(pid: 601, ppid: 600)
+        #expect(helperSocket.workload?.container?.id == Self.container && helperSocket.isRuntimeProcess)
         let helper = try exec(pid: 601, ppid: 600, exe: "/", ["runc", "init"])
-        #expect(helper.workload?.container?.id == Self.container && helper.execSession == nil)
-        #expect(try socket(pid: 603, ppid: 600).workload?.container?.id == Self.container)
+        #expect(helper.workload?.container?.id == Self.container && helper.execSession == nil && helper.isRuntimeProcess)
+        let stage = try socket(pid: 603, ppid: 600)
+        #expect(stage.workload?.container?.id == Self.container && stage.isRuntimeProcess, "the helper's copy before its exec")
         // The first process execs once runc create has exited: its parent is the shim.
         let first = try exec(pid: 603, ppid: Self.shim, exe: "/bin/busybox", ["/bin/sh", "-c", "x"])
-        #expect(first.workload?.container?.id == Self.container)
+        #expect(first.workload?.container?.id == Self.container && !first.isRuntimeProcess)
         #expect(first.workload?.pod?.uid == Self.podUID, "the pod from the bundle's cgroupsPath")
         #expect(first.execSession == nil, "a container's first process is in no exec session")
         #expect(try exec(pid: 604, ppid: 603, exe: "/bin/busybox", ["/bin/true"]).workload?.container?.id == Self.container)

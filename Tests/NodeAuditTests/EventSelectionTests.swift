@@ -411,11 +411,15 @@ struct ProcAncestryTests {
     }
 }
 
-/// Puts the processes of `pids` in one container, as attribution would.
+/// Puts the processes of `pids` in one container, as attribution would, and marks those
+/// of `runtime` as the container runtime's own.
 private struct FixedContainer: EventEnricher {
     let pids: Set<UInt32>
+    var runtime: Set<UInt32> = []
     func enrich(_ event: inout AuditEvent) {
-        if let pid = event.process?.pid, pids.contains(pid) { event.workload = Workload(container: .init(id: String(repeating: "c", count: 64))) }
+        guard let pid = event.process?.pid else { return }
+        if pids.contains(pid) { event.workload = Workload(container: .init(id: String(repeating: "c", count: 64))) }
+        event.isRuntimeProcess = runtime.contains(pid)
     }
 }
 
@@ -434,5 +438,37 @@ struct ContainerAncestryTests {
         #expect(parentExe(1) == "/usr/bin/containerd-shim-runc-v2" && ancestors(1) == [])
         #expect(parentExe(3) == "/bin/sh" && ancestors(3) == [60])
         #expect(parentExe(4) == "/usr/bin/containerd-shim-runc-v2" && ancestors(4) == [1])
+    }
+
+    @Test("runc's init stages read in the container's cgroup (a late read) are not its processes: the ancestors still end at the first process")
+    func runtimeStagesAreNotAncestors() throws {
+        // Exec events with their EXECVE record: what makes a process's program its own.
+        func exec(_ serial: Int, pid: Int, ppid: Int, exe: String) -> String {
+            ProcessLabelTests.exec(serial, pid: pid, ppid: ppid, exe: exe) + "\n"
+                + "type=EXECVE msg=audit(1700000000.\(100 + serial):\(serial)): argc=1 a0=\"\(exe)\""
+        }
+        func fork(_ serial: Int, pid: Int, ppid: Int, child: Int, exe: String) -> String {
+            ProcessLabelTests.exec(serial, pid: pid, ppid: ppid, exe: exe).replacing("syscall=59 success=yes exit=0", with: "syscall=56 success=yes exit=\(child)")
+        }
+        let lines = [
+            exec(1, pid: 48, ppid: 40, exe: "/usr/sbin/runc"),          // runc run, on the host
+            exec(2, pid: 56, ppid: 48, exe: "/usr/sbin/runc"),          // runc init
+            exec(3, pid: 56, ppid: 48, exe: "/"),                       // its re-exec from runc's copy of itself
+            fork(4, pid: 56, ppid: 48, child: 57, exe: "/"),
+            fork(5, pid: 57, ppid: 48, child: 58, exe: "/"),
+            exec(6, pid: 58, ppid: 1, exe: "/bin/busybox"),             // the container's first process, adopted by init
+            exec(7, pid: 59, ppid: 58, exe: "/bin/busybox"),
+            exec(8, pid: 60, ppid: 59, exe: "/bin/true"),
+        ]
+        let sink = MemorySink()
+        let pipeline = EventPipeline(enrichers: [FixedContainer(pids: [56, 57, 58, 59, 60], runtime: [56, 57])], encoder: NativeJSONEncoder(),
+                                     lineage: ProcessLineage(depth: 8, capacity: 64), sink: sink)
+        for line in lines.flatMap({ $0.split(separator: "\n") }) { try pipeline.add(try Fixtures.record(String(line))) }
+        try pipeline.finish()
+        let events = try Command.jsonLines(Data(sink.bytes)).map(processObject)
+        func ancestors(_ index: Int) -> [Int] { (events[index]["ancestors"] as? [[String: Any]] ?? []).compactMap { $0["pid"] as? Int } }
+        let first = events[5]["parent"] as? [String: Any]
+        #expect(first?["pid"] as? Int == 57 && ancestors(5) == [], "the first process's parent is the stage that forked it: \(first ?? [:])")
+        #expect(ancestors(7) == [58], "\(ancestors(7))")
     }
 }
