@@ -59,9 +59,6 @@ package final class LiveCollector {
     /// Output drops and refusals already said on stderr.
     private var dropsReported: (dropped: UInt64, refused: UInt64) = (0, 0)
 
-    /// A read of fewer messages than this waits `gatherMicroseconds` before the next one.
-    package static let batchMessages = 64
-    package static let gatherMicroseconds: UInt32 = 5000
     /// The most an event waits in nodeaudit after its last record, in milliseconds.
     package static let flushMilliseconds: UInt64 = 50
     /// How often the rule files are looked at for changes (a ConfigMap update).
@@ -206,13 +203,13 @@ package final class LiveCollector {
     private func loop() -> Outcome {
         guard let session else { return .failed }
         var ticker = Ticker(now: WallClock.nowMilliseconds(), firstAfterOneInterval: [.driftCheck, .statistics])
+        var pacing = ReadPacing(receiveBufferBytes: Int(options.receiveBufferBytes), nowMilliseconds: MonotonicClock.nowMilliseconds())
         var lastRead = 0
         while ProcessSignals.stopRequested == nil {
-            // Records come one message each: while they flow thinly, let a few
-            // milliseconds' worth gather before the next read, so a busy node costs one
-            // wakeup per batch, not one per record (nor two: the wait below then returns
-            // at once). An idle node sleeps in the wait until the first record.
-            if lastRead > 0, lastRead < Self.batchMessages { usleep(Self.gatherMicroseconds) }
+            // One wakeup per batch of records, not one per record (an idle node sleeps in
+            // the wait below until the first record).
+            let pause = pacing.pause(afterReading: lastRead, nowMilliseconds: MonotonicClock.nowMilliseconds())
+            if pause > 0 { usleep(pause) }
             guard session.waitForRecords(milliseconds: 100) else {
                 diagnostics.error("waiting for audit records: \(SystemError.current)")
                 return .failed
