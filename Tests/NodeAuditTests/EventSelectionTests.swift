@@ -205,6 +205,12 @@ struct ProcessLabelTests {
         "type=SYSCALL msg=audit(1700000000.\(100 + serial):\(serial)): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=0 ppid=\(ppid) pid=\(pid) auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"x\" exe=\"\(exe)\" subj=unconfined key=\"exec\""
     }
 
+    /// The clone event of `pid` whose child is `child`, under the fork rule's key.
+    static func fork(_ serial: Int, pid: Int, ppid: Int, child: Int, exe: String) -> String {
+        exec(serial, pid: pid, ppid: ppid, exe: exe).replacing("syscall=59 success=yes exit=0", with: "syscall=56 success=yes exit=\(child)")
+            .replacing("key=\"exec\"", with: "key=\"fork\"")
+    }
+
     @Test("a 3-level tree whose parents exit first is labelled throughout; a reused pid under another parent is not; the cap forgets the oldest and counts it")
     func handMadeTree() throws {
         let tree = [
@@ -281,8 +287,7 @@ struct AncestryTests {
     func reparentedChild() throws {
         func exec(_ serial: Int, pid: Int, ppid: Int, exe: String) -> String { ProcessLabelTests.exec(serial, pid: pid, ppid: ppid, exe: exe) }
         func fork(_ serial: Int, pid: Int, ppid: Int, child: Int, exe: String) -> String {
-            exec(serial, pid: pid, ppid: ppid, exe: exe).replacing("syscall=59 success=yes exit=0", with: "syscall=56 success=yes exit=\(child)")
-                .replacing("key=\"exec\"", with: "key=\"fork\"")
+            ProcessLabelTests.fork(serial, pid: pid, ppid: ppid, child: child, exe: exe)
         }
         let lines = [
             exec(1, pid: 500, ppid: 1, exe: "/usr/bin/python3.11"),            // the driver
@@ -448,7 +453,7 @@ struct ContainerAncestryTests {
                 + "type=EXECVE msg=audit(1700000000.\(100 + serial):\(serial)): argc=1 a0=\"\(exe)\""
         }
         func fork(_ serial: Int, pid: Int, ppid: Int, child: Int, exe: String) -> String {
-            ProcessLabelTests.exec(serial, pid: pid, ppid: ppid, exe: exe).replacing("syscall=59 success=yes exit=0", with: "syscall=56 success=yes exit=\(child)")
+            ProcessLabelTests.fork(serial, pid: pid, ppid: ppid, child: child, exe: exe)
         }
         let lines = [
             exec(1, pid: 48, ppid: 40, exe: "/usr/sbin/runc"),          // runc run, on the host
