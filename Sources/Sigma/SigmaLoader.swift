@@ -147,6 +147,11 @@ package enum SigmaLoader {
         guard values.count <= maxValuesPerItem else {
             throw refuse(node, file, "list size", "more than \(maxValuesPerItem) values")
         }
+        // An empty search (`selection:` with nothing under it, a draft) would never match:
+        // refused, as a field the log source cannot supply is.
+        if let empty = values.first(where: { $0.isPlain && ["", "~", "null"].contains($0.string!) }) {
+            throw refuse(empty, file, "detection shape", "a search is empty or a keyword is null")
+        }
         // A keyword is searched for in the whole log line: anywhere in any value.
         var modifiers = Modifiers()
         modifiers.position = .contains

@@ -37,6 +37,8 @@ struct SigmaLoaderTests {
         ("    sel:\n        DestinationIp|cidr: 10.0.0.0/33\n    condition: sel", "field DestinationIp in process_creation", 10, 9),
         ("    sel:\n        ProcessId|gt: many\n    condition: sel", "modifier gt", 10, 23),
         ("    sel:\n        Image|i: x\n    condition: sel", "modifier i", 10, 9),
+        ("    sel:\n    condition: sel", "detection shape", 9, 9),
+        ("    sel:\n        - evil\n        - ~\n    condition: sel", "detection shape", 11, 11),
     ])
     func refusals(detection: String, construct: String, line: Int, column: Int) throws {
         let refusal = try #require(Self.refusal(SigmaTestRules.processCreation(detection)))
