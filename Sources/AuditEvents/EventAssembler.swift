@@ -21,6 +21,8 @@ public struct EventAssembler: Sendable {
         var openedAt: UInt64
     }
 
+    static let recordsReserved = 8
+
     /// Open events, in the order they opened.
     private var open: [OpenEvent] = []
     /// Keys of recently closed events, to recognise their EOE and late records.
@@ -88,7 +90,12 @@ public struct EventAssembler: Sendable {
             counters.evicted += 1
             try close(at: 0, reason: .evicted, emit: emit)
         }
-        open.append(OpenEvent(key: key, records: [record], isLate: wasClosed, openedAt: max(time, newestMilliseconds)))
+        // Room for a whole exec event (SYSCALL, EXECVE, CWD, PATHs, PROCTITLE…) at once,
+        // not grown record by record.
+        var records: [AuditRecord] = []
+        records.reserveCapacity(Self.recordsReserved)
+        records.append(record)
+        open.append(OpenEvent(key: key, records: records, isLate: wasClosed, openedAt: max(time, newestMilliseconds)))
         if role == .lastOfSyscall && !wasClosed && !separatedInput { try close(at: open.count - 1, reason: .lastRecord, emit: emit) }
     }
 

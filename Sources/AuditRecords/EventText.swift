@@ -75,8 +75,10 @@ public struct EventText: Sendable {
     /// several rule keys), one trailing separator dropped.
     public func split(_ range: TextRange, separator: UInt8) -> [TextRange] {
         var parts: [TextRange] = []
-        parts.reserveCapacity(4)
         bytes.withUnsafeBufferPointer { text in
+            var separators = 0
+            for index in range.range where text[index] == separator { separators += 1 }
+            parts.reserveCapacity(separators + 1)
             var start = range.range.lowerBound
             for index in range.range where text[index] == separator {
                 parts.append(TextRange(start: start, end: index))

@@ -33,6 +33,8 @@ public struct ExecArguments: Sendable, Equatable {
                     let value = UnsafeBufferPointer(rebasing: body[field.valueRange])
                     if key.equals("argc") {
                         argc = ByteNumbers.decimal(value).flatMap { Int(exactly: $0) }
+                        // Room for the arguments this record holds (argc is the sender's word).
+                        if argv.isEmpty, let argc { argv.reserveCapacity(min(argc, fields.count)) }
                         continue
                     }
                     guard let index = Self.argumentIndex(key) else { continue }

@@ -58,6 +58,7 @@ struct ConfigCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Validate a configuration file: every problem with its line and column; exit status 2 when there is one.")
 
         @Argument(help: "The YAML file.")
@@ -71,6 +72,7 @@ struct ConfigCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print the configuration `nodeaudit run` would use, and where each value comes from; secrets (header values) masked.")
 
         @Option(help: "YAML configuration file (default: $NODEAUDIT_CONFIG).")
@@ -87,6 +89,7 @@ struct ConfigCommand: ParsableCommand {
 
     struct Defaults: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "defaults",
             abstract: "Print every setting with its default and meaning, as a configuration file.")
 
         func run() {

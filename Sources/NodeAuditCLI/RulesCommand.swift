@@ -64,6 +64,7 @@ struct RulesCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Check rule files offline (no root needed): every error with file:line.")
         @OptionGroup var files: Files
         func run() throws { try finish(RulesRun(hostRoot: try files.root()).check(files.paths)) }
@@ -71,6 +72,7 @@ struct RulesCommand: ParsableCommand {
 
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "Show what `apply` would change: '+' missing rules, '-' extra rules, '~' settings. Exits 1 on drift.")
         @OptionGroup var files: Files
         @Flag(help: "Count rules the files do not name as drift (as if the files began with -D).")
@@ -80,6 +82,7 @@ struct RulesCommand: ParsableCommand {
 
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "apply",
             abstract: "Make the kernel hold the files' rules and settings; print each change. A second apply changes nothing.")
         @OptionGroup var files: Files
         @Flag(help: "Also remove rules the files do not name (as if the files began with -D).")
@@ -96,12 +99,13 @@ struct RulesCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the kernel's rules in auditctl form.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the kernel's rules in auditctl form.")
         func run() throws { try finish(RulesRun().list()) }
     }
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "install",
             abstract: "Write the rules built into nodeaudit into \(DefaultRules.installedDirectory), the default rule directory.",
             discussion: """
                 The built-in rules are the repository's Rules/ as they were when this binary was built; they are used \
@@ -117,6 +121,7 @@ struct RulesCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print the rule files nodeaudit would use (each after a `## FILE` line), or with --defaults the built-in ones.")
         @Argument(help: ArgumentHelp("Rule files or directories of *.rules files.", discussion: "Default: as for `rules check`."))
         var given: [String] = []
@@ -133,6 +138,7 @@ struct RulesCommand: ParsableCommand {
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Remove from the kernel the rules the files name, or with --all-owned every rule nodeaudit loaded; other rules stay.",
             discussion: """
                 --all-owned is the uninstall step: it removes the rules nodeaudit recorded as loaded by it \

@@ -13,6 +13,7 @@ struct SigmaCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Load Sigma rule files and directories (.yml, .yaml, recursively) as run --sigma would, offline.",
             discussion: """
                 Prints every refused rule as FILE:LINE:COLUMN: reason, then how many rules loaded and \
@@ -50,6 +51,7 @@ struct SigmaCommand: ParsableCommand {
 
     struct Fields: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "fields",
             abstract: "Print the fields Sigma rules read of each event of audit logs, per log source: what a rule can match.",
             discussion: """
                 One JSON line per event and log source that concerns it (per record for service: auditd): \
