@@ -140,12 +140,17 @@ public struct AuditEvent: Sendable {
     /// euid, suid and fsuid are mostly one user). In place, as enrichment runs for every event.
     public mutating func nameIdentities(_ name: (UInt32, Bool) -> Bytes?) {
         var written = NamesWritten()
-        if process != nil {
+        // The credentials are changed in a copy of their inline array, not through the
+        // optional process (each access there copied the whole ProcessInfo).
+        if var identities = process?.identities {
+            var changed = false
             for role in IdentityRole.allCases {
-                guard let identity = process![role], identity.name == nil else { continue }
-                process![role] = Identity(id: identity.id,
-                                          name: written.name(identity.id, isGroup: role.isGroup, in: &text, from: name))
+                guard let identity = identities[role.index], identity.name == nil else { continue }
+                identities[role.index] = Identity(id: identity.id,
+                                                  name: written.name(identity.id, isGroup: role.isGroup, in: &text, from: name))
+                changed = true
             }
+            if changed { process!.identities = identities }
         }
         for index in paths.indices {
             if let owner = paths[index].owner, owner.name == nil {

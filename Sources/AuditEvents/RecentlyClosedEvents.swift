@@ -1,3 +1,5 @@
+import AuditRecords
+
 /// The keys of the last events closed, to recognise their EOE and late records.
 ///
 /// A ring of keys with an open-addressing index (linear probing, backward-shift deletion)
@@ -6,6 +8,9 @@
 struct RecentlyClosedEvents {
     /// The remembered keys, oldest overwritten first.
     private var ring: [EventKey?]
+    /// The stamps of `ring`, compared and hashed without copying a key (its node is
+    /// reference-counted): the node is read only when the stamps are equal.
+    private var stamps: [AuditStamp]
     private var cursor = 0
     /// Positions in `ring`, by hash; -1 is an empty slot.
     private var slots: [Int32]
@@ -13,21 +18,23 @@ struct RecentlyClosedEvents {
 
     init(capacity: Int) {
         ring = Array(repeating: nil, count: max(1, capacity))
+        stamps = Array(repeating: AuditStamp(seconds: 0, milliseconds: 0, serial: 0), count: ring.count)
         var size = 16
         while size < ring.count * 2 { size *= 2 }
         slots = Array(repeating: -1, count: size)
         mask = size - 1
     }
 
-    private func home(_ key: EventKey) -> Int {
-        Int(truncatingIfNeeded: ((key.stamp.serial ^ key.stamp.seconds &* 31) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    private func home(_ stamp: AuditStamp) -> Int {
+        Int(truncatingIfNeeded: ((stamp.serial ^ stamp.seconds &* 31) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
     }
 
     /// The slot holding `key`, or nil.
     private func slot(of key: EventKey) -> Int? {
-        var index = home(key)
+        var index = home(key.stamp)
         while slots[index] >= 0 {
-            if ring[Int(slots[index])] == key { return index }
+            let position = Int(slots[index])
+            if stamps[position] == key.stamp, ring[position]?.node == key.node { return index }
             index = (index + 1) & mask
         }
         return nil
@@ -35,12 +42,23 @@ struct RecentlyClosedEvents {
 
     func contains(_ key: EventKey) -> Bool { slot(of: key) != nil }
 
+    /// The slot that points at `position` of the ring.
+    private func slot(at position: Int) -> Int? {
+        var index = home(stamps[position])
+        while slots[index] >= 0 {
+            if Int(slots[index]) == position { return index }
+            index = (index + 1) & mask
+        }
+        return nil
+    }
+
     /// Remembers `key`, forgetting the oldest key when full.
     mutating func insert(_ key: EventKey) {
         guard slot(of: key) == nil else { return }
-        if let oldest = ring[cursor], let oldSlot = slot(of: oldest) { removeSlot(oldSlot) }
+        if ring[cursor] != nil, let oldSlot = slot(at: cursor) { removeSlot(oldSlot) }
         ring[cursor] = key
-        var index = home(key)
+        stamps[cursor] = key.stamp
+        var index = home(key.stamp)
         while slots[index] >= 0 { index = (index + 1) & mask }
         slots[index] = Int32(cursor)
         cursor = (cursor + 1) % ring.count
@@ -51,7 +69,7 @@ struct RecentlyClosedEvents {
         var hole = index
         var next = (hole + 1) & mask
         while slots[next] >= 0 {
-            let wanted = home(ring[Int(slots[next])]!)
+            let wanted = home(stamps[Int(slots[next])])
             // The entry may move into the hole if its home is not within (hole, next].
             let distanceToHole = (next - hole) & mask
             let distanceToHome = (next - wanted) & mask

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Where one value of an event lies in the event's `EventText`.
 public struct TextRange: Sendable, Equatable, Hashable {
     public var start: UInt32
@@ -75,16 +81,19 @@ public struct EventText: Sendable {
     /// several rule keys), one trailing separator dropped.
     public func split(_ range: TextRange, separator: UInt8) -> [TextRange] {
         var parts: [TextRange] = []
+        // A title has a handful of words (the kernel cuts it at 128 bytes): room for eight
+        // at once, and memchr to find each separator.
+        parts.reserveCapacity(8)
         bytes.withUnsafeBufferPointer { text in
-            var separators = 0
-            for index in range.range where text[index] == separator { separators += 1 }
-            parts.reserveCapacity(separators + 1)
+            guard let base = text.baseAddress else { return }
             var start = range.range.lowerBound
-            for index in range.range where text[index] == separator {
+            let end = range.range.upperBound
+            while start < end, let found = memchr(base + start, Int32(separator), end - start) {
+                let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
                 parts.append(TextRange(start: start, end: index))
                 start = index + 1
             }
-            if start < range.range.upperBound { parts.append(TextRange(start: start, end: range.range.upperBound)) }
+            if start < end { parts.append(TextRange(start: start, end: end)) }
         }
         return parts
     }
