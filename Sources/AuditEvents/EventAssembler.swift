@@ -21,6 +21,8 @@ public struct EventAssembler: Sendable {
         var openedAt: UInt64
     }
 
+    /// Records an event has room for when it opens: a whole exec event (SYSCALL, EXECVE,
+    /// CWD, PATHs, PROCTITLE) without growing the array record by record.
     static let recordsReserved = 8
 
     /// Open events, in the order they opened.
@@ -90,8 +92,6 @@ public struct EventAssembler: Sendable {
             counters.evicted += 1
             try close(at: 0, reason: .evicted, emit: emit)
         }
-        // Room for a whole exec event (SYSCALL, EXECVE, CWD, PATHs, PROCTITLE…) at once,
-        // not grown record by record.
         var records: [AuditRecord] = []
         records.reserveCapacity(Self.recordsReserved)
         records.append(record)

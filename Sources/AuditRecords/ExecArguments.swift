@@ -33,7 +33,7 @@ public struct ExecArguments: Sendable, Equatable {
                     let value = UnsafeBufferPointer(rebasing: body[field.valueRange])
                     if key.equals("argc") {
                         argc = ByteNumbers.decimal(value).flatMap { Int(exactly: $0) }
-                        // Room for the arguments this record holds (argc is the sender's word).
+                        // Room for the arguments at once; argc bounded by the record's fields (a log may say anything).
                         if argv.isEmpty, let argc { argv.reserveCapacity(min(argc, fields.count)) }
                         continue
                     }
