@@ -10,7 +10,11 @@ public enum HostFile {
     public struct FileError: Error, CustomStringConvertible {
         public var path: String
         public var errno: Int32
-        public var description: String { "\(path): \(SystemError.text(errno))" }
+        /// The path names a pipe, a device or a socket where a regular file was wanted.
+        public var isNotRegularFile = false
+        public var description: String {
+            isNotRegularFile ? "\(path): not a regular file" : "\(path): \(SystemError.text(errno))"
+        }
 
         public init(path: String, errno: Int32) {
             self.path = path
@@ -18,10 +22,24 @@ public enum HostFile {
         }
     }
 
-    public static func read(_ path: String, limit: Int = 64 << 20) throws(FileError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// Reads a regular file whole, at most `limit` bytes. Never waits: a path may come from
+    /// an audited command line (a runtime's `--pid-file`), and a FIFO nobody writes to, a
+    /// terminal or another process's pipe (`/proc/PID/fd/N`) would hold the pipeline's
+    /// thread for good. They are opened without waiting and refused; `allowingStreams`
+    /// reads them, for a file the operator names (`--config /dev/stdin`).
+    public static func read(_ path: String, limit: Int = 64 << 20, allowingStreams: Bool = false) throws(FileError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (allowingStreams ? 0 : O_NONBLOCK))
         guard fd >= 0 else { throw FileError(path: path, errno: errno) }
         defer { close(fd) }
+        if !allowingStreams {
+            var status = stat()
+            guard fstat(fd, &status) == 0 else { throw FileError(path: path, errno: errno) }
+            guard status.st_mode & S_IFMT == S_IFREG else {
+                var error = FileError(path: path, errno: EINVAL)
+                error.isNotRegularFile = true
+                throw error
+            }
+        }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while out.count < limit {

@@ -25,7 +25,7 @@ enum ConfigurationLayers {
             if let path = file ?? environment[Configuration.fileVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
                 let data: [UInt8]
                 do throws(HostFile.FileError) {
-                    data = try HostFile.read(path, limit: 16 << 20)
+                    data = try HostFile.read(path, limit: 16 << 20, allowingStreams: true)
                 } catch {
                     throw ValidationError("cannot read the configuration file \(path): \(error)")
                 }

@@ -105,6 +105,43 @@ final class RuntimeLaunchTests {
         #expect(unclaimed.workload == nil && unclaimed.isUnattributed)
     }
 
+    @Test("a runtime command line naming FIFOs nobody writes to, as pid file, bundle and state (a root pod's own runc), is read without waiting")
+    func fifosAreNotWaitedOn() throws {
+        // Every file the launch names is a FIFO: reading one that waited would hold the
+        // pipeline's thread until somebody wrote to it.
+        let traps = directory.appendingPathComponent("traps")
+        try FileManager.default.createDirectory(at: traps.appendingPathComponent("root/\(Self.container)"), withIntermediateDirectories: true)
+        let fifos = ["pid", "config.json", "root/\(Self.container)/state.json"].map { traps.appendingPathComponent($0).path }
+        for fifo in fifos { try #require(mkfifo(fifo, 0o600) == 0) }
+        let done = Monitor<[AuditEvent]?>(nil)
+        /// The test, handed to the thread that runs its steps while this one watches the clock.
+        struct Steps: @unchecked Sendable { let test: RuntimeLaunchTests }
+        let box = Steps(test: self)
+        let steps = WorkerThread.start {
+            let test = box.test
+            let events = try? [
+                test.exec(pid: 900, ppid: Self.shim, exe: "/usr/sbin/runc",
+                          ["runc", "--root", traps.appendingPathComponent("root").path, "create", "--bundle", traps.path,
+                           "--pid-file", fifos[0], Self.container]),
+                test.exec(pid: 905, ppid: Self.shim, exe: "/bin/busybox", ["/bin/sh"]),
+            ]
+            done.update { $0 = events ?? [] }
+        }
+        let events = done.wait(until: { $0 != nil }, timeoutMilliseconds: 10_000) { $0 } ?? nil
+        // Waiting on a FIFO: writers that come and go let each read return, so the test ends.
+        while done.withLock({ $0 == nil }) {
+            for fifo in fifos {
+                let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+                if fd >= 0 { close(fd) }
+            }
+            usleep(10_000)
+        }
+        steps.join()
+        try #require(events != nil, "the launch's FIFOs were waited on for 10 s")
+        #expect(events?.count == 2)
+        #expect(events?.last?.workload?.container?.id == Self.container, "the launch is still the container's, its files unread")
+    }
+
     @Test("runc exec still running: its child begins an exec session that the child's children share")
     func execSession() throws {
         _ = try exec(pid: 900, ppid: Self.shim, exe: "/usr/sbin/runc", runc("exec", "-t", Self.container, "/bin/sh"))

@@ -149,4 +149,53 @@ struct HostIOTests {
         }
         #expect(written == 0)
     }
+
+    @Test("reading a FIFO nobody writes to, or a device, is refused at once as not a regular file; a stream the operator names is read")
+    func readRefusesStreams() throws {
+        let directory = "/tmp/nodeaudit-hostfile-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try #require(mkdir(directory, 0o700) == 0)
+        let fifo = directory + "/pid"
+        defer { unlink(fifo); rmdir(directory) }
+        try #require(mkfifo(fifo, 0o600) == 0)
+
+        // On a thread of its own: a read that waited would hold it until a writer came.
+        let outcome = Monitor<String?>(nil)
+        let reader = WorkerThread.start {
+            let said: String
+            do throws(HostFile.FileError) {
+                _ = try HostFile.read(fifo, limit: 64)
+                said = "read"
+            } catch {
+                said = error.description
+            }
+            outcome.update { $0 = said }
+        }
+        let said = outcome.wait(until: { $0 != nil }, timeoutMilliseconds: 10_000) { $0 } ?? nil
+        // It waits: writers that come and go let it return, so the test ends.
+        while outcome.withLock({ $0 == nil }) {
+            let writer = open(fifo, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+            usleep(10_000)
+        }
+        reader.join()
+        #expect(said == fifo + ": not a regular file", "the read of a FIFO with no writer: \(said ?? "still waiting after 10 s")")
+
+        do throws(HostFile.FileError) {
+            _ = try HostFile.read("/dev/null")
+            Issue.record("/dev/null, a device, was read")
+        } catch {
+            #expect(error.isNotRegularFile)
+        }
+
+        // The operator's own stream (`--config /dev/stdin`) is read as it comes.
+        let writer = WorkerThread.start {
+            let fd = open(fifo, O_WRONLY)
+            guard fd >= 0 else { return }
+            _ = Array("log: {}\n".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+        let bytes = try HostFile.read(fifo, allowingStreams: true)
+        writer.join()
+        #expect(bytes == Array("log: {}\n".utf8))
+    }
 }
