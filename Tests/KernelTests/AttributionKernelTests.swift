@@ -80,6 +80,38 @@ extension KernelSuite {
             #expect(execs.allSatisfy { (Live.process($0)["cgroup"] as? String)?.hasSuffix(cgroupSuffix) == true })
         }
 
+        @Test("root's own runc naming FIFOs nobody writes to as its bundle, state and pid file does not hold the events back")
+        func runtimeCommandNamingFIFOs() throws {
+            let runc = "/usr/sbin/runc"
+            try #require(FileManager.default.isExecutableFile(atPath: runc), "runc is missing: run Scripts/setup --test")
+            let marker = Live.marker()
+            let traps = try Fixtures.temporaryDirectory("fifo-runtime")
+            defer { try? FileManager.default.removeItem(at: traps) }
+            let id = "fifo-\(marker.suffix(8))"
+            try FileManager.default.createDirectory(at: traps.appendingPathComponent("root/\(id)"), withIntermediateDirectories: true)
+            let fifos = ["config.json", "root/\(id)/state.json", "pid"].map { traps.appendingPathComponent($0).path }
+            for fifo in fifos { try #require(mkfifo(fifo, 0o600) == 0) }
+            // runc itself waits on the bundle's config.json (a FIFO); it is ended below.
+            let command = Process()
+            command.executableURL = URL(fileURLWithPath: runc)
+            command.arguments = ["--root", traps.appendingPathComponent("root").path, "create", "--bundle", traps.path,
+                                 "--pid-file", fifos[2], id]
+            command.standardOutput = FileHandle.nullDevice
+            command.standardError = FileHandle.nullDevice
+            let run = try Live.withLiveRun { live in
+                try command.run()
+                defer {
+                    kill(command.processIdentifier, SIGKILL)
+                    command.waitUntilExit()
+                }
+                _ = try Live.spawn("/bin/echo", [marker])
+                try #require(try live.barrier(), "the events stopped after runc's exec; nodeaudit said: \(live.stderr.suffix(3000))")
+            }
+            let events = try run.events()
+            #expect(events.contains { Live.argv($0).contains(id) && Live.argv($0).contains("create") }, "runc's exec is an event")
+            #expect(Live.execEvents(events, marker: marker).count == 1, "the exec after it is an event")
+        }
+
         @Test("a container run by runc is attributed with the id runc reports; host processes are marked host")
         func runcContainer() throws {
             try #require(RuncContainer.isAvailable, "runc and busybox-static are missing: run Scripts/setup --test")
