@@ -26,6 +26,9 @@ package final class KernelSession {
     /// A hand-over from a previous nodeaudit that still holds the audit stream (a rolling
     /// update with `maxSurge`): this run reads the kernel's multicast copy meanwhile,
     /// registers once the previous one has left, and drops records read on both sockets.
+    /// Records are remembered from the first one read, not from the registration: on a
+    /// kernel booted with `audit=1`, what was logged while no daemon was registered waits
+    /// in the kernel's hold queue and comes again, by unicast, once this run registers.
     private struct Handover {
         package let previousPID: UInt32
         /// Closed after the overlap; the deduplicator then still guards the unicast
@@ -130,16 +133,23 @@ package final class KernelSession {
 
     /// Hands every waiting record, of every socket, to `record` (once, during a
     /// hand-over), and moves the hand-over on. Returns the records read.
+    ///
+    /// During a hand-over the multicast socket is read first: it has every record in the
+    /// kernel's order, while unicast has only those sent after this run registered. Read
+    /// the other way, an event logged across the registration lost its order: its last
+    /// records, taken from unicast, closed it as an event of their own, and its first
+    /// ones, still waiting on multicast, came after as a late event.
     package func read<E: Error>(_ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
-        var read = try drain(socket, into: record)
+        var read = 0
         if let multicast = handover?.multicast { read += try drain(multicast, into: record) }
+        read += try drain(socket, into: record)
         advanceHandover()
         return read
     }
 
     private func drain<E: Error>(_ socket: AuditEventSocket,
                                  into record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
-        let deduplicating = handover?.registeredAt != nil
+        let deduplicating = handover != nil
         return try socket.drain { (type, payload) throws(E) in
             if deduplicating, handover?.deduplicator.isNew(type: type, payload: payload) == false { return }
             try record(type, payload)
