@@ -52,7 +52,7 @@ struct DefaultRulesTests {
         defer { try? FileManager.default.removeItem(at: place) }
         let binary = place.appendingPathComponent("usr/local/bin/nodeaudit")
         try FileManager.default.createDirectory(at: binary.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: NodeAuditBinary.path, toPath: binary.path)
+        try Command.copyExecutable(NodeAuditBinary.path, to: binary.path)
         let check = try Command.run(binary.path, ["rules", "check"], in: "/")
         #expect(check.status == 0, "\(check.stderr)")
         if !FileManager.default.fileExists(atPath: DefaultRules.installedDirectory) {

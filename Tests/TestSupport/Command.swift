@@ -18,6 +18,15 @@ public struct Command {
         return nil
     }
 
+    /// Copies a program for a test to run: by `cp`, so that no descriptor of this process
+    /// is ever open for writing on the copy. Copied in the test process, the copy's
+    /// descriptor leaked into a child another test forked meanwhile, and running the copy
+    /// failed with ETXTBSY ("Text file busy") until that child exec'd.
+    public static func copyExecutable(_ source: String, to destination: String) throws {
+        let copy = try run("/bin/cp", [source, destination])
+        guard copy.status == 0 else { throw CommandError.failed("cp \(source) \(destination): \(copy.stderr)") }
+    }
+
     /// Runs `executable` with `arguments`, feeding `stdinFile` when given, in `directory`
     /// (by default the test's own working directory), with `environment` added to the test's.
     public static func run(_ executable: String, _ arguments: [String], stdinFile: String? = nil,

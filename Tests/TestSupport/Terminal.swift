@@ -56,7 +56,7 @@ public enum BusyboxRootfs {
     public static func make(at directory: URL) throws {
         let bin = directory.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: busybox, toPath: bin.appendingPathComponent("busybox").path)
+        try Command.copyExecutable(busybox, to: bin.appendingPathComponent("busybox").path)
         for applet in ["sh", "true", "sleep", "cat", "nsenter", "unshare", "mount"] {
             try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(applet).path, withDestinationPath: "busybox")
         }
