@@ -105,7 +105,7 @@ extension KernelSuite {
                     command.waitUntilExit()
                 }
                 _ = try Live.spawn("/bin/echo", [marker])
-                try #require(try live.barrier(), "the events stopped after runc's exec; nodeaudit said: \(live.stderr.suffix(3000))")
+                try #require(try live.barrier(), "the events stopped after runc's exec; nodeaudit said: \(live.stderrForFailure)")
             }
             let events = try run.events()
             #expect(events.contains { Live.argv($0).contains(id) && Live.argv($0).contains("create") }, "runc's exec is an event")

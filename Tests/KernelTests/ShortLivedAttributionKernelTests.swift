@@ -112,7 +112,7 @@ extension KernelSuite {
                                                         ["/bin/sh", "-c", "/bin/true \(marker)-pod \(round); /bin/true \(marker)-last \(round)"])
                     try #require(result.status == 0, "ctr run --rm: \(result.stderr)")
                 }
-                try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderr.suffix(3000))")
+                try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderrForFailure)")
             }
             let all = try run.events()
             let exec = { (name: String, program: String, word: String) in
@@ -183,7 +183,7 @@ extension KernelSuite {
                                                            ["/bin/sh", "-c", "/bin/true \(marker)-pod \(round); /bin/true \(marker)-last \(round)"]))
                     try #require(result.status == 0, "podman run: \(result.stderr)")
                 }
-                try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderr.suffix(3000))")
+                try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderrForFailure)")
             }
             let all = try run.events()
             let exec = { (name: String, program: String, word: String) in
@@ -221,7 +221,7 @@ extension KernelSuite {
                     try container.start()
                     try #require(try container.waitUntilStopped(), "the container did not stop")
                 }
-                try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderr.suffix(3000))")
+                try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderrForFailure)")
             }
             let all = try run.events()
             let events = Self.events(all, marker: marker, word: "-pod", "-last")
@@ -258,7 +258,7 @@ extension KernelSuite {
                     Live.execEvents((try? live.events()) ?? [], marker: marker).filter { Live.argv($0).first == "/bin/true" }.count >= 2
                 }
                 try #require(both, "the fake runtime's two children did not both exec")
-                try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderr.suffix(3000))")
+                try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderrForFailure)")
             }
             let children = Live.execEvents(try run.events(), marker: marker).filter { Live.argv($0).first == "/bin/true" }
             #expect(children.count == 2)
@@ -284,7 +284,7 @@ extension KernelSuite {
             let run = try Live.withLiveRun(["--pod-logs", pod.podLogRoot, "--container-logs", pod.containerLogRoot]) { live in
                 let sent = try containerd.runOnce(id: pod.containerID, cgroup: pod.cgroupPath, ["/actor", "send-user-message", "1112", text])
                 try #require(sent.status == 0, "the container could not send: \(sent.stderr)")
-                try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderr.suffix(3000))")
+                try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderrForFailure)")
             }
             let all = try run.events()
             let forged = try #require(all.first { Self.object($0, "login")?["address"] as? String == address }, "no login event")

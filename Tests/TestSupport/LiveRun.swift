@@ -77,6 +77,18 @@ public final class LiveRun {
 
     public var stderr: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
 
+    /// What to show of stderr when a run went wrong: a crash report from its first line
+    /// (the faulting frames come first; the last 3,000 characters were only the bottom of
+    /// the stack), else the end.
+    public var stderrForFailure: String {
+        let text = stderr
+        if let crash = text.range(of: "crashed") ?? text.range(of: "Fatal error") {
+            let start = text[..<crash.lowerBound].lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex
+            return String(text[start...].prefix(5000))
+        }
+        return String(text.suffix(3000))
+    }
+
     /// Waits until every event the kernel logged before this call has been written to
     /// stdout (the events file): it execs `/bin/true` with a fresh word and waits for that
     /// exec's event. The kernel delivers records in order and nodeaudit writes events in
