@@ -143,9 +143,16 @@ final class RuntimeLaunchTracker {
     /// launch is some seconds old, files still missing are not looked for again).
     private func writtenPID(of launch: ContainerLaunches.Launch, now: UInt64) -> UInt32? {
         if let known = launch.writtenPID { return known }
-        guard now < launch.seenAt + Self.pidFileWaitMilliseconds, let pid = launch.pidSources.lazy.compactMap(files.pid(from:)).first else { return nil }
-        launches.setWrittenPID(pid, runtimePID: launch.runtimePID)
-        return pid
+        guard now < launch.seenAt + Self.pidFileWaitMilliseconds else { return nil }
+        // Each file read once: `lazy.compactMap(…).first` read the one it found twice, and
+        // when the runtime removed it in between, the second read's nil was force-unwrapped
+        // (nodeaudit crashed: the containerd test's rare lost barrier).
+        for source in launch.pidSources {
+            guard let pid = files.pid(from: source) else { continue }
+            launches.setWrittenPID(pid, runtimePID: launch.runtimePID)
+            return pid
+        }
+        return nil
     }
 
     /// Forgets launches and helpers past the retention (helpers exit without a word: the
