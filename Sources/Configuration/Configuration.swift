@@ -224,7 +224,7 @@ extension Configuration {
                     + Self.suggestion(sectionKey.string ?? "", among: known.sorted())))
                 continue
             }
-            if sectionNode.isPlain, let text = sectionNode.string, ["", "~", "null"].contains(text) { continue }
+            if sectionNode.isNull { continue }
             guard let entries = sectionNode.mapping else {
                 errors.append(ConfigurationError(at(sectionNode), "section '\(section)' must be a mapping of settings"))
                 continue

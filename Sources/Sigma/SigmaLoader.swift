@@ -149,7 +149,7 @@ package enum SigmaLoader {
         }
         // An empty search (`selection:` with nothing under it, a draft) would never match:
         // refused, as a field the log source cannot supply is.
-        if let empty = values.first(where: { $0.isPlain && ["", "~", "null"].contains($0.string!) }) {
+        if let empty = values.first(where: \.isNull) {
             throw refuse(empty, file, "detection shape", "a search is empty or a keyword is null")
         }
         // A keyword is searched for in the whole log line: anywhere in any value.
@@ -230,7 +230,7 @@ package enum SigmaLoader {
     private static func compile(_ node: YAMLNode, modifiers: Modifiers, field: Int?, logSource: SigmaLogSource,
                                 file: String) throws(SigmaError) -> [SigmaValueTest] {
         guard let text = node.string else { throw refuse(node, file, "detection shape", "a value is a scalar") }
-        if node.isPlain && (text == "null" || text == "~" || text.isEmpty) && modifiers.isEmpty {
+        if node.isNull && modifiers.isEmpty {
             return [.null]
         }
         if modifiers.exists {

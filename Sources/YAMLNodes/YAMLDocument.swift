@@ -19,6 +19,8 @@ package indirect enum YAMLNode: Sendable {
     package var string: String? { if case .scalar(let text, _, _) = self { text } else { nil } }
     /// Whether a scalar was written plain (unquoted, not a block): only then is `null` null.
     package var isPlain: Bool { if case .scalar(_, let plain, _) = self { plain } else { false } }
+    /// Whether the node is YAML's null: a plain `null`, `~` or nothing at all.
+    package var isNull: Bool { if case .scalar(let text, true, _) = self { ["", "~", "null"].contains(text) } else { false } }
     package var sequence: [YAMLNode]? { if case .sequence(let items, _) = self { items } else { nil } }
     package var mapping: [(key: YAMLNode, value: YAMLNode)]? { if case .mapping(let entries, _) = self { entries } else { nil } }
 }
