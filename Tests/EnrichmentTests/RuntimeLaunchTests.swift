@@ -134,7 +134,7 @@ final class RuntimeLaunchTests {
                 let fd = open(fifo, O_WRONLY | O_NONBLOCK)
                 if fd >= 0 { close(fd) }
             }
-            usleep(10_000)
+            _ = done.wait(until: { $0 != nil }, timeoutMilliseconds: 10) { _ in }
         }
         steps.join()
         try #require(events != nil, "the launch's FIFOs were waited on for 10 s")

@@ -175,7 +175,7 @@ struct HostIOTests {
         while outcome.withLock({ $0 == nil }) {
             let writer = open(fifo, O_WRONLY | O_NONBLOCK)
             if writer >= 0 { close(writer) }
-            usleep(10_000)
+            _ = outcome.wait(until: { $0 != nil }, timeoutMilliseconds: 10) { _ in }
         }
         reader.join()
         #expect(said == fifo + ": not a regular file", "the read of a FIFO with no writer: \(said ?? "still waiting after 10 s")")

@@ -87,13 +87,13 @@ extension KernelSuite {
                 let strays = missing.isEmpty ? "" : Self.strays(current, next, marker: marker)
                 #expect(missing.isEmpty, """
                     round \(round): \(missing.count) execs lost in the hand-over; old \(old.count), new \(new.count); \
-                    the burst's events that are not /bin/true's: \(strays); the new run said: \(next.stderr.suffix(1500))
+                    the burst's events that are not /bin/true's: \(strays)
                     """)
                 #expect(Set(Self.ids(old + new)).count == 3000, "round \(round): one exec, one id")
                 if !missing.isEmpty {
                     // The new run's own counters (overflows, serial gaps, late records) say where.
                     _ = next.stop()
-                    Issue.record("round \(round): the new run's last words: \(next.stderr.suffix(1200))")
+                    Issue.record("round \(round): the new run's last words: \(next.stderrForFailure)")
                     return
                 }
                 #expect(!next.stderr.contains("were never read"), "round \(round): \(next.stderr)")
