@@ -194,19 +194,21 @@ public struct EventInterpreter: Sendable {
     }
 
     private func readPath(_ record: AuditRecord, text: inout EventText) -> PathInfo {
-        PathInfo(
-            item: record.unsigned("item").flatMap { UInt32(exactly: $0) },
-            name: record.string("name", into: &text),
-            nametype: record.word("nametype", into: &text),
-            inode: record.unsigned("inode"),
-            device: record.word("dev", into: &text),
-            mode: record.word("mode", into: &text),
-            owner: record.unsigned("ouid").flatMap { UInt32(exactly: $0) }.map {
-                Identity(id: $0, name: record.interpretation("OUID", into: &text))
-            },
-            group: record.unsigned("ogid").flatMap { UInt32(exactly: $0) }.map {
-                Identity(id: $0, name: record.interpretation("OGID", into: &text))
-            })
+        let fields = FieldIndex<PathField>(record)
+        func identity(_ field: PathField, named interpretation: StaticString) -> Identity? {
+            fields.unsigned(field, of: record).flatMap { UInt32(exactly: $0) }.map {
+                Identity(id: $0, name: record.interpretation(interpretation, into: &text))
+            }
+        }
+        return PathInfo(
+            item: fields.unsigned(.item, of: record).flatMap { UInt32(exactly: $0) },
+            name: fields[.name].flatMap { record.string(at: $0, into: &text) },
+            nametype: fields[.nametype].map { record.word(at: $0, into: &text) },
+            inode: fields.unsigned(.inode, of: record),
+            device: fields[.dev].map { record.word(at: $0, into: &text) },
+            mode: fields[.mode].map { record.word(at: $0, into: &text) },
+            owner: identity(.ouid, named: "OUID"),
+            group: identity(.ogid, named: "OGID"))
     }
 
     private func readMessage(_ record: AuditRecord, text: inout EventText) -> UserMessage {

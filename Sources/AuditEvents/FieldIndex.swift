@@ -93,3 +93,31 @@ enum ProcessField: UInt8, InterpretedField {
     }
 
 }
+
+/// The fields of a PATH record: one per file an event names, so several per event.
+enum PathField: UInt8, InterpretedField {
+    case item, name, nametype, inode, dev, mode, ouid, ogid
+
+    init?(key k: UnsafeBufferPointer<UInt8>) {
+        switch k.count {
+        case 3:
+            guard k.equals("dev") else { return nil }
+            self = .dev
+        case 4:
+            if k.equals("item") { self = .item }
+            else if k.equals("name") { self = .name }
+            else if k.equals("mode") { self = .mode }
+            else if k.equals("ouid") { self = .ouid }
+            else if k.equals("ogid") { self = .ogid }
+            else { return nil }
+        case 5:
+            guard k.equals("inode") else { return nil }
+            self = .inode
+        case 8:
+            guard k.equals("nametype") else { return nil }
+            self = .nametype
+        default:
+            return nil
+        }
+    }
+}

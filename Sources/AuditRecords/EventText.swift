@@ -66,13 +66,12 @@ public struct EventText: Sendable {
             return (nil, false)
         case .unquoted:
             if raw.isEmpty || raw.count % 2 != 0 { return (append(raw), !raw.isEmpty) }
-            let start = bytes.count
-            bytes.append(contentsOf: repeatElement(0, count: raw.count / 2))
-            let decoded = bytes.withUnsafeMutableBufferPointer {
-                UntrustedString.hex(raw, into: UnsafeMutableBufferPointer(rebasing: $0[start...]))
+            // Decoded aside (on the stack for a title or a path) and copied in at once:
+            // growing the text by zeros first and decoding into it cost twice as much.
+            let decoded = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: raw.count / 2) { scratch in
+                UntrustedString.hex(raw, into: scratch) ? append(UnsafeBufferPointer(scratch)) : nil
             }
-            if decoded { return (TextRange(start: start, end: bytes.count), false) }
-            bytes.removeSubrange(start...)
+            if let decoded { return (decoded, false) }
             return (append(raw), true)
         }
     }

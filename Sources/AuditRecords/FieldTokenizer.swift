@@ -45,17 +45,24 @@ enum FieldTokenizer {
             i += 1
             let valueStart = i
             var valueEnd: Int
-            if i < end, depth == 0, b[i] == UInt8(ascii: "'"), isKey("msg", b, keyStart, keyEnd) {
+            let opening = i < end ? b[i] : space
+            switch opening {
+            case UInt8(ascii: "'") where depth == 0 && isKey("msg", b, keyStart, keyEnd):
                 // A user-space message: its values may be double-quoted and hold a `'`
                 // (libaudit does not encode it in `acct="a'b"`), so the message ends at the
-                // first `'` outside double quotes.
+                // first `'` outside double quotes. Its fields are the record's.
                 i = endOfMessage(b, from: i + 1, to: end)
+                if i - valueStart >= 2, b[i - 1] == UInt8(ascii: "'") {
+                    tokenize(b, valueStart + 1, i - 1, into: &fields, floor: floor, depth: depth + 1)
+                    continue
+                }
                 valueEnd = i
-            } else if i < end, let close = closing(b[i]) {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "{"):
+                let close = opening == UInt8(ascii: "{") ? UInt8(ascii: "}") : opening
                 i = firstIndex(of: close, or: close, in: b, from: i + 1, to: end)
                 if i < end { i += 1 }  // include the closing delimiter
                 valueEnd = i
-            } else {
+            default:
                 i = firstIndex(of: space, or: space, in: b, from: i, to: end)
                 valueEnd = i
                 // … and a bare value may end the list (`hostname=?,`, `res=success)`).
@@ -63,15 +70,8 @@ enum FieldTokenizer {
                     valueEnd -= 1
                 }
             }
-            let isNestedMessage = depth == 0 && isKey("msg", b, keyStart, keyEnd) && valueEnd - valueStart >= 2
-                && b[valueStart] == UInt8(ascii: "'") && b[valueEnd - 1] == UInt8(ascii: "'")
-            if isNestedMessage {
-                tokenize(b, valueStart + 1, valueEnd - 1, into: &fields, floor: floor, depth: depth + 1)
-            } else {
-                if keyEnd == keyStart { continue }
-                valueEnd = max(valueEnd, valueStart)
-                fields.append(RecordField(keyStart: keyStart, keyEnd: keyEnd, valueStart: valueStart, valueEnd: valueEnd))
-            }
+            if keyEnd == keyStart { continue }
+            fields.append(RecordField(keyStart: keyStart, keyEnd: keyEnd, valueStart: valueStart, valueEnd: valueEnd))
         }
     }
 
