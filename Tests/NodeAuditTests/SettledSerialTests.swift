@@ -115,3 +115,25 @@ struct SettledStateSaverTests {
         #expect(depths.first == depths.last, "the save ran \(Int(depths.first) - Int(depths.last)) bytes deeper in the stack")
     }
 }
+
+@Suite("the stream state file's line")
+struct StreamStateLineTests {
+    @Test("`boot SERIAL LOST MS`, padded with spaces to a fixed size, reads back as written; numbers at their limits too")
+    func lineRoundTrips() throws {
+        let states = [
+            StreamState(boot: "0f6c2a8e-4b1d-4c3e-9a7f-2d5e8b1c3a90", highestSerialWritten: 8_123_456, kernelLost: 17,
+                        epochMilliseconds: 1_796_000_123_456),
+            StreamState(boot: "b", highestSerialWritten: 0, kernelLost: 0, epochMilliseconds: 0),
+            StreamState(boot: "x", highestSerialWritten: .max, kernelLost: .max, epochMilliseconds: .max),
+        ]
+        for state in states {
+            let line = state.line
+            #expect(line.count == StreamState.recordBytes)
+            let text = String(decoding: line, as: UTF8.self)
+            let expected = "\(state.boot) \(state.highestSerialWritten) \(state.kernelLost) \(state.epochMilliseconds)\n"
+            #expect(text.hasPrefix(expected))
+            #expect(text.dropFirst(expected.utf8.count).allSatisfy { $0 == " " })
+            #expect(StreamState(line: line) == state)
+        }
+    }
+}
