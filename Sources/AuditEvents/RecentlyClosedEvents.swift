@@ -15,6 +15,10 @@ struct RecentlyClosedEvents {
     /// Positions in `ring`, by hash; -1 is an empty slot.
     private var slots: [Int32]
     private let mask: Int
+    /// The highest serial ever remembered: a key above it is not here, which answers the
+    /// usual question (the first record of a new event) without touching the tables,
+    /// whose lines a busy node has mostly evicted by then (perf: a cache miss per event).
+    private var highestSerial: UInt64 = 0
 
     init(capacity: Int) {
         ring = Array(repeating: nil, count: max(1, capacity))
@@ -40,7 +44,7 @@ struct RecentlyClosedEvents {
         return nil
     }
 
-    func contains(_ key: EventKey) -> Bool { slot(of: key) != nil }
+    func contains(_ key: EventKey) -> Bool { key.stamp.serial <= highestSerial && slot(of: key) != nil }
 
     /// The slot that points at `position` of the ring.
     private func slot(at position: Int) -> Int? {
@@ -54,7 +58,8 @@ struct RecentlyClosedEvents {
 
     /// Remembers `key`, forgetting the oldest key when full.
     mutating func insert(_ key: EventKey) {
-        guard slot(of: key) == nil else { return }
+        guard !contains(key) else { return }
+        highestSerial = max(highestSerial, key.stamp.serial)
         if ring[cursor] != nil, let oldSlot = slot(at: cursor) { removeSlot(oldSlot) }
         ring[cursor] = key
         stamps[cursor] = key.stamp

@@ -114,6 +114,25 @@ struct EventAssemblerTests {
         #expect(assembler.counters.lateRecords == 1)
     }
 
+    @Test("events closed out of serial order: a late record of the lower serial is still recognised, an EOE after both is expected")
+    func lateRecordBelowANewerClosedEvent() throws {
+        let older = try records(11), newer = try records(12)
+        // 12 closes (its PROCTITLE) while 11 is still open; 11 closes after it; then a late
+        // SOCKADDR of 11 and the EOEs of both.
+        let input = [older[0], newer[0], newer[1], newer[2], older[1], older[2], older[1],
+                     try endOfEvent(older[0].stamp), try endOfEvent(newer[0].stamp)]
+        let (groups, assembler) = run(input, flush: false)
+        #expect(groups.map(\.key.stamp.serial) == [12, 11, 11])
+        #expect(groups[2].closeReason == .late)
+        #expect(assembler.counters.lateRecords == 1)
+        #expect(assembler.counters.orphanEndOfEvent == 0)
+        // A record of a serial above every closed one opens an event of its own.
+        let (later, laterAssembler) = run(input + [try records(13)[0]], flush: true)
+        #expect(later.last?.key.stamp.serial == 13)
+        #expect(later.last?.closeReason == .flushed)
+        #expect(laterAssembler.counters.lateRecords == 1)
+    }
+
     @Test("closed events are remembered up to the configured number: EOE after them is expected, beyond it orphaned")
     func closedEventMemory() throws {
         // 5000 single-record events through a memory of 100. After each, EOEs for events
