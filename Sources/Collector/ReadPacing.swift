@@ -4,7 +4,8 @@
 /// thousand execs a second (seven records each) would wake the collector thousands of
 /// times a second, and the wakeups would cost more than the records. So the loop reads
 /// in batches: a thin flow is read every `thinGatherMicroseconds` (measured side by side
-/// at 1,000 execs/s: 0.60–0.63× the CPU of reading after 5 ms; docs/performance.md), and
+/// at 1,000 execs/s: every 50 ms cost 0.60–0.63× the CPU of reading after 5 ms, every
+/// 100 ms 0.88–0.91× that of every 50 ms; docs/performance.md), and
 /// a thick one as soon as a read falls short of a full batch, after `gatherMicroseconds`.
 /// Events then wait at most that long more before the outputs' flush.
 ///
@@ -17,7 +18,7 @@ struct ReadPacing {
     /// A read of fewer messages than this, in a thick flow, waits `gatherMicroseconds`.
     static let batchMessages = 64
     static let gatherMicroseconds: UInt32 = 5000
-    static let thinGatherMicroseconds: UInt32 = 50_000
+    static let thinGatherMicroseconds: UInt32 = 100_000
     static let thinFlowMessagesPerSecond = 20_000
     /// What one queued record takes of the socket's receive buffer: the kernel allocates
     /// each record's message for 1 KiB of text, in a 2 KiB slab, plus its sk_buff.

@@ -12,7 +12,7 @@ struct RunCommand: ParsableCommand, BootstrapsLogging {
             By default nodeaudit registers as the kernel's audit daemon (one process may; \
             needs root), loads the rules of /etc/nodeaudit/rules.d, or when that does not exist the \
             Rules/ shipped with nodeaudit (auditctl syntax, see `nodeaudit rules`), \
-            and writes one JSON event per line (docs/events.md) within 50 ms of the event being \
+            and writes one JSON event per line (docs/events.md) within about 100 ms of the event being \
             complete. Its own messages and statistics go to stderr.
 
             Every event is attributed to its container (id, runtime, name) and Kubernetes pod \

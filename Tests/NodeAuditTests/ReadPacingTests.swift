@@ -14,7 +14,7 @@ struct ReadPacingTests {
         }
     }
 
-    @Test("a thin flow (1,000 execs/s: 7,000 records/s) is read every 50 ms; an idle loop is not paused")
+    @Test("a thin flow (1,000 execs/s: 7,000 records/s) is read once a thin gather (100 ms); an idle loop is not paused")
     func thinFlow() {
         var now: UInt64 = 1000
         var pacing = ReadPacing(receiveBufferBytes: Self.buffer, nowMilliseconds: now)
@@ -29,13 +29,15 @@ struct ReadPacingTests {
     func thickFlow() {
         var now: UInt64 = 1000
         var pacing = ReadPacing(receiveBufferBytes: Self.buffer, nowMilliseconds: now)
-        // 200 messages every 5 ms, then a short read: the window of 50 ms ends at the tenth read.
+        // 200 messages every 5 ms, then a short read: the first window (one thin gather
+        // long) ends after `windowRounds` of them.
+        let windowRounds = Int(ReadPacing.thinGatherMicroseconds / 1000 / 5)
         var pauses: [UInt32] = []
-        for _ in 0..<30 {
+        for _ in 0..<(windowRounds + 20) {
             pauses += Self.pauses(&pacing, count: 200, every: 5, reads: 1, from: &now)
             pauses.append(pacing.pause(afterReading: 3, nowMilliseconds: now))
         }
-        let afterFirstWindow = Array(pauses.dropFirst(20))
+        let afterFirstWindow = Array(pauses.dropFirst(2 * windowRounds))
         #expect(afterFirstWindow == Array(repeating: [0, ReadPacing.gatherMicroseconds], count: 20).flatMap { $0 }, "\(afterFirstWindow)")
         // A burst after a thin flow: at most one window of long pauses.
         var burst = ReadPacing(receiveBufferBytes: Self.buffer, nowMilliseconds: now)
@@ -44,7 +46,7 @@ struct ReadPacingTests {
         #expect(burstPauses.dropFirst() == [0, 0], "\(burstPauses)")
     }
 
-    @Test("a small receive buffer keeps the short gather for flows it could not hold for 50 ms")
+    @Test("a small receive buffer keeps the short gather for flows it could not hold for a thin gather")
     func smallBuffer() {
         var now: UInt64 = 1000
         var pacing = ReadPacing(receiveBufferBytes: 64 << 10, nowMilliseconds: now)
