@@ -30,6 +30,11 @@ final class RuntimeLaunchTracker {
     /// exec into a running container names the pod the container's processes showed.
     private var known: [String: Workload] = [:]
     private static let knownCapacity = 8192
+    /// Trusted supervisors (a shim, conmon) the stream showed exec'ing, by pid: a launch
+    /// whose supervisor is gone from `/proc` by the time it is read (a one-shot pod's shim
+    /// exits with its container) still has it trusted from its exec.
+    private var supervisorsSeen: [UInt32: UInt64] = [:]
+    private static let supervisorsSeenCapacity = 4096
     /// The most unclaimed launches whose pid files an orphan is compared with.
     private static let orphanCandidates = 16
     /// How long after a launch its pid files are looked for: the runtime writes them
@@ -62,10 +67,15 @@ final class RuntimeLaunchTracker {
             if helpers[pid] != nil, let argv = event.exec?.argv, argv.count == 2, event.text[argv[1]].equals("init") { return false }
             helpers[pid] = nil
         }
+        if !supervisorsSeen.isEmpty { supervisorsSeen[pid] = nil }
         guard programs.contains(exe) else { return false }
         let owner = event.paths.first { $0.item == 0 }?.owner?.id
-        guard programs.trusts(exe: exe, owner: owner, euid: process[.euid]?.id), RuntimePrograms.isOCIRuntime(exe),
-              let argv = event.exec?.argv.map({ event.text[$0].utf8String }), let command = RuntimeCommand.parse(argv) else {
+        let isTrusted = programs.trusts(exe: exe, owner: owner, euid: process[.euid]?.id)
+        guard isTrusted, RuntimePrograms.isOCIRuntime(exe) else {
+            if isTrusted { rememberSupervisor(pid, now: now) }
+            return true
+        }
+        guard let argv = event.exec?.argv.map({ event.text[$0].utf8String }), let command = RuntimeCommand.parse(argv) else {
             return true
         }
         let cwd = event.string(process.cwd)
@@ -96,8 +106,10 @@ final class RuntimeLaunchTracker {
         if workload == nil, let known = known[id] { workload = known }
         if workload == nil, let root { workload = files.stateWorkload(root: root, containerID: id) }
         if let workload { learn(workload) }
+        // The supervisor as `/proc` shows it; when it is gone already, as its exec showed it.
         let supervisor = ppid.flatMap { files.executable(procRoot: procRoot, pid: $0) }
-        let trusted = supervisor.map { $0.ownedByRoot && programs.contains($0.path[...]) } ?? false
+        let trusted = supervisor.map { $0.ownedByRoot && programs.contains($0.path[...]) }
+            ?? ppid.map { supervisorsSeen[$0] != nil } ?? false
         expire(now: now)
         launches.record(.init(runtimePID: pid, supervisorPID: ppid, supervisorTrusted: trusted, containerID: id,
                               action: command.action, workload: workload, pidSources: pidSources, seenAt: now))
@@ -153,6 +165,15 @@ final class RuntimeLaunchTracker {
             return pid
         }
         return nil
+    }
+
+    /// Remembers a trusted supervisor's exec (bounded: when full, the oldest half goes).
+    private func rememberSupervisor(_ pid: UInt32, now: UInt64) {
+        if supervisorsSeen.count >= Self.supervisorsSeenCapacity {
+            let newest = supervisorsSeen.values.sorted()[supervisorsSeen.count / 2]
+            supervisorsSeen = supervisorsSeen.filter { $0.value >= newest }
+        }
+        supervisorsSeen[pid] = now
     }
 
     /// Forgets launches and helpers past the retention (helpers exit without a word: the

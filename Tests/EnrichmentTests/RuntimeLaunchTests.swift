@@ -105,6 +105,29 @@ final class RuntimeLaunchTests {
         #expect(unclaimed.workload == nil && unclaimed.isUnattributed)
     }
 
+    @Test("a one-shot pod whose shim is gone before runc's exec is read: the shim's own exec vouches for it, and its process is the container's")
+    func goneShimSeenExecing() throws {
+        let goneShim: UInt32 = 800
+        // The shim's exec (no /proc entry is left for it), then runc create under it.
+        _ = try exec(pid: goneShim, ppid: 1, exe: "/bin/sh", ["containerd-shim-runc-v2", "-namespace", "k8s.io", "-id", "x"])
+        _ = try exec(pid: 801, ppid: goneShim, exe: "/usr/sbin/runc", runc("create", "--bundle", bundle.path, "--pid-file", "/nowhere", Self.container))
+        _ = try exec(pid: 802, ppid: 801, exe: "/usr/sbin/runc", ["runc", "init"])
+        let first = try exec(pid: 802, ppid: goneShim, exe: "/bin/busybox", ["/bin/sh", "-c", "x"])
+        #expect(first.workload?.container?.id == Self.container && !first.isUnattributed)
+        #expect(first.workload?.pod?.uid == Self.podUID)
+
+        // Control: a gone supervisor the stream did not show exec'ing is not trusted.
+        let unseen: UInt32 = 900
+        _ = try exec(pid: 901, ppid: unseen, exe: "/usr/sbin/runc", runc("create", "--bundle", bundle.path, "--pid-file", "/nowhere", Self.container))
+        let orphan = try exec(pid: 902, ppid: unseen, exe: "/bin/busybox", ["/bin/sh", "-c", "x"])
+        #expect(orphan.workload?.container == nil)
+        // Nor is one whose executable is not root's.
+        let foreign: UInt32 = 1000
+        _ = try exec(pid: foreign, ppid: 1, exe: "/bin/sh", ["containerd-shim-runc-v2"], owner: 1000)
+        _ = try exec(pid: 1001, ppid: foreign, exe: "/usr/sbin/runc", runc("create", "--bundle", bundle.path, "--pid-file", "/nowhere", Self.container))
+        #expect(try exec(pid: 1002, ppid: foreign, exe: "/bin/busybox", ["/bin/sh", "-c", "x"]).workload?.container == nil)
+    }
+
     @Test("a runtime command line naming FIFOs nobody writes to, as pid file, bundle and state (a root pod's own runc), is read without waiting")
     func fifosAreNotWaitedOn() throws {
         // Every file the launch names is a FIFO: reading one that waited would hold the
