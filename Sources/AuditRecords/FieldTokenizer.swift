@@ -46,8 +46,7 @@ enum FieldTokenizer {
             let valueStart = i
             var valueEnd: Int
             let opening = i < end ? b[i] : space
-            switch opening {
-            case UInt8(ascii: "'") where depth == 0 && isKey("msg", b, keyStart, keyEnd):
+            if opening == UInt8(ascii: "'"), depth == 0, isKey("msg", b, keyStart, keyEnd) {
                 // A user-space message: its values may be double-quoted and hold a `'`
                 // (libaudit does not encode it in `acct="a'b"`), so the message ends at the
                 // first `'` outside double quotes. Its fields are the record's.
@@ -57,12 +56,11 @@ enum FieldTokenizer {
                     continue
                 }
                 valueEnd = i
-            case UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "{"):
-                let close = opening == UInt8(ascii: "{") ? UInt8(ascii: "}") : opening
+            } else if let close = closing(opening) {
                 i = firstIndex(of: close, or: close, in: b, from: i + 1, to: end)
                 if i < end { i += 1 }  // include the closing delimiter
                 valueEnd = i
-            default:
+            } else {
                 i = firstIndex(of: space, or: space, in: b, from: i, to: end)
                 valueEnd = i
                 // … and a bare value may end the list (`hostname=?,`, `res=success)`).

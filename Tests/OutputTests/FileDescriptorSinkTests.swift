@@ -35,16 +35,12 @@ struct FileDescriptorSinkTests {
         }
     }
 
-    static func lines(_ count: Int, tag: String) -> [UInt8] {
-        Array((0..<count).map { "{\"\(tag)\":\($0)}\n" }.joined().utf8)
-    }
-
     @Test("a large batch handed over whole is written at once; lines and small batches wait for the flush; order is kept")
     func batchesAndLines() throws {
         let pipe = try Pipe()
         let sink = FileDescriptorSink(fd: pipe.writeEnd, name: "pipe")
-        let line = Self.lines(1, tag: "line")
-        let large = Self.lines(3000, tag: "large")
+        let line = QueuedSinkTests.lines(1, tag: "line")
+        let large = QueuedSinkTests.lines(3000, tag: "large")
         #expect(large.count >= 16 * 1024 && line.count + large.count < 65536, "above the direct size, within a pipe's buffer")
 
         try sink.write(line)
