@@ -222,6 +222,12 @@ public final class ProcessLineage: @unchecked Sendable {
     @exclusivity(unchecked) private var processes: [UInt32: Process] = [:]
     @exclusivity(unchecked) private var clock: UInt64 = 0
     public private(set) var evicted: UInt64 = 0
+    /// On the node the stream comes from (nil for a log from elsewhere): whether the
+    /// process now at a pid started before a moment (milliseconds since the epoch). A fork
+    /// at that moment did not make it, whatever pid the fork returned: the forker was in a
+    /// pid namespace of its own outside any container (`unshare --pid`), where any local
+    /// user may choose the pids its forks return, and aim one at a process of the node.
+    public var startedBefore: (@Sendable (UInt32, UInt64) -> Bool)?
     /// The renderer's thread, once it traces (debug builds check it; seeding from /proc
     /// comes before, on the thread that builds the pipeline).
     @exclusivity(unchecked) private var owner = ThreadOwner("ProcessLineage")
@@ -263,21 +269,34 @@ public final class ProcessLineage: @unchecked Sendable {
             let sameProcess = own?.continues(under: ppid) ?? false
             event.lineage = Lineage(parent: parent, ancestors: ancestors, processExec: sameProcess ? own?.ancestor.exec : nil)
         }
-        record(event, pid: pid, ppid: ppid, known: own)
+        let process = record(event, pid: pid, ppid: ppid, known: own)
         if let syscall = event.syscall, syscall.success == true, let child = syscall.exit, child > 0, child <= Int64(UInt32.max),
-           let name = syscall.name, Self.makesProcess(name) {
+           let name = syscall.name, Self.makesProcess(name), Self.namesNodePIDs(event, process) {
             recordFork(child: UInt32(child), parent: pid, at: event.key.stamp)
         }
+    }
+
+    /// Whether the pids a process's fork returns are the node's. A fork returns the child's
+    /// pid in the forker's own pid namespace: in a container that is a small number that
+    /// names some other process of the node (containerd, kubelet, a shim), and taking it
+    /// for the child would rewrite that process's place in the tree. The runtime's own
+    /// stages fork on the node's side, whatever cgroup they were read in. A process in a
+    /// container keeps the parent its events report.
+    private static func namesNodePIDs(_ event: AuditEvent, _ process: Process) -> Bool {
+        process.containerID == nil && (event.isRuntimeProcess || event.workload?.container == nil)
     }
 
     /// A fork the stream showed: the child starts as a copy of its parent, and keeps it as
     /// its parent whoever adopts it later. The fork's event can come after the child's
     /// own exec (the parent's clone returns later than the child runs): a child that
     /// exec'd after the fork began keeps what its exec said. Otherwise the pid is taken
-    /// for a new process.
+    /// for a new process, unless the process the node now has there started before the
+    /// fork (`startedBefore`).
     private func recordFork(child: UInt32, parent: UInt32, at forkStamp: AuditStamp) {
         guard let forker = processes[parent] else { return }
-        if let existing = processes[child], let seen = existing.lastEvent,
+        let existing = processes[child]
+        if existing != nil, startedBefore?(child, forkStamp.epochMilliseconds) == true { return }
+        if let existing, let seen = existing.lastEvent,
            (seen.seconds, seen.milliseconds) >= (forkStamp.seconds, forkStamp.milliseconds) {
             link(existing, to: parent)
             existing.forkedBy = parent
@@ -301,7 +320,7 @@ public final class ProcessLineage: @unchecked Sendable {
     }
 
     /// `known`: what the table held for `pid` before this event.
-    private func record(_ event: AuditEvent, pid: UInt32, ppid: UInt32?, known: Process?) {
+    private func record(_ event: AuditEvent, pid: UInt32, ppid: UInt32?, known: Process?) -> Process {
         let process: Process
         if let known, known.continues(under: ppid) {
             process = known
@@ -311,6 +330,7 @@ public final class ProcessLineage: @unchecked Sendable {
         }
         if let ppid, process.ppid != ppid { link(process, to: ppid) }
         process.update(from: event, at: clock, argvByteLimit: argvByteLimit)
+        return process
     }
 
     /// Makes `ppid` the parent of `process`, moving it from its former parent's children

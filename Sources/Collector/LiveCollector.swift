@@ -100,7 +100,7 @@ package final class LiveCollector {
                 try KubernetesAuditIntake(settings, settledWrites: { output.settledWrites })
             }
         } catch {
-            output.close(timeoutMilliseconds: 0)
+            _ = output.close(timeoutMilliseconds: 0)
             throw error
         }
         pipeline = EventPipeline(options: options.events, sink: output, extraSteps: [configChanges] + (kubernetesAudit.map { [$0.join] } ?? []),

@@ -83,6 +83,15 @@ package struct ProcFS: Sendable {
         return (exe, comm, cmdline.split(separator: 0, omittingEmptySubsequences: false).dropLast().map(Array.init))
     }
 
+    /// Whether the process now at `pid` started before `epochMilliseconds`, by more than the
+    /// two clock ticks its start time may be off: then nothing that happened at that
+    /// moment started it. False when it is gone.
+    package func startedBefore(_ pid: UInt32, epochMilliseconds: UInt64) -> Bool {
+        guard let stat = stat(pid) else { return false }
+        let boot = Int64(epochMilliseconds) - Self.bootOffsetMilliseconds()
+        return Int64((stat.startTicks + 2) * millisecondsPerTick) < boot
+    }
+
     /// Tells `lineage` of every process running now, so that the first events' ancestry
     /// reaches the processes that started before nodeaudit.
     package func seed(_ lineage: ProcessLineage) {

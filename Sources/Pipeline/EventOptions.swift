@@ -105,7 +105,11 @@ package struct EventOptions: Sendable {
     package func lineage() -> ProcessLineage? {
         guard ancestryDepth > 0 else { return nil }
         let lineage = ProcessLineage(depth: ancestryDepth, capacity: ancestryProcesses)
-        if let hostProcRoot { ProcFS(root: hostProcRoot).seed(lineage) }
+        if let hostProcRoot {
+            let proc = ProcFS(root: hostProcRoot)
+            proc.seed(lineage)
+            lineage.startedBefore = proc.startedBefore
+        }
         return lineage
     }
 

@@ -86,15 +86,64 @@ extension KernelSuite {
             let execs = Self.markerTrues(try run.events(), marker)
             #expect(execs.count == 300, "\(execs.count) of 300 marker execs")
             var endingAtFirst = 0
+            var wrong: [String] = []
             for event in execs {
                 let process = Live.process(event)
                 let parent = process["parent"] as? [String: Any]
                 #expect(parent?["exe"] as? String == "/bin/busybox", "parent of \(Live.argv(event)): \(parent ?? [:])")
                 let ancestors = process["ancestors"] as? [[String: Any]] ?? []
-                if ancestors.last?["pid"] as? Int == first { endingAtFirst += 1 }
+                if ancestors.last?["pid"] as? Int == first {
+                    endingAtFirst += 1
+                } else if wrong.count < 5 {
+                    // What a wrong chain looked like: where the event was placed, and the chain.
+                    let container = (event["container"] as? [String: Any])?["id"] as? String
+                    wrong.append("\(Live.argv(event)) container \(container ?? "none") host \(event["host"] ?? "-") parent \(parent ?? [:]) ancestors \(ancestors)")
+                }
             }
-            let sample = execs.first.map { Live.process($0)["ancestors"] ?? [] } ?? []
-            #expect(endingAtFirst == execs.count, "\(endingAtFirst) of \(execs.count) end at the container's first process (pid \(first)); the first's: \(sample)")
+            #expect(endingAtFirst == execs.count,
+                    "\(endingAtFirst) of \(execs.count) end at the container's first process (pid \(first)); wrong ones: \(wrong.joined(separator: "; "))")
+        }
+
+        @Test("a fork in a pid namespace of its own (unshare --pid) that returns the pid of a live shell of the node: the shell keeps its place, and its child names it")
+        func forkAimedFromPrivateNamespace() throws {
+            let marker = Live.marker()
+            let shell = URL(fileURLWithPath: "/bin/sh").resolvingSymlinksInPath().path
+            let script = "read line; /bin/echo \(marker) victim"
+            let victim = Process()
+            victim.executableURL = URL(fileURLWithPath: "/bin/sh")
+            victim.arguments = ["-c", script]
+            let input = Pipe()
+            victim.standardInput = input
+            var aimedAt: Int32 = 0
+            let run = try Live.withLiveRun(["--ancestry-depth", "4"]) { live in
+                try victim.run()
+                aimedAt = victim.processIdentifier
+                try #require(try live.barrier(), "the events did not reach the output")
+                // As root in a new pid namespace, the shell there sets the pid its next fork
+                // returns: the victim's.
+                let attacker = try Command.run(Command.which("unshare")!, [
+                    "--pid", "--fork", "--mount-proc", "/bin/sh", "-c",
+                    "echo \(aimedAt - 1) > /proc/sys/kernel/ns_last_pid && /bin/true \(marker) attacker"])
+                try #require(attacker.status == 0, "unshare: \(attacker.stderr)")
+                try #require(try live.barrier(), "the events did not reach the output")
+                input.fileHandleForWriting.write(Data("go\n".utf8))
+                victim.waitUntilExit()
+                try #require(try live.barrier(), "the events did not reach the output")
+            }
+            let events = try run.events()
+            let victimPID = Int(aimedAt)
+            let aimed = events.contains { event in
+                let exit = (event["syscall"] as? [String: Any])?["exit"] as? Int
+                return ["clone", "fork", "vfork"].contains(Live.syscallName(event) ?? "") && Live.pid(event) != victimPID && exit == victimPID
+            }
+            try #require(aimed, "no fork in the namespace returned pid \(victimPID): the test did not aim")
+            let echo = try #require(Live.execEvents(events, marker: marker).first { Live.argv($0).first == "/bin/echo" })
+            let parent = Live.process(echo)["parent"] as? [String: Any] ?? [:]
+            let parentPID = parent["pid"] as? Int
+            let parentExe = parent["exe"] as? String
+            let parentArguments = parent["args"] as? [String]
+            #expect(parentPID == victimPID && parentExe == shell, "\(parent)")
+            #expect(parentArguments == ["/bin/sh", "-c", script], "the victim's arguments: \(parent)")
         }
 
         @Test("a filter dropping /usr/bin/true removes exactly the marker execs and counts them; a label reaches every descendant of a 3-level tree")

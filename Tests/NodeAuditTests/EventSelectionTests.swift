@@ -445,6 +445,65 @@ struct ContainerAncestryTests {
         #expect(parentExe(4) == "/usr/bin/containerd-shim-runc-v2" && ancestors(4) == [1])
     }
 
+    @Test("a fork inside a container returns the child's pid in the container's namespace: it names no process of the node, whose tree stays as it was")
+    func containerForkNamesNoNodeProcess() throws {
+        func fork(_ serial: Int, pid: Int, ppid: Int, child: Int, exe: String) -> String {
+            ProcessLabelTests.fork(serial, pid: pid, ppid: ppid, child: child, exe: exe)
+        }
+        let lines = [
+            ProcessLabelTests.exec(1, pid: 50, ppid: 1, exe: "/usr/bin/containerd-shim-runc-v2"),
+            ProcessLabelTests.exec(2, pid: 60, ppid: 50, exe: "/bin/sh"),       // the container's first process
+            fork(3, pid: 60, ppid: 50, child: 7, exe: "/bin/sh"),               // its child: pid 7 in the container, 61 on the node
+            ProcessLabelTests.exec(4, pid: 61, ppid: 60, exe: "/usr/bin/curl"),
+            ProcessLabelTests.exec(5, pid: 7, ppid: 2, exe: "/usr/sbin/containerd"), // the node's pid 7, seen later
+            fork(6, pid: 60, ppid: 50, child: 50, exe: "/bin/sh"),              // pid 50 in the container: the shim's on the node
+            ProcessLabelTests.exec(7, pid: 70, ppid: 50, exe: "/usr/bin/host-helper"),
+            ProcessLabelTests.exec(8, pid: 80, ppid: 7, exe: "/usr/bin/ctr"),
+            fork(9, pid: 50, ppid: 1, child: 90, exe: "/usr/bin/containerd-shim-runc-v2"), // the node's forks are followed
+            ProcessLabelTests.exec(10, pid: 90, ppid: 1, exe: "/usr/sbin/runc"),
+        ]
+        let sink = MemorySink()
+        let pipeline = EventPipeline(enrichers: [FixedContainer(pids: [60, 61])], encoder: NativeJSONEncoder(),
+                                     lineage: ProcessLineage(depth: 8, capacity: 64), sink: sink)
+        for line in lines { try pipeline.add(try Fixtures.record(line)) }
+        try pipeline.finish()
+        let events = try Command.jsonLines(Data(sink.bytes)).map(processObject)
+        try #require(events.count == lines.count)
+        func parent(_ index: Int) -> [String: Any] { events[index]["parent"] as? [String: Any] ?? [:] }
+        func ancestors(_ index: Int) -> [Int] { (events[index]["ancestors"] as? [[String: Any]] ?? []).compactMap { $0["pid"] as? Int } }
+        #expect(parent(3)["pid"] as? Int == 60 && ancestors(3) == [], "curl's: \(parent(3)) \(ancestors(3))")
+        #expect(parent(6)["exe"] as? String == "/usr/bin/containerd-shim-runc-v2", "the shim stays the shim: \(parent(6))")
+        #expect(ancestors(6) == [1], "\(ancestors(6))")
+        #expect(parent(7)["exe"] as? String == "/usr/sbin/containerd" && ancestors(7) == [2], "pid 7 is containerd: \(parent(7)) \(ancestors(7))")
+        #expect(parent(9)["pid"] as? Int == 50 && parent(9)["exe"] as? String == "/usr/bin/containerd-shim-runc-v2",
+                "a node process's fork still names the forker: \(parent(9))")
+    }
+
+    @Test("on the node, a fork whose pid names a process that started before it (a pid namespace outside containers) leaves that process as it was")
+    func forkAimedAtAnOlderProcess() throws {
+        let lines = [
+            ProcessLabelTests.exec(1, pid: 30, ppid: 1, exe: "/usr/sbin/sshd"),
+            ProcessLabelTests.exec(2, pid: 40, ppid: 1, exe: "/usr/bin/unshare"),
+            ProcessLabelTests.fork(3, pid: 40, ppid: 1, child: 30, exe: "/usr/bin/unshare"), // aimed at sshd's pid
+            ProcessLabelTests.exec(4, pid: 31, ppid: 30, exe: "/usr/bin/bash"),
+            ProcessLabelTests.fork(5, pid: 40, ppid: 1, child: 41, exe: "/usr/bin/unshare"), // its real child
+            ProcessLabelTests.exec(6, pid: 41, ppid: 1, exe: "/usr/bin/true"),
+        ]
+        let lineage = ProcessLineage(depth: 4, capacity: 64)
+        lineage.startedBefore = { pid, _ in pid == 30 }
+        let sink = MemorySink()
+        let pipeline = EventPipeline(enrichers: [], encoder: NativeJSONEncoder(), lineage: lineage, sink: sink)
+        for line in lines { try pipeline.add(try Fixtures.record(line)) }
+        try pipeline.finish()
+        let events = try Command.jsonLines(Data(sink.bytes)).map(processObject)
+        try #require(events.count == lines.count)
+        let login = events[3]["parent"] as? [String: Any]
+        #expect(login?["exe"] as? String == "/usr/sbin/sshd" && (events[3]["ancestors"] as? [[String: Any]])?.first?["pid"] as? Int == 1,
+                "sshd stays sshd: \(login ?? [:])")
+        let adopted = events[5]["parent"] as? [String: Any]
+        #expect(adopted?["pid"] as? Int == 40 && adopted?["exe"] as? String == "/usr/bin/unshare", "a new child is still followed: \(adopted ?? [:])")
+    }
+
     @Test("runc's init stages read in the container's cgroup (a late read) are not its processes: the ancestors still end at the first process")
     func runtimeStagesAreNotAncestors() throws {
         // Exec events with their EXECVE record: what makes a process's program its own.
