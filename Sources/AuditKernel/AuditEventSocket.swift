@@ -127,17 +127,21 @@ package final class AuditEventSocket {
         registered = false
     }
 
-    /// Reads every message waiting, without blocking, and hands each audit record to
-    /// `record(type, payload)`. Returns how many records were read; throws when the
+    /// Reads the messages waiting, without blocking, at most `batchLimit` system calls of
+    /// `slotCount` messages, and hands each audit record to `record(type, payload)`: a
+    /// flood that comes faster than its records are handled must not keep the caller
+    /// from its other work (flushing the events, a stop request). Returns how many
+    /// records were read, and whether the socket was read to its end; throws when the
     /// kernel refused a request (registration) or the socket failed, or when `record`
     /// threw (the rest of that read is left unread).
-    package func drain<E: Error>(_ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
+    package func drain<E: Error>(batchLimit: Int, _ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void)
+        throws(StreamReadError<E>) -> (records: Int, emptied: Bool) {
         var records = 0
-        while true {
+        for _ in 0..<batchLimit {
             let received = nodeaudit_receive_messages(fd, messages, UInt32(Self.slotCount), Int32(MSG_DONTWAIT))
             if received < 0 {
                 switch errno {
-                case EAGAIN, EWOULDBLOCK: return records
+                case EAGAIN, EWOULDBLOCK: return (records, true)
                 case EINTR: continue
                 case ENOBUFS:
                     counters.overflows += 1
@@ -154,8 +158,9 @@ package final class AuditEventSocket {
             if let refusal { throw .kernel(refusal) }
             // Fewer than asked for: the socket was empty (an error after the last one
             // received, such as an overflow, is reported by the next call).
-            if received < Self.slotCount { return records }
+            if received < Self.slotCount { return (records, true) }
         }
+        return (records, false)
     }
 
     /// Walks the netlink messages in one datagram; a kernel refusal goes to `refusal`.

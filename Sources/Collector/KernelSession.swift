@@ -139,18 +139,33 @@ package final class KernelSession {
     /// the other way, an event logged across the registration lost its order: its last
     /// records, taken from unicast, closed it as an event of their own, and its first
     /// ones, still waiting on multicast, came after as a late event.
-    package func read<E: Error>(_ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
+    ///
+    /// Each socket is read at most `batchLimit` times (`readBatchLimit`: about a
+    /// thousand records); unicast waits while multicast has more.
+    package func read<E: Error>(batchLimit: Int = KernelSession.readBatchLimit,
+                                _ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
         var read = 0
-        if let multicast = handover?.multicast { read += try drain(multicast, into: record) }
-        read += try drain(socket, into: record)
+        var multicastEmptied = true
+        if let multicast = handover?.multicast {
+            (read, multicastEmptied) = try drain(multicast, batchLimit: batchLimit, into: record)
+        }
+        if multicastEmptied { read += try drain(socket, batchLimit: batchLimit, into: record).records }
         advanceHandover()
         return read
     }
 
-    private func drain<E: Error>(_ socket: AuditEventSocket,
-                                 into record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
+    /// Reads of the socket per `read`: a few milliseconds of work between the loop's
+    /// flushes and checks for a stop request, whatever the rate.
+    package static let readBatchLimit = 16
+    /// Reads at stop: half a million records, more than a receive buffer holds (each
+    /// takes about 2.5 KiB of it).
+    static let closingBatchLimit = 8192
+
+    private func drain<E: Error>(_ socket: AuditEventSocket, batchLimit: Int,
+                                 into record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void)
+        throws(StreamReadError<E>) -> (records: Int, emptied: Bool) {
         let deduplicating = handover != nil
-        return try socket.drain { (type, payload) throws(E) in
+        return try socket.drain(batchLimit: batchLimit) { (type, payload) throws(E) in
             if deduplicating, handover?.deduplicator.isNew(type: type, payload: payload) == false { return }
             try record(type, payload)
         }
@@ -192,7 +207,9 @@ package final class KernelSession {
     package func close<E: Error>(readingRest record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
         socket.unregister()
         var consumerFailure: E?
-        do throws(StreamReadError<E>) { _ = try read(record) } catch {
+        // Once the pid is given back, unicast has only what the kernel had sent: its
+        // receive buffer, read to the end (a multicast reader's flood is cut short).
+        do throws(StreamReadError<E>) { _ = try read(batchLimit: Self.closingBatchLimit, record) } catch {
             switch error {
             case .kernel(let failure): diagnostics.error("reading the last records: \(failure)")
             case .consumer(let failure): consumerFailure = failure

@@ -18,7 +18,7 @@ extension KernelSuite {
 
             init() throws {
                 directory = try Fixtures.temporaryDirectory("apiserver-log")
-                FileManager.default.createFile(atPath: path, contents: nil)
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
             }
 
             deinit { try? FileManager.default.removeItem(at: directory) }
@@ -45,7 +45,7 @@ extension KernelSuite {
                 rotations += 1
                 let aside = directory.appendingPathComponent("audit-2026-12-06T10-00-0\(rotations).000.log")
                 try FileManager.default.moveItem(atPath: path, toPath: aside.path)
-                FileManager.default.createFile(atPath: path, contents: nil)
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
             }
         }
 
@@ -141,7 +141,7 @@ extension KernelSuite {
                 #expect(Wait.until(seconds: 20) { ((try? Self.auditIDs(live, tag: tag).count) ?? 0) >= 9 })
                 // Gone, then back (a new file: the follower moves to it whenever it looks).
                 try FileManager.default.removeItem(atPath: log.path)
-                FileManager.default.createFile(atPath: log.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: log.path, contents: nil)
                 try log.write(8..<10, tag: tag)
                 #expect(Wait.until(seconds: 20) { ((try? Self.auditIDs(live, tag: tag).count) ?? 0) >= 11 })
                 try #require(try live.barrier(), "the node's events did not reach the output")

@@ -155,7 +155,7 @@ extension KernelSuite {
             let apiDirectory = try Fixtures.temporaryDirectory("apiserver-log")
             defer { try? FileManager.default.removeItem(at: apiDirectory) }
             let apiLog = apiDirectory.appendingPathComponent("audit.log")
-            FileManager.default.createFile(atPath: apiLog.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: apiLog.path, contents: nil)
             let append = { (line: String) in
                 let handle = try FileHandle(forWritingTo: apiLog)
                 try handle.seekToEnd()

@@ -167,6 +167,39 @@ extension KernelSuite {
             #expect(run.finalCounter("in_flight") == 0)
         }
 
+        @Test("SIGTERM while a flood comes faster than nodeaudit handles it: it stops, gives the audit pid back and leaves no event in flight")
+        func stopDuringFlood() throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-flood-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let rules = directory.appendingPathComponent("rules")
+            try FileManager.default.copyItem(at: Fixtures.repositoryRoot.appendingPathComponent("Rules"), to: rules)
+            try "-a always,exit -F arch=b64 -S getpgid -F key=\(Self.marker())\n"
+                .write(to: rules.appendingPathComponent("95-flood.rules"), atomically: true, encoding: .utf8)
+            // Two processes calling getpgid(2) as fast as they can: more records than any
+            // collector handles, for as long as the test lasts (the stop included).
+            var floods: [Process] = []
+            defer {
+                for flood in floods where flood.isRunning { kill(flood.processIdentifier, SIGKILL) }
+                floods.forEach { $0.waitUntilExit() }
+            }
+            let run = try Self.withLiveRun(["--rules", rules.path]) { live in
+                for _ in 0..<2 {
+                    let flood = Process()
+                    flood.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+                    flood.arguments = ["-c", "import os\nwhile True: os.getpgid(0)"]
+                    try flood.run()
+                    floods.append(flood)
+                }
+                let flowing = Wait.until(seconds: 60) {
+                    ((try? FileManager.default.attributesOfItem(atPath: live.stdoutFile.path))?[.size] as? Int ?? 0) > 4 << 20
+                }
+                try #require(flowing, "the flood's events did not reach the output")
+            }
+            #expect(floods.allSatisfy { $0.isRunning }, "the flood ended before the stop")
+            #expect(run.finalCounter("in_flight") == 0, "\(run.stderr.suffix(600))")
+        }
+
         @Test("SIGTERM during a burst: every exec logged before the signal is in the output; the audit pid is 0 after")
         func stopDuringBurst() throws {
             let snapshot = try KernelAudit.Snapshot.take()
