@@ -140,16 +140,16 @@ package final class KernelSession {
     /// records, taken from unicast, closed it as an event of their own, and its first
     /// ones, still waiting on multicast, came after as a late event.
     ///
-    /// Each socket is read at most `batchLimit` times (`readBatchLimit`: about a
-    /// thousand records); unicast waits while multicast has more.
+    /// The socket is read at most `batchLimit` times (`readBatchLimit`: about a thousand
+    /// records). A hand-over reads both sockets to their end, as its order and its
+    /// deduplication need: a unicast socket left behind while multicast has more would
+    /// still hold copies once the hand-over's deduplication has ended.
     package func read<E: Error>(batchLimit: Int = KernelSession.readBatchLimit,
                                 _ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
         var read = 0
-        var multicastEmptied = true
-        if let multicast = handover?.multicast {
-            (read, multicastEmptied) = try drain(multicast, batchLimit: batchLimit, into: record)
-        }
-        if multicastEmptied { read += try drain(socket, batchLimit: batchLimit, into: record).records }
+        let limit = handover == nil ? batchLimit : Int.max
+        if let multicast = handover?.multicast { read += try drain(multicast, batchLimit: limit, into: record).records }
+        read += try drain(socket, batchLimit: limit, into: record).records
         advanceHandover()
         return read
     }
