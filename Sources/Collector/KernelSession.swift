@@ -144,14 +144,16 @@ package final class KernelSession {
     /// records). A hand-over reads both sockets to their end, as its order and its
     /// deduplication need: a unicast socket left behind while multicast has more would
     /// still hold copies once the hand-over's deduplication has ended.
+    /// `emptied`: false when the bound ended the read with records still waiting.
     package func read<E: Error>(batchLimit: Int = KernelSession.readBatchLimit,
-                                _ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void) throws(StreamReadError<E>) -> Int {
+                                _ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void)
+        throws(StreamReadError<E>) -> (records: Int, emptied: Bool) {
         var read = 0
         let limit = handover == nil ? batchLimit : Int.max
         if let multicast = handover?.multicast { read += try drain(multicast, batchLimit: limit, into: record).records }
-        read += try drain(socket, batchLimit: limit, into: record).records
+        let unicast = try drain(socket, batchLimit: limit, into: record)
         advanceHandover()
-        return read
+        return (read + unicast.records, unicast.emptied)
     }
 
     /// Reads of the socket per `read`: a few milliseconds of work between the loop's

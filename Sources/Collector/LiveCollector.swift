@@ -204,11 +204,12 @@ package final class LiveCollector {
         guard let session else { return .failed }
         var ticker = Ticker(now: WallClock.nowMilliseconds(), firstAfterOneInterval: [.driftCheck, .statistics])
         var pacing = ReadPacing(receiveBufferBytes: Int(options.receiveBufferBytes), nowMilliseconds: MonotonicClock.nowMilliseconds())
-        var lastRead = 0
+        var lastRead = (records: 0, emptied: true)
         while ProcessSignals.stopRequested == nil {
             // One wakeup per batch of records, not one per record (an idle node sleeps in
             // the wait below until the first record).
-            let pause = pacing.pause(afterReading: lastRead, nowMilliseconds: MonotonicClock.nowMilliseconds())
+            let pause = pacing.pause(afterReading: lastRead.records, emptied: lastRead.emptied,
+                                     nowMilliseconds: MonotonicClock.nowMilliseconds())
             if pause > 0 { usleep(pause) }
             guard session.waitForRecords(milliseconds: 100) else {
                 diagnostics.error("waiting for audit records: \(SystemError.current)")
@@ -271,21 +272,21 @@ package final class LiveCollector {
         }
     }
 
-    /// Hands every waiting record to the pipeline.
-    @discardableResult
-    private func readAvailable() throws(LoopError) -> Int {
-        guard let session else { return 0 }
-        let count: Int
+    /// Hands the waiting records, up to the session's bound, to the pipeline; says whether
+    /// any were left.
+    private func readAvailable() throws(LoopError) -> (records: Int, emptied: Bool) {
+        guard let session else { return (0, true) }
+        let read: (records: Int, emptied: Bool)
         do throws(StreamReadError<SinkError>) {
-            count = try session.read(addRecord)
+            read = try session.read(addRecord)
         } catch {
             switch error {
             case .kernel(let failure): throw .kernel(failure)
             case .consumer(let failure): throw .output(failure)
             }
         }
-        pipeline.countInput(lines: UInt64(count))
-        return count
+        pipeline.countInput(lines: UInt64(read.records))
+        return read
     }
 
     /// Parses one record into the pipeline; a record that is none is counted and said.
@@ -519,7 +520,7 @@ package final class LiveCollector {
         var quietRounds = 0
         while quietRounds < Self.stopQuietRounds, WallClock.nowMilliseconds() < deadline, pipeline.newestRecordMilliseconds <= stopTime {
             _ = session.waitForRecords(milliseconds: Self.stopWaitMilliseconds)
-            let read = (try? readAvailable()) ?? 0
+            let read = (try? readAvailable())?.records ?? 0
             quietRounds = read == 0 ? quietRounds + 1 : 0
         }
     }

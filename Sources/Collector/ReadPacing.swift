@@ -38,8 +38,10 @@ struct ReadPacing {
     }
 
     /// The pause, in microseconds, after a read of `count` messages at `now` (0: read
-    /// again once records are there; an idle loop sleeps in its wait instead).
-    mutating func pause(afterReading count: Int, nowMilliseconds now: UInt64) -> UInt32 {
+    /// again once records are there; an idle loop sleeps in its wait instead). A read
+    /// that stopped at its bound with records still waiting (`emptied` false) is followed
+    /// at once: pausing then would cap the flow at one bounded read per gather.
+    mutating func pause(afterReading count: Int, emptied: Bool = true, nowMilliseconds now: UInt64) -> UInt32 {
         windowMessages += count
         let elapsed = now &- windowStart
         if elapsed >= UInt64(Self.thinGatherMicroseconds / 1000) {
@@ -47,7 +49,7 @@ struct ReadPacing {
             windowStart = now
             windowMessages = 0
         }
-        guard count > 0 else { return 0 }
+        guard count > 0, emptied else { return 0 }
         if isThin { return Self.thinGatherMicroseconds }
         return count < Self.batchMessages ? Self.gatherMicroseconds : 0
     }

@@ -46,6 +46,18 @@ struct ReadPacingTests {
         #expect(burstPauses.dropFirst() == [0, 0], "\(burstPauses)")
     }
 
+    @Test("a read that stopped at its bound with records waiting is followed at once, in a thin window too")
+    func boundedRead() {
+        var now: UInt64 = 1000
+        var pacing = ReadPacing(receiveBufferBytes: Self.buffer, nowMilliseconds: now)
+        // A thin flow, then a burst that one bounded read does not empty.
+        _ = Self.pauses(&pacing, count: 350, every: 50, reads: 4, from: &now)
+        #expect(pacing.pause(afterReading: 1024, emptied: false, nowMilliseconds: now) == 0)
+        #expect(pacing.pause(afterReading: 1024, emptied: false, nowMilliseconds: now + 1) == 0)
+        #expect(pacing.pause(afterReading: 300, emptied: true, nowMilliseconds: now + 2) == ReadPacing.thinGatherMicroseconds,
+                "the window (100 ms) has not ended: still thin")
+    }
+
     @Test("a small receive buffer keeps the short gather for flows it could not hold for a thin gather")
     func smallBuffer() {
         var now: UInt64 = 1000
