@@ -189,10 +189,11 @@ final class RuntimeLaunchTracker {
     /// starts, nothing else here needs asking.
     var isFollowing: Bool { launches.count > 0 || !helpers.isEmpty }
 
-    /// The launches followed and the containers known, with their bounds.
+    /// The launches followed, the containers known and the supervisors seen, with their bounds.
     var tables: [TableSize] {
         [TableSize("container_launches", entries: launches.count, capacity: launches.capacity),
-         TableSize("containers", entries: known.count, capacity: Self.knownCapacity)]
+         TableSize("containers", entries: known.count, capacity: Self.knownCapacity),
+         TableSize("container_supervisors", entries: supervisorsSeen.count, capacity: Self.supervisorsSeenCapacity)]
     }
 
     /// Whether `pid` is the runtime's init helper of a launch the stream showed (its

@@ -110,6 +110,7 @@ final class RuntimeLaunchTests {
         let goneShim: UInt32 = 800
         // The shim's exec (no /proc entry is left for it), then runc create under it.
         _ = try exec(pid: goneShim, ppid: 1, exe: "/bin/sh", ["containerd-shim-runc-v2", "-namespace", "k8s.io", "-id", "x"])
+        #expect(resolver.tables.contains(TableSize("container_supervisors", entries: 1, capacity: 4096)), "\(resolver.tables)")
         _ = try exec(pid: 801, ppid: goneShim, exe: "/usr/sbin/runc", runc("create", "--bundle", bundle.path, "--pid-file", "/nowhere", Self.container))
         _ = try exec(pid: 802, ppid: 801, exe: "/usr/sbin/runc", ["runc", "init"])
         let first = try exec(pid: 802, ppid: goneShim, exe: "/bin/busybox", ["/bin/sh", "-c", "x"])

@@ -169,9 +169,8 @@ extension KernelSuite {
 
         @Test("SIGTERM while a flood comes faster than nodeaudit handles it: it stops, gives the audit pid back and leaves no event in flight")
         func stopDuringFlood() throws {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-flood-\(UUID().uuidString)")
+            let directory = try Fixtures.temporaryDirectory("flood")
             defer { try? FileManager.default.removeItem(at: directory) }
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let rules = directory.appendingPathComponent("rules")
             try FileManager.default.copyItem(at: Fixtures.repositoryRoot.appendingPathComponent("Rules"), to: rules)
             try "-a always,exit -F arch=b64 -S getpgid -F key=\(Self.marker())\n"
