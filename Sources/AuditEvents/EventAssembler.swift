@@ -19,6 +19,12 @@ public struct EventAssembler: Sendable {
         /// The newest record time when the event opened: age counts from here, not from
         /// the event's own stamp, which is the syscall's entry time and may be long past.
         var openedAt: UInt64
+        /// The caller's clock at the first `closeExpired(nowMilliseconds:)` since the
+        /// event's latest record (nil until then): the live timer ages an event from when
+        /// it was last heard of. Records read from a backlog were stamped long before they
+        /// are read, and the rest of their event is still waiting in the socket; aged by
+        /// its stamp, such an event was closed between two reads and split in two.
+        var quietSince: UInt64?
     }
 
     /// Records an event has room for when it opens: a whole exec event (SYSCALL, EXECVE,
@@ -57,6 +63,7 @@ public struct EventAssembler: Sendable {
                 return
             }
             open[index].records.append(record)
+            open[index].quietSince = nil
             if open[index].isLate { counters.lateRecords += 1 }
             if role == .lastOfSyscall, !separatedInput {
                 try close(at: index, reason: .lastRecord, emit: emit)
@@ -106,11 +113,25 @@ public struct EventAssembler: Sendable {
         while !open.isEmpty { try close(at: 0, reason: .separator, emit: emit) }
     }
 
-    /// Closes events older than `nowMilliseconds - maxEventAgeMilliseconds` by the wall
-    /// clock; the live collector calls this on a timer so that an event whose last
-    /// record never comes is still emitted.
+    /// Closes events that received no record for `maxEventAgeMilliseconds` of the
+    /// caller's clock, counted from the first call after their latest record; the live
+    /// collector calls this on a timer (the wall clock) so that an event whose last record
+    /// never comes is still emitted, however long ago its records were stamped.
     public mutating func closeExpired<E: Error>(nowMilliseconds: UInt64, emit: (RecordGroup) throws(E) -> Void) throws(E) {
-        try closeExpired(before: nowMilliseconds, emit: emit)
+        var index = 0
+        while index < open.count {
+            guard let since = open[index].quietSince else {
+                open[index].quietSince = nowMilliseconds
+                index += 1
+                continue
+            }
+            guard nowMilliseconds >= since, nowMilliseconds - since > policy.maxEventAgeMilliseconds else {
+                index += 1
+                continue
+            }
+            counters.expired += 1
+            try close(at: index, reason: .expired, emit: emit)
+        }
     }
 
     /// Closes every open event, oldest first (end of input, shutdown).

@@ -217,7 +217,7 @@ package final class LiveCollector {
             }
             do throws(LoopError) {
                 lastRead = try readAvailable()
-                try periodicWork(&ticker, now: WallClock.nowMilliseconds())
+                try periodicWork(&ticker, now: WallClock.nowMilliseconds(), caughtUp: lastRead.emptied)
             } catch {
                 diagnostics.error(error.description)
                 return .failed
@@ -227,11 +227,15 @@ package final class LiveCollector {
     }
 
     /// Everything the loop does besides reading, each when its turn has come.
-    private func periodicWork(_ ticker: inout Ticker, now: UInt64) throws(LoopError) {
+    /// `caughtUp`: the last read left no record waiting.
+    private func periodicWork(_ ticker: inout Ticker, now: UInt64, caughtUp: Bool) throws(LoopError) {
         // Events go to the outputs every few milliseconds, not after every read.
         if ticker.isDue(.flush, every: Self.flushMilliseconds, now: now) {
             do throws(SinkError) {
-                try pipeline.closeExpired(nowMilliseconds: now)
+                // Behind the stream, the rest of an open event may be among the records
+                // still waiting: events are aged by the clock only once they are all read
+                // (until then, newer records age them by their stamps).
+                if caughtUp { try pipeline.closeExpired(nowMilliseconds: now) }
                 try deliverKubernetesAudit(now: now)
                 try pipeline.flush()
                 try reportRestartGapOnce()

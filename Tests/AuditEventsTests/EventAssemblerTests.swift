@@ -90,8 +90,26 @@ struct EventAssemblerTests {
         assembler.closeExpired(nowMilliseconds: stamp + 1000) { groups.append($0) }
         #expect(groups.isEmpty)
         assembler.closeExpired(nowMilliseconds: stamp + 2500) { groups.append($0) }
+        #expect(groups.isEmpty, "quiet for 1.5 s only: the first tick after its last record starts the count")
+        assembler.closeExpired(nowMilliseconds: stamp + 3500) { groups.append($0) }
         #expect(groups.count == 1)
         #expect(groups[0].closeReason == .expired)
+    }
+
+    @Test("read late (a backlog a minute old), an event is not closed by the timer while the rest of its records still come")
+    func lateReadEventStaysWhole() throws {
+        let event = try records(5)
+        var assembler = EventAssembler(policy: AssemblyPolicy(maxEventAgeMilliseconds: 2000))
+        var groups: [RecordGroup] = []
+        let now = event[0].stamp.epochMilliseconds + 60_000
+        // Each read brings one record; the timer ticks between reads, and between them
+        // the reader may have been held up for longer than the timeout.
+        for (offset, record) in event.enumerated() {
+            assembler.add(record) { groups.append($0) }
+            assembler.closeExpired(nowMilliseconds: now + UInt64(offset) * 3000) { groups.append($0) }
+        }
+        #expect(groups.count == 1 && groups.first?.records.count == event.count, "\(groups.map { $0.records.map(\.type) })")
+        #expect(groups.first?.closeReason == .lastRecord && assembler.counters.lateRecords == 0)
     }
 
     @Test("beyond the in-flight bound the oldest event is closed, and counted")
