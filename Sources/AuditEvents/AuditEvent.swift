@@ -272,6 +272,21 @@ public struct SyscallInfo: Sendable {
     /// a0…a3 as the kernel gives them (hex), in the event's text.
     public var arguments: InlineArray<4, TextRange?>
     public var items: UInt32?
+
+    /// The pid a successful clone, clone3, fork or vfork returned: the new process's pid
+    /// in the caller's own pid namespace (the node's only when the caller is on the node).
+    public var createdProcess: UInt32? {
+        guard success == true, let exit, exit > 0, exit <= Int64(UInt32.max), let name else { return nil }
+        // Asked for every event: the first byte rules out most syscalls before any string comparison.
+        switch name.utf8.first {
+        case UInt8(ascii: "c"), UInt8(ascii: "f"), UInt8(ascii: "v"): break
+        default: return nil
+        }
+        return switch name {
+        case "clone", "clone3", "fork", "vfork": UInt32(exit)
+        default: nil
+        }
+    }
 }
 
 /// One PATH record: a file the syscall touched. Its byte values are in the event's text.

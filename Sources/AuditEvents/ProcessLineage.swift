@@ -199,19 +199,6 @@ public final class ProcessLineage: @unchecked Sendable {
         }
     }
 
-    /// The syscalls that make a process, whose exit value is the new pid.
-    static func makesProcess(_ syscall: String) -> Bool {
-        // Asked for every event: the first byte rules out most syscalls before any string comparison.
-        switch syscall.utf8.first {
-        case UInt8(ascii: "c"), UInt8(ascii: "f"), UInt8(ascii: "v"): break
-        default: return false
-        }
-        return switch syscall {
-        case "clone", "clone3", "fork", "vfork": true
-        default: false
-        }
-    }
-
     /// How many ancestors above the parent an event lists.
     public let depth: Int
     public let capacity: Int
@@ -270,9 +257,8 @@ public final class ProcessLineage: @unchecked Sendable {
             event.lineage = Lineage(parent: parent, ancestors: ancestors, processExec: sameProcess ? own?.ancestor.exec : nil)
         }
         let process = record(event, pid: pid, ppid: ppid, known: own)
-        if let syscall = event.syscall, syscall.success == true, let child = syscall.exit, child > 0, child <= Int64(UInt32.max),
-           let name = syscall.name, Self.makesProcess(name), Self.namesNodePIDs(event, process) {
-            recordFork(child: UInt32(child), parent: pid, at: event.key.stamp)
+        if let child = event.syscall?.createdProcess, Self.namesNodePIDs(event, process) {
+            recordFork(child: child, parent: pid, at: event.key.stamp)
         }
     }
 

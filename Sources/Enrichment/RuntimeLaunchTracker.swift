@@ -30,9 +30,11 @@ final class RuntimeLaunchTracker {
     /// exec into a running container names the pod the container's processes showed.
     private var known: [String: Workload] = [:]
     private static let knownCapacity = 8192
-    /// Trusted supervisors (a shim, conmon) the stream showed exec'ing, by pid: a launch
-    /// whose supervisor is gone from `/proc` by the time it is read (a one-shot pod's shim
-    /// exits with its container) still has it trusted from its exec.
+    /// Trusted supervisors (a shim, conmon) the stream showed exec'ing, or forked by one
+    /// on the node, by pid: a launch whose supervisor is gone from `/proc` by the time it
+    /// is read (a one-shot pod's shim exits with its container, an exec's conmon with the
+    /// exec) still has it trusted from its exec. conmon supervises as a forked copy of
+    /// itself (it daemonizes), which never execs.
     private var supervisorsSeen: [UInt32: UInt64] = [:]
     private static let supervisorsSeenCapacity = 4096
     /// The most unclaimed launches whose pid files an orphan is compared with.
@@ -167,7 +169,14 @@ final class RuntimeLaunchTracker {
         return nil
     }
 
-    /// Remembers a trusted supervisor's exec (bounded: when full, the oldest half goes).
+    /// Reads a fork on the node: the copy a trusted supervisor forks runs the same
+    /// program, and supervises in its place when the original exits (conmon daemonizing).
+    func observeFork(child: UInt32, by pid: UInt32, now: UInt64) {
+        guard !supervisorsSeen.isEmpty, supervisorsSeen[pid] != nil else { return }
+        rememberSupervisor(child, now: now)
+    }
+
+    /// Remembers a trusted supervisor (bounded: when full, the oldest half goes).
     private func rememberSupervisor(_ pid: UInt32, now: UInt64) {
         if supervisorsSeen.count >= Self.supervisorsSeenCapacity {
             let newest = supervisorsSeen.values.sorted()[supervisorsSeen.count / 2]

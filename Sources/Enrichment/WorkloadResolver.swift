@@ -94,6 +94,10 @@ package final class WorkloadResolver: EventEnricher {
                                                     command: { Self.command(of: event) },
                                                     eventBoot: eventBootMilliseconds, now: now)
         finish(&event, workload, execSession: session)
+        // A fork in a container returns a pid of the container's own pid namespace.
+        if workload.isHost, let child = event.syscall?.createdProcess {
+            launches?.observeFork(child: child, by: pid, now: now)
+        }
     }
 
     /// Remembers the executable an exec of a container process names; gives a user-space

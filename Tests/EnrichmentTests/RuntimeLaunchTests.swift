@@ -50,12 +50,22 @@ final class RuntimeLaunchTests {
         ])
     }
 
-    /// A socket event of a process (no exec).
+    /// A socket event of a process (no exec), as runc's init stages make them.
     func socket(pid: UInt32, ppid: UInt32) throws -> AuditEvent {
+        try syscall(41, exit: 3, pid: pid, ppid: ppid, comm: "runc:[2:INIT]", exe: "/", key: "net_socket")
+    }
+
+    /// A clone of a process that made `child`.
+    func fork(pid: UInt32, ppid: UInt32, child: UInt32, exe: String) throws -> AuditEvent {
+        try syscall(56, exit: Int(child), pid: pid, ppid: ppid, comm: "x", exe: exe, key: "fork")
+    }
+
+    /// One SYSCALL record without PATH records, enriched.
+    private func syscall(_ number: Int, exit: Int, pid: UInt32, ppid: UInt32, comm: String, exe: String, key: String) throws -> AuditEvent {
         serial += 1
         let stamp = "msg=audit(\(epoch / 1000).\(String(format: "%03d", epoch % 1000)):\(serial)):"
         return try enrich([
-            "type=SYSCALL \(stamp) arch=c000003e syscall=41 success=yes exit=3 a0=2 a1=1 a2=0 a3=0 items=0 ppid=\(ppid) pid=\(pid) auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"runc:[2:INIT]\" exe=\"/\" key=\"net_socket\"",
+            "type=SYSCALL \(stamp) arch=c000003e syscall=\(number) success=yes exit=\(exit) a0=2 a1=1 a2=0 a3=0 items=0 ppid=\(ppid) pid=\(pid) auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"\(comm)\" exe=\"\(exe)\" key=\"\(key)\"",
         ])
     }
 
@@ -127,6 +137,32 @@ final class RuntimeLaunchTests {
         _ = try exec(pid: foreign, ppid: 1, exe: "/bin/sh", ["containerd-shim-runc-v2"], owner: 1000)
         _ = try exec(pid: 1001, ppid: foreign, exe: "/usr/sbin/runc", runc("create", "--bundle", bundle.path, "--pid-file", "/nowhere", Self.container))
         #expect(try exec(pid: 1002, ppid: foreign, exe: "/bin/busybox", ["/bin/sh", "-c", "x"]).workload?.container == nil)
+    }
+
+    @Test("podman exec: conmon supervises as a forked copy of itself that never execs; gone before runc's exec is read, its fork vouches for it")
+    func goneConmonForkedByItsExec() throws {
+        // conmon execs, forks its daemon and exits; the daemon runs runc exec and adopts
+        // its process; by the time runc's exec is read, the daemon has exited too.
+        // Their parent, podman, is alive on the host.
+        let podman: UInt32 = 1099, conmon: UInt32 = 1100, daemon: UInt32 = 1101
+        let podmanDirectory = directory.appendingPathComponent("proc/\(podman)")
+        try FileManager.default.createDirectory(at: podmanDirectory, withIntermediateDirectories: true)
+        try "\(podman) (podman) S 1 \(podman) \(podman) 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0\n"
+            .write(to: podmanDirectory.appendingPathComponent("stat"), atomically: true, encoding: .utf8)
+        try "0::/\n".write(to: podmanDirectory.appendingPathComponent("cgroup"), atomically: true, encoding: .utf8)
+        _ = try exec(pid: conmon, ppid: podman, exe: "/bin/sh", ["conmon", "-c", Self.container])
+        let clone = try fork(pid: conmon, ppid: podman, child: daemon, exe: "/bin/sh")
+        #expect(clone.workload?.isHost == true)
+        _ = try exec(pid: 1102, ppid: daemon, exe: "/usr/sbin/runc", runc("exec", "--pid-file", "/nowhere", Self.container, "/bin/sh"))
+        let process = try exec(pid: 1103, ppid: daemon, exe: "/bin/busybox", ["/bin/sh", "-c", "x"])
+        #expect(process.workload?.container?.id == Self.container && process.execSession != nil && !process.isUnattributed)
+
+        // Control: the fork of a process that is no trusted supervisor vouches for nothing.
+        let shell: UInt32 = 1200, copy: UInt32 = 1201
+        _ = try exec(pid: shell, ppid: podman, exe: "/bin/bash", ["bash"])
+        #expect(try fork(pid: shell, ppid: podman, child: copy, exe: "/bin/bash").workload?.isHost == true)
+        _ = try exec(pid: 1202, ppid: copy, exe: "/usr/sbin/runc", runc("exec", "--pid-file", "/nowhere", Self.container, "/bin/sh"))
+        #expect(try exec(pid: 1203, ppid: copy, exe: "/bin/busybox", ["/bin/sh", "-c", "x"]).workload?.container == nil)
     }
 
     @Test("a runtime command line naming FIFOs nobody writes to, as pid file, bundle and state (a root pod's own runc), is read without waiting")

@@ -5,8 +5,8 @@ import TestSupport
 extension KernelSuite {
     /// Container processes that are gone before nodeaudit reads their events: one-shot
     /// `kubectl exec`s and short-lived pods, run for real by containerd, podman and runc,
-    /// on an idle machine and beside busy loops. Attribution comes from the runtime's
-    /// launches in the stream, so it must not depend on timing.
+    /// on an idle machine, beside busy loops and with nodeaudit reading late. Attribution
+    /// comes from the runtime's launches in the stream, so it must not depend on timing.
     @Suite("Short-lived container processes on the real kernel", .serialized)
     struct ShortLivedAttributionKernelTests {
         typealias Live = LiveKernelTests
@@ -17,10 +17,22 @@ extension KernelSuite {
         enum Load: String, CaseIterable, CustomTestStringConvertible {
             case idle = "an idle machine"
             case busy = "two nice -n 19 busy loops"
+            /// What a busy node's late reading comes to, without depending on how late: every
+            /// runtime command, supervisor and container process is gone before its events
+            /// are read.
+            case lateReader = "nodeaudit stopped while they run"
             var testDescription: String { rawValue }
 
             /// Starts what this load needs; nil for none.
             func start() throws -> CPUHogs? { self == .busy ? try CPUHogs(count: 2) : nil }
+
+            /// Runs the case's rounds, with nodeaudit stopped (SIGSTOP) meanwhile for a late
+            /// reader; the kernel keeps their records in the socket's buffer.
+            func run(_ live: LiveRun, rounds: Int, _ round: (Int) throws -> Void) throws {
+                if self == .lateReader { kill(live.process.processIdentifier, SIGSTOP) }
+                defer { if self == .lateReader { kill(live.process.processIdentifier, SIGCONT) } }
+                for number in 0..<rounds { try round(number) }
+            }
         }
 
         /// One case's events: what ran, where it should be attributed, and whether it is in
@@ -66,6 +78,13 @@ extension KernelSuite {
             }
         }
 
+        /// Reads the run's events, each of them whole: none split by being read late (its
+        /// rest counted as `late` records), none lost.
+        static func wholeEvents(_ run: LiveRun) throws -> [[String: Any]] {
+            #expect(run.finalCounter("late") == 0 && run.finalCounter("kernel_lost") == 0, "\(run.stderrForFailure)")
+            return try run.events()
+        }
+
         /// The exec session of a shell and the program it exec'd or forked is one.
         static func sameSession(_ shells: [[String: Any]], _ children: [[String: Any]], round: (([String: Any]) -> String?)) -> Bool {
             let sessions = Dictionary(shells.compactMap { shell in round(shell).map { ($0, object(shell, "exec_session")?["id"] as? String) } },
@@ -103,7 +122,7 @@ extension KernelSuite {
 
             let run = try Live.withLiveRun(["--pod-logs", running.podLogRoot, "--container-logs", running.containerLogRoot]) { live in
                 try containerd.run(id: running.containerID, cgroup: running.cgroupPath, script: "exec /bin/sleep 600")
-                for round in 0..<Self.rounds {
+                try load.run(live, rounds: Self.rounds) { round in
                     try containerd.exec(running.containerID, ["/bin/cat", "/etc/passwd", "/\(marker)-cat \(round)"])
                     try containerd.exec(running.containerID, ["/bin/sh", "-c", "/bin/true \(marker)-exec \(round)"])
                     try containerd.exec(running.containerID, ["/bin/sh", "-c", "/bin/true \(marker)-slow \(round); /bin/sleep 1"])
@@ -114,7 +133,7 @@ extension KernelSuite {
                 }
                 try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderrForFailure)")
             }
-            let all = try run.events()
+            let all = try Self.wholeEvents(run)
             let exec = { (name: String, program: String, word: String) in
                 Expectation(name: name, containerID: running.containerID, podUID: running.podUID, podName: running.podName,
                             execSession: true, events: Self.events(all, marker: marker, program: program, word: word))
@@ -130,7 +149,8 @@ extension KernelSuite {
                     "the exec's shell and its program are not in one exec session")
             // Short-lived pods: their first process and its two children, each in its own pod.
             let podEvents = Self.events(all, marker: marker, word: "-pod", "-last")
-            #expect(podEvents.count == 3 * Self.rounds, "\(podEvents.count) events of short-lived pods")
+            #expect(podEvents.count == 3 * Self.rounds,
+                    "\(podEvents.count) events of short-lived pods: \(podEvents.map { Live.argv($0) }); nodeaudit said: \(run.stderrForFailure)")
             let wrong = podEvents.filter { event in
                 guard let round = Self.round(event).flatMap(Int.init), round < pods.count else { return true }
                 return Self.object(event, "container")?["id"] as? String != pods[round].containerID
@@ -174,7 +194,7 @@ extension KernelSuite {
             defer { hogs?.stop() }
 
             let run = try Live.withLiveRun { live in
-                for round in 0..<Self.rounds {
+                try load.run(live, rounds: Self.rounds) { round in
                     for argv in [["/bin/cat", "/etc/passwd", "/\(marker)-cat \(round)"], ["/bin/sh", "-c", "/bin/true \(marker)-exec \(round)"]] {
                         let exec = try storage.run(["exec", name] + argv)
                         try #require(exec.status == 0 || argv[0] == "/bin/cat", "podman exec \(argv): \(exec.status) \(exec.stderr)")
@@ -185,7 +205,7 @@ extension KernelSuite {
                 }
                 try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderrForFailure)")
             }
-            let all = try run.events()
+            let all = try Self.wholeEvents(run)
             let exec = { (name: String, program: String, word: String) in
                 Expectation(name: name, containerID: running, podUID: nil, podName: nil, execSession: true,
                             events: Self.events(all, marker: marker, program: program, word: word))
@@ -217,13 +237,13 @@ extension KernelSuite {
             let hogs = try load.start()
             defer { hogs?.stop() }
             let run = try Live.withLiveRun { live in
-                for container in containers {
-                    try container.start()
-                    try #require(try container.waitUntilStopped(), "the container did not stop")
+                try load.run(live, rounds: containers.count) { round in
+                    try containers[round].start()
+                    try #require(try containers[round].waitUntilStopped(), "the container did not stop")
                 }
                 try #require(try live.barrier(), "the events did not reach the output; nodeaudit said: \(live.stderrForFailure)")
             }
-            let all = try run.events()
+            let all = try Self.wholeEvents(run)
             let events = Self.events(all, marker: marker, word: "-pod", "-last")
             #expect(events.count == 3 * Self.rounds)
             let wrong = events.filter { event in
