@@ -34,8 +34,9 @@ extension KernelSuite {
             }
         }
 
-        @Test("300 short-lived sh -c chains from a Python driver: each exec names the shell, gone by then, as parent, and its ancestry reaches the driver")
-        func shortLivedChains() throws {
+        @Test("300 short-lived sh -c chains from a Python driver: each exec names the shell, gone by then, as parent, and its ancestry reaches the driver",
+              arguments: Reading.allCases)
+        func shortLivedChains(reading: Reading) throws {
             // The shipped rules, as they are: with `&` the shell exits before its child's
             // exec, and the kernel then names the child's new parent (init); the fork rule
             // of Rules/10-exec.rules says who made it.
@@ -43,8 +44,10 @@ extension KernelSuite {
             let (waiting, background) = (Live.marker(), Live.marker())
             var driverPIDs: [Int32] = []
             let run = try Live.withLiveRun(["--ancestry-depth", "8", "--rules", rules.path]) { live in
-                driverPIDs.append(try Self.runChains(waiting, count: 300, separator: ";"))
-                driverPIDs.append(try Self.runChains(background, count: 300))
+                try live.reading(late: reading.isLate) {
+                    driverPIDs.append(try Self.runChains(waiting, count: 300, separator: ";"))
+                    driverPIDs.append(try Self.runChains(background, count: 300))
+                }
                 try #require(try live.barrier(), "the events did not reach the output")
             }
             let events = try run.events()
@@ -68,8 +71,9 @@ extension KernelSuite {
             }
         }
 
-        @Test("300 chains inside a runc container: each exec names the shell as parent, and its ancestry ends at the container's first process")
-        func containerChains() throws {
+        @Test("300 chains inside a runc container: each exec names the shell as parent, and its ancestry ends at the container's first process",
+              arguments: Reading.allCases)
+        func containerChains(reading: Reading) throws {
             try #require(RuncContainer.isAvailable, "runc and busybox-static are missing: run Scripts/setup --test")
             let marker = Live.marker()
             let container = try RuncContainer(
@@ -77,9 +81,11 @@ extension KernelSuite {
             defer { container.remove() }
             var firstPID: Int?
             let run = try Live.withLiveRun(["--ancestry-depth", "8"]) { live in
-                try container.start()
-                firstPID = try container.state()["pid"] as? Int
-                try #require(try container.waitUntilStopped(timeout: 300), "the container did not stop")
+                try live.reading(late: reading.isLate) {
+                    try container.start()
+                    firstPID = try container.state()["pid"] as? Int
+                    try #require(try container.waitUntilStopped(timeout: 300), "the container did not stop")
+                }
                 try #require(try live.barrier(), "the events did not reach the output")
             }
             let first = try #require(firstPID)
@@ -146,8 +152,9 @@ extension KernelSuite {
             #expect(parentArguments == ["/bin/sh", "-c", script], "the victim's arguments: \(parent)")
         }
 
-        @Test("a filter dropping /usr/bin/true removes exactly the marker execs and counts them; a label reaches every descendant of a 3-level tree")
-        func filterAndLabel() throws {
+        @Test("a filter dropping /usr/bin/true removes exactly the marker execs and counts them; a label reaches every descendant of a 3-level tree",
+              arguments: Reading.allCases)
+        func filterAndLabel(reading: Reading) throws {
             let marker = Live.marker()
             let directory = try Fixtures.temporaryDirectory(marker)
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -160,8 +167,10 @@ extension KernelSuite {
             let trueExe = URL(fileURLWithPath: "/bin/true").resolvingSymlinksInPath().path
 
             let run = try Live.withLiveRun(["--filter", "drop exe=\(trueExe)", "--label", "tree comm=tree-root"]) { live in
-                _ = try Self.runChains(marker, count: 50)
-                _ = try Live.spawn(root.path, [])
+                try live.reading(late: reading.isLate) {
+                    _ = try Self.runChains(marker, count: 50)
+                    _ = try Live.spawn(root.path, [])
+                }
                 try #require(try live.barrier(executable: "/bin/echo"), "the events did not reach the output")
             }
             let events = try run.events()

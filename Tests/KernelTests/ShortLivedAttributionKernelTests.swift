@@ -26,12 +26,11 @@ extension KernelSuite {
             /// Starts what this load needs; nil for none.
             func start() throws -> CPUHogs? { self == .busy ? try CPUHogs(count: 2) : nil }
 
-            /// Runs the case's rounds, with nodeaudit stopped (SIGSTOP) meanwhile for a late
-            /// reader; the kernel keeps their records in the socket's buffer.
+            /// Runs the case's rounds, with nodeaudit stopped meanwhile for a late reader.
             func run(_ live: LiveRun, rounds: Int, _ round: (Int) throws -> Void) throws {
-                if self == .lateReader { kill(live.process.processIdentifier, SIGSTOP) }
-                defer { if self == .lateReader { kill(live.process.processIdentifier, SIGCONT) } }
-                for number in 0..<rounds { try round(number) }
+                try live.reading(late: self == .lateReader) {
+                    for number in 0..<rounds { try round(number) }
+                }
             }
         }
 

@@ -75,6 +75,16 @@ public final class LiveRun {
         return process.terminationStatus
     }
 
+    /// Runs `work` with nodeaudit stopped (SIGSTOP), `late`, and continues it after: all
+    /// that `work` did is read once it is over, as a busy node reads, and every process it
+    /// started is gone by then. The kernel keeps the records in the socket's buffer.
+    public func reading<T>(late: Bool, _ work: () throws -> T) rethrows -> T {
+        guard late else { return try work() }
+        kill(process.processIdentifier, SIGSTOP)
+        defer { kill(process.processIdentifier, SIGCONT) }
+        return try work()
+    }
+
     public var stderr: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
 
     /// What to show of stderr when a run went wrong: a crash report from its first line
