@@ -85,7 +85,7 @@ extension Setting {
     package static let maxEventBytes = Setting(key: "events.max_event_bytes", kind: .integer(4096...(64 << 20)), defaultValue: .integer(1 << 20),
         help: "Bound on one event's line; a longer event is written without its records, or as its summary, marked truncated.")
     package static let eventTimeout = Setting(key: "events.event_timeout_seconds", kind: .number(0.001...3600), defaultValue: .number(2),
-        help: "An event whose last record never came is closed and emitted after this long.")
+        help: "An event whose last record never came is closed and emitted once this long passed without another of its records (live: counted once nodeaudit has read all that waits, so an event read late is not split).")
     package static let profile = Setting(key: "events.profile", kind: .choice(["full", "compact"]), defaultValue: .text("full"),
         help: "compact leaves out of native events what repeats another field or says nothing (docs/events.md, Compact events): about half the bytes.")
     package static let clusterName = Setting(key: "events.cluster_name", kind: .text, defaultValue: .text(""),
