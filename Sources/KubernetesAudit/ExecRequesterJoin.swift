@@ -9,7 +9,10 @@ import Enrichment
 /// is answered `none` at once. Live (`waitsForRequests`), the request's event may come
 /// after the session's first events (the log is read every 200 ms, the webhook batches):
 /// such a session waits, its events carry only the key, and `resolve` answers it once the
-/// request comes or twice the window has passed, as a `k8s_exec` event of its own.
+/// request comes or twice the window has passed, as a `k8s_exec` event of its own. The wait
+/// counts from the session's first event, or from when nodeaudit first found it waiting
+/// when that is later: read behind the kernel's stream, a session's events are stamped
+/// long before, and its request may still be on its way.
 package final class ExecRequesterJoin: EventEnricher, @unchecked Sendable {
     /// A session whose request has not come yet, with what its `k8s_exec` event names.
     package struct WaitingSession: Sendable {
@@ -20,6 +23,8 @@ package final class ExecRequesterJoin: EventEnricher, @unchecked Sendable {
         package var namespace: String?
         package var pod: String?
         package var container: String?
+        /// The clock at the first `resolve` that found it waiting.
+        var waitingSince: Int64?
     }
 
     private let index: ExecRequestIndex
@@ -55,12 +60,18 @@ package final class ExecRequesterJoin: EventEnricher, @unchecked Sendable {
     }
 
     /// The waiting sessions answered by now: their request came, or it did not within
-    /// twice the window of their first event (the read loop, every flush).
+    /// twice the window (the read loop, every flush).
     package func resolve(nowMilliseconds: Int64) -> [(session: WaitingSession, answer: ExecRequesterMatch)] {
         var resolved: [(WaitingSession, ExecRequesterMatch)] = []
         for (id, session) in waiting {
             let answer = index.match(key: session.key, at: session.firstMilliseconds)
-            guard answer != .notFound || nowMilliseconds - session.firstMilliseconds > 2 * index.windowMilliseconds else { continue }
+            if answer == .notFound {
+                guard let since = session.waitingSince else {
+                    waiting[id]?.waitingSince = nowMilliseconds
+                    continue
+                }
+                guard nowMilliseconds - max(session.firstMilliseconds, since) > 2 * index.windowMilliseconds else { continue }
+            }
             waiting[id] = nil
             resolved.append((session, sessions.answer(for: id) { answer }))
         }

@@ -1,4 +1,5 @@
 import AuditEvents
+import AuditRecords
 import Foundation
 import Output
 import Testing
@@ -54,6 +55,32 @@ struct ExecJoinTests {
         #expect(index.match(key: key, at: 1_000_000 - 10_000) != .notFound)
         #expect(index.match(key: key, at: 1_010_001) == .notFound)
         #expect(index.match(key: "0000", at: 1_000_000) == .notFound)
+    }
+
+    @Test("live, a session read a minute behind the stream still waits for its request: twice the window counts from when it was read")
+    func lateSessionWaits() throws {
+        let index = ExecRequestIndex(windowMilliseconds: 10_000)
+        let join = ExecRequesterJoin(index: index, waitsForRequests: true)
+        let key = try #require(PodExecRequest(requestURI: Self.uri)?.key)
+        let otherKey = try #require(PodExecRequest(requestURI: Self.uri.replacingOccurrences(of: "command=sh", with: "command=ls"))?.key)
+        for (second, session, key) in [(1000, "answered", key), (1001, "never", otherKey)] {
+            var event = AuditEvent(key: EventKey(stamp: AuditStamp(seconds: UInt64(second), milliseconds: 0, serial: 1), node: nil),
+                                   category: .exec, records: [], closeReason: .endOfEvent)
+            event.execSession = ExecSession(id: session, rootPID: 7, hasTTY: true)
+            event.kubernetesExec = KubernetesExec(key: key)
+            join.enrich(&event)
+            #expect(event.kubernetesExec?.requester == nil, "no request read yet")
+        }
+        let readAt: Int64 = 1_000_000 + 60_000
+        #expect(join.resolve(nowMilliseconds: readAt).isEmpty, "answered before its request had time to come")
+        #expect(join.resolve(nowMilliseconds: readAt + 1000).isEmpty)
+        // The request, received just before the first session began, is read now.
+        index.add(Self.event("late", stage: "ResponseStarted", at: 999_500))
+        let answered = join.resolve(nowMilliseconds: readAt + 1200)
+        #expect(answered.map(\.session.id) == ["answered"] && answered.first?.answer == .found(Self.event("late", stage: "x").requester))
+        // A session whose request never comes: `none` once twice the window passed since it was read.
+        #expect(join.resolve(nowMilliseconds: readAt + 20_000).isEmpty)
+        #expect(join.resolve(nowMilliseconds: readAt + 20_001).map(\.session.id) == ["never"])
     }
 
     @Test("two requests in the window are ambiguous; refused requests are never candidates")
