@@ -120,12 +120,14 @@ public struct EventAssembler: Sendable {
     public mutating func closeExpired<E: Error>(nowMilliseconds: UInt64, emit: (RecordGroup) throws(E) -> Void) throws(E) {
         var index = 0
         while index < open.count {
-            guard let since = open[index].quietSince else {
+            // Counting starts now for an event heard of since the last call, and again
+            // after the clock was set back.
+            guard let since = open[index].quietSince, nowMilliseconds >= since else {
                 open[index].quietSince = nowMilliseconds
                 index += 1
                 continue
             }
-            guard nowMilliseconds >= since, nowMilliseconds - since > policy.maxEventAgeMilliseconds else {
+            guard nowMilliseconds - since > policy.maxEventAgeMilliseconds else {
                 index += 1
                 continue
             }

@@ -10,9 +10,9 @@ import Enrichment
 /// after the session's first events (the log is read every 200 ms, the webhook batches):
 /// such a session waits, its events carry only the key, and `resolve` answers it once the
 /// request comes or twice the window has passed, as a `k8s_exec` event of its own. The wait
-/// counts from the session's first event, or from when nodeaudit first found it waiting
-/// when that is later: read behind the kernel's stream, a session's events are stamped
-/// long before, and its request may still be on its way.
+/// counts from when nodeaudit first found the session waiting, not from its stamp: read
+/// behind the kernel's stream, a session's events are stamped long before, and its request
+/// may still be on its way.
 package final class ExecRequesterJoin: EventEnricher, @unchecked Sendable {
     /// A session whose request has not come yet, with what its `k8s_exec` event names.
     package struct WaitingSession: Sendable {
@@ -66,11 +66,13 @@ package final class ExecRequesterJoin: EventEnricher, @unchecked Sendable {
         for (id, session) in waiting {
             let answer = index.match(key: session.key, at: session.firstMilliseconds)
             if answer == .notFound {
-                guard let since = session.waitingSince else {
+                // Counting starts at the first call that finds it waiting, and again after
+                // the clock was set back.
+                guard let since = session.waitingSince, nowMilliseconds >= since else {
                     waiting[id]?.waitingSince = nowMilliseconds
                     continue
                 }
-                guard nowMilliseconds - max(session.firstMilliseconds, since) > 2 * index.windowMilliseconds else { continue }
+                guard nowMilliseconds - since > 2 * index.windowMilliseconds else { continue }
             }
             waiting[id] = nil
             resolved.append((session, sessions.answer(for: id) { answer }))

@@ -91,7 +91,11 @@ struct EventAssemblerTests {
         #expect(groups.isEmpty)
         assembler.closeExpired(nowMilliseconds: stamp + 2500) { groups.append($0) }
         #expect(groups.isEmpty, "quiet for 1.5 s only: the first tick after its last record starts the count")
-        assembler.closeExpired(nowMilliseconds: stamp + 3500) { groups.append($0) }
+        // The clock set back an hour: the count starts again, it does not wait for the hour.
+        assembler.closeExpired(nowMilliseconds: stamp + 1000 - 3_600_000) { groups.append($0) }
+        assembler.closeExpired(nowMilliseconds: stamp + 2000 - 3_600_000) { groups.append($0) }
+        #expect(groups.isEmpty)
+        assembler.closeExpired(nowMilliseconds: stamp + 3500 - 3_600_000) { groups.append($0) }
         #expect(groups.count == 1)
         #expect(groups[0].closeReason == .expired)
     }
