@@ -235,6 +235,9 @@ public enum IdentityRole: Int, Sendable, CaseIterable {
 
 /// The process that caused the event. Its byte values are in the event's text.
 public struct ProcessInfo: Sendable {
+    /// The credentials, at their `IdentityRole.index`.
+    public typealias Identities = InlineArray<9, Identity?>
+
     public var pid: UInt32?
     public var ppid: UInt32?
     public var exe: TextRange?
@@ -247,7 +250,7 @@ public struct ProcessInfo: Sendable {
     public var session: UInt32?
     /// Credentials by role, in `IdentityRole` order; nil where the record has none.
     /// Inline: no allocation per event.
-    public var identities: InlineArray<9, Identity?>
+    public var identities: Identities
 
     public init() {
         identities = InlineArray(repeating: nil)

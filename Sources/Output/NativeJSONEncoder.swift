@@ -176,9 +176,11 @@ public struct NativeJSONEncoder: EventEncoder {
         w.member("cwd", p.cwd, in: text)
         w.member("tty", p.tty, in: text)
         w.member("session", p.session)
-        for role in IdentityRole.allCases {
-            guard let identity = p.identities[role.index] else { continue }
-            if compact, Self.saysNothing(role, identity, in: p) { continue }
+        // One copy of the ids, read by position: each `p.identities[…]` copied them all.
+        let identities = p.identities
+        for index in identities.indices {
+            guard let identity = identities[index], let role = IdentityRole(rawValue: index) else { continue }
+            if compact, Self.saysNothing(role, identity, in: identities) { continue }
             w.key(role.field)
             writeIdentity(identity, text: text, into: &w)
         }
@@ -381,11 +383,11 @@ public struct NativeJSONEncoder: EventEncoder {
 
     /// Whether a compact event leaves the identity out: an unset auid (no login), or an
     /// euid, suid or fsuid equal to uid, an egid, sgid or fsgid equal to gid.
-    private static func saysNothing(_ role: IdentityRole, _ identity: Identity, in p: ProcessInfo) -> Bool {
+    private static func saysNothing(_ role: IdentityRole, _ identity: Identity, in identities: ProcessInfo.Identities) -> Bool {
         switch role {
         case .auid: identity.isUnset
-        case .euid, .suid, .fsuid: p[.uid]?.id == identity.id
-        case .egid, .sgid, .fsgid: p[.gid]?.id == identity.id
+        case .euid, .suid, .fsuid: identities[IdentityRole.uid.index]?.id == identity.id
+        case .egid, .sgid, .fsgid: identities[IdentityRole.gid.index]?.id == identity.id
         case .uid, .gid: false
         }
     }
