@@ -131,8 +131,8 @@ package final class KernelSession {
         return poll(&pollers, nfds_t(pollers.count), milliseconds) >= 0 || errno == EINTR
     }
 
-    /// Hands every waiting record, of every socket, to `record` (once, during a
-    /// hand-over), and moves the hand-over on. Returns the records read.
+    /// Hands the records waiting on the session's sockets to `record` (each once, during
+    /// a hand-over), and moves the hand-over on. Returns the records read.
     ///
     /// During a hand-over the multicast socket is read first: it has every record in the
     /// kernel's order, while unicast has only those sent after this run registered. Read
@@ -140,19 +140,27 @@ package final class KernelSession {
     /// records, taken from unicast, closed it as an event of their own, and its first
     /// ones, still waiting on multicast, came after as a late event.
     ///
-    /// The socket is read at most `batchLimit` times (`readBatchLimit`: about a thousand
-    /// records). A hand-over reads both sockets to their end, as its order and its
-    /// deduplication need: a unicast socket left behind while multicast has more would
-    /// still hold copies once the hand-over's deduplication has ended.
+    /// Each socket is read at most `batchLimit` times (`readBatchLimit`: about a thousand
+    /// records), during a hand-over too, so that a flood does not keep the caller from its
+    /// flushes and its stop request. While multicast still holds records, unicast waits
+    /// for a later read (the kernel keeps its records meanwhile): its records come after
+    /// those, in the kernel's order. The hand-over moves on only once a read left nothing
+    /// behind on either socket (`advanceHandover`).
     /// `emptied`: false when the bound ended the read with records still waiting.
     package func read<E: Error>(batchLimit: Int = KernelSession.readBatchLimit,
                                 _ record: (UInt16, UnsafeRawBufferPointer) throws(E) -> Void)
         throws(StreamReadError<E>) -> (records: Int, emptied: Bool) {
         var read = 0
-        let limit = handover == nil ? batchLimit : Int.max
-        if let multicast = handover?.multicast { read += try drain(multicast, batchLimit: limit, into: record).records }
-        let unicast = try drain(socket, batchLimit: limit, into: record)
-        advanceHandover()
+        if let multicast = handover?.multicast {
+            let copies = try drain(multicast, batchLimit: batchLimit, into: record)
+            read += copies.records
+            guard copies.emptied else {
+                advanceHandover(caughtUp: false)
+                return (read, false)
+            }
+        }
+        let unicast = try drain(socket, batchLimit: batchLimit, into: record)
+        advanceHandover(caughtUp: unicast.emptied)
         return (read + unicast.records, unicast.emptied)
     }
 
@@ -174,11 +182,15 @@ package final class KernelSession {
     }
 
     /// Registers once the previous run has left the stream (polled every 100 ms); ends
-    /// the hand-over after the overlap.
-    private func advanceHandover() {
+    /// the overlap and then the hand-over when their time is up and the last read left
+    /// nothing on either socket (`caughtUp`): multicast closed with records in it would
+    /// lose those not yet sent by unicast, and unicast records still waiting when the
+    /// deduplication ends could be copies of what multicast delivered.
+    private func advanceHandover(caughtUp: Bool) {
         guard let current = handover else { return }
         let now = MonotonicClock.nowMilliseconds()
         if let registeredAt = current.registeredAt {
+            guard caughtUp else { return }
             if current.multicast != nil, now - registeredAt >= Self.handoverOverlapMilliseconds {
                 handover?.multicast = nil
             } else if now - registeredAt >= Self.handoverOverlapMilliseconds + Self.handoverTailMilliseconds {
