@@ -228,6 +228,6 @@ public struct EventInterpreter: Sendable {
     /// 0x01 between them (`keys`: the field decoded into the event's text).
     private func appendKeys(_ keys: TextRange?, to event: inout AuditEvent) {
         guard let keys else { return }
-        event.keys.append(contentsOf: event.text.split(keys, separator: 0x01))
+        event.text.split(keys, separator: 0x01, appendingTo: &event.keys)
     }
 }

@@ -80,13 +80,19 @@ public struct EventText: Sendable {
     /// several rule keys), one trailing separator dropped.
     public func split(_ range: TextRange, separator: UInt8) -> [TextRange] {
         var parts: [TextRange] = []
-        // A title has a handful of words (the kernel cuts it at 128 bytes): room for eight
-        // at once, and memchr to find each separator.
+        // A title has a handful of words (the kernel cuts it at 128 bytes): room for eight at once.
         parts.reserveCapacity(8)
+        split(range, separator: separator, appendingTo: &parts)
+        return parts
+    }
+
+    /// The same parts, appended to `parts` (an event's rule keys: no array of their own).
+    public func split(_ range: TextRange, separator: UInt8, appendingTo parts: inout [TextRange]) {
         bytes.withUnsafeBufferPointer { text in
             guard let base = text.baseAddress else { return }
             var start = range.range.lowerBound
             let end = range.range.upperBound
+            // memchr finds each separator.
             while start < end, let found = memchr(base + start, Int32(separator), end - start) {
                 let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
                 parts.append(TextRange(start: start, end: index))
@@ -94,6 +100,5 @@ public struct EventText: Sendable {
             }
             if start < end { parts.append(TextRange(start: start, end: end)) }
         }
-        return parts
     }
 }
