@@ -101,6 +101,8 @@ struct EventInterpreterTests {
         (["SYSCALL", "PATH"], "mmap", EventCategory.memory),
         (["SYSCALL"], "unshare", .namespace),
         (["SYSCALL"], "ptrace", .process),
+        (["SYSCALL"], "setsockopt", .network),
+        (["SYSCALL"], "setresuid", .privilege),
         (["SYSCALL"], "finit_module", .module),
         (["SYSCALL", "PATH"], "mount", .mount),
         (["SYSCALL", "PATH"], "openat", .file),
