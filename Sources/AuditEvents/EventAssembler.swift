@@ -19,12 +19,12 @@ public struct EventAssembler: Sendable {
         /// The newest record time when the event opened: age counts from here, not from
         /// the event's own stamp, which is the syscall's entry time and may be long past.
         var openedAt: UInt64
-        /// The caller's clock at the first `closeExpired(nowMilliseconds:)` since the
-        /// event's latest record (nil until then): the live timer ages an event from when
+        /// Quiet time since the event's latest record, from the first
+        /// `closeExpired(nowMilliseconds:)` after it: the live timer ages an event from when
         /// it was last heard of. Records read from a backlog were stamped long before they
         /// are read, and the rest of their event is still waiting in the socket; aged by
         /// its stamp, such an event was closed between two reads and split in two.
-        var quietSince: UInt64?
+        var quiet = FirstSeenTimer<UInt64>()
     }
 
     /// Records an event has room for when it opens: a whole exec event (SYSCALL, EXECVE,
@@ -63,7 +63,7 @@ public struct EventAssembler: Sendable {
                 return
             }
             open[index].records.append(record)
-            open[index].quietSince = nil
+            open[index].quiet = FirstSeenTimer()
             if open[index].isLate { counters.lateRecords += 1 }
             if role == .lastOfSyscall, !separatedInput {
                 try close(at: index, reason: .lastRecord, emit: emit)
@@ -120,14 +120,7 @@ public struct EventAssembler: Sendable {
     public mutating func closeExpired<E: Error>(nowMilliseconds: UInt64, emit: (RecordGroup) throws(E) -> Void) throws(E) {
         var index = 0
         while index < open.count {
-            // Counting starts now for an event heard of since the last call, and again
-            // after the clock was set back.
-            guard let since = open[index].quietSince, nowMilliseconds >= since else {
-                open[index].quietSince = nowMilliseconds
-                index += 1
-                continue
-            }
-            guard nowMilliseconds - since > policy.maxEventAgeMilliseconds else {
+            guard open[index].quiet.hasExceeded(policy.maxEventAgeMilliseconds, now: nowMilliseconds) else {
                 index += 1
                 continue
             }

@@ -23,8 +23,8 @@ package final class ExecRequesterJoin: EventEnricher, @unchecked Sendable {
         package var namespace: String?
         package var pod: String?
         package var container: String?
-        /// The clock at the first `resolve` that found it waiting.
-        var waitingSince: Int64?
+        /// Its wait, from the first `resolve` that found it waiting.
+        var wait = FirstSeenTimer<Int64>()
     }
 
     private let index: ExecRequestIndex
@@ -65,14 +65,9 @@ package final class ExecRequesterJoin: EventEnricher, @unchecked Sendable {
         var resolved: [(WaitingSession, ExecRequesterMatch)] = []
         for (id, session) in waiting {
             let answer = index.match(key: session.key, at: session.firstMilliseconds)
-            if answer == .notFound {
-                // Counting starts at the first call that finds it waiting, and again after
-                // the clock was set back.
-                guard let since = session.waitingSince, nowMilliseconds >= since else {
-                    waiting[id]?.waitingSince = nowMilliseconds
-                    continue
-                }
-                guard nowMilliseconds - since > 2 * index.windowMilliseconds else { continue }
+            if answer == .notFound,
+               waiting[id]?.wait.hasExceeded(2 * index.windowMilliseconds, now: nowMilliseconds) != true {
+                continue
             }
             waiting[id] = nil
             resolved.append((session, sessions.answer(for: id) { answer }))
