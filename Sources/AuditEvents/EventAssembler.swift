@@ -52,16 +52,16 @@ public struct EventAssembler: Sendable {
     /// Adds one record; calls `emit` for every event this completes. An error `emit`
     /// throws ends the call and travels on; the event it was given is already closed.
     public mutating func add<E: Error>(_ record: AuditRecord, emit: (RecordGroup) throws(E) -> Void) throws(E) {
-        counters.records += 1
         let key = EventKey(record)
         let role = record.type.role
+        if role == .endOfEvent {
+            try endOfEvent(key, emit: emit)
+            return
+        }
+        counters.records += 1
         let time = record.stamp.epochMilliseconds
 
         if let index = indexOfOpen(key) {
-            if role == .endOfEvent {
-                try close(at: index, reason: .endOfEvent, emit: emit)
-                return
-            }
             open[index].records.append(record)
             open[index].quiet = FirstSeenTimer()
             if open[index].isLate { counters.lateRecords += 1 }
@@ -75,10 +75,6 @@ public struct EventAssembler: Sendable {
         }
 
         let wasClosed = closed.contains(key)
-        if role == .endOfEvent {
-            if !wasClosed { counters.orphanEndOfEvent += 1 }
-            return
-        }
         if wasClosed {
             counters.lateRecords += 1
         } else if !record.type.isDaemonMessage {
@@ -104,6 +100,18 @@ public struct EventAssembler: Sendable {
         records.append(record)
         open.append(OpenEvent(key: key, records: records, isLate: wasClosed, openedAt: max(time, newestMilliseconds)))
         if role == .lastOfSyscall && !wasClosed && !separatedInput { try close(at: open.count - 1, reason: .lastRecord, emit: emit) }
+    }
+
+    /// The end of the event `key` (an EOE record, which is no part of it): closes it when
+    /// open; one that closed already (on its PROCTITLE) needs nothing, one never seen is
+    /// counted. The live reader calls this with the stamp alone, without making a record.
+    public mutating func endOfEvent<E: Error>(_ key: EventKey, emit: (RecordGroup) throws(E) -> Void) throws(E) {
+        counters.records += 1
+        if let index = indexOfOpen(key) {
+            try close(at: index, reason: .endOfEvent, emit: emit)
+        } else if !closed.contains(key) {
+            counters.orphanEndOfEvent += 1
+        }
     }
 
     /// An event separator in the input (ausearch's `----`): every open event is complete,

@@ -133,6 +133,13 @@ public enum RecordParser {
         return try makeRecord(bytes, stampStart: 0, type: RecordType(number: UInt32(type)), node: nil, unresolvedTypeName: nil)
     }
 
+    /// The stamp of a netlink message whose header gave EOE: the end of an event carries
+    /// nothing else, so it is not made into a record (a tenth of a busy stream's messages).
+    public static func parseEndOfEvent(payload: UnsafeRawBufferPointer) throws(RecordParseError) -> AuditStamp {
+        let bytes = UnsafeBufferPointer(start: payload.baseAddress?.assumingMemoryBound(to: UInt8.self), count: payload.count)
+        return try parseStamp(bytes, from: 0).0
+    }
+
     /// The most fields a record is parsed with before they move to the heap: more than a
     /// SYSCALL record has, and the stack memory for them stays within 1 KiB.
     private static let stackFields = 64

@@ -294,16 +294,27 @@ package final class LiveCollector {
     }
 
     /// Parses one record into the pipeline; a record that is none is counted and said.
+    /// Parses one record into the pipeline; an EOE, which carries only its stamp, closes
+    /// its event without becoming a record.
     private func addRecord(_ type: UInt16, _ payload: UnsafeRawBufferPointer) throws(SinkError) {
-        let record: AuditRecord
+        if UInt32(type) == RecordType.endOfEvent.number {
+            if let stamp = parsed(type, { () throws(RecordParseError) in try RecordParser.parseEndOfEvent(payload: payload) }) {
+                try pipeline.endOfEvent(stamp)
+            }
+        } else if let record = parsed(type, { () throws(RecordParseError) in try RecordParser.parseNetlink(type: type, payload: payload) }) {
+            try pipeline.add(record)
+        }
+    }
+
+    /// What `parse` made of a message, or nil for one that is no record: counted and said.
+    private func parsed<Parsed>(_ type: UInt16, _ parse: () throws(RecordParseError) -> Parsed) -> Parsed? {
         do throws(RecordParseError) {
-            record = try RecordParser.parseNetlink(type: type, payload: payload)
+            return try parse()
         } catch {
             pipeline.countMalformed()
             diagnostics.inputProblem("netlink type \(type)", error.description)
-            return
+            return nil
         }
-        try pipeline.add(record)
     }
 
     /// Says on stderr when outputs dropped events, or collectors refused them for good,

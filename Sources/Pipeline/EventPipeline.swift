@@ -79,9 +79,20 @@ package final class EventPipeline {
 
     /// Adds one record; completed events go to the sink.
     package func add(_ record: AuditRecord) throws(SinkError) {
-        newestRecordMilliseconds = max(newestRecordMilliseconds, record.stamp.epochMilliseconds)
-        if firstSerial == nil { firstSerial = record.stamp.serial }
+        note(record.stamp)
         try assembler.add(record, emit: emit)
+    }
+
+    /// Adds the end of an event (EOE) from its stamp alone: it closes the event, and
+    /// needs no record.
+    package func endOfEvent(_ stamp: AuditStamp) throws(SinkError) {
+        note(stamp)
+        try assembler.endOfEvent(EventKey(stamp: stamp, node: nil), emit: emit)
+    }
+
+    private func note(_ stamp: AuditStamp) {
+        newestRecordMilliseconds = max(newestRecordMilliseconds, stamp.epochMilliseconds)
+        if firstSerial == nil { firstSerial = stamp.serial }
     }
 
     /// Has the enrichment steps read the host again (user databases; SIGHUP).

@@ -177,6 +177,32 @@ struct EventAssemblerTests {
         #expect(assembler.counters.orphanEndOfEvent == 100)
     }
 
+    @Test("the live reader's EOE, its stamp alone, closes an open event, is expected after PROCTITLE, and is counted when orphaned")
+    func endOfEventFromStamp() throws {
+        let open = try records(11).filter { $0.type != .proctitle }
+        let closedByTitle = try records(11)
+        let cases: [(records: [AuditRecord], stamp: AuditStamp, reasons: [CloseReason], orphans: UInt64)] = [
+            (open, open[0].stamp, [.endOfEvent], 0),
+            (closedByTitle, closedByTitle[0].stamp, [.lastRecord], 0),
+            ([], AuditStamp(seconds: 1, milliseconds: 2, serial: 3), [], 1),
+        ]
+        for test in cases {
+            var assembler = EventAssembler(policy: AssemblyPolicy(maxEventAgeMilliseconds: 2000))
+            var groups: [RecordGroup] = []
+            for record in test.records { assembler.add(record) { groups.append($0) } }
+            let payload = Array("audit(\(test.stamp)): ".utf8)
+            let stamp = try payload.withUnsafeBytes { try RecordParser.parseEndOfEvent(payload: $0) }
+            #expect(stamp == test.stamp)
+            assembler.endOfEvent(EventKey(stamp: stamp, node: nil)) { groups.append($0) }
+            #expect(groups.map(\.closeReason) == test.reasons)
+            #expect(groups.flatMap(\.records).count == test.records.count)
+            #expect(assembler.counters.orphanEndOfEvent == test.orphans)
+            #expect(assembler.counters.lateRecords == 0)
+            #expect(assembler.counters.records == UInt64(test.records.count) + 1)
+            #expect(assembler.eventsInFlight == 0)
+        }
+    }
+
     @Test("an EOE for an event never seen is counted")
     func orphanEndOfEvent() throws {
         let (groups, assembler) = run([try endOfEvent(AuditStamp(seconds: 1, milliseconds: 2, serial: 3))])
