@@ -53,6 +53,24 @@ struct ValueDecodingTests {
         #expect(ByteNumbers.hexadecimal(Array("0x1F".utf8)[...]) == 31)
     }
 
+    @Test("hex decodes upper and lower case alike, and any byte that is no digit, anywhere, fails the value")
+    func hexDigits() {
+        func decoded(_ text: [UInt8]) -> [UInt8]? {
+            var out = [UInt8](repeating: 0, count: text.count / 2)
+            let valid = text.withUnsafeBufferPointer { raw in out.withUnsafeMutableBufferPointer { UntrustedString.hex(raw, into: $0) } }
+            return valid ? out : nil
+        }
+        #expect(decoded(Array("00ff7F80aBcD1e".utf8)) == [0x00, 0xFF, 0x7F, 0x80, 0xAB, 0xCD, 0x1E])
+        let digits = Set("0123456789abcdefABCDEF".utf8)
+        for byte in UInt8.min...UInt8.max where !digits.contains(byte) {
+            for position in 0..<6 {
+                var text = Array("2f746d".utf8)
+                text[position] = byte
+                #expect(decoded(text) == nil, "byte \(byte) at \(position)")
+            }
+        }
+    }
+
     @Test("odd-length or non-hex unquoted values are kept as written and flagged")
     func malformedHex() {
         let odd = UntrustedString.decodeReportingMalformed(Array("ABC".utf8)[...])
