@@ -28,26 +28,47 @@ public struct TextRange: Sendable, Equatable, Hashable {
 /// them took a third of the offline parse time (perf, Scripts/bench-parse). With one buffer
 /// an event's values are copied in once and freed in one go.
 public struct EventText: Sendable {
-    public private(set) var bytes: [UInt8]
+    /// The values, then room for more: the first `count` bytes are the text. Kept at its
+    /// whole length, so that appending (some twenty times an event) copies into room
+    /// already there, without `Array`'s growth bookkeeping on every call.
+    private var storage: [UInt8]
+    /// The bytes of the text so far.
+    public private(set) var count = 0
 
     public init(capacity: Int = 0) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        storage = [UInt8](repeating: 0, count: capacity)
     }
 
-    /// Empties the text, keeping its capacity for the next event's values.
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+    /// Empties the text, keeping its room for the next event's values.
+    public mutating func removeAll() { count = 0 }
 
-    /// The bytes of `range`; for enrichment, tests and messages. Encoders read `bytes`
-    /// once, in place.
-    public subscript(range: TextRange) -> Bytes { bytes[range.range] }
+    /// The bytes of `range`; for enrichment, tests and messages. Encoders read the whole
+    /// text once, in place (`withBytes`).
+    public subscript(range: TextRange) -> Bytes { storage[range.range] }
+
+    /// Calls `read` with the text, in place.
+    public func withBytes<R>(_ read: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try storage.withUnsafeBufferPointer { try read(UnsafeBufferPointer(rebasing: $0[..<count])) }
+    }
 
     /// Appends bytes as they are.
     @discardableResult
     public mutating func append(_ value: UnsafeBufferPointer<UInt8>) -> TextRange {
-        let start = bytes.count
-        bytes.append(contentsOf: value)
-        return TextRange(start: start, end: bytes.count)
+        let start = count
+        guard let source = value.baseAddress, !value.isEmpty else { return TextRange(start: start, end: start) }
+        let end = start + value.count
+        if end > storage.count { storage += repeatElement(0, count: max(end, 2 * storage.count, 256) - storage.count) }
+        storage.withUnsafeMutableBufferPointer { room in
+            let target = room.baseAddress! + start
+            if value.count <= 16 {
+                // Most values are short: a loop beats a call to memmove.
+                for index in 0..<value.count { target[index] = source[index] }
+            } else {
+                target.update(from: source, count: value.count)
+            }
+        }
+        count = end
+        return TextRange(start: start, end: end)
     }
 
     @discardableResult
@@ -88,7 +109,7 @@ public struct EventText: Sendable {
 
     /// The same parts, appended to `parts` (an event's rule keys: no array of their own).
     public func split(_ range: TextRange, separator: UInt8, appendingTo parts: inout [TextRange]) {
-        bytes.withUnsafeBufferPointer { text in
+        withBytes { text in
             guard let base = text.baseAddress else { return }
             var start = range.range.lowerBound
             let end = range.range.upperBound

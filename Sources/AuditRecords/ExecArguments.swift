@@ -46,7 +46,7 @@ public struct ExecArguments: Sendable, Equatable {
                     }
                     let (decoded, malformed) = text.appendDecoded(value)
                     if malformed { malformedFields += 1 }
-                    let chunk = decoded ?? TextRange(start: text.bytes.count, end: text.bytes.count)
+                    let chunk = decoded ?? TextRange(start: text.count, end: text.count)
                     if index.number == argv.count {
                         argv.append(chunk)
                     } else if argv[index.number].end == chunk.start {

@@ -27,7 +27,7 @@ public struct ECSEncoder: EventEncoder {
     }
 
     public func encode(_ event: AuditEvent, into w: inout JSONWriter) {
-        event.text.bytes.withUnsafeBufferPointer { encode(event, text: $0, into: &w) }
+        event.text.withBytes { encode(event, text: $0, into: &w) }
     }
 
     /// ECS events carry no original records: nothing to leave out but everything.

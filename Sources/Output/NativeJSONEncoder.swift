@@ -29,14 +29,14 @@ public struct NativeJSONEncoder: EventEncoder {
     }
 
     public func encode(_ event: AuditEvent, into w: inout JSONWriter) {
-        event.text.bytes.withUnsafeBufferPointer { encode(event, text: $0, into: &w) }
+        event.text.withBytes { encode(event, text: $0, into: &w) }
     }
 
     public var reduced: any EventEncoder { NativeJSONEncoder(includeRecords: false, staticFields: staticFields, compact: compact) }
 
     public func encodeSummary(_ event: AuditEvent, into w: inout JSONWriter) {
         w.beginObject()
-        event.text.bytes.withUnsafeBufferPointer { writeIdentity(event, text: $0, into: &w) }
+        event.text.withBytes { writeIdentity(event, text: $0, into: &w) }
         w.endObject()
         w.newline()
     }

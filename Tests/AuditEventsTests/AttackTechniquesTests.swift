@@ -10,7 +10,7 @@ struct AttackTechniquesTests {
     static func ids(_ keys: [String]) -> [String] {
         var text = EventText()
         let ranges = keys.map { text.append(Array($0.utf8)[...]) }
-        return text.bytes.withUnsafeBufferPointer { bytes in
+        return text.withBytes { bytes in
             AttackTechniques.ids(of: ranges, in: bytes).map { String(decoding: bytes[$0], as: UTF8.self) }
         }
     }
