@@ -134,7 +134,8 @@ public enum RecordParser {
     }
 
     /// The stamp of a netlink message whose header gave EOE: the end of an event carries
-    /// nothing else, so it is not made into a record (a tenth of a busy stream's messages).
+    /// nothing else, so it is not made into a record (the kernel sends one after every
+    /// syscall event: a third of a flood of small events).
     public static func parseEndOfEvent(payload: UnsafeRawBufferPointer) throws(RecordParseError) -> AuditStamp {
         let bytes = UnsafeBufferPointer(start: payload.baseAddress?.assumingMemoryBound(to: UInt8.self), count: payload.count)
         return try parseStamp(bytes, from: 0).0

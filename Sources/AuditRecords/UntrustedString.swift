@@ -78,9 +78,9 @@ public enum UntrustedString {
     }
 
     /// Hex-decodes `raw` into `out` (half its length); false when a byte is no hex digit,
-    /// and `out` is then not to be used. Every title and most paths of a busy node come
-    /// this way: a digit's value is looked up, not worked out by ranges, and the bytes are
-    /// checked together at the end.
+    /// and `out` is then not to be used. Every title of more than one word comes this way:
+    /// a digit's value is looked up, not worked out by ranges, and the bytes are checked
+    /// together at the end.
     public static func hex(_ raw: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
         let pairs = min(raw.count / 2, out.count)
         guard pairs > 0, let source = raw.baseAddress, let target = out.baseAddress else { return true }

@@ -293,7 +293,6 @@ package final class LiveCollector {
         return read
     }
 
-    /// Parses one record into the pipeline; a record that is none is counted and said.
     /// Parses one record into the pipeline; an EOE, which carries only its stamp, closes
     /// its event without becoming a record.
     private func addRecord(_ type: UInt16, _ payload: UnsafeRawBufferPointer) throws(SinkError) {

@@ -79,18 +79,19 @@ package final class EventPipeline {
 
     /// Adds one record; completed events go to the sink.
     package func add(_ record: AuditRecord) throws(SinkError) {
-        note(record.stamp)
+        noteArrival(of: record.stamp)
         try assembler.add(record, emit: emit)
     }
 
     /// Adds the end of an event (EOE) from its stamp alone: it closes the event, and
     /// needs no record.
     package func endOfEvent(_ stamp: AuditStamp) throws(SinkError) {
-        note(stamp)
+        noteArrival(of: stamp)
         try assembler.endOfEvent(EventKey(stamp: stamp, node: nil), emit: emit)
     }
 
-    private func note(_ stamp: AuditStamp) {
+    /// The newest record time and the stream's first serial count every record, EOE too.
+    private func noteArrival(of stamp: AuditStamp) {
         newestRecordMilliseconds = max(newestRecordMilliseconds, stamp.epochMilliseconds)
         if firstSerial == nil { firstSerial = stamp.serial }
     }
