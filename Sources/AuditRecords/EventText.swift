@@ -59,13 +59,7 @@ public struct EventText: Sendable {
         let end = start + value.count
         if end > storage.count { storage += repeatElement(0, count: max(end, 2 * storage.count, 256) - storage.count) }
         storage.withUnsafeMutableBufferPointer { room in
-            let target = room.baseAddress! + start
-            if value.count <= 16 {
-                // Most values are short: a loop beats a call to memmove.
-                for index in 0..<value.count { target[index] = source[index] }
-            } else {
-                target.update(from: source, count: value.count)
-            }
+            (room.baseAddress! + start).copyBytes(from: source, count: value.count)
         }
         count = end
         return TextRange(start: start, end: end)

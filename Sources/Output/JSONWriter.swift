@@ -462,13 +462,7 @@ final class ByteStorage {
     func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         if count + bytes.count > capacity { grow(toHold: count + bytes.count) }
-        let target = base + count
-        if bytes.count <= 16 {
-            // Most values are short: a loop beats a call to memmove.
-            for index in 0..<bytes.count { target[index] = source[index] }
-        } else {
-            target.update(from: source, count: bytes.count)
-        }
+        (base + count).copyBytes(from: source, count: bytes.count)
         count += bytes.count
     }
 
