@@ -42,6 +42,13 @@ public enum RecordParser {
 
     /// Parses one audit.log line (without its newline).
     public static func parseLogLine(_ line: UnsafeBufferPointer<UInt8>) throws(RecordParseError) -> AuditRecord {
+        var stamps = StampReader()
+        return try parseLogLine(line, stamps: &stamps)
+    }
+
+    /// Parses one audit.log line (without its newline), reading its stamp with `stamps`:
+    /// the reader of the lines before it.
+    public static func parseLogLine(_ line: UnsafeBufferPointer<UInt8>, stamps: inout StampReader) throws(RecordParseError) -> AuditRecord {
         var end = line.count
         while end > 0, line[end - 1] == UInt8(ascii: "\r") || line[end - 1] == UInt8(ascii: " ") { end -= 1 }
         guard end > 0 else { throw .emptyLine }
@@ -93,7 +100,7 @@ public enum RecordParser {
             unresolved = typeRange
         }
         // The record keeps the whole line: `node` and the type name index into it.
-        return try makeRecord(line, stampStart: i, type: type, node: node, unresolvedTypeName: unresolved)
+        return try makeRecord(line, stampStart: i, type: type, node: node, unresolvedTypeName: unresolved, stamps: &stamps)
     }
 
     /// Where the record starts in a line with a prefix: the `type=` after a space (with
@@ -125,20 +132,37 @@ public enum RecordParser {
 
     /// Parses the payload of a netlink audit message whose header gave `type`.
     public static func parseNetlink(type: UInt16, payload: UnsafeRawBufferPointer) throws(RecordParseError) -> AuditRecord {
+        var stamps = StampReader()
+        return try parseNetlink(type: type, payload: payload, stamps: &stamps)
+    }
+
+    /// Parses the payload of a netlink audit message whose header gave `type`, reading its
+    /// stamp with `stamps`: the reader of the messages before it.
+    public static func parseNetlink(
+        type: UInt16, payload: UnsafeRawBufferPointer, stamps: inout StampReader
+    ) throws(RecordParseError) -> AuditRecord {
         var end = payload.count
         // The kernel may count a trailing NUL or newline in the length.
         while end > 0, payload[end - 1] == 0 || payload[end - 1] == UInt8(ascii: "\n") { end -= 1 }
         guard end <= maximumRecordBytes else { throw .tooLong(end) }
         let bytes = UnsafeBufferPointer(start: payload.baseAddress?.assumingMemoryBound(to: UInt8.self), count: end)
-        return try makeRecord(bytes, stampStart: 0, type: RecordType(number: UInt32(type)), node: nil, unresolvedTypeName: nil)
+        return try makeRecord(bytes, stampStart: 0, type: RecordType(number: UInt32(type)), node: nil, unresolvedTypeName: nil,
+                              stamps: &stamps)
     }
 
     /// The stamp of a netlink message whose header gave EOE: the end of an event carries
     /// nothing else, so it is not made into a record (the kernel sends one after every
     /// syscall event: a third of a flood of small events).
     public static func parseEndOfEvent(payload: UnsafeRawBufferPointer) throws(RecordParseError) -> AuditStamp {
+        var stamps = StampReader()
+        return try parseEndOfEvent(payload: payload, stamps: &stamps)
+    }
+
+    /// The stamp of an EOE message (as above), read with `stamps`: the reader of the
+    /// messages before it, which mostly had the same stamp.
+    public static func parseEndOfEvent(payload: UnsafeRawBufferPointer, stamps: inout StampReader) throws(RecordParseError) -> AuditStamp {
         let bytes = UnsafeBufferPointer(start: payload.baseAddress?.assumingMemoryBound(to: UInt8.self), count: payload.count)
-        return try parseStamp(bytes, from: 0).0
+        return try parseStamp(bytes, from: 0, stamps: &stamps).0
     }
 
     /// The most fields a record is parsed with before they move to the heap: more than a
@@ -149,9 +173,9 @@ public enum RecordParser {
     /// new record.
     private static func makeRecord(
         _ bytes: UnsafeBufferPointer<UInt8>, stampStart: Int, type: RecordType, node: Range<Int>?,
-        unresolvedTypeName: Range<Int>?
+        unresolvedTypeName: Range<Int>?, stamps: inout StampReader
     ) throws(RecordParseError) -> AuditRecord {
-        let (stamp, bodyStart) = try parseStamp(bytes, from: stampStart)
+        let (stamp, bodyStart) = try parseStamp(bytes, from: stampStart, stamps: &stamps)
         let end = bytes.count
         var separator: Int?
         if bodyStart < end, let base = bytes.baseAddress, let found = memchr(base + bodyStart, Int32(groupSeparator), end - bodyStart) {
@@ -171,18 +195,39 @@ public enum RecordParser {
         }
     }
 
-    /// Reads `audit(SEC.MS:SERIAL):` and returns the stamp and where the fields start.
-    static func parseStamp(_ b: UnsafeBufferPointer<UInt8>, from start: Int) throws(RecordParseError) -> (AuditStamp, Int) {
+    /// Reads `audit(SEC.MS:SERIAL):` and returns the stamp and where the fields start; a
+    /// stamp `stamps` remembers is recognised without reading its digits.
+    static func parseStamp(
+        _ b: UnsafeBufferPointer<UInt8>, from start: Int, stamps: inout StampReader
+    ) throws(RecordParseError) -> (AuditStamp, Int) {
         let end = b.count
         var i = start
         guard i + 6 <= end, b[i] == UInt8(ascii: "a"), b[i + 1] == UInt8(ascii: "u"), b[i + 2] == UInt8(ascii: "d"),
               b[i + 3] == UInt8(ascii: "i"), b[i + 4] == UInt8(ascii: "t"), b[i + 5] == UInt8(ascii: "(")
         else { throw .missingStamp }
         i += 6
-        let inner = i
+        let stamp: AuditStamp
+        if let (known, after) = stamps.recognise(b, at: i) {
+            stamp = known
+            i = after
+        } else {
+            let (read, after) = try readStampText(b, from: i)
+            stamps.remember(read, text: UnsafeBufferPointer(rebasing: b[i..<after]))
+            stamp = read
+            i = after
+        }
+        if i < end, b[i] == UInt8(ascii: ":") { i += 1 }
+        while i < end, b[i] == UInt8(ascii: " ") { i += 1 }
+        return (stamp, i)
+    }
+
+    /// Reads `SEC.MS:SERIAL)` from `start`: the stamp and the index after its `)`.
+    private static func readStampText(_ b: UnsafeBufferPointer<UInt8>, from start: Int) throws(RecordParseError) -> (AuditStamp, Int) {
+        let end = b.count
+        var i = start
         func malformed() -> RecordParseError {
-            let close = b[inner..<end].firstIndex(of: UInt8(ascii: ")")) ?? min(end, inner + 40)
-            return .malformedStamp(String(decoding: UnsafeBufferPointer(rebasing: b[inner..<close]), as: UTF8.self))
+            let close = b[start..<end].firstIndex(of: UInt8(ascii: ")")) ?? min(end, start + 40)
+            return .malformedStamp(String(decoding: UnsafeBufferPointer(rebasing: b[start..<close]), as: UTF8.self))
         }
         var seconds: UInt64 = 0
         var digits = 0
@@ -198,10 +243,7 @@ public enum RecordParser {
         digits = 0
         while i < end, let d = digit(b[i]) { serial = serial &* 10 &+ d; i += 1; digits += 1 }
         guard digits > 0, digits <= 19, i < end, b[i] == UInt8(ascii: ")") else { throw malformed() }
-        i += 1
-        if i < end, b[i] == UInt8(ascii: ":") { i += 1 }
-        while i < end, b[i] == UInt8(ascii: " ") { i += 1 }
-        return (AuditStamp(seconds: seconds, milliseconds: UInt16(millis), serial: serial), i)
+        return (AuditStamp(seconds: seconds, milliseconds: UInt16(millis), serial: serial), i + 1)
     }
 
     @inline(__always)

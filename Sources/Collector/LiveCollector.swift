@@ -35,6 +35,9 @@ package final class LiveCollector {
     private let configChanges = ConfigChangeRecorder()
     private let pipeline: EventPipeline
     private var session: KernelSession?
+    /// Reads the stamps of the records the session delivers (on the reading thread only:
+    /// the run-time exclusivity checks, three per event, are left out).
+    @exclusivity(unchecked) private var stamps = StampReader()
     private var continuity: StreamContinuity?
     private var driftRepair: DriftRepair?
     /// Plans and makes rule changes, sharing the kernel with other tools (start, reload,
@@ -297,10 +300,10 @@ package final class LiveCollector {
     /// its event without becoming a record.
     private func addRecord(_ type: UInt16, _ payload: UnsafeRawBufferPointer) throws(SinkError) {
         if UInt32(type) == RecordType.endOfEvent.number {
-            if let stamp = parsed(type, { () throws(RecordParseError) in try RecordParser.parseEndOfEvent(payload: payload) }) {
+            if let stamp = parsed(type, { () throws(RecordParseError) in try RecordParser.parseEndOfEvent(payload: payload, stamps: &stamps) }) {
                 try pipeline.endOfEvent(stamp)
             }
-        } else if let record = parsed(type, { () throws(RecordParseError) in try RecordParser.parseNetlink(type: type, payload: payload) }) {
+        } else if let record = parsed(type, { () throws(RecordParseError) in try RecordParser.parseNetlink(type: type, payload: payload, stamps: &stamps) }) {
             try pipeline.add(record)
         }
     }

@@ -86,6 +86,7 @@ package struct OfflineParser {
     private func read(fd: Int32, name: String) throws(InputError) {
         var lines = 0
         var joinedLines: [UInt8] = []
+        var stamps = StampReader()
         let bytes = try Self.forEachLine(fd: fd, name: name, maximumLineBytes: RecordParser.maximumRecordBytes,
                                          decompressing: fd != 0 && LineReader.isCompressed(fd)) { line, lineNumber in
             lines = lineNumber
@@ -108,7 +109,7 @@ package struct OfflineParser {
                     return
                 }
                 do {
-                    try pipeline.add(try RecordParser.parseLogLine(text))
+                    try pipeline.add(try RecordParser.parseLogLine(text, stamps: &stamps))
                 } catch let error as RecordParseError {
                     // ausearch's output: `----` between events, `time->…` before each.
                     if text.equals("----") { return try pipeline.separator() }

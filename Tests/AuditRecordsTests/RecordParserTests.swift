@@ -109,6 +109,39 @@ struct RecordParserTests {
         #expect(throws: expected) { try RecordParser.parseLogLine(Array(line.utf8)) }
     }
 
+    @Test("stamps read one after another by one reader come out as each read alone")
+    func stampsReadInSequence() {
+        // Repeats, neighbours that share a prefix, lengths that change by a digit, texts
+        // too short or too long to be remembered, and broken stamps after good ones.
+        let texts = [
+            "1795576083.845:13)", "1795576083.845:13)", "1795576083.845:14)", "1795576083.845:139)",
+            "1795576083.845:13)", "1795576083.845:1)", "1795576083.846:13)", "1795576084.845:13)",
+            "1795576083.845:9999)", "1795576083.845:10000)", "1795576083.845:10000)", "1.000:1)", "1.000:1)",
+            "1795576083.845:1000000000000000000)", "1795576083.845:1000000000000000000)",
+            "1795576083845:13)", "1795576083.845:13", "1795576083.845:13)", "1795576083.845:13x)",
+            "1795576083.845:13)", "1795576083.845:130)", "1795576083.845:13)", "1795576083.84:13)",
+        ]
+        var stamps = StampReader()
+        for text in texts {
+            let line = Array("type=CWD msg=audit(\(text): cwd=\"/\"".utf8)
+            let alone = Result { () throws(RecordParseError) in try RecordParser.parseLogLine(line).stamp }
+            let inSequence = line.withUnsafeBufferPointer { bytes in
+                Result { () throws(RecordParseError) in try RecordParser.parseLogLine(bytes, stamps: &stamps).stamp }
+            }
+            #expect(inSequence == alone, "audit(\(text)")
+            let eoe = Array("audit(\(text): ".utf8)
+            let eoeAlone = eoe.withUnsafeBytes { payload in
+                Result { () throws(RecordParseError) in try RecordParser.parseEndOfEvent(payload: payload) }
+            }
+            let eoeInSequence = eoe.withUnsafeBytes { payload in
+                Result { () throws(RecordParseError) in try RecordParser.parseEndOfEvent(payload: payload, stamps: &stamps) }
+            }
+            #expect(eoeInSequence == eoeAlone, "EOE audit(\(text)")
+            #expect((try? eoeAlone.get()) == (try? alone.get()))
+        }
+        #expect(texts.filter { (try? RecordParser.parseLogLine(Array("type=CWD msg=audit(\($0): cwd=x".utf8))) == nil }.count == 4)
+    }
+
     @Test("record type names come from libaudit")
     func recordTypeNames() {
         #expect(RecordType.syscall.name == "SYSCALL")
