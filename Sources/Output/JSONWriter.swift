@@ -314,21 +314,41 @@ public struct JSONWriter: ~Copyable {
             appendDecimal(UInt64(value.magnitude))
             return
         }
-        var v = UInt64(value)
-        if v < 10 {
-            storage.append(UInt8(ascii: "0") &+ UInt8(v))
+        appendDecimal(UInt64(value))
+    }
+
+    /// Writes the digits straight into the output, two at a time from the right, once
+    /// their count is known: serials, pids and exit codes are some ten numbers an event.
+    private mutating func appendDecimal(_ value: UInt64) {
+        if value < 10 {
+            storage.append(UInt8(ascii: "0") &+ UInt8(value))
             return
         }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            var i = scratch.count
-            while v > 0 {
-                i -= 1
-                scratch[i] = UInt8(ascii: "0") &+ UInt8(v % 10)
-                v /= 10
-            }
-            storage.append(UnsafeRawBufferPointer(rebasing: scratch[i...]))
+        var count = 2
+        var bound: UInt64 = 100
+        while count < 20, value >= bound {
+            count += 1
+            bound &*= 10
         }
+        let out = storage.reserve(count)
+        var rest = value
+        var end = count
+        while rest >= 100 {
+            let pair = Int(rest % 100)
+            rest /= 100
+            end -= 2
+            let tens = (pair &* 103) >> 10  // pair / 10 for pair < 100
+            out[end] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: tens)
+            out[end + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: pair &- tens &* 10)
+        }
+        if rest >= 10 {
+            let tens = (Int(rest) &* 103) >> 10
+            out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: tens)
+            out[1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: Int(rest) &- tens &* 10)
+        } else {
+            out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
+        }
+        storage.advance(to: out + count)
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -20,7 +20,7 @@ struct FileFollowerTests {
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("nodeaudit-follow-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: path, contents: nil)
+            try Data().write(to: URL(fileURLWithPath: path))
         }
 
         deinit { try? FileManager.default.removeItem(at: directory) }
@@ -46,7 +46,7 @@ struct FileFollowerTests {
         func rotate() throws {
             rotations += 1
             try FileManager.default.moveItem(atPath: path, toPath: directory.appendingPathComponent("audit-2026-12-06T10-00-\(rotations).000.log").path)
-            FileManager.default.createFile(atPath: path, contents: nil)
+            try Data().write(to: URL(fileURLWithPath: path))
         }
     }
 

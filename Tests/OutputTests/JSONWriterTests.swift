@@ -63,6 +63,23 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("numbers of every length, and each side of a power of ten, are written as Swift writes them")
+    func decimalNumbers() {
+        var values: [UInt64] = [0, UInt64.max, UInt64.max - 1]
+        var power: UInt64 = 1
+        for _ in 0...19 {
+            values += [power &- 1, power, power &+ 1, power &* 7 &+ 3]
+            power &*= 10
+        }
+        values += (0..<1000).map { UInt64($0) &* 7_919 &* 1_000_003 }
+        for value in values {
+            var writer = JSONWriter()
+            writer.number(value)
+            writer.number(-Int64(truncatingIfNeeded: value >> 1))
+            #expect(String(decoding: writer.buffer, as: UTF8.self) == "\(value),\(-Int64(truncatingIfNeeded: value >> 1))")
+        }
+    }
+
     @Test("numbers, booleans, null and nesting")
     func structure() throws {
         var writer = JSONWriter()
