@@ -56,6 +56,9 @@ public struct AuditEvent: Sendable {
     public var lineage: Lineage?
     /// The detection rules the event matched (after enrichment).
     public var detections: [Detection]
+    /// The spent event's process title, emptied: the room of the next title
+    /// (`takeTitleRoom`), which then needs no array of its own.
+    private var titleRoom: [TextRange] = []
 
     /// A new event; `reset` turns a spent one into the next, keeping its buffers.
     public init(key: EventKey, category: EventCategory, records: [AuditRecord], closeReason: CloseReason) {
@@ -95,6 +98,11 @@ public struct AuditEvent: Sendable {
         self.records = records
         self.closeReason = closeReason
         keys.removeAll(keepingCapacity: true)
+        if process?.title != nil {
+            // Moved out in place: a copy of the process would share the array.
+            swap(&titleRoom, &process!.title!)
+            titleRoom.removeAll(keepingCapacity: true)
+        }
         process = nil
         syscall = nil
         exec = nil
@@ -114,6 +122,13 @@ public struct AuditEvent: Sendable {
         labels.removeAll(keepingCapacity: true)
         lineage = nil
         detections.removeAll()
+    }
+
+    /// An empty array with the room of the spent event's title, handed out once.
+    public mutating func takeTitleRoom() -> [TextRange] {
+        var room: [TextRange] = []
+        swap(&room, &titleRoom)
+        return room
     }
 
     /// `[NODE/]SECONDS.MILLIS:SERIAL`: the same for the same kernel event wherever it is

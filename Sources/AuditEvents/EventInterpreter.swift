@@ -47,7 +47,7 @@ public struct EventInterpreter: Sendable {
                 event.paths.append(readPath(record, text: &event.text))
             case RecordType.proctitle.number:
                 var malformed = false
-                let title = ProcessTitle.argv(record, into: &event.text, malformed: &malformed)
+                let title = ProcessTitle.argv(record, into: &event.text, room: event.takeTitleRoom(), malformed: &malformed)
                 if malformed { event.malformedFields += 1 }
                 if title != nil {
                     if event.process == nil { event.process = ProcessInfo() }

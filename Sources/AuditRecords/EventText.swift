@@ -92,16 +92,8 @@ public struct EventText: Sendable {
     }
 
     /// The parts of `range` between `separator` bytes (proctitle's NULs, the 0x01 between
-    /// several rule keys), one trailing separator dropped.
-    public func split(_ range: TextRange, separator: UInt8) -> [TextRange] {
-        var parts: [TextRange] = []
-        // A title has a handful of words (the kernel cuts it at 128 bytes): room for eight at once.
-        parts.reserveCapacity(8)
-        split(range, separator: separator, appendingTo: &parts)
-        return parts
-    }
-
-    /// The same parts, appended to `parts` (an event's rule keys: no array of their own).
+    /// several rule keys), one trailing separator dropped, appended to `parts` (no array
+    /// of their own).
     public func split(_ range: TextRange, separator: UInt8, appendingTo parts: inout [TextRange]) {
         withBytes { text in
             guard let base = text.baseAddress else { return }

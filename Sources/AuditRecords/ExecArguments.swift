@@ -125,7 +125,10 @@ public struct ExecArguments: Sendable, Equatable {
 public enum ProcessTitle {
     /// The arguments, decoded into `text`; nil when the record has no title, or one in
     /// neither of the kernel's forms (`malformed` then says so: decoded, it would be garbage).
-    public static func argv(_ record: AuditRecord, into text: inout EventText, malformed: inout Bool) -> [TextRange]? {
+    /// `room`, an empty array, holds them when it has the capacity.
+    public static func argv(
+        _ record: AuditRecord, into text: inout EventText, room: consuming [TextRange] = [], malformed: inout Bool
+    ) -> [TextRange]? {
         guard let (title, wasMalformed) = record.withRaw("proctitle", { raw in
             let decoded = text.appendDecoded(raw)
             return decoded.range.map { ($0, decoded.wasMalformed) }
@@ -134,6 +137,10 @@ public enum ProcessTitle {
             malformed = true
             return nil
         }
-        return text.split(title, separator: 0)
+        var parts = room
+        // A title has a handful of words (the kernel cuts it at 128 bytes): room for eight at once.
+        parts.reserveCapacity(8)
+        text.split(title, separator: 0, appendingTo: &parts)
+        return parts
     }
 }
