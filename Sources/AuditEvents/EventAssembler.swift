@@ -33,6 +33,10 @@ public struct EventAssembler: Sendable {
 
     /// Open events, in the order they opened.
     private var open: [OpenEvent] = []
+    /// Records arrays of emitted events that nothing kept, emptied: the next events'
+    /// (an array per event was an allocation and a free).
+    private var spareRecordArrays: [[AuditRecord]] = []
+    private static let spareRecordArraysKept = 8
     /// Keys of recently closed events, to recognise their EOE and late records.
     private var closed: RecentlyClosedEvents
     /// The newest record time seen, which ages open events.
@@ -88,15 +92,16 @@ public struct EventAssembler: Sendable {
         }
 
         if role == .standalone && !wasClosed {
-            try emitGroup(RecordGroup(key: key, records: [record], closeReason: .standalone), emit: emit)
+            var records = newRecordArray()
+            records.append(record)
+            try emitGroup(RecordGroup(key: key, records: consume records, closeReason: .standalone), emit: emit)
             return
         }
         if open.count >= policy.maxEventsInFlight {
             counters.evicted += 1
             try close(at: 0, reason: .evicted, emit: emit)
         }
-        var records: [AuditRecord] = []
-        records.reserveCapacity(Self.recordsReserved)
+        var records = newRecordArray()
         records.append(record)
         open.append(OpenEvent(key: key, records: records, isLate: wasClosed, openedAt: max(time, newestMilliseconds)))
         if role == .lastOfSyscall && !wasClosed && !separatedInput { try close(at: open.count - 1, reason: .lastRecord, emit: emit) }
@@ -161,16 +166,33 @@ public struct EventAssembler: Sendable {
     }
 
     private mutating func close<E: Error>(at index: Int, reason: CloseReason, emit: (RecordGroup) throws(E) -> Void) throws(E) {
-        let event = open.remove(at: index)
+        var event = open.remove(at: index)
+        var records: [AuditRecord] = []
+        swap(&records, &event.records)
         // The rest of an event split at the record limit is its continuation, not late.
-        try emitGroup(RecordGroup(key: event.key, records: event.records, closeReason: event.isLate ? .late : reason),
-                      remember: reason != .recordLimit, emit: emit)
+        let group = RecordGroup(key: event.key, records: consume records, closeReason: event.isLate ? .late : reason)
+        try emitGroup(consume group, remember: reason != .recordLimit, emit: emit)
     }
 
-    private mutating func emitGroup<E: Error>(_ group: RecordGroup, remember: Bool = true, emit: (RecordGroup) throws(E) -> Void) throws(E) {
+    private mutating func emitGroup<E: Error>(_ group: consuming RecordGroup, remember: Bool = true, emit: (RecordGroup) throws(E) -> Void) throws(E) {
         if remember { self.remember(group.key) }
         counters.events += 1
         try emit(group)
+        // Rendered and let go, the group's records are freed here and its array serves
+        // again. (Handed to another thread in a batch, it is still shared: emptying it
+        // then makes a new array, the allocation the next event would have made.)
+        if spareRecordArrays.count < Self.spareRecordArraysKept {
+            group.records.removeAll(keepingCapacity: true)
+            spareRecordArrays.append(group.records)
+        }
+    }
+
+    /// An empty records array with room for a whole exec event: a spare one when there is.
+    private mutating func newRecordArray() -> [AuditRecord] {
+        if let spare = spareRecordArrays.popLast() { return spare }
+        var records: [AuditRecord] = []
+        records.reserveCapacity(Self.recordsReserved)
+        return records
     }
 
     private mutating func remember(_ key: EventKey) {
