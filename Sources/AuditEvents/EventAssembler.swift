@@ -167,6 +167,8 @@ public struct EventAssembler: Sendable {
 
     private mutating func close<E: Error>(at index: Int, reason: CloseReason, emit: (RecordGroup) throws(E) -> Void) throws(E) {
         var event = open.remove(at: index)
+        // The group takes the records out of the open event (moved, not copied), so that
+        // once the group is rendered nothing else holds the array and it can serve again.
         var records: [AuditRecord] = []
         swap(&records, &event.records)
         // The rest of an event split at the record limit is its continuation, not late.

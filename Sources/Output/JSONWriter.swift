@@ -334,21 +334,24 @@ public struct JSONWriter: ~Copyable {
         var rest = value
         var end = count
         while rest >= 100 {
-            let pair = Int(rest % 100)
-            rest /= 100
             end -= 2
-            let tens = (pair &* 103) >> 10  // pair / 10 for pair < 100
-            out[end] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: tens)
-            out[end + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: pair &- tens &* 10)
+            Self.writeTwoDigits(Int(rest % 100), to: out + end)
+            rest /= 100
         }
         if rest >= 10 {
-            let tens = (Int(rest) &* 103) >> 10
-            out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: tens)
-            out[1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: Int(rest) &- tens &* 10)
+            Self.writeTwoDigits(Int(rest), to: out)
         } else {
             out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
         }
         storage.advance(to: out + count)
+    }
+
+    /// Writes `pair` (0...99) as two digits.
+    @inline(__always)
+    private static func writeTwoDigits(_ pair: Int, to out: UnsafeMutablePointer<UInt8>) {
+        let tens = (pair &* 103) >> 10  // pair / 10 for pair < 100
+        out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: tens)
+        out[1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: pair &- tens &* 10)
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
