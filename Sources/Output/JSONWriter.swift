@@ -230,6 +230,14 @@ public struct JSONWriter: ~Copyable {
         needsComma = true
     }
 
+    /// Writes again a value this writer wrote earlier in the same line, at `range` of its
+    /// bytes (`count` before and after it): one copy instead of encoding it again.
+    public mutating func repeatValue(at range: Range<Int>) {
+        separate()
+        storage.appendCopy(of: range)
+        needsComma = true
+    }
+
     /// Appends bytes that are already valid JSON text inside a string (no quotes, no escaping).
     public mutating func rawStringContent(_ bytes: UnsafeBufferPointer<UInt8>) {
         storage.append(bytes)
@@ -487,6 +495,15 @@ final class ByteStorage {
         if count + bytes.count > capacity { grow(toHold: count + bytes.count) }
         (base + count).copyBytes(from: source, count: bytes.count)
         count += bytes.count
+    }
+
+    /// Appends a copy of bytes already written, at `range` (room is made first: growing
+    /// moves them).
+    @inline(__always)
+    func appendCopy(of range: Range<Int>) {
+        let out = reserve(range.count)
+        out.copyBytes(from: base + range.lowerBound, count: range.count)
+        count += range.count
     }
 
     /// Makes room for `extra` bytes and returns where they go; `advance(to:)` commits them.

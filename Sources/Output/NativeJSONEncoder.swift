@@ -178,11 +178,24 @@ public struct NativeJSONEncoder: EventEncoder {
         w.member("session", p.session)
         // One copy of the ids, read by position: each `p.identities[…]` copied them all.
         let identities = p.identities
+        // The objects written so far, by credential: euid, suid and fsuid are mostly the
+        // uid, the group ids the gid, and each repeat is a copy of the bytes.
+        var written = InlineArray<4, (identity: Identity, bytes: Range<Int>)?>(repeating: nil)
+        var writtenCount = 0
         for index in identities.indices {
             guard let identity = identities[index], let role = IdentityRole(rawValue: index) else { continue }
             if compact, Self.saysNothing(role, identity, in: identities) { continue }
             w.key(role.field)
+            if let earlier = (0..<writtenCount).first(where: { written[$0]!.identity == identity }) {
+                w.repeatValue(at: written[earlier]!.bytes)
+                continue
+            }
+            let start = w.count
             writeIdentity(identity, text: text, into: &w)
+            if writtenCount < written.count {
+                written[writtenCount] = (identity, start..<w.count)
+                writtenCount += 1
+            }
         }
         if let lineage { w.lineage(lineage, node: node, parentKey: "parent", ancestorsKey: "ancestors", executableKey: "exe", nameKey: "comm") }
         if let cgroup = workload?.cgroup { w.key("cgroup"); w.string(cgroup) }

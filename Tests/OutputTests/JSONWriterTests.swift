@@ -80,6 +80,26 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("a value written again is a copy of its bytes, also once the writer grew between")
+    func repeatedValue() {
+        var writer = JSONWriter(capacity: 64)
+        writer.beginObject()
+        writer.key("a")
+        let start = writer.count
+        writer.beginObject(); writer.key("id"); writer.number(0); writer.key("name"); writer.string("root"); writer.endObject()
+        let object = start..<writer.count
+        // Enough to grow the 64-byte region several times before the copy.
+        writer.key("filler"); writer.string(String(repeating: "x", count: 1000))
+        writer.key("b")
+        writer.repeatValue(at: object)
+        writer.key("c")
+        writer.repeatValue(at: object)
+        writer.endObject()
+        let filler = String(repeating: "x", count: 1000)
+        #expect(String(decoding: writer.buffer, as: UTF8.self)
+            == #"{"a":{"id":0,"name":"root"},"filler":""# + filler + #"","b":{"id":0,"name":"root"},"c":{"id":0,"name":"root"}}"#)
+    }
+
     @Test("numbers, booleans, null and nesting")
     func structure() throws {
         var writer = JSONWriter()
