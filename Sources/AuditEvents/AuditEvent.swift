@@ -152,20 +152,13 @@ public struct AuditEvent: Sendable {
 
     /// Names every user and group id of the process and the paths that has no name yet,
     /// with `name(id, isGroup)`, copied into the event's text: each distinct id once (uid,
-    /// euid, suid and fsuid are mostly one user). In place, as enrichment runs for every event.
+    /// euid, suid and fsuid are mostly one user; past four distinct ids, a repeat is looked
+    /// up and copied again). In place, as enrichment runs for every event.
     public mutating func nameIdentities(_ name: (UInt32, Bool) -> Bytes?) {
         var written = NamesWritten()
-        // The credentials are changed in a copy of their inline array, not through the
-        // optional process (each access there copied the whole ProcessInfo).
-        if var identities = process?.identities {
-            var changed = false
-            for role in IdentityRole.allCases {
-                guard let identity = identities[role.index], identity.name == nil else { continue }
-                identities[role.index] = Identity(id: identity.id,
-                                                  name: written.name(identity.id, isGroup: role.isGroup, in: &text, from: name))
-                changed = true
-            }
-            if changed { process!.identities = identities }
+        if process != nil {
+            // In place: `process!.identities` is reached without copying the process.
+            Self.name(&process!.identities, written: &written, in: &text, from: name)
         }
         for index in paths.indices {
             if let owner = paths[index].owner, owner.name == nil {
@@ -178,9 +171,21 @@ public struct AuditEvent: Sendable {
     }
 }
 
+extension AuditEvent {
+    private static func name(
+        _ identities: inout ProcessInfo.Identities, written: inout NamesWritten, in text: inout EventText,
+        from name: (UInt32, Bool) -> Bytes?
+    ) {
+        for role in IdentityRole.allCases {
+            guard let identity = identities[role.index], identity.name == nil else { continue }
+            identities[role.index]!.name = written.name(identity.id, isGroup: role.isGroup, in: &text, from: name)
+        }
+    }
+}
+
 /// The names `nameIdentities` wrote into one event's text, by id.
 private struct NamesWritten {
-    private var entries = InlineArray<8, (id: UInt32, isGroup: Bool, name: TextRange?)>(repeating: (0, false, nil))
+    private var entries = InlineArray<4, (id: UInt32, isGroup: Bool, name: TextRange?)>(repeating: (0, false, nil))
     private var count = 0
 
     mutating func name(
