@@ -70,7 +70,9 @@ extension JSONWriter {
     /// Writes the stamp's time as an RFC 3339 string, in place.
     mutating func time(_ stamp: AuditStamp) {
         beginString()
-        Timestamp.withRFC3339(seconds: stamp.seconds, milliseconds: stamp.milliseconds) { rawStringContent($0) }
+        var recent = recentTime
+        recent.withRFC3339(seconds: stamp.seconds, milliseconds: stamp.milliseconds) { rawStringContent($0) }
+        recentTime = recent
         endString()
     }
 }

@@ -14,6 +14,8 @@ public struct JSONWriter: ~Copyable {
     private let storage: ByteStorage
     /// Whether the next member of the current object or array needs a comma first.
     private var needsComma = false
+    /// The last second a time was written in (`time(_:)`).
+    var recentTime = RecentTimestamp()
 
     public init(capacity: Int = 4096) {
         storage = ByteStorage(capacity: capacity)
