@@ -158,7 +158,7 @@ public struct AuditEvent: Sendable {
         var written = NamesWritten()
         if process != nil {
             // In place: `process!.identities` is reached without copying the process.
-            Self.name(&process!.identities, written: &written, in: &text, from: name)
+            Self.nameCredentials(&process!.identities, written: &written, in: &text, from: name)
         }
         for index in paths.indices {
             if let owner = paths[index].owner, owner.name == nil {
@@ -172,7 +172,8 @@ public struct AuditEvent: Sendable {
 }
 
 extension AuditEvent {
-    private static func name(
+    /// Names the credentials that have no name yet (`nameIdentities`).
+    private static func nameCredentials(
         _ identities: inout ProcessInfo.Identities, written: inout NamesWritten, in text: inout EventText,
         from name: (UInt32, Bool) -> Bytes?
     ) {

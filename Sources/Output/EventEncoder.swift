@@ -70,6 +70,7 @@ extension JSONWriter {
     /// Writes the stamp's time as an RFC 3339 string, in place.
     mutating func time(_ stamp: AuditStamp) {
         beginString()
+        // Copied out and back: writing the text reaches the writer, which holds it.
         var recent = recentTime
         recent.withRFC3339(seconds: stamp.seconds, milliseconds: stamp.milliseconds) { rawStringContent($0) }
         recentTime = recent

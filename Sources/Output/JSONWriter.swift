@@ -262,13 +262,7 @@ public struct JSONWriter: ~Copyable {
     /// Appends a decimal number inside a string opened with `beginString`, at least
     /// `width` digits (zero-padded).
     public mutating func decimalStringContent(_ value: UInt64, width: Int = 1) {
-        var padding = width - 1
-        var rest = value / 10
-        while rest > 0, padding > 0 {
-            rest /= 10
-            padding -= 1
-        }
-        for _ in 0..<padding { storage.append(UInt8(ascii: "0")) }
+        for _ in 0..<max(0, width - Self.decimalDigitCount(value)) { storage.append(UInt8(ascii: "0")) }
         appendDecimal(value)
     }
 
@@ -334,12 +328,7 @@ public struct JSONWriter: ~Copyable {
             storage.append(UInt8(ascii: "0") &+ UInt8(value))
             return
         }
-        var count = 2
-        var bound: UInt64 = 100
-        while count < 20, value >= bound {
-            count += 1
-            bound &*= 10
-        }
+        let count = Self.decimalDigitCount(value)
         let out = storage.reserve(count)
         var rest = value
         var end = count
@@ -354,6 +343,18 @@ public struct JSONWriter: ~Copyable {
             out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
         }
         storage.advance(to: out + count)
+    }
+
+    /// How many decimal digits `value` has.
+    @inline(__always)
+    private static func decimalDigitCount(_ value: UInt64) -> Int {
+        var count = 1
+        var bound: UInt64 = 10
+        while count < 20, value >= bound {
+            count += 1
+            bound &*= 10
+        }
+        return count
     }
 
     /// Writes `pair` (0...99) as two digits.

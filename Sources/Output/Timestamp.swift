@@ -76,12 +76,12 @@ struct RecentTimestamp {
     /// Hands `body` the text of the time, as `Timestamp.withRFC3339` does.
     mutating func withRFC3339<R>(seconds: UInt64, milliseconds: UInt16, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if seconds != self.seconds {
-            let formatted = Timestamp.withRFC3339(seconds: seconds, milliseconds: 0) { formatted in
+            let remembered = Timestamp.withRFC3339(seconds: seconds, milliseconds: 0) { formatted in
                 formatted.count == Self.length
                     ? withUnsafeMutableBytes(of: &text) { $0.copyMemory(from: UnsafeRawBufferPointer(formatted)); return true }
                     : false
             }
-            guard formatted else {
+            guard remembered else {
                 self.seconds = nil
                 return Timestamp.withRFC3339(seconds: seconds, milliseconds: milliseconds, body)
             }
